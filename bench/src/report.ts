@@ -100,9 +100,23 @@ export function ratio(sat: number | null, base: number | null): string {
   return `${r.toPrecision(2)}x`
 }
 
+/** A markdown table with padded columns, laid out the way the repo's formatter (biome) prints it. */
 function table(head: string[], align: ('l' | 'r')[], rows: string[][]): string {
-  const sep = align.map((a) => (a === 'r' ? '---:' : '---'))
-  return [head, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n')
+  const cells = [head, ...rows].map((r) => r.map((c) => c.replace(/\|/g, '\\|')))
+  const widths = head.map((_, i) => Math.max(3, ...cells.map((r) => [...(r[i] ?? '')].length)))
+  const pad = (c: string, i: number) => {
+    const fill = ' '.repeat(Math.max(0, (widths[i] ?? 3) - [...c].length))
+    return align[i] === 'r' ? fill + c : c + fill
+  }
+  const sep = widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w)))
+  const line = (r: string[]) => `| ${r.join(' | ')} |`
+  const [h, ...body] = cells
+  return [
+    line((h ?? []).map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 3) - [...c].length)))),
+    line(sep),
+  ]
+    .concat(body.map((r) => line(head.map((_, i) => pad(r[i] ?? '', i)))))
+    .join('\n')
 }
 
 export interface ScenarioInfo {
@@ -342,7 +356,7 @@ export function markdownReport(input: ReportInput): string {
   out.push('')
   out.push(
     `Machine: Node ${facts.node}, ${facts.cpu}, ${facts.nproc} CPUs (\`nproc\`), ${facts.os}. ` +
-      `All traffic on 127.0.0.1. ${input.pinNote}`,
+      `All traffic on 127.0.0.1.${input.pinNote ? ` ${input.pinNote}` : ''}`,
   )
   out.push('')
   out.push(`![Echo throughput and CPU per stanza](${input.svgName})`)
@@ -444,19 +458,34 @@ export function svgChart(tables: Table[], subjects: string[], caption: string): 
       const a = find(tables, p.kind, s)
       return a && a.ok.length > 0 ? p.get(a) : null
     })
-    const max = Math.max(1e-9, ...vals.map((v) => v ?? 0))
+    // The raw floor can be 20x the libraries: scale to the libraries and break the raw bar's axis instead.
+    const libMax = Math.max(0, ...subjects.map((s, i) => (s === 'raw' ? 0 : (vals[i] ?? 0))))
+    const allMax = Math.max(1e-9, ...vals.map((v) => v ?? 0))
+    const max = libMax > 0 && allMax > libMax * 1.5 ? libMax * 1.15 : allMax
+    const base = vals[subjects.indexOf('xmppjs')] ?? null
     subjects.forEach((s, i) => {
       const v = vals[i] ?? null
       const by = y + 30 + i * (barH + gap)
-      const w = v === null ? 0 : Math.max(1, (v / max) * barMax)
+      const broken = v !== null && v > max
+      const w = v === null ? 0 : Math.max(1, Math.min(1, v / max) * barMax)
       parts.push(
         `<text x="${labelW - 8}" y="${by + 15}" text-anchor="end" fill="#333">${esc(SHORT_LABEL[s] ?? s)}</text>`,
       )
       parts.push(
         `<rect x="${labelW}" y="${by}" width="${w.toFixed(1)}" height="${barH}" rx="2" fill="${COLORS[s] ?? '#666'}"/>`,
       )
+      if (broken) {
+        const bx = labelW + w * 0.6
+        parts.push(
+          `<path d="M${bx - 4} ${by + barH + 2} L${bx + 2} ${by - 2} M${bx + 4} ${by + barH + 2} L${bx + 10} ${by - 2}" stroke="#ffffff" stroke-width="3"/>`,
+        )
+      }
+      let label = v === null ? 'n/a' : p.fmt(v)
+      if (s === 'satellite' && v !== null && base !== null) label += ` (${ratio(v, base)} xmpp.js)`
+      if (broken) label += ' (axis broken)'
+      const tx = broken ? labelW + w - 6 : labelW + w + 6
       parts.push(
-        `<text x="${(labelW + w + 6).toFixed(1)}" y="${by + 15}" fill="#111">${esc(v === null ? 'n/a' : p.fmt(v))}</text>`,
+        `<text x="${tx.toFixed(1)}" y="${by + 15}"${broken ? ' text-anchor="end" fill="#ffffff"' : ' fill="#111"'}>${esc(label)}</text>`,
       )
     })
     y += panelH
