@@ -1,0 +1,211 @@
+/**
+ * The typed error catalogue of `@satellite/core`. Every error the SDK raises is a
+ * {@link SatelliteError} with a stable `code`; match on `err.code` (or use
+ * {@link isSatelliteError}), never on the message. The codes are documented in
+ * `docs/errors.md`. No message ever contains the component secret.
+ */
+
+/** Every error code the SDK can raise. */
+export const ErrorCodes = {
+  /** Options passed to `component()` or read from the environment are invalid. */
+  CONFIG: 'SAT_ERR_CONFIG',
+  /** The server rejected the handshake secret (`not-authorized`). Fatal. */
+  AUTH: 'SAT_ERR_AUTH',
+  /** The server closed the stream with a stream error. `fatal` says whether Satellite stops. */
+  STREAM: 'SAT_ERR_STREAM',
+  /** The server sent bytes that break the XML or the limits; Satellite closed the stream. */
+  XML: 'SAT_ERR_XML',
+  /** No stream header or handshake answer arrived in time. */
+  HANDSHAKE_TIMEOUT: 'SAT_ERR_HANDSHAKE_TIMEOUT',
+  /** The server answered something other than a stream header or `<handshake/>`. */
+  PROTOCOL: 'SAT_ERR_PROTOCOL',
+  /** TCP or TLS failure: refused, reset, DNS, certificate. */
+  TRANSPORT: 'SAT_ERR_TRANSPORT',
+  /** The XEP-0199 ping to the server got no answer in time; the link was treated as dead. */
+  PING_TIMEOUT: 'SAT_ERR_PING_TIMEOUT',
+  /** The reconnect policy gave up (`maxAttempts` reached). */
+  RECONNECT_EXHAUSTED: 'SAT_ERR_RECONNECT_EXHAUSTED',
+  /** `stop()` was called or the AbortSignal fired while an operation was pending. */
+  STOPPED: 'SAT_ERR_STOPPED',
+  /** The outbound queue is full; the stanza was not accepted. */
+  QUEUE_FULL: 'SAT_ERR_QUEUE_FULL',
+  /** A queued stanza waited longer than its TTL and was dropped. */
+  STANZA_EXPIRED: 'SAT_ERR_STANZA_EXPIRED',
+  /** An outbound stanza has a missing `to` or a `from` outside the component's domain. */
+  ADDRESS: 'SAT_ERR_ADDRESS',
+  /** `send()` was given something that is not a stanza element. */
+  INVALID_STANZA: 'SAT_ERR_INVALID_STANZA',
+  /** An iq request got no answer before its timeout. */
+  IQ_TIMEOUT: 'SAT_ERR_IQ_TIMEOUT',
+  /** The connection went down while an iq request was waiting for its answer. */
+  IQ_DISCONNECTED: 'SAT_ERR_IQ_DISCONNECTED',
+  /** Too many iq requests are in flight (`limits.maxPendingRequests`). */
+  IQ_TOO_MANY: 'SAT_ERR_IQ_TOO_MANY',
+  /** A stanza-level error: an iq answered with `type='error'`, or one a handler throws. */
+  STANZA: 'SAT_ERR_STANZA',
+} as const
+
+/** A code from {@link ErrorCodes}. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+const BRAND = Symbol.for('satellite.error')
+
+/**
+ * Base class of every error the SDK raises.
+ *
+ * @example
+ * ```ts
+ * try { await xmpp.start() } catch (err) {
+ *   if (isSatelliteError(err, 'SAT_ERR_AUTH')) console.error(err.message)
+ * }
+ * ```
+ */
+export class SatelliteError extends Error {
+  readonly code: ErrorCode
+  /** True when Satellite stopped because of this error (no retry will follow). */
+  readonly fatal: boolean
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; fatal?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'SatelliteError'
+    this.code = code
+    this.fatal = options.fatal ?? false
+  }
+  get [BRAND](): true {
+    return true
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  }
+}
+
+/**
+ * True if `err` is a {@link SatelliteError}, optionally with the given code. Works across
+ * duplicate installs of the package.
+ *
+ * @example
+ * ```ts
+ * xmpp.send(stanza).catch((err) => { if (isSatelliteError(err, 'SAT_ERR_QUEUE_FULL')) slowDown() })
+ * ```
+ */
+export function isSatelliteError(err: unknown, code?: ErrorCode): err is SatelliteError {
+  return err instanceof SatelliteError && (code === undefined || err.code === code)
+}
+
+/**
+ * The server closed the stream with `<stream:error>`.
+ *
+ * @example
+ * ```ts
+ * xmpp.on('error', (err) => { if (err instanceof StreamError) console.log(err.condition) })
+ * ```
+ */
+export class StreamError extends SatelliteError {
+  /** The RFC 6120 stream error condition, e.g. `conflict`. */
+  readonly condition: string
+  /** The server's `<text/>`, if any. */
+  readonly text: string | undefined
+  constructor(
+    condition: string,
+    text: string | undefined,
+    message: string,
+    options: { fatal?: boolean; code?: ErrorCode } = {},
+  ) {
+    super(options.code ?? ErrorCodes.STREAM, message, { fatal: options.fatal ?? false })
+    this.name = 'StreamError'
+    this.condition = condition
+    this.text = text
+  }
+}
+
+/** Conditions of RFC 6120 section 8.3.3 (stanza errors). */
+export type StanzaErrorCondition =
+  | 'bad-request'
+  | 'conflict'
+  | 'feature-not-implemented'
+  | 'forbidden'
+  | 'gone'
+  | 'internal-server-error'
+  | 'item-not-found'
+  | 'jid-malformed'
+  | 'not-acceptable'
+  | 'not-allowed'
+  | 'not-authorized'
+  | 'payment-required'
+  | 'policy-violation'
+  | 'recipient-unavailable'
+  | 'redirect'
+  | 'registration-required'
+  | 'remote-server-not-found'
+  | 'remote-server-timeout'
+  | 'resource-constraint'
+  | 'service-unavailable'
+  | 'subscription-required'
+  | 'undefined-condition'
+  | 'unexpected-request'
+
+/** Error types of RFC 6120 section 8.3.2. */
+export type StanzaErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait'
+
+const DEFAULT_TYPES: Record<StanzaErrorCondition, StanzaErrorType> = {
+  'bad-request': 'modify',
+  conflict: 'cancel',
+  'feature-not-implemented': 'cancel',
+  forbidden: 'auth',
+  gone: 'cancel',
+  'internal-server-error': 'cancel',
+  'item-not-found': 'cancel',
+  'jid-malformed': 'modify',
+  'not-acceptable': 'modify',
+  'not-allowed': 'cancel',
+  'not-authorized': 'auth',
+  'payment-required': 'auth',
+  'policy-violation': 'modify',
+  'recipient-unavailable': 'wait',
+  redirect: 'modify',
+  'registration-required': 'auth',
+  'remote-server-not-found': 'cancel',
+  'remote-server-timeout': 'wait',
+  'resource-constraint': 'wait',
+  'service-unavailable': 'cancel',
+  'subscription-required': 'auth',
+  'undefined-condition': 'cancel',
+  'unexpected-request': 'wait',
+}
+
+/** The default error `type` for a condition, as RFC 6120 section 8.3.3 suggests. */
+export function defaultErrorType(condition: string): StanzaErrorType {
+  return DEFAULT_TYPES[condition as StanzaErrorCondition] ?? 'cancel'
+}
+
+/**
+ * A stanza-level error (RFC 6120 section 8.3). Throw it from an iq handler to answer
+ * with that condition; `request()` rejects with one when the peer answers `type='error'`.
+ *
+ * @example
+ * ```ts
+ * xmpp.iqGet({ xmlns: 'jabber:iq:search' }, () => {
+ *   throw new StanzaError('not-allowed', { text: 'Search is for local users only' })
+ * })
+ * ```
+ */
+export class StanzaError extends SatelliteError {
+  readonly condition: string
+  readonly type: StanzaErrorType
+  readonly text: string | undefined
+  /** An application-specific condition element, if any (kept as the parsed element). */
+  readonly application: unknown
+  /** The error stanza that carried this error, when it came from the network. */
+  readonly stanza: unknown
+  constructor(
+    condition: StanzaErrorCondition | (string & {}),
+    options: { type?: StanzaErrorType; text?: string; application?: unknown; stanza?: unknown } = {},
+  ) {
+    super(ErrorCodes.STANZA, options.text ? `${condition}: ${options.text}` : condition)
+    this.name = 'StanzaError'
+    this.condition = condition
+    this.type = options.type ?? defaultErrorType(condition)
+    this.text = options.text
+    this.application = options.application
+    this.stanza = options.stanza
+  }
+}

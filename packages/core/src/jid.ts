@@ -1,0 +1,43 @@
+import { createRequire } from 'node:module'
+
+/** A parsed JID (`@xmpp/jid`): `local`, `domain`, `resource`, `bare()`, `equals()`, `toString()`. */
+export interface JID {
+  local: string
+  domain: string
+  resource: string
+  bare(): JID
+  equals(other: JID): boolean
+  toString(unescape?: boolean): string
+  getLocal(unescape?: boolean): string
+  getDomain(): string
+  getResource(): string
+}
+
+interface JidModule {
+  (address: string): JID
+  (local: string | undefined, domain: string, resource?: string): JID
+  JID: new (local: string | undefined, domain: string, resource?: string) => JID
+  equal(a: JID, b: JID): boolean
+  detectEscape(local: string): boolean
+  escapeLocal(local: string): string
+  unescapeLocal(local: string): string
+}
+
+const require = createRequire(import.meta.url)
+const mod = require('@xmpp/jid') as JidModule
+
+/**
+ * Parses a JID string (or builds one from parts), exactly as `@xmpp/jid`'s `jid()`.
+ * Throws a `TypeError` for an invalid JID.
+ *
+ * @example
+ * ```ts
+ * const j = jid('alice@example.org/phone'); j.bare().toString() // 'alice@example.org'
+ * ```
+ */
+export const jid: JidModule = mod
+
+/** Parses a JID string; throws on an invalid one. */
+export function parseJid(address: string): JID {
+  return mod(address)
+}

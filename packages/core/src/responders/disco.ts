@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto'
+import type { Router } from '../routing/router.js'
+import { type Element, xml } from '../xml/element.js'
+
+export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
+export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items'
+
+/** A XEP-0030 identity. */
+export interface Identity {
+  category: string
+  type: string
+  name?: string
+  lang?: string
+}
+
+/** A XEP-0030 item. */
+export interface DiscoItem {
+  jid: string
+  node?: string
+  name?: string
+}
+
+/**
+ * Where a disco entry applies: `to` is a local part (`''` the domain, the default; `'*'`
+ * every user@domain; `'bot'` bot@domain), `node` an optional disco node.
+ */
+export interface DiscoTarget {
+  to?: string
+  node?: string
+}
+
+interface Entry {
+  identities: Identity[]
+  features: Set<string>
+  items: DiscoItem[]
+}
+
+/** The answer to a disco#info query. */
+export interface DiscoInfo {
+  identities: Identity[]
+  features: string[]
+  /** XEP-0128 extended info forms. */
+  forms: Element[]
+}
+
+/**
+ * The component's service discovery registry. Features of iq routes are added
+ * automatically; identities, extra features, items and nodes are registered here.
+ *
+ * @example
+ * ```ts
+ * xmpp.disco.identity({ category: 'gateway', type: 'irc', name: 'IRC gateway' })
+ * xmpp.disco.feature('jabber:iq:gateway')
+ * xmpp.disco.item({ jid: 'rooms.example.org', name: 'Rooms' })
+ * ```
+ */
+export class Disco {
+  readonly #entries = new Map<string, Entry>()
+  readonly #router: Router
+  readonly #defaultIdentity: Identity
+  #capsCache = new Map<string, string>()
+  /** Node URI used in XEP-0115 caps. */
+  capsNode = 'https://github.com/satellite-xmpp/satellite'
+
+  constructor(router: Router, defaultIdentity: Identity) {
+    this.#router = router
+    this.#defaultIdentity = defaultIdentity
+  }
+
+  #entry(t: DiscoTarget = {}): Entry {
+    const key = `${(t.to ?? '').toLowerCase()}\u0000${t.node ?? ''}`
+    let e = this.#entries.get(key)
+    if (!e) {
+      e = { identities: [], features: new Set(), items: [] }
+      this.#entries.set(key, e)
+    }
+    this.#capsCache.clear()
+    return e
+  }
+
+  #get(to: string, node: string | undefined): Entry | undefined {
+    return this.#entries.get(`${to}\u0000${node ?? ''}`)
+  }
+
+  /** Adds an identity. For the domain, the first one replaces the default `component/generic`. */
+  identity(identity: Identity, target?: DiscoTarget): this {
+    this.#entry(target).identities.push(identity)
+    return this
+  }
+
+  /** Advertises a feature namespace. */
+  feature(ns: string, target?: DiscoTarget): this {
+    this.#entry(target).features.add(ns)
+    return this
+  }
+
+  /** Lists an item in disco#items. */
+  item(item: DiscoItem, target?: DiscoTarget): this {
+    this.#entry(target).items.push(item)
+    return this
+  }
+
+  /** Forgets cached caps hashes (called when routes change). */
+  invalidate(): void {
+    this.#capsCache.clear()
+  }
+
+  /** disco#info for the JID with local part `local` ('' = the domain); null if nothing is known. */
+  info(local: string, node?: string): DiscoInfo | null {
+    const l = local.toLowerCase()
+    const entries: Entry[] = []
+    const own = this.#get(l, node)
+    if (own) entries.push(own)
+    if (l !== '') {
+      const any = this.#get('*', node)
+      if (any) entries.push(any)
+    }
+    const identities: Identity[] = []
+    const features = new Set<string>()
+    for (const e of entries) {
+      identities.push(...e.identities)
+      for (const f of e.features) features.add(f)
+    }
+    if (node === undefined) {
+      for (const f of this.#router.features(l)) features.add(f)
+      if (l === '' && identities.length === 0) identities.push(this.#defaultIdentity)
+    }
+    if (identities.length === 0) return null
+    features.add(NS_DISCO_INFO)
+    return { identities, features: [...features].sort(), forms: [] }
+  }
+
+  /** disco#items for the JID with local part `local`. */
+  items(local: string, node?: string): DiscoItem[] | null {
+    const l = local.toLowerCase()
+    const own = this.#get(l, node)
+    const any = l !== '' ? this.#get('*', node) : undefined
+    if (!own && !any && node !== undefined) return null
+    return [...(own?.items ?? []), ...(any?.items ?? [])]
+  }
+
+  /** XEP-0115 verification string for the JID with local part `local`, or null. */
+  capsVer(local: string): string | null {
+    const l = local.toLowerCase()
+    const cached = this.#capsCache.get(l)
+    if (cached !== undefined) return cached
+    const info = this.info(l)
+    if (!info) return null
+    const ver = capsHash(info)
+    this.#capsCache.set(l, ver)
+    return ver
+  }
+
+  /** Resolves a caps node (`node#ver`) back to the plain info for `local`. */
+  isCapsNode(local: string, node: string): boolean {
+    const ver = this.capsVer(local)
+    return ver !== null && node === `${this.capsNode}#${ver}`
+  }
+}
+
+/** XEP-0115 section 5.1 verification string (SHA-1, base64). */
+export function capsHash(info: DiscoInfo): string {
+  const ids = info.identities
+    .map((i) => `${i.category}/${i.type}/${i.lang ?? ''}/${i.name ?? ''}`)
+    .sort()
+  let s = ''
+  for (const id of ids) s += `${id}<`
+  for (const f of [...info.features].sort()) s += `${f}<`
+  return createHash('sha1').update(s, 'utf8').digest('base64')
+}
+
+/** Builds the `<query xmlns='...disco#info'>` payload. */
+export function infoQuery(info: DiscoInfo, node: string | undefined): Element {
+  const q = xml('query', node === undefined ? { xmlns: NS_DISCO_INFO } : { xmlns: NS_DISCO_INFO, node })
+  for (const i of info.identities) {
+    const attrs: Record<string, string> = { category: i.category, type: i.type }
+    if (i.name !== undefined) attrs.name = i.name
+    if (i.lang !== undefined) attrs['xml:lang'] = i.lang
+    q.c('identity', attrs)
+  }
+  for (const f of info.features) q.c('feature', { var: f })
+  for (const form of info.forms) q.cnode(form)
+  return q
+}
+
+/** Builds the `<query xmlns='...disco#items'>` payload. */
+export function itemsQuery(items: DiscoItem[], node: string | undefined): Element {
+  const q = xml('query', node === undefined ? { xmlns: NS_DISCO_ITEMS } : { xmlns: NS_DISCO_ITEMS, node })
+  for (const it of items) {
+    const attrs: Record<string, string> = { jid: it.jid }
+    if (it.node !== undefined) attrs.node = it.node
+    if (it.name !== undefined) attrs.name = it.name
+    q.c('item', attrs)
+  }
+  return q
+}

@@ -1,0 +1,55 @@
+import type { ResolvedOptions } from '../config.js'
+
+/** Why the connection went down, as far as the reconnect policy cares. */
+export type DisconnectClass = 'fatal' | 'conflict' | 'retry'
+
+/** Stream error conditions after which retrying cannot help: the configuration is wrong. */
+export const FATAL_STREAM_CONDITIONS: ReadonlySet<string> = new Set([
+  'not-authorized',
+  'host-unknown',
+  'invalid-namespace',
+  'improper-addressing',
+  'invalid-from',
+  'bad-format',
+])
+
+/** Classifies a stream error condition for the reconnect policy. */
+export function classifyCondition(condition: string): DisconnectClass {
+  if (FATAL_STREAM_CONDITIONS.has(condition)) return 'fatal'
+  if (condition === 'conflict') return 'conflict'
+  return 'retry'
+}
+
+/**
+ * Exponential backoff with full jitter: attempt n waits a uniformly random time in
+ * [0, min(cap, base * 2^n)]; after a conflict at least `conflictFloor`.
+ */
+export class Backoff {
+  readonly #opts: Exclude<ResolvedOptions['reconnect'], false>
+  readonly #random: () => number
+  /** Failed attempts in a row. */
+  attempts = 0
+
+  constructor(opts: Exclude<ResolvedOptions['reconnect'], false>, random: () => number = Math.random) {
+    this.#opts = opts
+    this.#random = random
+  }
+
+  /** True when `maxAttempts` failed attempts in a row were made. */
+  get exhausted(): boolean {
+    return this.attempts >= this.#opts.maxAttempts
+  }
+
+  /** The delay before the next attempt; counts one more failed attempt. */
+  next(kind: DisconnectClass): number {
+    const ceiling = Math.min(this.#opts.cap, this.#opts.base * 2 ** Math.min(this.attempts, 30))
+    this.attempts++
+    const delay = Math.floor(this.#random() * ceiling)
+    return kind === 'conflict' ? Math.max(this.#opts.conflictFloor, delay) : delay
+  }
+
+  /** Back to the first step (after a stable online period). */
+  reset(): void {
+    this.attempts = 0
+  }
+}
