@@ -1,0 +1,27 @@
+export type { Behaviour, StreamErrorSpec } from './behaviour.js'
+export type { SimulatedClientEvents } from './client.js'
+export { SimulatedClient } from './client.js'
+export type { SentStreamError, ServerConnectionEvents, WriteOptions } from './connection.js'
+export { ServerConnection } from './connection.js'
+export type { ErrorReplyOptions, StanzaErrorType, StreamErrorCondition } from './errors.js'
+export { errorReply, StanzaErrorResponse, streamErrorXml } from './errors.js'
+export type { FaultAddress } from './faults.js'
+export {
+  everyByte,
+  garbage,
+  hugeStanza,
+  messageXml,
+  splitUtf8Message,
+  utf8SplitPoints,
+  whitespace,
+} from './faults.js'
+export { computeHandshake, ejabberdStreamId, prosodyStreamId, verifyHandshake } from './handshake.js'
+export type { Jid } from './jid.js'
+export { parseJid } from './jid.js'
+export type { StanzaMatcher, StanzaPattern, StringMatch } from './match.js'
+export { ExpectTimeoutError, matchStanza } from './match.js'
+export type { BalancePolicy, ConflictPolicy, Flavour, ServerOptions } from './options.js'
+export type { RouteOutcome, RoutedEvent, UndeliveredStanza } from './router.js'
+export type { RefuseOptions, TestServerEvents, WaitForComponentOptions } from './server.js'
+export { createServer, TestServer } from './server.js'
+export type { Element } from './xml.js'

@@ -1,0 +1,43 @@
+import { createRequire } from 'node:module'
+
+/** The subset of `@xmpp/jid`'s JID used here (the package ships no types). @internal */
+interface JidObject {
+  readonly local: string
+  readonly domain: string
+  readonly resource: string
+  toString(): string
+}
+
+const require = createRequire(import.meta.url)
+const jidModule = require('@xmpp/jid') as { parse(s: string): JidObject }
+
+/** A parsed JID: lower-cased local part and domain, resource kept as is. */
+export interface Jid {
+  readonly local: string
+  readonly domain: string
+  readonly resource: string
+  /** `local@domain` or `domain`. */
+  readonly bare: string
+  /** The whole JID. */
+  readonly full: string
+}
+
+/**
+ * Parses a JID, or returns `undefined` when it is empty or invalid.
+ * @example
+ * parseJid('Alice@localhost/phone')?.bare // 'alice@localhost'
+ */
+export function parseJid(value: string | undefined | null): Jid | undefined {
+  if (!value) return undefined
+  try {
+    const j = jidModule.parse(value)
+    const local = j.local ?? ''
+    const domain = j.domain
+    const resource = j.resource ?? ''
+    if (!domain) return undefined
+    const bare = local ? `${local}@${domain}` : domain
+    return { local, domain, resource, bare, full: resource ? `${bare}/${resource}` : bare }
+  } catch {
+    return undefined
+  }
+}

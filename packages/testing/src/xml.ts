@@ -1,0 +1,84 @@
+import { createRequire } from 'node:module'
+import type { Element as LtxElement } from '@xmpp/xml'
+
+const require = createRequire(import.meta.url)
+const xmlModule = require('@xmpp/xml') as typeof import('@xmpp/xml')
+
+/** An ltx element, as produced by `xml()` from `@xmpp/xml` and by the server's parser. */
+export type Element = LtxElement
+
+/** The ltx `Element` class (one shared copy of ltx). @internal */
+export const ElementClass: new (name: string, attrs?: Record<string, unknown>) => Element = xmlModule.Element
+/** `xml(name, attrs, ...children)` builder from `@xmpp/xml`. @internal */
+export const xml = xmlModule as unknown as typeof import('@xmpp/xml').default
+/** Escapes `& < > " '` for attribute values. @internal */
+export const escapeXML: (s: string) => string = xmlModule.escapeXML
+/** Escapes `& < >` for text. @internal */
+export const escapeXMLText: (s: string) => string = xmlModule.escapeXMLText
+/** The lenient ltx-based parser from `@xmpp/xml`. @internal */
+export const XmlParser = xmlModule.Parser
+
+/** Namespaces used on the wire. @internal */
+export const NS = {
+  component: 'jabber:component:accept',
+  client: 'jabber:client',
+  stream: 'http://etherx.jabber.org/streams',
+  streams: 'urn:ietf:params:xml:ns:xmpp-streams',
+  stanzas: 'urn:ietf:params:xml:ns:xmpp-stanzas',
+  ping: 'urn:xmpp:ping',
+  discoInfo: 'http://jabber.org/protocol/disco#info',
+  discoItems: 'http://jabber.org/protocol/disco#items',
+  prosodyComponent: 'xmpp:prosody.im/protocol/component',
+} as const
+
+/** True when `value` is an ltx element. @internal */
+export function isElement(value: unknown): value is Element {
+  return value instanceof ElementClass
+}
+
+/**
+ * Parses one complete XML element from a string (used for stanzas given as strings).
+ * Throws on anything that is not exactly one element.
+ * @internal
+ */
+export function parseElement(text: string): Element {
+  const parser = new XmlParser()
+  let found: Element | undefined
+  let failure: Error | undefined
+  parser.on('start', (el: Element) => {
+    found = el
+  })
+  // The stream-oriented parser emits the root's direct children separately.
+  parser.on('element', (el: Element) => {
+    found?.append(el)
+  })
+  let ended = false
+  parser.on('end', () => {
+    ended = true
+  })
+  parser.on('error', (err: Error) => {
+    failure = err
+  })
+  parser.write(text)
+  if (failure) throw failure
+  if (!found || !ended) throw new TypeError(`Not an XML element: ${truncate(text, 80)}`)
+  found.parent = null
+  return found
+}
+
+/** Accepts an element or an XML string and returns an element. @internal */
+export function toElement(stanza: Element | string): Element {
+  return typeof stanza === 'string' ? parseElement(stanza) : stanza
+}
+
+/** Shortens a string for error messages. @internal */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} chars)`
+}
+
+/** Deep copy of an element (attributes copied, parent not kept). @internal */
+export function cloneElement(el: Element): Element {
+  const copy = new ElementClass(el.name, { ...el.attrs })
+  for (const child of el.children) copy.append(typeof child === 'string' ? child : cloneElement(child))
+  return copy
+}
