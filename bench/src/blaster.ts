@@ -502,7 +502,15 @@ class Run {
       const ok = sock.write(this.buildMessages(n))
       if (!ok) {
         // Wait until the kernel buffer takes more, but keep checking the clock.
-        await Promise.race([new Promise<void>((r) => sock.once('drain', () => r())), sleep(50)])
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer)
+            sock.off('drain', done)
+            resolve()
+          }
+          const timer = setTimeout(done, 50)
+          sock.once('drain', done)
+        })
       } else {
         await new Promise<void>((r) => setImmediate(r))
       }

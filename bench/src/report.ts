@@ -44,6 +44,7 @@ export interface Aggregate {
   sent: number | null
   lost: number | null
   drainSeconds: number | null
+  floodSeconds: number | null
   checked: number
   fullChecked: number
   bad: number
@@ -79,6 +80,7 @@ export function aggregate(subject: string, scenario: ScenarioKind, runs: RunResu
     sent: m((r) => r.flood?.sent),
     lost: runs.reduce((a, r) => a + (r.flood?.lost ?? 0), 0),
     drainSeconds: m((r) => r.flood?.drainSeconds),
+    floodSeconds: m((r) => r.flood?.floodSeconds),
     checked: runs.reduce((a, r) => a + r.checked, 0),
     fullChecked: runs.reduce((a, r) => a + r.fullChecked, 0),
     bad: runs.reduce((a, r) => a + r.bad, 0),
@@ -229,6 +231,7 @@ function scenarioTable({ info, rows }: Table): string {
         [
           'subject',
           'sent (median)',
+          'sending for, s',
           'all answered',
           'drain after stop, s',
           'answered/s (flood + drain)',
@@ -237,10 +240,11 @@ function scenarioTable({ info, rows }: Table): string {
           'RSS growth MiB',
           'vs xmpp.js: RSS growth',
         ],
-        ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
         rows.map((a) => [
           rowLabel(a),
           int(a.sent),
+          fix(a.floodSeconds, 2),
           a.ok.length === 0 ? 'n/a' : a.lost === 0 ? 'yes' : `**no: ${a.lost} lost**`,
           fix(a.drainSeconds, 2),
           int(a.rate),
