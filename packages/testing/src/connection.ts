@@ -53,6 +53,7 @@ type Phase = 'header' | 'silent' | 'handshake' | 'authenticated' | 'closing' | '
 
 const STANZAS = new Set(['message', 'presence', 'iq'])
 const CLOSE_GRACE_MS = 1000
+const RST_AFTER_WRITE_MS = 20
 
 let nextId = 1
 
@@ -89,6 +90,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   #behaviour: Behaviour
   #headerElement: Element | undefined
   #handshakeTimer: NodeJS.Timeout | undefined
+  #lastWriteAt = 0
   readonly #inbox: Inbox
   readonly #socket: Socket
   readonly #host: ConnectionHost
@@ -204,6 +206,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     for (const [i, end] of [...cuts, data.length].entries()) {
       if (i > 0 && delayMs > 0) await this.#timers.sleep(delayMs)
       if (this.#socket.destroyed || this.#socket.writableEnded) return
+      this.#lastWriteAt = Date.now()
       await new Promise<void>((resolve) => this.#socket.write(data.subarray(start, end), () => resolve()))
       start = end
     }
@@ -226,7 +229,8 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
 
   /**
    * Closes the TCP connection without any stream close: `'fin'` (default) is an orderly TCP
-   * close, `'rst'` a reset (`socket.resetAndDestroy()`).
+   * close, `'rst'` a reset (`socket.resetAndDestroy()`, deferred up to 20 ms after the last
+   * write so that the peer really sees ECONNRESET).
    * @example
    * conn.drop('rst')
    */
@@ -234,8 +238,15 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     if (this.#phase === 'closed') return
     log('#%d drop (%s)', this.id, how)
     this.#setPhase('closing')
-    if (how === 'rst') this.#socket.resetAndDestroy()
-    else this.#socket.end(() => this.#socket.destroy())
+    if (how === 'fin') {
+      this.#socket.end(() => this.#socket.destroy())
+      return
+    }
+    // A reset right after a write is often seen by the peer as a plain FIN (measured on Linux):
+    // give recent writes a moment to be acknowledged first.
+    const wait = this.#lastWriteAt + RST_AFTER_WRITE_MS - Date.now()
+    if (wait > 0) this.#timers.set(() => this.#socket.resetAndDestroy(), wait)
+    else this.#socket.resetAndDestroy()
   }
 
   /**
@@ -549,6 +560,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
       log('#%d write after close dropped: %s', this.id, truncate(data, 100))
       return
     }
+    this.#lastWriteAt = Date.now()
     this.#socket.write(data)
   }
 

@@ -9,7 +9,12 @@ export type Element = LtxElement
 
 /** The ltx `Element` class (one shared copy of ltx). @internal */
 export const ElementClass: new (name: string, attrs?: Record<string, unknown>) => Element = xmlModule.Element
-/** `xml(name, attrs, ...children)` builder from `@xmpp/xml`. @internal */
+/**
+ * The `xml(name, attrs, ...children)` element builder of `@xmpp/xml` (same ltx copy as the
+ * server), re-exported for convenience.
+ * @example
+ * alice.send(xml('message', { to: 'echo.localhost', type: 'chat' }, xml('body', {}, 'hi')))
+ */
 export const xml = xmlModule as unknown as typeof import('@xmpp/xml').default
 /** Escapes `& < > " '` for attribute values. @internal */
 export const escapeXML: (s: string) => string = xmlModule.escapeXML

@@ -1,0 +1,380 @@
+import { connect, createServer as createNetServer } from 'node:net'
+import {
+  createServer,
+  everyByte,
+  garbage,
+  hugeStanza,
+  messageXml,
+  splitUtf8Message,
+  type TestServer,
+  utf8SplitPoints,
+  whitespace,
+} from '@satellite/testing'
+import { afterEach, describe, expect, it } from 'vitest'
+import { header, rawComponent, rawConnect } from './helpers.js'
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+const components = { 'echo.localhost': 'secret' }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function connected(options: Parameters<typeof createServer>[0] = {}) {
+  server = await createServer({ components, ...options })
+  const c = await rawComponent(server.port, 'echo.localhost', 'secret')
+  const conn = await server.waitForComponent('echo.localhost')
+  return { c, conn, server }
+}
+
+describe('writing to the component', () => {
+  it('write() with splitAt arrives as separate reads', async () => {
+    const { c, conn } = await connected()
+    const before = c.reads
+    const stanza = messageXml({ to: 'echo.localhost', body: 'split me', id: 's1' })
+    await conn.write(stanza, { splitAt: [5, 30, 50] })
+    await c.waitFor(stanza)
+    expect(c.reads - before).toBe(4)
+    c.destroy()
+  })
+
+  it('splitUtf8Message splits inside multi-byte characters; a StringDecoder reassembles them', async () => {
+    const { c, conn } = await connected()
+    const chunks: Buffer[] = []
+    c.socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    const { xml, splitAt, body } = splitUtf8Message({ to: 'echo.localhost' })
+    expect(splitAt.length).toBeGreaterThan(10)
+    await conn.write(xml, { splitAt, delayMs: 2 })
+    await c.waitFor(`<body>${body}</body>`)
+    // a naive per-chunk decode would corrupt the text
+    expect(chunks.map((b) => b.toString('utf8')).join('')).toContain('\uFFFD')
+    c.destroy()
+  })
+
+  it('streamError() sends the error and </stream:stream>, then closes', async () => {
+    const { c, conn } = await connected()
+    conn.streamError('system-shutdown', 'bye <now>')
+    await c.closed
+    await conn.closed
+    expect(c.text).toMatch(
+      /<handshake\/><stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/><text [^>]*>bye &lt;now&gt;<\/text><\/stream:error><\/stream:stream>$/,
+    )
+    expect(conn.streamErrorSent).toEqual({ condition: 'system-shutdown', text: 'bye <now>' })
+    expect(conn.authenticated).toBe(false)
+    expect(server!.connectionsFor('echo.localhost')).toEqual([])
+  })
+
+  it("drop('fin') closes cleanly without a stream close, drop('rst') resets", async () => {
+    const { c, conn } = await connected()
+    conn.drop('fin')
+    const fin = await c.closed
+    expect(fin.hadError).toBe(false)
+    expect(c.text).toMatch(/<handshake\/>$/)
+
+    const c2 = await rawComponent(server!.port, 'echo.localhost', 'secret')
+    const conn2 = await server!.waitForComponent('echo.localhost')
+    conn2.drop('rst')
+    const rst = await c2.closed
+    expect(rst.hadError).toBe(true)
+    expect((rst.error as NodeJS.ErrnoException).code).toBe('ECONNRESET')
+  })
+
+  it('closeStream() sends </stream:stream> and closes after the component answers', async () => {
+    const { c, conn } = await connected()
+    conn.closeStream()
+    await c.waitFor('</stream:stream>')
+    expect(conn.isClosed).toBe(false)
+    c.write('</stream:stream>')
+    await conn.closed
+    expect(conn.peerClosedStream).toBe(true)
+  })
+})
+
+describe('reading from the component', () => {
+  it('pauseReading() makes the component socket back up; resumeReading() drains it', async () => {
+    const { c, conn } = await connected()
+    const alice = server!.client('alice@localhost/a')
+    conn.pauseReading()
+    const body = 'x'.repeat(16 * 1024)
+    let sent = 0
+    let full = false
+    while (sent < 4000) {
+      const ok = c.socket.write(messageXml({ from: 'echo.localhost', to: alice.jid, body, id: `p${sent}` }))
+      sent++
+      if (!ok) {
+        full = true
+        break
+      }
+    }
+    expect(full).toBe(true)
+    await sleep(50)
+    const stalled = conn.bytesReceived
+    await sleep(50)
+    expect(conn.bytesReceived).toBe(stalled)
+    expect(c.socket.writableLength).toBeGreaterThan(0)
+    const drained = new Promise((resolve) => c.socket.once('drain', resolve))
+    conn.resumeReading()
+    await drained
+    await expect.poll(() => alice.received.length, { timeout: 5000 }).toBe(sent)
+    c.destroy()
+  })
+
+  it('readDelay() delays processing of each read', async () => {
+    const { c, conn } = await connected()
+    conn.readDelay(150)
+    c.write(messageXml({ from: 'echo.localhost', to: 'alice@localhost', id: 'late' }))
+    await sleep(60)
+    expect(conn.received).toHaveLength(0)
+    await conn.expectStanza({ id: 'late' }, 1000)
+    c.destroy()
+  })
+
+  it('counts whitespace keepalives and ignores them', async () => {
+    const { c, conn } = await connected()
+    c.write(whitespace(10))
+    c.write(messageXml({ from: 'echo.localhost', to: 'alice@localhost', id: 'w' }))
+    c.write(whitespace(5, '\n'))
+    await conn.expectStanza({ id: 'w' })
+    await expect.poll(() => conn.whitespaceReceived).toBe(15)
+    expect(conn.authenticated).toBe(true)
+    c.destroy()
+  })
+
+  it('prosody: a stanza over stanzaSizeLimit gets <not-well-formed/>; one under it is delivered', async () => {
+    const { c, conn } = await connected({ stanzaSizeLimit: 10_000 })
+    const alice = server!.client('alice@localhost/a')
+    c.write(hugeStanza(10_000, { from: 'echo.localhost', to: alice.jid }))
+    await alice.expectStanza({ name: 'message' })
+    c.write(hugeStanza(10_001, { from: 'echo.localhost', to: alice.jid }))
+    await conn.closed
+    expect(conn.streamErrorSent?.condition).toBe('not-well-formed')
+    expect(alice.received).toHaveLength(1)
+  })
+
+  it('prosody default limit is 512 KiB, split across many reads', async () => {
+    const { c, conn } = await connected()
+    expect(server!.options.stanzaSizeLimit).toBe(524_288)
+    c.write(hugeStanza(600_000, { from: 'echo.localhost', to: 'alice@localhost' }))
+    await c.closed
+    expect(conn.streamErrorSent?.condition).toBe('not-well-formed')
+    expect(conn.received).toHaveLength(0)
+  })
+
+  it('ejabberd: no limit by default; policy-violation when set', async () => {
+    const { c } = await connected({ flavour: 'ejabberd' })
+    const alice = server!.client('alice@localhost/a')
+    const huge = hugeStanza(2_000_000, { from: 'echo.localhost', to: alice.jid })
+    c.write(huge)
+    const big = await alice.expectStanza({ name: 'message' }, 5000)
+    expect(big.getChildText('body')).toHaveLength(huge.indexOf('</body>') - huge.indexOf('<body>') - 6)
+    await server!.close()
+
+    const limited = await connected({ flavour: 'ejabberd', stanzaSizeLimit: 1000 })
+    limited.c.write(hugeStanza(1001, { from: 'echo.localhost', to: 'alice@localhost' }))
+    await limited.c.closed
+    expect(limited.c.text).toContain("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>")
+    expect(limited.c.text).toContain('XML stanza is too big')
+  })
+
+  it.each([
+    ['comment', '<!-- hi -->', 'restricted-xml'],
+    ['processing instruction', garbage.processingInstruction(), 'restricted-xml'],
+    ['DOCTYPE', garbage.doctype(), 'restricted-xml'],
+    ['undeclared entity', garbage.undeclaredEntity({ from: 'echo.localhost', to: 'a@localhost' }), 'not-well-formed'],
+    ['mismatched tags', garbage.notWellFormed({ from: 'echo.localhost', to: 'a@localhost' }), 'not-well-formed'],
+    ['invalid UTF-8', garbage.invalidUtf8({ from: 'echo.localhost', to: 'a@localhost' }), 'not-well-formed'],
+    ['text at stream level', 'hello', 'not-well-formed'],
+    ['unknown top-level element', '<foo/>', 'unsupported-stanza-type'],
+  ])('rejects %s from the component with <%s/>', async (_name, payload, condition) => {
+    const { c, conn } = await connected()
+    c.write(payload)
+    await c.closed
+    expect(conn.streamErrorSent?.condition).toBe(condition)
+  })
+
+  it('parses a stanza written one byte per read', async () => {
+    const { c, conn } = await connected()
+    const stanza = Buffer.from(messageXml({ from: 'echo.localhost', to: 'a@localhost', body: 'hé 😀 <&>', id: 'b' }))
+    for (const [i, end] of [...everyByte(stanza), stanza.length].entries()) {
+      c.socket.write(stanza.subarray(i === 0 ? 0 : everyByte(stanza)[i - 1], end))
+      if (i % 20 === 0) await sleep(1)
+    }
+    const got = await conn.expectStanza({ id: 'b' })
+    expect(got.getChildText('body')).toBe('hé 😀 <&>')
+    c.destroy()
+  })
+})
+
+describe('scripted behaviour', () => {
+  it('noHeader: the server never answers the header', async () => {
+    server = await createServer({ components })
+    server.behave({ noHeader: true })
+    const c = await rawConnect(server.port)
+    c.write(header('echo.localhost'))
+    await sleep(100)
+    expect(c.text).toBe('')
+    expect(server.connections).toHaveLength(1)
+    c.destroy()
+  })
+
+  it('headerDelayMs delays the header reply', async () => {
+    server = await createServer({ components })
+    server.behave({ headerDelayMs: 150 })
+    const c = await rawConnect(server.port)
+    const start = Date.now()
+    c.write(header('echo.localhost'))
+    await c.waitFor('<stream:stream')
+    expect(Date.now() - start).toBeGreaterThanOrEqual(140)
+    c.destroy()
+  })
+
+  it('noHandshakeReply: the handshake is swallowed', async () => {
+    server = await createServer({ components })
+    server.behave({ noHandshakeReply: true })
+    const c = await rawComponent(server.port, 'echo.localhost', 'secret', { expectSuccess: false })
+    await sleep(100)
+    expect(c.text).not.toContain('<handshake/>')
+    expect(c.text).not.toContain('stream:error')
+    expect(server.connections[0]!.authenticated).toBe(false)
+    c.destroy()
+  })
+
+  it('rejectHandshake with times: only the next connection is rejected', async () => {
+    server = await createServer({ components })
+    server.behave({ rejectHandshake: { condition: 'conflict', text: 'busy' }, times: 1 })
+    const first = await rawComponent(server.port, 'echo.localhost', 'secret', { expectSuccess: false })
+    await first.closed
+    expect(first.text).toContain('<conflict')
+    expect(first.text).toContain('busy')
+    const second = await rawComponent(server.port, 'echo.localhost', 'secret')
+    expect(second.text).toContain('<handshake/>')
+    second.destroy()
+  })
+
+  it('streamErrorAfterHandshake and dropAfterHandshake, until behave(null)', async () => {
+    server = await createServer({ components })
+    server.behave({ streamErrorAfterHandshake: { condition: 'reset', delayMs: 30 } })
+    const a = await rawComponent(server.port, 'echo.localhost', 'secret')
+    await a.closed
+    expect(a.text).toMatch(/<handshake\/><stream:error><reset /)
+    const b = await rawComponent(server.port, 'echo.localhost', 'secret')
+    await b.closed
+    expect(b.text).toContain('<reset ')
+    server.behave({ dropAfterHandshake: 'rst' })
+    const c = await rawComponent(server.port, 'echo.localhost', 'secret')
+    expect((await c.closed).hadError).toBe(true)
+    server.behave(null)
+    const d = await rawComponent(server.port, 'echo.localhost', 'secret')
+    await sleep(50)
+    expect(d.socket.destroyed).toBe(false)
+    d.destroy()
+  })
+
+  it("conn.behave() from the 'connection' event scripts one connection", async () => {
+    server = await createServer({ components })
+    server.on('connection', (conn) => {
+      if (conn.id % 2 === 1) conn.behave({ rejectHandshake: 'not-authorized' })
+    })
+    const results: boolean[] = []
+    for (let i = 0; i < 2; i++) {
+      const c = await rawComponent(server.port, 'echo.localhost', 'secret', { expectSuccess: false })
+      await Promise.race([c.waitFor('<handshake/>').catch(() => {}), c.closed])
+      results.push(c.text.includes('<handshake/>'))
+      c.destroy()
+    }
+    expect(results.sort()).toEqual([false, true])
+  })
+
+  it("refuseConnections() 'reset' mode accepts and resets, then recovers", async () => {
+    server = await createServer({ components })
+    await server.refuseConnections(150)
+    const c = await rawConnect(server.port).catch((e: NodeJS.ErrnoException) => e)
+    if (!(c instanceof Error)) {
+      c.write(header('echo.localhost'))
+      const closed = await c.closed
+      expect(closed.hadError || c.text === '').toBe(true)
+      expect(c.text).toBe('')
+    }
+    expect(server.connections).toHaveLength(0)
+    await sleep(200)
+    const ok = await rawComponent(server.port, 'echo.localhost', 'secret')
+    ok.destroy()
+  })
+
+  it("refuseConnections() 'unlisten' mode gives ECONNREFUSED, then listens again", async () => {
+    server = await createServer({ components })
+    const port = server.port
+    await server.refuseConnections(150, { mode: 'unlisten' })
+    const refused = await rawConnect(port).catch((e: NodeJS.ErrnoException) => e)
+    expect((refused as NodeJS.ErrnoException).code).toBe('ECONNREFUSED')
+    await sleep(250)
+    const ok = await rawComponent(port, 'echo.localhost', 'secret')
+    ok.destroy()
+  })
+
+  it('restart() closes connections at TCP level, refuses while down, returns on the same port', async () => {
+    const { c, server: s } = await connected()
+    const alice = s.client('alice@localhost/a')
+    const port = s.port
+    const restarting = s.restart({ downMs: 150 })
+    const closed = await c.closed
+    expect(closed.hadError).toBe(false)
+    expect(c.text).toMatch(/<handshake\/>$/) // no stream error, no </stream:stream>
+    await sleep(20)
+    const refused = await rawConnect(port).catch((e: NodeJS.ErrnoException) => e)
+    expect((refused as NodeJS.ErrnoException).code).toBe('ECONNREFUSED')
+    await restarting
+    expect(s.port).toBe(port)
+    const again = await rawComponent(port, 'echo.localhost', 'secret')
+    alice.send("<message to='echo.localhost' id='after'/>")
+    await again.waitFor('id="after"')
+    again.destroy()
+  })
+})
+
+describe('payload helpers', () => {
+  it('hugeStanza has the exact byte size; utf8SplitPoints fall inside characters', () => {
+    expect(Buffer.byteLength(hugeStanza(1234, { to: 'é.localhost' }))).toBe(1234)
+    expect(utf8SplitPoints('a😀é')).toEqual([2, 3, 4, 6])
+    expect(garbage.entityBomb()).toContain('<!ENTITY lol9')
+    expect(whitespace(3, '\r\n')).toBe('\r\n\r')
+    expect(() => whitespace(3, 'x')).toThrow(RangeError)
+  })
+})
+
+describe('close()', () => {
+  it('closes sockets, timers and the port; idempotent', async () => {
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    server = await createServer({ components, handshakeTimeout: 60_000 })
+    const port = server.port
+    const c = await rawComponent(server.port, 'echo.localhost', 'secret')
+    const pending = await rawConnect(port) // unauthenticated, handshake timer running
+    const alice = server.client('alice@localhost/a')
+    const expectation = alice.expectStanza({ name: 'message' }, 60_000).catch((e: Error) => e)
+    const waiting = server.waitForComponent('nope.localhost', { timeout: 60_000 }).catch((e: Error) => e)
+    await Promise.all([server.close(), server.close()])
+    expect(await expectation).toBeInstanceOf(Error)
+    expect(String(await waiting)).toMatch(/closed/)
+    await c.closed
+    await pending.closed
+    expect(server.connections).toEqual([])
+    expect(server.listening).toBe(false)
+    const after = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    expect(after).toBeLessThanOrEqual(before)
+    // the port is free again
+    const probe = createNetServer()
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject)
+      probe.listen(port, '127.0.0.1', resolve)
+    })
+    await new Promise((r) => probe.close(r))
+    const refused = await new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1')
+      s.on('connect', () => resolve('connected'))
+      s.on('error', (e: NodeJS.ErrnoException) => resolve(String(e.code)))
+    })
+    expect(refused).toBe('ECONNREFUSED')
+  })
+})
