@@ -720,10 +720,17 @@ export class Component extends EventEmitter<ComponentEvents> {
     }
     const ping = o.ping
     if (ping !== false) {
+      let waiting = false
       this.#pingTimer = setInterval(() => {
-        if (Date.now() - this.#lastReadAt < ping.interval) return
+        if (waiting || Date.now() - this.#lastReadAt < ping.interval) return
+        waiting = true
         const iq = xml('iq', { type: 'get', to: ping.to, from: this.domain }, xml('ping', { xmlns: NS_PING }))
-        this.request(iq, { timeout: ping.timeout }).catch((err: Error) => {
+        this.request(iq, { timeout: ping.timeout }).then(
+          () => {
+            waiting = false
+          },
+          (err: Error) => {
+          waiting = false
           if (err instanceof StanzaError) return // an error answer still proves the link is alive
           if (this.#conn !== conn || !(err instanceof SatelliteError) || err.code !== ErrorCodes.IQ_TIMEOUT) return
           this.#fail(
@@ -733,7 +740,8 @@ export class Component extends EventEmitter<ComponentEvents> {
             'retry',
           )
           conn.socket.destroy()
-        })
+          },
+        )
       }, Math.max(1, Math.floor(ping.interval / 2)))
       this.#pingTimer.unref()
     }

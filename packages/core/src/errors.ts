@@ -74,6 +74,9 @@ export class SatelliteError extends Error {
     return true
   }
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses use the prototype chain; the base class also recognises errors made
+    // by another copy of this package (the brand is a global symbol).
+    if (this !== SatelliteError) return Function.prototype[Symbol.hasInstance].call(this, value)
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
   }
 }

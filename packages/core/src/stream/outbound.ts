@@ -29,7 +29,8 @@ export function quietReject(err: Error): Promise<never> {
 }
 
 /**
- * Outbound path: coalesces writes (at most one socket write per event-loop turn), honours
+ * Outbound path: coalesces writes (one socket write per event-loop turn, or per 256 KiB
+ * within a turn), honours
  * `socket.write()` returning false, and holds stanzas in a bounded FIFO (count, bytes and
  * TTL) while offline or while the socket pushes back. Order is preserved throughout.
  */
@@ -38,6 +39,7 @@ export class Outbound {
   readonly #onDrop: (data: string, err: SatelliteError) => void
   #socket: WritableSocket | null = null
   #parts: string[] = []
+  #partsBytes = 0
   #immediate: NodeJS.Immediate | null = null
   #congested = false
   #queue: Entry[] = []
@@ -96,6 +98,7 @@ export class Outbound {
         reject: undefined,
       }))
       this.#parts = []
+      this.#partsBytes = 0
       for (const e of back) this.#queueBytes += e.bytes
       this.#queue = back.concat(this.#queue.slice(this.#head))
       this.#head = 0
@@ -107,7 +110,9 @@ export class Outbound {
   push(data: string): Promise<void> {
     if (this.#socket !== null && !this.#congested && this.#head === this.#queue.length) {
       this.#parts.push(data)
-      if (this.#immediate === null) this.#immediate = setImmediate(this.#flush)
+      this.#partsBytes += data.length
+      if (this.#partsBytes >= BATCH_BYTES) this.flushNow()
+      else if (this.#immediate === null) this.#immediate = setImmediate(this.#flush)
       return RESOLVED
     }
     return this.#enqueue(data)
@@ -169,6 +174,7 @@ export class Outbound {
     const data = parts.length === 1 ? (parts[0] as string) : parts.join('')
     this.written += parts.length
     this.#parts = []
+    this.#partsBytes = 0
     this.lastWriteAt = this.#now()
     if (!socket.write(data)) this.#congest(socket)
   }
