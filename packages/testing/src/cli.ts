@@ -76,14 +76,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<RunningCli> {
     const domain = eq === -1 ? spec : spec.slice(0, eq)
     const secret = eq === -1 ? io.env.SATELLITE_DEV_SECRET : spec.slice(eq + 1)
     if (!domain || !secret) {
-      throw new TypeError(`--component ${domain}: no secret (use DOMAIN=SECRET or set SATELLITE_DEV_SECRET)\n${USAGE}`)
+      throw new TypeError(
+        `--component ${domain}: no secret (use DOMAIN=SECRET or set SATELLITE_DEV_SECRET)\n${USAGE}`,
+      )
     }
     components[domain] = secret
   }
-  if (Object.keys(components).length === 0) throw new TypeError(`at least one --component is needed\n${USAGE}`)
+  if (Object.keys(components).length === 0)
+    throw new TypeError(`at least one --component is needed\n${USAGE}`)
   const port = Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`bad --port ${values.port}`)
-  if (values.flavour !== 'prosody' && values.flavour !== 'ejabberd') throw new TypeError(`bad --flavour ${values.flavour}`)
+  if (values.flavour !== 'prosody' && values.flavour !== 'ejabberd')
+    throw new TypeError(`bad --flavour ${values.flavour}`)
   const conflict = values.conflict
   if (conflict !== undefined && !['kick_new', 'kick_old', 'balance'].includes(conflict)) {
     throw new TypeError(`bad --conflict ${conflict}`)

@@ -200,7 +200,9 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
    */
   async write(raw: string | Buffer, options: WriteOptions = {}): Promise<void> {
     const data = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw
-    const cuts = [...new Set(options.splitAt ?? [])].filter((n) => n > 0 && n < data.length).sort((a, b) => a - b)
+    const cuts = [...new Set(options.splitAt ?? [])]
+      .filter((n) => n > 0 && n < data.length)
+      .sort((a, b) => a - b)
     const delayMs = options.delayMs ?? (cuts.length > 0 ? 20 : 0)
     let start = 0
     for (const [i, end] of [...cuts, data.length].entries()) {

@@ -106,9 +106,13 @@ export class StanzaErrorResponse extends Error {
 
   constructor(stanza: Element) {
     const error = stanza.getChild('error')
-    const condition = error?.getChildElements().find((c) => c.getNS() === NS.stanzas && c.name !== 'text')?.name
+    const condition = error
+      ?.getChildElements()
+      .find((c) => c.getNS() === NS.stanzas && c.name !== 'text')?.name
     const text = error?.getChildText('text', NS.stanzas) ?? undefined
-    super(`${stanza.name} error from ${stanza.attrs.from ?? '(no from)'}: ${condition ?? 'unknown'}${text ? ` (${text})` : ''}`)
+    super(
+      `${stanza.name} error from ${stanza.attrs.from ?? '(no from)'}: ${condition ?? 'unknown'}${text ? ` (${text})` : ''}`,
+    )
     this.stanza = stanza
     this.error = error
     this.condition = condition

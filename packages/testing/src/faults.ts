@@ -142,7 +142,8 @@ export function hugeStanza(bytes: number, address?: FaultAddress): string {
  * await conn.write(whitespace(4096))
  */
 export function whitespace(bytes: number, chars = ' '): string {
-  if (chars.length === 0 || /[^ \t\r\n]/.test(chars)) throw new RangeError('whitespace: only space, tab, CR, LF')
+  if (chars.length === 0 || /[^ \t\r\n]/.test(chars))
+    throw new RangeError('whitespace: only space, tab, CR, LF')
   return chars.repeat(Math.ceil(bytes / chars.length)).slice(0, bytes)
 }
 

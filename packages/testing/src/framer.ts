@@ -24,7 +24,7 @@ export interface FrameHandlers {
   error(error: FrameError): void
 }
 
-const enum State {
+enum State {
   Outside = 0,
   Lt = 1,
   Tag = 2,
@@ -105,7 +105,10 @@ export class Framer {
           } else if (isSpace(c)) {
             whitespace++
           } else {
-            this.#fail({ kind: 'not-well-formed', reason: `text outside of a stanza at depth ${this.#depth}` })
+            this.#fail({
+              kind: 'not-well-formed',
+              reason: `text outside of a stanza at depth ${this.#depth}`,
+            })
           }
           break
         }

@@ -57,7 +57,8 @@ export function matchStanza(stanza: Element, matcher: StanzaMatcher): boolean {
     const found = stanza
       .getChildElements()
       .some(
-        (c) => (p.child === undefined || c.name === p.child) && (p.xmlns === undefined || c.getNS() === p.xmlns),
+        (c) =>
+          (p.child === undefined || c.name === p.child) && (p.xmlns === undefined || c.getNS() === p.xmlns),
       )
     if (!found) return false
   }

@@ -141,7 +141,11 @@ export class Router {
   fromClient(stanza: Element, client: SimulatedClient): void {
     if (!stanza.attrs.to) {
       // addressed to the user's own account: the server answers
-      this.#serverStanza(stanza, { label: client.jid, reply: (el) => client.deliver(el) }, this.#options.domain)
+      this.#serverStanza(
+        stanza,
+        { label: client.jid, reply: (el) => client.deliver(el) },
+        this.#options.domain,
+      )
       return
     }
     this.#route(stanza, { label: client.jid, reply: (el) => client.deliver(el) })
@@ -184,7 +188,8 @@ export class Router {
     const exact = target.resource ? resources?.get(target.resource) : undefined
     let recipients: SimulatedClient[] = []
     if (exact) recipients = [exact]
-    else if (resources && (!target.resource || stanza.name === 'message')) recipients = [...resources.values()]
+    else if (resources && (!target.resource || stanza.name === 'message'))
+      recipients = [...resources.values()]
     if (recipients.length === 0) {
       if (stanza.name === 'iq' && !isNoReplyType(stanza)) {
         this.#bounce(stanza, origin, to, { type: 'cancel', condition: 'service-unavailable' })

@@ -215,7 +215,7 @@ export class TestServer extends EventEmitter<TestServerEvents> {
   client(jid: string): SimulatedClient {
     if (this.#closing) throw new Error('server is closed')
     const parsed = parseJid(jid)
-    if (!parsed || !parsed.local) throw new TypeError(`Not a user JID: ${jid}`)
+    if (!parsed?.local) throw new TypeError(`Not a user JID: ${jid}`)
     if (parsed.domain !== this.options.domain) {
       throw new TypeError(`Simulated clients live at ${this.options.domain}, not ${parsed.domain}`)
     }

@@ -182,8 +182,16 @@ describe('reading from the component', () => {
     ['comment', '<!-- hi -->', 'restricted-xml'],
     ['processing instruction', garbage.processingInstruction(), 'restricted-xml'],
     ['DOCTYPE', garbage.doctype(), 'restricted-xml'],
-    ['undeclared entity', garbage.undeclaredEntity({ from: 'echo.localhost', to: 'a@localhost' }), 'not-well-formed'],
-    ['mismatched tags', garbage.notWellFormed({ from: 'echo.localhost', to: 'a@localhost' }), 'not-well-formed'],
+    [
+      'undeclared entity',
+      garbage.undeclaredEntity({ from: 'echo.localhost', to: 'a@localhost' }),
+      'not-well-formed',
+    ],
+    [
+      'mismatched tags',
+      garbage.notWellFormed({ from: 'echo.localhost', to: 'a@localhost' }),
+      'not-well-formed',
+    ],
     ['invalid UTF-8', garbage.invalidUtf8({ from: 'echo.localhost', to: 'a@localhost' }), 'not-well-formed'],
     ['text at stream level', 'hello', 'not-well-formed'],
     ['unknown top-level element', '<foo/>', 'unsupported-stanza-type'],
@@ -196,7 +204,9 @@ describe('reading from the component', () => {
 
   it('parses a stanza written one byte per read', async () => {
     const { c, conn } = await connected()
-    const stanza = Buffer.from(messageXml({ from: 'echo.localhost', to: 'a@localhost', body: 'hé 😀 <&>', id: 'b' }))
+    const stanza = Buffer.from(
+      messageXml({ from: 'echo.localhost', to: 'a@localhost', body: 'hé 😀 <&>', id: 'b' }),
+    )
     for (const [i, end] of [...everyByte(stanza), stanza.length].entries()) {
       c.socket.write(stanza.subarray(i === 0 ? 0 : everyByte(stanza)[i - 1], end))
       if (i % 20 === 0) await sleep(1)

@@ -35,7 +35,7 @@ describe('stream header and handshake (prosody flavour)', () => {
     c.destroy()
   })
 
-  it('rejects a wrong secret with not-authorized and Prosody\'s text, then closes', async () => {
+  it("rejects a wrong secret with not-authorized and Prosody's text, then closes", async () => {
     server = await createServer({ components: { 'echo.localhost': 'secret' } })
     const c = await rawComponent(server.port, 'echo.localhost', 'wrong', { expectSuccess: false })
     await c.closed
@@ -52,7 +52,7 @@ describe('stream header and handshake (prosody flavour)', () => {
     c.destroy()
   })
 
-  it('answers an unknown domain with a header with id=\'\' and host-unknown', async () => {
+  it("answers an unknown domain with a header with id='' and host-unknown", async () => {
     server = await createServer({ components: { 'echo.localhost': 'secret' } })
     const c = await rawConnect(server.port)
     c.write(header('nope.localhost'))
@@ -83,7 +83,9 @@ describe('stream header and handshake (prosody flavour)', () => {
     const c = await rawConnect(server.port)
     c.write(header('echo.localhost'))
     await c.waitFor(/<stream:stream[^>]*>/)
-    c.write("<iq type='get' id='early' from='echo.localhost' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+    c.write(
+      "<iq type='get' id='early' from='echo.localhost' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>",
+    )
     await c.waitFor(/id=["']early["']/)
     expect(c.text).toMatch(/<iq [^>]*type=["']error["'][^>]*>.*<service-unavailable/)
     c.write(`<handshake>${digest(c.streamId(), 'secret')}</handshake>`)
@@ -115,7 +117,10 @@ describe('stream header and handshake (prosody flavour)', () => {
 describe('stream header and handshake (ejabberd flavour)', () => {
   it('uses decimal stream ids and rejects upper-case hex', async () => {
     server = await createServer({ flavour: 'ejabberd', components: { 'echo.localhost': 'secret' } })
-    const c = await rawComponent(server.port, 'echo.localhost', 'secret', { upper: true, expectSuccess: false })
+    const c = await rawComponent(server.port, 'echo.localhost', 'secret', {
+      upper: true,
+      expectSuccess: false,
+    })
     await c.closed
     expect(c.streamId()).toMatch(/^\d+$/)
     expect(c.text).toContain(`<stream:error><not-authorized ${NS_STREAMS}/></stream:error>`)

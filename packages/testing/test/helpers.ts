@@ -30,7 +30,9 @@ export function unescapeXml(s: string): string {
 }
 
 export function digest(id: string, secret: string, upper = false): string {
-  const hex = createHash('sha1').update(id + secret, 'utf8').digest('hex')
+  const hex = createHash('sha1')
+    .update(id + secret, 'utf8')
+    .digest('hex')
   return upper ? hex.toUpperCase() : hex
 }
 
@@ -96,7 +98,8 @@ export async function rawConnect(port: number): Promise<RawComponent> {
       })
     },
     streamId() {
-      const m = /<stream:stream[^>]*\sid='([^']*)'/.exec(text) ?? /<stream:stream[^>]*\sid="([^"]*)"/.exec(text)
+      const m =
+        /<stream:stream[^>]*\sid='([^']*)'/.exec(text) ?? /<stream:stream[^>]*\sid="([^"]*)"/.exec(text)
       if (!m) throw new Error(`no stream id in ${text}`)
       return unescapeXml(m[1]!)
     },

@@ -23,7 +23,9 @@ describe('routing', () => {
       '<message to="user@echo.localhost" type="chat" id="m1" from="alice@localhost/phone"><body>hi</body></message>',
     )
 
-    c.write("<message from='user@echo.localhost' to='alice@localhost/phone' id='r1'><body>full</body></message>")
+    c.write(
+      "<message from='user@echo.localhost' to='alice@localhost/phone' id='r1'><body>full</body></message>",
+    )
     const full = await alice.expectStanza({ name: 'message', id: 'r1', from: 'user@echo.localhost' })
     expect(full.getChildText('body')).toBe('full')
 
@@ -38,7 +40,9 @@ describe('routing', () => {
     server = await createServer({ components })
     const c = await rawComponent(server.port, 'echo.localhost', 'secret')
     const conn = await server.waitForComponent('echo.localhost')
-    c.write("<iq type='get' id='q1' from='echo.localhost' to='ghost@localhost/x'><query xmlns='jabber:iq:version'/></iq>")
+    c.write(
+      "<iq type='get' id='q1' from='echo.localhost' to='ghost@localhost/x'><query xmlns='jabber:iq:version'/></iq>",
+    )
     await c.waitFor(/<service-unavailable/)
     expect(c.text).toMatch(/<iq type="error" from="ghost@localhost\/x" to="echo.localhost" id="q1">/)
     c.write("<message from='echo.localhost' to='ghost@localhost' id='lost'><body>x</body></message>")
@@ -58,11 +62,15 @@ describe('routing', () => {
       "<iq type='get' id='d1' from='echo.localhost' to='localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
     )
     await c.waitFor(/<identity category="server" type="im"/)
-    c.write("<iq type='get' id='v1' from='echo.localhost' to='localhost'><query xmlns='jabber:iq:version'/></iq>")
+    c.write(
+      "<iq type='get' id='v1' from='echo.localhost' to='localhost'><query xmlns='jabber:iq:version'/></iq>",
+    )
     await c.waitFor(/id="v1"><error type="cancel"><service-unavailable/)
 
     const alice = server.client('alice@localhost')
-    const pong = await alice.request(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })))
+    const pong = await alice.request(
+      xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+    )
     expect(pong.attrs.type).toBe('result')
     expect(pong.attrs.to).toBe(alice.jid)
     c.destroy()
@@ -72,7 +80,9 @@ describe('routing', () => {
     server = await createServer({ components })
     const c = await rawComponent(server.port, 'echo.localhost', 'secret')
     const alice = server.client('alice@localhost/a')
-    const pending = alice.request("<iq type='get' id='q1' to='echo.localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+    const pending = alice.request(
+      "<iq type='get' id='q1' to='echo.localhost'><ping xmlns='urn:xmpp:ping'/></iq>",
+    )
     await c.waitFor(/<iq type="get" id="q1" to="echo.localhost" from="alice@localhost\/a">/)
     // a reply from the wrong JID is not taken as the answer
     c.write("<iq type='result' id='q1' from='evil@echo.localhost' to='alice@localhost/a'/>")
@@ -124,9 +134,10 @@ describe('routing', () => {
   it('bounces to an offline component like ejabberd with s2s_access: none', async () => {
     server = await createServer({ flavour: 'ejabberd', components })
     const alice = server.client('alice@localhost/a')
-    const err = await alice
+    const err = (await alice
       .request("<iq type='get' to='echo.localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
-      .catch((e: StanzaErrorResponse) => e)
+      .catch((e: unknown) => e)) as StanzaErrorResponse
+    expect(err).toBeInstanceOf(StanzaErrorResponse)
     expect(err.condition).toBe('forbidden')
     expect(err.errorType).toBe('auth')
     expect(err.text).toBe('Access denied by service policy')
