@@ -1,0 +1,13 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { expect, it } from 'vitest'
+
+it('the demo plays its script with every check passing', () => {
+  const main = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+  const run = spawnSync(process.execPath, [main], { encoding: 'utf8', timeout: 60_000 })
+  expect(run.stderr).toBe('')
+  expect(run.stdout).toMatch(/Hello, Satellite!/)
+  expect(run.stdout).toMatch(/remote-server-timeout|bounces messages/)
+  expect(run.stdout).toMatch(/\n\s+\d+ passed, 0 failed/)
+  expect(run.status).toBe(0)
+})
