@@ -14,7 +14,11 @@ export interface ClientHost {
   removeClient(client: SimulatedClient): void
 }
 
-/** Events of a {@link SimulatedClient}. */
+/**
+ * Events of a {@link SimulatedClient}.
+ * @example
+ * alice.on('stanza', (stanza) => console.log('alice got', stanza.toString()))
+ */
 export interface SimulatedClientEvents {
   stanza: [stanza: Element]
 }

@@ -36,13 +36,23 @@ export interface WriteOptions {
   delayMs?: number
 }
 
-/** A stream error the server sent on a connection. */
+/**
+ * A stream error the server sent on a connection.
+ * @example
+ * await conn.closed
+ * expect(conn.streamErrorSent).toEqual({ condition: 'conflict', text: 'Component already connected' })
+ */
 export interface SentStreamError {
   condition: string
   text?: string
 }
 
-/** Events of a {@link ServerConnection}. */
+/**
+ * Events of a {@link ServerConnection}: `stanza` for each stanza from the component,
+ * `authenticated` after the handshake, `close` when the TCP connection is gone.
+ * @example
+ * conn.on('stanza', (stanza) => { if (stanza.is('iq')) conn.send(reply(stanza)) })
+ */
 export interface ServerConnectionEvents {
   stanza: [stanza: Element]
   authenticated: []

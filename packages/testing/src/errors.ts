@@ -51,7 +51,11 @@ export function streamErrorXml(condition: string, text?: string): string {
   return `<stream:error><${condition} xmlns='${NS.streams}'/>${textXml}</stream:error></stream:stream>`
 }
 
-/** Options for {@link errorReply}. */
+/**
+ * Options for {@link errorReply}.
+ * @example
+ * const options: ErrorReplyOptions = { type: 'wait', condition: 'resource-constraint', text: 'busy' }
+ */
 export interface ErrorReplyOptions {
   type: StanzaErrorType
   condition: string

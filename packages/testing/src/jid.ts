@@ -11,7 +11,11 @@ interface JidObject {
 const require = createRequire(import.meta.url)
 const jidModule = require('@xmpp/jid') as { parse(s: string): JidObject }
 
-/** A parsed JID: lower-cased local part and domain, resource kept as is. */
+/**
+ * A parsed JID: lower-cased local part and domain, resource kept as is.
+ * @example
+ * const j: Jid | undefined = parseJid('alice@localhost/phone') // { local: 'alice', domain: 'localhost', resource: 'phone', bare: 'alice@localhost', full: 'alice@localhost/phone' }
+ */
 export interface Jid {
   readonly local: string
   readonly domain: string

@@ -1,6 +1,10 @@
 import { type Element, truncate } from './xml.js'
 
-/** A string compared exactly, or a regular expression tested against the value. */
+/**
+ * A string compared exactly, or a regular expression tested against the value.
+ * @example
+ * await alice.expectStanza({ from: /^echo\.localhost/ })
+ */
 export type StringMatch = string | RegExp
 
 /**

@@ -2,12 +2,17 @@ import { SimulatedClient } from './client.js'
 import type { ServerConnection } from './connection.js'
 import { errorReply, isNoReplyType, type StanzaErrorType, type StreamErrorCondition } from './errors.js'
 import { type Jid, parseJid } from './jid.js'
+import { logger } from './log.js'
 import type { ResolvedOptions } from './options.js'
 import { cloneElement, type Element, NS, xml } from './xml.js'
+
+const log = logger('router')
 
 /**
  * A stanza the server could not deliver and did not bounce (e.g. a message from a component to
  * a user with no simulated client).
+ * @example
+ * await expect.poll(() => server.undelivered.map((u) => u.stanza.attrs.id)).toContain('m1')
  */
 export interface UndeliveredStanza {
   stanza: Element
@@ -16,7 +21,12 @@ export interface UndeliveredStanza {
   reason: string
 }
 
-/** What became of a routed stanza. */
+/**
+ * What became of a routed stanza: `delivered`, `bounced` (an error went back to the sender),
+ * `answered` (by the server itself) or `undelivered` (recorded in `server.undelivered`).
+ * @example
+ * server.on('routed', (e) => { if (e.outcome === 'bounced') console.log('bounced', e.stanza.toString()) })
+ */
 export type RouteOutcome = 'delivered' | 'bounced' | 'answered' | 'undelivered'
 
 /**
@@ -260,6 +270,7 @@ export class Router {
   }
 
   #emit(stanza: Element, origin: Origin, target: string, outcome: RouteOutcome): void {
+    log('%s -> %s %s %s', origin.label, target, stanza.name, outcome)
     this.#onRouted({ stanza, source: origin.label, target, outcome })
   }
 }

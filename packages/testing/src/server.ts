@@ -12,7 +12,12 @@ import type { Element } from './xml.js'
 
 const log = logger('server')
 
-/** Events of a {@link TestServer}. */
+/**
+ * Events of a {@link TestServer}.
+ * @example
+ * server.on('connection', (conn) => conn.behave({ noHandshakeReply: true }))
+ * server.on('stanza', (stanza, conn) => console.log(conn.domain, stanza.toString()))
+ */
 export interface TestServerEvents {
   /** Every accepted TCP connection, before its stream header is read: script faults here. */
   connection: [conn: ServerConnection]

@@ -4,7 +4,11 @@ import type { Element as LtxElement } from '@xmpp/xml'
 const require = createRequire(import.meta.url)
 const xmlModule = require('@xmpp/xml') as typeof import('@xmpp/xml')
 
-/** An ltx element, as produced by `xml()` from `@xmpp/xml` and by the server's parser. */
+/**
+ * An ltx element, as produced by `xml()` from `@xmpp/xml` and by the server's parser.
+ * @example
+ * const stanza: Element = xml('message', { to: 'echo.localhost' }, xml('body', {}, 'hi'))
+ */
 export type Element = LtxElement
 
 /** The ltx `Element` class (one shared copy of ltx). @internal */
