@@ -24,7 +24,12 @@ interface JidModule {
 }
 
 const require = createRequire(import.meta.url)
-const mod = require('@xmpp/jid') as JidModule
+let loaded: JidModule | undefined
+// Loaded on first use: routing never needs it, and an idle component stays smaller.
+function mod(): JidModule {
+  loaded ??= require('@xmpp/jid') as JidModule
+  return loaded
+}
 
 /**
  * Parses a JID string (or builds one from parts), exactly as `@xmpp/jid`'s `jid()`.
@@ -35,9 +40,21 @@ const mod = require('@xmpp/jid') as JidModule
  * const j = jid('alice@example.org/phone'); j.bare().toString() // 'alice@example.org'
  * ```
  */
-export const jid: JidModule = mod
+export const jid: JidModule = Object.assign(
+  ((...args: [string] | [string | undefined, string, string?]) =>
+    (mod() as (...a: unknown[]) => JID)(...args)) as JidModule,
+  {
+    get JID() {
+      return mod().JID
+    },
+    equal: (a: JID, b: JID) => mod().equal(a, b),
+    detectEscape: (local: string) => mod().detectEscape(local),
+    escapeLocal: (local: string) => mod().escapeLocal(local),
+    unescapeLocal: (local: string) => mod().unescapeLocal(local),
+  },
+)
 
 /** Parses a JID string; throws on an invalid one. */
 export function parseJid(address: string): JID {
-  return mod(address)
+  return mod()(address)
 }
