@@ -99,6 +99,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<RunningCli> {
     domain: values.domain,
     components,
     flavour: values.flavour as Flavour,
+    recordLimit: 1000,
     ...(conflict ? { conflict: conflict as ConflictPolicy } : {}),
   })
   const print = (line: string) => io.stdout.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`)

@@ -10,6 +10,7 @@ const log = logger('client')
 /** The server side a simulated client talks to. @internal */
 export interface ClientHost {
   readonly domain: string
+  readonly recordLimit: number
   routeFromClient(stanza: Element, client: SimulatedClient): void
   removeClient(client: SimulatedClient): void
 }
@@ -50,7 +51,7 @@ export class SimulatedClient extends EventEmitter<SimulatedClientEvents> {
     this.jid = jid.full
     this.bare = jid.bare
     this.#host = host
-    this.#inbox = new Inbox(`client ${jid.full}`)
+    this.#inbox = new Inbox(`client ${jid.full}`, host.recordLimit)
     this.received = this.#inbox.received
   }
 

@@ -1,7 +1,13 @@
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import { type Behaviour, type StreamErrorSpec, streamErrorOf } from './behaviour.js'
-import { errorReply, isNoReplyType, type StreamErrorCondition, streamErrorXml } from './errors.js'
+import {
+  errorReply,
+  isNoReplyType,
+  StanzaErrorResponse,
+  type StreamErrorCondition,
+  streamErrorXml,
+} from './errors.js'
 import { type FrameError, Framer } from './framer.js'
 import { verifyHandshake } from './handshake.js'
 import { parseJid } from './jid.js'
@@ -9,7 +15,7 @@ import { logger } from './log.js'
 import { Inbox, type StanzaMatcher } from './match.js'
 import type { ResolvedOptions } from './options.js'
 import { Timers } from './timers.js'
-import { cloneElement, type Element, escapeXML, NS, parseElement, truncate } from './xml.js'
+import { cloneElement, type Element, escapeXML, NS, parseElement, toElement, truncate } from './xml.js'
 
 const log = logger('connection')
 
@@ -101,6 +107,8 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   #headerElement: Element | undefined
   #handshakeTimer: NodeJS.Timeout | undefined
   #lastWriteAt = 0
+  #blackholed = false
+  #requests = 0
   readonly #inbox: Inbox
   readonly #socket: Socket
   readonly #host: ConnectionHost
@@ -115,7 +123,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     this.#host = host
     this.#behaviour = behaviour
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`
-    this.#inbox = new Inbox(`connection #${this.id}`)
+    this.#inbox = new Inbox(`connection #${this.id}`, host.options.recordLimit)
     this.received = this.#inbox.received
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve
@@ -209,6 +217,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
    * await conn.write(`<message from='a@localhost/x' to='echo.localhost'><body>😀</body></message>`, { splitAt: [60] })
    */
   async write(raw: string | Buffer, options: WriteOptions = {}): Promise<void> {
+    if (this.#blackholed) return
     const data = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw
     const cuts = [...new Set(options.splitAt ?? [])]
       .filter((n) => n > 0 && n < data.length)
@@ -288,6 +297,52 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   }
 
   /**
+   * Makes this connection a dead peer (a half-open TCP connection, a cable pulled): the server
+   * stops reading and silently drops everything it would send on it (routed stanzas, replies,
+   * raw writes, stream errors), and never closes it by itself. Only a component-side keepalive
+   * or ping timeout can notice. `drop()` and `server.close()` still close it.
+   * @example
+   * conn.blackhole()
+   * await server.waitForComponent('echo.localhost', { fresh: true }) // the component must reconnect
+   */
+  blackhole(): void {
+    log('#%d blackholed', this.id)
+    this.#blackholed = true
+    this.pauseReading()
+  }
+
+  /** True after `blackhole()`. */
+  get blackholed(): boolean {
+    return this.#blackholed
+  }
+
+  /**
+   * Sends an iq get/set to the component as the server and resolves with the component's result;
+   * rejects with a {@link StanzaErrorResponse} on `type='error'`, or on timeout (default 2000 ms).
+   * `id`, `from` (the server domain) and `to` (the component domain) are filled in when missing.
+   * @example
+   * const result = await conn.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })))
+   */
+  async request(iq: Element | string, timeout = 2000): Promise<Element> {
+    const el = cloneElement(toElement(iq))
+    if (el.name !== 'iq' || (el.attrs.type !== 'get' && el.attrs.type !== 'set')) {
+      throw new TypeError("request() needs an <iq type='get'|'set'/>")
+    }
+    el.attrs.id ??= `srv-${this.id}-${++this.#requests}`
+    el.attrs.from ??= this.#host.options.domain
+    if (this.#domain) el.attrs.to ??= this.#domain
+    const id = String(el.attrs.id)
+    const waiting = this.#inbox.expect(
+      (s) => s.name === 'iq' && s.attrs.id === id && (s.attrs.type === 'result' || s.attrs.type === 'error'),
+      timeout,
+    )
+    this.send(el)
+    const reply = await waiting
+    if (reply.attrs.type === 'error') throw new StanzaErrorResponse(reply)
+    return reply
+  }
+
+  /**
    * Resumes reading after `pauseReading()`.
    * @example
    * conn.resumeReading()
@@ -344,7 +399,8 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   #onHeader(text: string): void {
     let header: Element
     try {
-      header = parseElement(text.endsWith('/>') ? text : `${text}</stream:stream>`)
+      const name = /^<([^\s/>]+)/.exec(text)?.[1] ?? 'stream:stream'
+      header = parseElement(text.endsWith('/>') ? text : `${text}</${name}>`)
     } catch (err) {
       this.#sendHeader('')
       this.streamError('not-well-formed', (err as Error).message)
@@ -568,6 +624,10 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   }
 
   #write(data: string): void {
+    if (this.#blackholed) {
+      log('#%d blackholed, dropped: %s', this.id, truncate(data, 100))
+      return
+    }
     if (this.#socket.destroyed || this.#socket.writableEnded) {
       log('#%d write after close dropped: %s', this.id, truncate(data, 100))
       return
@@ -579,6 +639,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   /** Ends the TCP connection after a stream error or close tag; destroys it if the peer lingers. */
   #close(): void {
     this.#setPhase('closing')
+    if (this.#blackholed) return // a dead peer never learns about it
     this.#socket.end()
     this.#timers.set(() => this.#socket.destroy(), CLOSE_GRACE_MS)
   }

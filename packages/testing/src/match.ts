@@ -113,14 +113,17 @@ export class Inbox {
   readonly #consumed = new WeakSet<Element>()
   readonly #waiters = new Set<Waiter>()
   readonly #label: string
+  readonly #limit: number
   #closedReason: string | undefined
 
-  constructor(label: string) {
+  constructor(label: string, limit = Number.POSITIVE_INFINITY) {
     this.#label = label
+    this.#limit = limit
   }
 
   push(stanza: Element): void {
     this.received.push(stanza)
+    if (this.received.length > this.#limit) this.received.shift()
     for (const waiter of this.#waiters) {
       if (safeMatch(stanza, waiter.matcher)) {
         this.#consumed.add(stanza)

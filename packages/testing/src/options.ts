@@ -62,6 +62,11 @@ export interface ServerOptions {
   streamId?: () => string
   /** Shuffle the attribute order of the header reply, as Prosody's does. Prosody: true; ejabberd: false. */
   shuffleHeaderAttributes?: boolean
+  /**
+   * Keep at most this many stanzas in each `received` list and in `server.undelivered` (oldest
+   * dropped first). Default `Infinity`; the CLI uses 1000 so a long-running dev server stays small.
+   */
+  recordLimit?: number
 }
 
 /** Bounce sent for stanzas to a component that is not connected. @internal */
@@ -102,6 +107,7 @@ export interface ResolvedOptions {
   handshakeTimeout: number
   streamId: () => string
   shuffleHeaderAttributes: boolean
+  recordLimit: number
   rules: FlavourRules
 }
 
@@ -170,6 +176,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     handshakeTimeout: options.handshakeTimeout ?? 10_000,
     streamId: options.streamId ?? (prosody ? prosodyStreamId : ejabberdStreamId),
     shuffleHeaderAttributes: options.shuffleHeaderAttributes ?? prosody,
+    recordLimit: options.recordLimit ?? Number.POSITIVE_INFINITY,
     rules: prosody ? PROSODY : EJABBERD,
   }
 }

@@ -266,6 +266,7 @@ export class Router {
 
   #undeliverable(stanza: Element, origin: Origin, to: string, reason: string): void {
     this.undelivered.push({ stanza, source: origin.label, reason })
+    if (this.undelivered.length > this.#options.recordLimit) this.undelivered.shift()
     this.#emit(stanza, origin, to, 'undelivered')
   }
 

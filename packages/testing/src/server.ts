@@ -229,6 +229,7 @@ export class TestServer extends EventEmitter<TestServerEvents> {
       : parseJid(`${parsed.bare}/res-${Math.random().toString(36).slice(2, 10)}`)!
     const host: ClientHost = {
       domain: this.options.domain,
+      recordLimit: this.options.recordLimit,
       routeFromClient: (stanza, client) => this.#router.fromClient(stanza, client),
       removeClient: (client) => this.#router.removeClient(client),
     }
