@@ -24,8 +24,6 @@ export interface SimulatedClientEvents {
   stanza: [stanza: Element]
 }
 
-let requestCounter = 0
-
 /**
  * An in-process user of the test server (no socket): what it sends is stamped with its full JID
  * and routed by the server; what is routed to it lands in `received`.
@@ -44,6 +42,7 @@ export class SimulatedClient extends EventEmitter<SimulatedClientEvents> {
   readonly #inbox: Inbox
   readonly #host: ClientHost
   #closed = false
+  #requests = 0
 
   /** @internal */
   constructor(jid: Jid, host: ClientHost) {
@@ -100,7 +99,7 @@ export class SimulatedClient extends EventEmitter<SimulatedClientEvents> {
     if (el.name !== 'iq' || (el.attrs.type !== 'get' && el.attrs.type !== 'set')) {
       throw new TypeError("request() needs an <iq type='get'|'set'/>")
     }
-    if (!el.attrs.id) el.attrs.id = `sat-${++requestCounter}`
+    if (!el.attrs.id) el.attrs.id = `sat-${++this.#requests}`
     const id = String(el.attrs.id)
     const peer = String(el.attrs.to ?? this.#host.domain).toLowerCase()
     const waiting = this.#inbox.expect(

@@ -71,8 +71,6 @@ const STANZAS = new Set(['message', 'presence', 'iq'])
 const CLOSE_GRACE_MS = 1000
 const RST_AFTER_WRITE_MS = 20
 
-let nextId = 1
-
 /**
  * One accepted TCP connection from a component, as seen by the test server, with fault
  * injection. Get it from `server.on('connection')` (before the stream header is read) or from
@@ -85,8 +83,8 @@ let nextId = 1
  * conn.streamError('system-shutdown')
  */
 export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
-  /** Sequence number, for logs. */
-  readonly id = nextId++
+  /** Sequence number within its server (1, 2, …), for logs. */
+  readonly id: number
   /** Resolves when the TCP connection is closed (never rejects). */
   readonly closed: Promise<void>
   /** Stanzas received from the component, in order (the handshake excluded). */
@@ -117,8 +115,9 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   #resolveClosed!: () => void
 
   /** @internal */
-  constructor(socket: Socket, host: ConnectionHost, behaviour: Behaviour) {
+  constructor(socket: Socket, host: ConnectionHost, behaviour: Behaviour, id: number) {
     super()
+    this.id = id
     this.#socket = socket
     this.#host = host
     this.#behaviour = behaviour
@@ -460,6 +459,12 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
       return
     }
     if (this.#headerElement) el.parent = this.#headerElement
+    if (this.#phase === 'header') {
+      // only possible while the header reply is delayed (headerDelayMs): the component cannot
+      // know the stream id yet, so whatever it sends is dropped
+      log('#%d <%s/> before the header reply dropped', this.id, el.name)
+      return
+    }
     if (el.name === 'handshake') {
       this.#onHandshake(el)
       return

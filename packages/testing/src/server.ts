@@ -100,6 +100,7 @@ export class TestServer extends EventEmitter<TestServerEvents> {
   #port: number
   #listening = false
   #refuseUntil = 0
+  #accepted = 0
   #closing: Promise<void> | undefined
 
   /** @internal use {@link createServer} */
@@ -326,7 +327,12 @@ export class TestServer extends EventEmitter<TestServerEvents> {
     }
     this.#sockets.add(socket)
     socket.once('close', () => this.#sockets.delete(socket))
-    const conn = new ServerConnection(socket, this.#connectionHost(), this.#behaviour.take())
+    const conn = new ServerConnection(
+      socket,
+      this.#connectionHost(),
+      this.#behaviour.take(),
+      ++this.#accepted,
+    )
     this.#connections.add(conn)
     this.emit('connection', conn)
   }
