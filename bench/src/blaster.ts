@@ -58,6 +58,8 @@ export interface RunConfig {
   stallMs?: number
   /** Absolute bound on the whole run, start to stop. */
   hardLimitMs?: number
+  /** The subject must connect and complete the handshake within this (default 15 s). */
+  connectLimitMs?: number
   /** Wait after the handshake before reading the idle RSS. */
   idleWaitMs?: number
   /** Check from/to/type/body on every n-th reply (the id is checked on every reply). */
@@ -254,6 +256,7 @@ class Run {
     const hardLimitMs = cfg.hardLimitMs ?? 30_000 + cfg.warmupMs + cfg.durationMs + (cfg.floodMs ?? 0) * 4
     let hardTimer: NodeJS.Timeout | null = null
     let stallTimer: NodeJS.Timeout | null = null
+    let connectTimer: NodeJS.Timeout | null = null
     try {
       if (!existsSync(cfg.subject.file)) {
         throw new Error(`subject file not found: ${cfg.subject.file} (not built?)`)
@@ -266,6 +269,12 @@ class Run {
         hardLimitMs,
       )
       stallTimer = setInterval(() => this.checkStall(), 200)
+      const connectLimitMs = cfg.connectLimitMs ?? 15_000
+      connectTimer = setTimeout(() => {
+        if (this.phase === 'connecting' || this.phase === 'header' || this.phase === 'handshake') {
+          this.fail(`subject not online within ${connectLimitMs} ms (stuck in ${this.phase})`)
+        }
+      }, connectLimitMs)
       await this.listen()
       this.startChild()
       this.runPhases().catch((err: unknown) => this.fail(String(err instanceof Error ? err.message : err)))
@@ -275,6 +284,7 @@ class Run {
     } finally {
       if (hardTimer) clearTimeout(hardTimer)
       if (stallTimer) clearInterval(stallTimer)
+      if (connectTimer) clearTimeout(connectTimer)
     }
     const peakRssKiB = this.pid ? processMemKiB(this.pid, 'VmHWM') : null
     await this.stop()

@@ -143,8 +143,8 @@ const INFO: Record<ScenarioKind, Omit<ScenarioInfo, 'kind'>> = {
 }
 
 function plan(kind: ScenarioKind, subject: SubjectSpec, o: Options): RunConfig {
-  const warmupMs = o.warmupMs ?? (o.quick ? 300 : 1500)
-  const durationMs = o.durationMs ?? (o.quick ? 1000 : 4000)
+  const warmupMs = o.warmupMs ?? (o.quick ? 300 : 1000)
+  const durationMs = o.durationMs ?? (o.quick ? 1000 : 3000)
   const base: RunConfig = { subject, scenario: kind, warmupMs, durationMs, stallMs: 5000 }
   switch (kind) {
     case 'echo':
@@ -279,8 +279,8 @@ async function main(): Promise<number> {
     : pingpongs.some((r) => r.pinned === false) || !pinAvailable
       ? 'Ping-pong ran **unpinned** (taskset unavailable).'
       : 'Ping-pong pinned blaster and subject to CPU 0 with taskset.'
-  const warm = o.warmupMs ?? (o.quick ? 300 : 1500)
-  const dur = o.durationMs ?? (o.quick ? 1000 : 4000)
+  const warm = o.warmupMs ?? (o.quick ? 300 : 1000)
+  const dur = o.durationMs ?? (o.quick ? 1000 : 3000)
   const mode = `${o.quick ? '**quick smoke run**, not for comparisons' : 'full run'}: ${o.rounds} interleaved round(s) per subject${
     o.rounds > 1 ? ', medians' : ''
   }, each run a fresh subject process with ${warm / 1000} s warm-up and ${dur / 1000} s measured; ${elapsed.toFixed(0)} s in total`
