@@ -451,8 +451,9 @@ export function svgChart(tables: Table[], subjects: string[], caption: string): 
   const height = 40 + panels.length * panelH + 20
   const parts: string[] = []
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="13">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="13" role="img">`,
   )
+  parts.push(`<title>${esc(caption)}</title>`)
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`)
   parts.push(`<text x="12" y="24" font-size="15" font-weight="bold">${esc(caption)}</text>`)
   let y = 40

@@ -20,7 +20,9 @@ export function printStanza(source: string, stanza: Element, outcome: string): v
     if (child) what += ` <${child.name}${child.attrs.xmlns ? ` xmlns='${child.attrs.xmlns}'` : ''}>`
   }
   if (stanza.attrs.type) what += ` (${stanza.attrs.type})`
-  console.log(`   ${paint('36', from)} → ${paint('33', to)}: ${what}${outcome === 'delivered' ? '' : paint('2', ` [${outcome}]`)}`)
+  console.log(
+    `   ${paint('36', from)} → ${paint('33', to)}: ${what}${outcome === 'delivered' ? '' : paint('2', ` [${outcome}]`)}`,
+  )
 }
 
 /** Collects the demo's checks and prints the summary. */
@@ -38,7 +40,12 @@ export class Checks {
   }
 
   equal(what: string, actual: unknown, expected: unknown): void {
-    this.ok(actual === expected ? what : `${what}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`, actual === expected)
+    this.ok(
+      actual === expected
+        ? what
+        : `${what}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`,
+      actual === expected,
+    )
   }
 
   fail(what: string): void {

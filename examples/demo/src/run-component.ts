@@ -26,12 +26,9 @@ export async function startComponent(
     env: { ...process.env, XMPP_SERVICE: server.url, XMPP_DOMAIN: domain, XMPP_SECRET_FILE: secretFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const prefix = (chunk: Buffer) =>
-    chunk
-      .toString()
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .forEach((l) => console.log(`   ${l}`))
+  const prefix = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.length > 0) console.log(`   ${line}`)
+  }
   child.stdout?.on('data', prefix)
   child.stderr?.on('data', prefix)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

@@ -13,9 +13,13 @@ xmpp.message({ type: ['chat', 'normal'] }, (msg) => {
 })
 
 // Accept presence subscriptions so the bot can sit in a roster.
-xmpp.presence({ type: 'subscribe' }, (p) => xmpp.send(xml('presence', { from: p.attrs.to, to: p.attrs.from, type: 'subscribed' })))
+xmpp.presence({ type: 'subscribe' }, (p) =>
+  xmpp.send(xml('presence', { from: p.attrs.to, to: p.attrs.from, type: 'subscribed' })),
+)
 
-xmpp.on('status', (status, info) => console.log(`[echo-bot] ${status}${info ? ` in ${info.delay} ms (${info.reason})` : ''}`))
+xmpp.on('status', (status, info) =>
+  console.log(`[echo-bot] ${status}${info ? ` in ${info.delay} ms (${info.reason})` : ''}`),
+)
 xmpp.on('error', (err) => console.error(`[echo-bot] ${err.message}`))
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void xmpp.stop())

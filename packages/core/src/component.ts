@@ -5,16 +5,23 @@ import { type ComponentOptions, type ResolvedOptions, resolveOptions } from './c
 import { ErrorCodes, SatelliteError, StanzaError, StreamError } from './errors.js'
 import { type JID, parseJid } from './jid.js'
 import { logger } from './log.js'
-import { Disco } from './responders/disco.js'
 import { installResponders, NS_CAPS, NS_PING } from './responders/builtin.js'
+import { Disco } from './responders/disco.js'
 import { errorReply, IqCaller, iqResult } from './routing/iq.js'
 import type { StanzaMatch } from './routing/match.js'
 import { type IqHandler, type IqMatch, Router, type StanzaHandler, type Unroute } from './routing/router.js'
+import { Stats } from './stats.js'
 import { Backoff, classifyCondition, type DisconnectClass } from './stream/backoff.js'
 import { explainStreamError } from './stream/explain.js'
-import { handshakeDigest, NS_COMPONENT, NS_STREAM_ERRORS, NS_STREAMS, streamErrorXml, streamHeader } from './stream/handshake.js'
+import {
+  handshakeDigest,
+  NS_COMPONENT,
+  NS_STREAM_ERRORS,
+  NS_STREAMS,
+  streamErrorXml,
+  streamHeader,
+} from './stream/handshake.js'
 import { Outbound, quietReject } from './stream/outbound.js'
-import { Stats } from './stats.js'
 import { Element, xml } from './xml/element.js'
 import { StreamParser, type XmlViolationError } from './xml/parser.js'
 import type { Stanza } from './xml/stanza.js'
@@ -25,7 +32,15 @@ const logRoute = logger('router')
 const logOut = logger('outbound')
 
 /** Lifecycle states, announced by the `status` event. */
-export type Status = 'idle' | 'connecting' | 'authenticating' | 'online' | 'offline' | 'reconnecting' | 'stopping' | 'stopped'
+export type Status =
+  | 'idle'
+  | 'connecting'
+  | 'authenticating'
+  | 'online'
+  | 'offline'
+  | 'reconnecting'
+  | 'stopping'
+  | 'stopped'
 
 /** Detail of a `reconnecting` status. */
 export interface ReconnectInfo {
@@ -116,7 +131,6 @@ export class Component extends EventEmitter<ComponentEvents> {
   #keepaliveTimer: NodeJS.Timeout | null = null
   #pingTimer: NodeJS.Timeout | null = null
   #lastReadAt = 0
-  #everOnline = false
   #warnedPlaintext = false
   #startWaiters: Array<{ resolve: (jid: JID) => void; reject: (err: Error) => void }> = []
   #stopPromise: Promise<void> | null = null
@@ -140,7 +154,12 @@ export class Component extends EventEmitter<ComponentEvents> {
       logOut.error('dropped a stanza: %s', error.message)
       if (this.listenerCount('dropped') > 0) this.emit('dropped', { data, error })
     })
-    this.stats = new Stats(this.#outbound, this.#iq, () => this.#inflight, () => this.#inbox.length - this.#inboxHead)
+    this.stats = new Stats(
+      this.#outbound,
+      this.#iq,
+      () => this.#inflight,
+      () => this.#inbox.length - this.#inboxHead,
+    )
     this.disco = new Disco(this.#router, { category: 'component', type: 'generic', name: o.name })
     const caps = o.responders.caps
     if (typeof caps === 'object' && caps.node) this.disco.capsNode = caps.node
@@ -148,10 +167,8 @@ export class Component extends EventEmitter<ComponentEvents> {
     this.#router.onChange = () => this.disco.invalidate()
     installResponders(this.#router, this.disco, o.responders)
     if (o.signal) {
-      const signal = o.signal
       this.#onAbort = () => void this.stop()
-      if (signal.aborted) queueMicrotask(this.#onAbort)
-      else signal.addEventListener('abort', this.#onAbort, { once: true })
+      if (o.signal.aborted) queueMicrotask(this.#onAbort)
     }
   }
 
@@ -246,8 +263,8 @@ export class Component extends EventEmitter<ComponentEvents> {
       }
       this.#stopPromise = null
       this.#stopping = false
+      if (this.#onAbort) this.options.signal?.addEventListener('abort', this.#onAbort, { once: true })
       this.#backoff?.reset()
-      this.#everOnline = false
       this.#connect()
     }
     return p
@@ -293,7 +310,11 @@ export class Component extends EventEmitter<ComponentEvents> {
         await closed
       }
     }
-    const stopped = new SatelliteError(ErrorCodes.STOPPED, 'the component was stopped', error ? { cause: error } : {})
+    const stopped = new SatelliteError(
+      ErrorCodes.STOPPED,
+      'the component was stopped',
+      error ? { cause: error } : {},
+    )
     this.#iq.rejectAll(stopped)
     this.#outbound.rejectAll(stopped)
     this.#rejectStart(error ?? stopped)
@@ -321,7 +342,10 @@ export class Component extends EventEmitter<ComponentEvents> {
   send(stanza: Element): Promise<void> {
     if (!(stanza instanceof Element)) {
       return quietReject(
-        new SatelliteError(ErrorCodes.INVALID_STANZA, `send() expects an Element built with xml(), got ${typeof stanza}`),
+        new SatelliteError(
+          ErrorCodes.INVALID_STANZA,
+          `send() expects an Element built with xml(), got ${typeof stanza}`,
+        ),
       )
     }
     if (this.#stopping) {
@@ -332,7 +356,9 @@ export class Component extends EventEmitter<ComponentEvents> {
       const attrs = stanza.attrs
       const to = attrs.to as string | undefined
       if (!to) {
-        return quietReject(new SatelliteError(ErrorCodes.ADDRESS, `<${name}> without 'to': the server would reject it`))
+        return quietReject(
+          new SatelliteError(ErrorCodes.ADDRESS, `<${name}> without 'to': the server would reject it`),
+        )
       }
       const from = attrs.from as string | undefined
       if (from === undefined || from === '') attrs.from = this.domain
@@ -346,7 +372,17 @@ export class Component extends EventEmitter<ComponentEvents> {
       }
       if (name === 'presence' && this.#caps && attrs.type === undefined) this.#addCaps(stanza)
     }
-    return this.#outbound.push(stanza.toString())
+    const data = stanza.toString()
+    const max = this.options.limits.maxOutboundStanzaBytes
+    if (data.length * 3 > max && Buffer.byteLength(data) > max) {
+      return quietReject(
+        new SatelliteError(
+          ErrorCodes.STANZA_TOO_BIG,
+          `<${name}> of ${Buffer.byteLength(data)} bytes is over limits.maxOutboundStanzaBytes (${max}); the server would close the stream`,
+        ),
+      )
+    }
+    return this.#outbound.push(data)
   }
 
   /**
@@ -362,8 +398,14 @@ export class Component extends EventEmitter<ComponentEvents> {
    * ```
    */
   request(iq: Element, options: RequestOptions = {}): Promise<Stanza> {
-    if (!(iq instanceof Element) || iq.name !== 'iq' || (iq.attrs.type !== 'get' && iq.attrs.type !== 'set')) {
-      return quietReject(new SatelliteError(ErrorCodes.INVALID_STANZA, "request() expects an <iq type='get'|'set'>"))
+    if (
+      !(iq instanceof Element) ||
+      iq.name !== 'iq' ||
+      (iq.attrs.type !== 'get' && iq.attrs.type !== 'set')
+    ) {
+      return quietReject(
+        new SatelliteError(ErrorCodes.INVALID_STANZA, "request() expects an <iq type='get'|'set'>"),
+      )
     }
     const to = iq.attrs.to as string | undefined
     if (!to) return quietReject(new SatelliteError(ErrorCodes.ADDRESS, "request(): the iq has no 'to'"))
@@ -449,7 +491,10 @@ export class Component extends EventEmitter<ComponentEvents> {
       const what = conn.parser.root === null ? 'the stream header' : 'the handshake answer'
       this.#fail(
         conn,
-        new SatelliteError(ErrorCodes.HANDSHAKE_TIMEOUT, `no ${what} from ${o.service.url} within ${o.handshakeTimeout} ms (handshakeTimeout)`),
+        new SatelliteError(
+          ErrorCodes.HANDSHAKE_TIMEOUT,
+          `no ${what} from ${o.service.url} within ${o.handshakeTimeout} ms (handshakeTimeout)`,
+        ),
         'timeout',
         'retry',
       )
@@ -472,7 +517,12 @@ export class Component extends EventEmitter<ComponentEvents> {
       const msg = fatalTls
         ? `TLS to ${o.service.url} failed: ${err.message} (check tls.ca / tls.servername, or the certificate of the server)`
         : `${code} on ${o.service.url}: ${err.message}`
-      this.#fail(conn, new SatelliteError(ErrorCodes.TRANSPORT, msg, { cause: err, fatal: fatalTls }), code, fatalTls ? 'fatal' : 'retry')
+      this.#fail(
+        conn,
+        new SatelliteError(ErrorCodes.TRANSPORT, msg, { cause: err, fatal: fatalTls }),
+        code,
+        fatalTls ? 'fatal' : 'retry',
+      )
     })
     socket.on('close', () => this.#onClose(conn))
   }
@@ -541,7 +591,7 @@ export class Component extends EventEmitter<ComponentEvents> {
         'protocol',
         'retry',
       )
-      this.#closeWithError(conn, 'not-authorized')
+      this.#closeWithError(conn, 'unsupported-stanza-type')
       return
     }
     this.stats.stanzasIn++
@@ -562,7 +612,6 @@ export class Component extends EventEmitter<ComponentEvents> {
     conn.handshakeTimer = null
     conn.online = true
     conn.onlineAt = Date.now()
-    this.#everOnline = true
     this.jid = parseJid(this.domain)
     logConn('online as %s', this.domain)
     this.#iq.markOnWire()
@@ -582,9 +631,10 @@ export class Component extends EventEmitter<ComponentEvents> {
       if (typeof c === 'string') continue
       const child = c as Element
       if (child.name === 'text') text = child.getText()
-      else if (child.attrs.xmlns === NS_STREAM_ERRORS || condition === 'undefined-condition') condition = child.name
+      else if (child.attrs.xmlns === NS_STREAM_ERRORS || condition === 'undefined-condition')
+        condition = child.name
     }
-    const klass = classifyCondition(condition)
+    const klass = classifyCondition(condition, text)
     const message = explainStreamError(condition, this.domain, text)
     const err = new StreamError(condition, text, message, {
       fatal: klass === 'fatal',
@@ -601,7 +651,12 @@ export class Component extends EventEmitter<ComponentEvents> {
 
   #onStreamEnd(conn: Connection): void {
     logStream('the server closed the stream')
-    this.#fail(conn, new SatelliteError(ErrorCodes.STREAM, 'the server closed the stream'), 'stream-closed', 'retry')
+    this.#fail(
+      conn,
+      new SatelliteError(ErrorCodes.STREAM, 'the server closed the stream'),
+      'stream-closed',
+      'retry',
+    )
     conn.closing = true
     if (!conn.socket.destroyed) {
       this.#outbound.detach()
@@ -613,7 +668,10 @@ export class Component extends EventEmitter<ComponentEvents> {
   #onXmlError(conn: Connection, err: XmlViolationError): void {
     this.#fail(
       conn,
-      new SatelliteError(ErrorCodes.XML, `the server sent invalid XML: ${err.message}; closed with <${err.condition}/>`),
+      new SatelliteError(
+        ErrorCodes.XML,
+        `the server sent invalid XML: ${err.message}; closed with <${err.condition}/>`,
+      ),
       err.condition,
       'retry',
     )
@@ -655,15 +713,19 @@ export class Component extends EventEmitter<ComponentEvents> {
       return
     }
     if (this.#backoff === null) {
+      // No reconnect: the error that ended the connection is the one to report.
       void this.#fatal(
-        new SatelliteError(ErrorCodes.RECONNECT_EXHAUSTED, `connection ended (${reason}) and reconnect is disabled`, {
-          cause: error,
-          fatal: true,
-        }),
+        error ??
+          new SatelliteError(ErrorCodes.RECONNECT_EXHAUSTED, `connection ended (${reason}) and reconnect is disabled`, {
+            fatal: true,
+          }),
       )
       return
     }
-    if (wasOnline && Date.now() - conn.onlineAt >= (this.options.reconnect as { stableAfter: number }).stableAfter) {
+    if (
+      wasOnline &&
+      Date.now() - conn.onlineAt >= (this.options.reconnect as { stableAfter: number }).stableAfter
+    ) {
       this.#backoff.reset()
     }
     if (this.#backoff.exhausted) {
@@ -711,38 +773,56 @@ export class Component extends EventEmitter<ComponentEvents> {
     this.#lastReadAt = Date.now()
     if (o.keepalive !== false) {
       const every = o.keepalive
-      this.#keepaliveTimer = setInterval(() => {
-        if (Date.now() - this.#outbound.lastWriteAt >= every && !this.#outbound.congested) {
-          this.#outbound.writeRaw(' ')
-        }
-      }, Math.max(1, Math.floor(every / 2)))
+      this.#keepaliveTimer = setInterval(
+        () => {
+          if (Date.now() - this.#outbound.lastWriteAt >= every && !this.#outbound.congested) {
+            this.#outbound.writeRaw(' ')
+          }
+        },
+        Math.max(1, Math.floor(every / 2)),
+      )
       this.#keepaliveTimer.unref()
     }
     const ping = o.ping
     if (ping !== false) {
       let waiting = false
-      this.#pingTimer = setInterval(() => {
-        if (waiting || Date.now() - this.#lastReadAt < ping.interval) return
-        waiting = true
-        const iq = xml('iq', { type: 'get', to: ping.to, from: this.domain }, xml('ping', { xmlns: NS_PING }))
-        this.request(iq, { timeout: ping.timeout }).then(
-          () => {
-            waiting = false
-          },
-          (err: Error) => {
-          waiting = false
-          if (err instanceof StanzaError) return // an error answer still proves the link is alive
-          if (this.#conn !== conn || !(err instanceof SatelliteError) || err.code !== ErrorCodes.IQ_TIMEOUT) return
-          this.#fail(
-            conn,
-            new SatelliteError(ErrorCodes.PING_TIMEOUT, `no answer to a ping within ${ping.timeout} ms: the link is dead`),
-            'ping-timeout',
-            'retry',
+      this.#pingTimer = setInterval(
+        () => {
+          if (waiting || Date.now() - this.#lastReadAt < ping.interval) return
+          waiting = true
+          const iq = xml(
+            'iq',
+            { type: 'get', to: ping.to, from: this.domain },
+            xml('ping', { xmlns: NS_PING }),
           )
-          conn.socket.destroy()
-          },
-        )
-      }, Math.max(1, Math.floor(ping.interval / 2)))
+          this.request(iq, { timeout: ping.timeout }).then(
+            () => {
+              waiting = false
+            },
+            (err: Error) => {
+              waiting = false
+              if (err instanceof StanzaError) return // an error answer still proves the link is alive
+              if (
+                this.#conn !== conn ||
+                !(err instanceof SatelliteError) ||
+                err.code !== ErrorCodes.IQ_TIMEOUT
+              )
+                return
+              this.#fail(
+                conn,
+                new SatelliteError(
+                  ErrorCodes.PING_TIMEOUT,
+                  `no answer to a ping within ${ping.timeout} ms: the link is dead`,
+                ),
+                'ping-timeout',
+                'retry',
+              )
+              conn.socket.destroy()
+            },
+          )
+        },
+        Math.max(1, Math.floor(ping.interval / 2)),
+      )
       this.#pingTimer.unref()
     }
   }
@@ -809,7 +889,9 @@ export class Component extends EventEmitter<ComponentEvents> {
 
   #handlerError(stanza: Stanza, err: unknown): void {
     const error =
-      err instanceof Error ? err : new SatelliteError(ErrorCodes.STANZA, `handler threw a non-Error: ${String(err)}`)
+      err instanceof Error
+        ? err
+        : new SatelliteError(ErrorCodes.STANZA, `handler threw a non-Error: ${String(err)}`)
     logRoute.error('handler for <%s> failed: %s', stanza.name, error.message)
     if (this.listenerCount('error') > 0) this.emit('error', error)
   }
@@ -822,7 +904,12 @@ export class Component extends EventEmitter<ComponentEvents> {
       return undefined
     }
     if (type !== 'get' && type !== 'set') {
-      this.#reply(errorReply(iq, new StanzaError('bad-request', { text: `iq type '${type}' is not get, set, result or error` })))
+      this.#reply(
+        errorReply(
+          iq,
+          new StanzaError('bad-request', { text: `iq type '${type}' is not get, set, result or error` }),
+        ),
+      )
       return undefined
     }
     let payload: Element | undefined
@@ -833,7 +920,12 @@ export class Component extends EventEmitter<ComponentEvents> {
       payload = c as Element
     }
     if (count !== 1 || payload === undefined) {
-      this.#reply(errorReply(iq, new StanzaError('bad-request', { text: 'an iq get/set must carry exactly one payload' })))
+      this.#reply(
+        errorReply(
+          iq,
+          new StanzaError('bad-request', { text: 'an iq get/set must carry exactly one payload' }),
+        ),
+      )
       return undefined
     }
     const handler = this.#router.findIq(type, iq)
@@ -849,6 +941,7 @@ export class Component extends EventEmitter<ComponentEvents> {
       return undefined
     }
     if (answer !== undefined && typeof (answer as Promise<unknown>).then === 'function') {
+      // biome-ignore lint/suspicious/noConfusingVoidType: handlers may return nothing
       return (answer as Promise<Element | undefined | void>).then(
         (res) => this.#iqResult(iq, res),
         (err: unknown) => this.#iqError(iq, err),
@@ -858,6 +951,7 @@ export class Component extends EventEmitter<ComponentEvents> {
     return undefined
   }
 
+  // biome-ignore lint/suspicious/noConfusingVoidType: handlers may return nothing
   #iqResult(iq: Stanza, res: Element | undefined | void): void {
     if (res !== undefined && !(res instanceof Element)) {
       this.#iqError(iq, new TypeError('iq handler returned something that is not an Element'))

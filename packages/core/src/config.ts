@@ -48,6 +48,11 @@ export interface LimitOptions {
   concurrency?: number
   /** iq requests waiting for answers at once (default 10000). */
   maxPendingRequests?: number
+  /**
+   * Largest stanza `send()` accepts, in bytes (default 524288: Prosody's
+   * component_stanza_size_limit; over it Prosody closes the stream).
+   */
+  maxOutboundStanzaBytes?: number
 }
 
 /** Liveness checks. */
@@ -151,9 +156,19 @@ export function parseService(service: string): ResolvedOptions['service'] {
   return { tls: url.protocol === 'xmpps:', host, port, url: `${url.protocol}//${url.host}` }
 }
 
-function positive(setting: string, value: number | undefined, fallback: number, allowInfinity = false): number {
+function positive(
+  setting: string,
+  value: number | undefined,
+  fallback: number,
+  allowInfinity = false,
+): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0 || (!allowInfinity && !Number.isFinite(value))) {
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    value <= 0 ||
+    (!allowInfinity && !Number.isFinite(value))
+  ) {
     throw configError(setting, `must be a positive number, got ${String(value)}`)
   }
   return value
@@ -214,6 +229,11 @@ export function resolveOptions(options: ComponentOptions): ResolvedOptions {
       maxDepth: positive('limits.maxDepth', options.limits?.maxDepth, 64),
       concurrency: positive('limits.concurrency', options.limits?.concurrency, 256),
       maxPendingRequests: positive('limits.maxPendingRequests', options.limits?.maxPendingRequests, 10_000),
+      maxOutboundStanzaBytes: positive(
+        'limits.maxOutboundStanzaBytes',
+        options.limits?.maxOutboundStanzaBytes,
+        512 * 1024,
+      ),
     },
     responders: options.responders ?? {},
     signal: options.signal,
@@ -231,10 +251,9 @@ export function resolveOptions(options: ComponentOptions): ResolvedOptions {
  * const xmpp = component({ ...configFromEnv(), name: 'Echo bot' })
  * ```
  */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<
-  ComponentOptions,
-  'service' | 'domain' | 'secret'
-> {
+export function configFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<ComponentOptions, 'service' | 'domain' | 'secret'> {
   const domain = env.XMPP_DOMAIN
   if (!domain) throw configError('XMPP_DOMAIN', 'is not set: the component domain, e.g. echo.localhost')
   let secret = env.XMPP_SECRET

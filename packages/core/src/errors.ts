@@ -33,6 +33,8 @@ export const ErrorCodes = {
   STANZA_EXPIRED: 'SAT_ERR_STANZA_EXPIRED',
   /** An outbound stanza has a missing `to` or a `from` outside the component's domain. */
   ADDRESS: 'SAT_ERR_ADDRESS',
+  /** An outbound stanza is larger than `limits.maxOutboundStanzaBytes`; the server would close the stream. */
+  STANZA_TOO_BIG: 'SAT_ERR_STANZA_TOO_BIG',
   /** `send()` was given something that is not a stanza element. */
   INVALID_STANZA: 'SAT_ERR_INVALID_STANZA',
   /** An iq request got no answer before its timeout. */
@@ -76,6 +78,7 @@ export class SatelliteError extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
     // Subclasses use the prototype chain; the base class also recognises errors made
     // by another copy of this package (the brand is a global symbol).
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about
     if (this !== SatelliteError) return Function.prototype[Symbol.hasInstance].call(this, value)
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
   }

@@ -1,6 +1,5 @@
-export { Component, component, fromInDomain } from './component.js'
 export type { ComponentEvents, ReconnectInfo, RequestOptions, Status } from './component.js'
-export { configFromEnv, parseService, resolveOptions } from './config.js'
+export { Component, component, fromInDomain } from './component.js'
 export type {
   ComponentOptions,
   LimitOptions,
@@ -11,6 +10,8 @@ export type {
   ResponderOptions,
   TlsOptions,
 } from './config.js'
+export { configFromEnv, parseService, resolveOptions } from './config.js'
+export type { ErrorCode, StanzaErrorCondition, StanzaErrorType } from './errors.js'
 export {
   defaultErrorType,
   ErrorCodes,
@@ -19,11 +20,10 @@ export {
   StanzaError,
   StreamError,
 } from './errors.js'
-export type { ErrorCode, StanzaErrorCondition, StanzaErrorType } from './errors.js'
-export { jid, parseJid } from './jid.js'
 export type { JID } from './jid.js'
-export { capsHash, Disco, NS_DISCO_INFO, NS_DISCO_ITEMS } from './responders/disco.js'
+export { jid, parseJid } from './jid.js'
 export type { DiscoInfo, DiscoItem, DiscoTarget, Identity } from './responders/disco.js'
+export { capsHash, Disco, NS_DISCO_INFO, NS_DISCO_ITEMS } from './responders/disco.js'
 export { errorElement, errorReply, iqResult, stanzaErrorFrom } from './routing/iq.js'
 export type { PayloadMatch, StanzaMatch } from './routing/match.js'
 export type { IqHandler, IqMatch, StanzaHandler, Unroute } from './routing/router.js'
@@ -31,6 +31,6 @@ export { Stats } from './stats.js'
 export { classifyCondition, FATAL_STREAM_CONDITIONS } from './stream/backoff.js'
 export { handshakeDigest, NS_COMPONENT, streamHeader } from './stream/handshake.js'
 export { Element, escapeXML, escapeXMLText, xml } from './xml/element.js'
-export { StreamParser, XmlViolationError } from './xml/parser.js'
 export type { StreamParserHandlers, StreamParserLimits, XmlViolation } from './xml/parser.js'
+export { StreamParser, XmlViolationError } from './xml/parser.js'
 export { localPart, Stanza } from './xml/stanza.js'

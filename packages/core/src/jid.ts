@@ -7,8 +7,8 @@ export interface JID {
   resource: string
   bare(): JID
   equals(other: JID): boolean
-  toString(unescape?: boolean): string
-  getLocal(unescape?: boolean): string
+  toString(unescaped?: boolean): string
+  getLocal(unescaped?: boolean): string
   getDomain(): string
   getResource(): string
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
 import { classifyCondition, FATAL_STREAM_CONDITIONS, fromInDomain } from '@satellite/core'
+import { describe, expect, it } from 'vitest'
 import { Backoff } from '../src/stream/backoff.js'
 
 const opts = { base: 1000, cap: 60_000, stableAfter: 30_000, maxAttempts: 5, conflictFloor: 30_000 }
@@ -42,20 +42,43 @@ describe('reconnect policy', () => {
   })
 
   it('classifies stream errors', () => {
-    for (const c of ['not-authorized', 'host-unknown', 'invalid-namespace', 'improper-addressing', 'invalid-from', 'bad-format']) {
+    for (const c of [
+      'not-authorized',
+      'host-unknown',
+      'invalid-namespace',
+      'improper-addressing',
+      'invalid-from',
+      'bad-format',
+    ]) {
       expect(FATAL_STREAM_CONDITIONS.has(c)).toBe(true)
       expect(classifyCondition(c)).toBe('fatal')
     }
     expect(classifyCondition('conflict')).toBe('conflict')
-    for (const c of ['system-shutdown', 'reset', 'connection-timeout', 'policy-violation', 'undefined-condition']) {
+    for (const c of [
+      'system-shutdown',
+      'reset',
+      'connection-timeout',
+      'policy-violation',
+      'undefined-condition',
+    ]) {
       expect(classifyCondition(c)).toBe('retry')
     }
   })
 
   it('checks from addresses against the domain', () => {
     const d = 'bridge.example.org'
-    for (const ok of [d, `u@${d}`, `u@${d}/r`, `${d}/r`, `U@BRIDGE.example.ORG`, `u@${d}/a@b/c`]) expect(fromInDomain(ok, d), ok).toBe(true)
-    for (const bad of ['example.org', `x${d}`, `u@x${d}`, `u@evil.${d}`, `a@b@${d}`, `${d}.evil`, `u@${d}.evil/r`, ''])
+    for (const ok of [d, `u@${d}`, `u@${d}/r`, `${d}/r`, `U@BRIDGE.example.ORG`, `u@${d}/a@b/c`])
+      expect(fromInDomain(ok, d), ok).toBe(true)
+    for (const bad of [
+      'example.org',
+      `x${d}`,
+      `u@x${d}`,
+      `u@evil.${d}`,
+      `a@b@${d}`,
+      `${d}.evil`,
+      `u@${d}.evil/r`,
+      '',
+    ])
       expect(fromInDomain(bad, d), bad).toBe(false)
   })
 })

@@ -1,10 +1,11 @@
 // The same small bot written against @xmpp/component 0.13.1 (the API Satellite stays
 // familiar to) and against Satellite, driven by the same client script: on the happy
 // path both must produce the same stanzas.
-import { component as xmppjsComponent, xml as xmppjsXml } from '@xmpp/component'
-import { describe, expect, it } from 'vitest'
+
 import { component, type Element, isSatelliteError, xml } from '@satellite/core'
 import type { TestServer } from '@satellite/testing'
+import { component as xmppjsComponent, xml as xmppjsXml } from '@xmpp/component'
+import { describe, expect, it } from 'vitest'
 import { DOMAIN, server, sleep } from './helpers.js'
 
 interface XmppJs {
@@ -15,7 +16,11 @@ interface XmppJs {
   reconnect: { stop(): void }
   iqCallee: { get(ns: string, name: string, fn: (ctx: { stanza: Element }) => unknown): void }
 }
-const makeXmppJs = xmppjsComponent as unknown as (o: { service: string; domain: string; password: string }) => XmppJs
+const makeXmppJs = xmppjsComponent as unknown as (o: {
+  service: string
+  domain: string
+  password: string
+}) => XmppJs
 const xjsXml = xmppjsXml as unknown as typeof xml
 
 const ASCII_SECRET = 'plain-secret'
@@ -27,23 +32,40 @@ async function startXmppJs(srv: TestServer, secret = ASCII_SECRET): Promise<Xmpp
   bot.on('stanza', ((stanza: Element) => {
     if (stanza.is('message') && stanza.attrs.type !== 'error') {
       const { from, to, id, type } = stanza.attrs
-      void bot.send(xjsXml('message', { from: to, to: from, id, type }, xjsXml('body', {}, `echo: ${stanza.getChildText('body')}`)))
+      void bot.send(
+        xjsXml(
+          'message',
+          { from: to, to: from, id, type },
+          xjsXml('body', {}, `echo: ${stanza.getChildText('body')}`),
+        ),
+      )
     }
   }) as never)
-  bot.iqCallee.get('jabber:iq:last', 'query', () => xjsXml('query', { xmlns: 'jabber:iq:last', seconds: '42' }))
+  bot.iqCallee.get('jabber:iq:last', 'query', () =>
+    xjsXml('query', { xmlns: 'jabber:iq:last', seconds: '42' }),
+  )
   await bot.start()
   return bot
 }
 
 /** The same bot with Satellite. */
 async function startSatellite(srv: TestServer, secret = ASCII_SECRET) {
-  const bot = component({ service: srv.url, domain: DOMAIN, secret, responders: { disco: false, ping: false, version: false, time: false } })
+  const bot = component({
+    service: srv.url,
+    domain: DOMAIN,
+    secret,
+    responders: { disco: false, ping: false, version: false, time: false },
+  })
   bot.message((m) => {
     if (m.attrs.type === 'error') return
     const { from, to, id, type } = m.attrs
-    return bot.send(xml('message', { from: to, to: from, id, type }, xml('body', {}, `echo: ${m.getChildText('body')}`)))
+    return bot.send(
+      xml('message', { from: to, to: from, id, type }, xml('body', {}, `echo: ${m.getChildText('body')}`)),
+    )
   })
-  bot.iqGet({ xmlns: 'jabber:iq:last', name: 'query' }, () => xml('query', { xmlns: 'jabber:iq:last', seconds: '42' }))
+  bot.iqGet({ xmlns: 'jabber:iq:last', name: 'query' }, () =>
+    xml('query', { xmlns: 'jabber:iq:last', seconds: '42' }),
+  )
   await bot.start()
   return bot
 }
@@ -84,7 +106,13 @@ describe('differential: @xmpp/component vs Satellite', () => {
 
     expect(expected).toHaveLength(5)
     const all = expected.join('\n')
-    for (const part of ['body=echo: hello 😀', 'body=echo: <&>', 'id=i2 from=echo.localhost', 'err=service-unavailable', 'id=i1 from=echo.localhost to=alice@localhost/phone body= err= 42']) {
+    for (const part of [
+      'body=echo: hello 😀',
+      'body=echo: <&>',
+      'id=i2 from=echo.localhost',
+      'err=service-unavailable',
+      'id=i1 from=echo.localhost to=alice@localhost/phone body= err= 42',
+    ]) {
       expect(all).toContain(part)
     }
     expect(actual).toEqual(expected)

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
 import { xml } from '@satellite/core'
 import { garbage, hugeStanza, splitUtf8Message, utf8SplitPoints, whitespace } from '@satellite/testing'
+import { describe, expect, it } from 'vitest'
 import { DOMAIN, make, once, server, sleep, until } from './helpers.js'
 
 const addr = { from: 'alice@localhost/a', to: `bot@${DOMAIN}` }
@@ -107,7 +107,9 @@ describe('byte layer under fault injection', () => {
     await restarting
     await Promise.all(sends)
     await until(() => alice.received.length === 50)
-    expect(alice.received.map((s) => s.getChildText('body'))).toEqual(Array.from({ length: 50 }, (_, i) => String(i)))
+    expect(alice.received.map((s) => s.getChildText('body'))).toEqual(
+      Array.from({ length: 50 }, (_, i) => String(i)),
+    )
   })
 
   it('keeps retrying while connections are refused, with growing (capped) delays', async () => {

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest'
 import { isSatelliteError, type Stanza, StanzaError, xml } from '@satellite/core'
+import { describe, expect, it } from 'vitest'
 import { DOMAIN, make, once, server, sleep, until } from './helpers.js'
 
-const msg = (to: string, body: string, from = `bot@${DOMAIN}`) => xml('message', { to, from }, xml('body', {}, body))
+const msg = (to: string, body: string, from = `bot@${DOMAIN}`) =>
+  xml('message', { to, from }, xml('body', {}, body))
 
 describe('outbound: queue, TTL, coalescing, backpressure', () => {
   it('queues stanzas sent before start() and flushes them in order after the handshake', async () => {
@@ -50,7 +51,12 @@ describe('outbound: queue, TTL, coalescing, backpressure', () => {
     const p = xmpp.send(msg('x@localhost', 'never'))
     await xmpp.stop()
     expect(isSatelliteError(await p.catch((e: unknown) => e), 'SAT_ERR_STOPPED')).toBe(true)
-    expect(isSatelliteError(await xmpp.send(msg('x@localhost', 'late')).catch((e: unknown) => e), 'SAT_ERR_STOPPED')).toBe(true)
+    expect(
+      isSatelliteError(
+        await xmpp.send(msg('x@localhost', 'late')).catch((e: unknown) => e),
+        'SAT_ERR_STOPPED',
+      ),
+    ).toBe(true)
   })
 
   it('validates addressing locally so the server never kills the stream', async () => {
@@ -61,7 +67,13 @@ describe('outbound: queue, TTL, coalescing, backpressure', () => {
     expect(isSatelliteError(bad, 'SAT_ERR_ADDRESS')).toBe(true)
     expect((bad as Error).message).toMatch(/invalid-from/)
     for (const from of [`x@evil${DOMAIN}`, `x@a@${DOMAIN}`, `evil.${DOMAIN}`]) {
-      expect(isSatelliteError(await xmpp.send(msg('a@localhost', 'x', from)).catch((e: unknown) => e), 'SAT_ERR_ADDRESS'), from).toBe(true)
+      expect(
+        isSatelliteError(
+          await xmpp.send(msg('a@localhost', 'x', from)).catch((e: unknown) => e),
+          'SAT_ERR_ADDRESS',
+        ),
+        from,
+      ).toBe(true)
     }
     const noTo = await xmpp.send(xml('message', {}, xml('body', {}, 'x'))).catch((e: unknown) => e)
     expect(isSatelliteError(noTo, 'SAT_ERR_ADDRESS')).toBe(true)
@@ -192,10 +204,18 @@ describe('iq caller', () => {
     const { xmpp, alice } = await setup()
     alice.on('stanza', (s) => {
       if (s.name === 'iq' && s.attrs.type === 'get') {
-        alice.send(xml('iq', { type: 'result', to: s.attrs.from, id: s.attrs.id }, xml('query', { xmlns: 'jabber:iq:version' }, xml('name', {}, 'Alice'))))
+        alice.send(
+          xml(
+            'iq',
+            { type: 'result', to: s.attrs.from, id: s.attrs.id },
+            xml('query', { xmlns: 'jabber:iq:version' }, xml('name', {}, 'Alice')),
+          ),
+        )
       }
     })
-    const res = await xmpp.request(xml('iq', { type: 'get', to: alice.jid }, xml('query', { xmlns: 'jabber:iq:version' })))
+    const res = await xmpp.request(
+      xml('iq', { type: 'get', to: alice.jid }, xml('query', { xmlns: 'jabber:iq:version' })),
+    )
     expect(res.getChild('query')?.getChildText('name')).toBe('Alice')
     expect(xmpp.stats.iqLatency.count).toBe(1)
   })
@@ -207,7 +227,9 @@ describe('iq caller', () => {
       if (s.name === 'iq') mallory.send(xml('iq', { type: 'result', to: s.attrs.from, id: s.attrs.id }))
     })
     const err = await xmpp
-      .request(xml('iq', { type: 'get', to: alice.jid }, xml('ping', { xmlns: 'urn:xmpp:ping' })), { timeout: 150 })
+      .request(xml('iq', { type: 'get', to: alice.jid }, xml('ping', { xmlns: 'urn:xmpp:ping' })), {
+        timeout: 150,
+      })
       .catch((e: unknown) => e)
     expect(isSatelliteError(err, 'SAT_ERR_IQ_TIMEOUT')).toBe(true)
     expect(xmpp.stats.iqLatency.timeouts).toBe(1)
@@ -218,10 +240,21 @@ describe('iq caller', () => {
     alice.on('stanza', (s) => {
       if (s.name === 'iq')
         alice.send(
-          xml('iq', { type: 'error', to: s.attrs.from, id: s.attrs.id }, xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' }), xml('text', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' }, 'gone'))),
+          xml(
+            'iq',
+            { type: 'error', to: s.attrs.from, id: s.attrs.id },
+            xml(
+              'error',
+              { type: 'cancel' },
+              xml('item-not-found', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' }),
+              xml('text', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' }, 'gone'),
+            ),
+          ),
         )
     })
-    const err = await xmpp.request(xml('iq', { type: 'get', to: alice.jid }, xml('q', { xmlns: 'urn:q' }))).catch((e: unknown) => e)
+    const err = await xmpp
+      .request(xml('iq', { type: 'get', to: alice.jid }, xml('q', { xmlns: 'urn:q' })))
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(StanzaError)
     expect((err as StanzaError).condition).toBe('item-not-found')
     expect((err as StanzaError).text).toBe('gone')
@@ -229,7 +262,9 @@ describe('iq caller', () => {
 
   it('rejects pending requests with SAT_ERR_IQ_DISCONNECTED when the link drops', async () => {
     const { srv, xmpp, alice } = await setup()
-    const p = xmpp.request(xml('iq', { type: 'get', to: alice.jid }, xml('q', { xmlns: 'urn:q' })), { timeout: 10_000 })
+    const p = xmpp.request(xml('iq', { type: 'get', to: alice.jid }, xml('q', { xmlns: 'urn:q' })), {
+      timeout: 10_000,
+    })
     await alice.expectStanza({ name: 'iq' })
     ;(await srv.waitForComponent(DOMAIN)).drop('rst')
     const t0 = Date.now()
@@ -240,7 +275,8 @@ describe('iq caller', () => {
 
   it('caps requests in flight', async () => {
     const { xmpp, alice } = await setup({ limits: { maxPendingRequests: 2 } })
-    const ask = () => xmpp.request(xml('iq', { type: 'get', to: alice.jid }, xml('q', { xmlns: 'urn:q' })), { timeout: 200 })
+    const ask = () =>
+      xmpp.request(xml('iq', { type: 'get', to: alice.jid }, xml('q', { xmlns: 'urn:q' })), { timeout: 200 })
     const a = ask().catch(() => {})
     const b = ask().catch(() => {})
     expect(isSatelliteError(await ask().catch((e: unknown) => e), 'SAT_ERR_IQ_TOO_MANY')).toBe(true)
@@ -249,7 +285,9 @@ describe('iq caller', () => {
 
   it('round-trips a request to itself through the server', async () => {
     const { xmpp } = await setup()
-    const res: Stanza = await xmpp.request(xml('iq', { type: 'get', to: DOMAIN }, xml('ping', { xmlns: 'urn:xmpp:ping' })))
+    const res: Stanza = await xmpp.request(
+      xml('iq', { type: 'get', to: DOMAIN }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+    )
     expect(res.attrs.type).toBe('result')
   })
 })
@@ -325,7 +363,10 @@ describe('dead links and lifecycle', () => {
     const srv = await server()
     const port = srv.port
     await srv.close()
-    const xmpp = make(srv, { service: `xmpp://127.0.0.1:${port}`, reconnect: { base: 5, cap: 10, maxAttempts: 3 } })
+    const xmpp = make(srv, {
+      service: `xmpp://127.0.0.1:${port}`,
+      reconnect: { base: 5, cap: 10, maxAttempts: 3 },
+    })
     const err = await xmpp.start().catch((e: unknown) => e)
     expect(isSatelliteError(err, 'SAT_ERR_RECONNECT_EXHAUSTED')).toBe(true)
     expect((err as Error).message).toMatch(/ECONNREFUSED/)

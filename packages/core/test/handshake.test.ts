@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto'
+import {
+  handshakeDigest,
+  isSatelliteError,
+  type SatelliteError,
+  StreamError,
+  streamHeader,
+  xml,
+} from '@satellite/core'
 import { describe, expect, it } from 'vitest'
-import { handshakeDigest, isSatelliteError, SatelliteError, StreamError, streamHeader, xml } from '@satellite/core'
-import { DOMAIN, make, once, SECRET, server, sleep } from './helpers.js'
+import { DOMAIN, make, once, server, sleep } from './helpers.js'
 
 describe('handshake', () => {
   it('is lowercase hex SHA-1 over the UTF-8 bytes of id + secret', () => {
@@ -87,7 +94,9 @@ describe('handshake', () => {
     const srv = await server()
     srv.behave({ noHandshakeReply: true, times: 1 })
     const xmpp = make(srv, { handshakeTimeout: 200 })
-    const info = await Promise.all([once<{ error: Error }>(xmpp, 'reconnecting'), xmpp.start()]).then(([i]) => i)
+    const info = await Promise.all([once<{ error: Error }>(xmpp, 'reconnecting'), xmpp.start()]).then(
+      ([i]) => i,
+    )
     expect(info.error.message).toMatch(/handshake answer/)
   })
 
@@ -155,7 +164,9 @@ describe('handshake', () => {
       conn.behave({ noHeader: true })
       setTimeout(
         () =>
-          void conn.write("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='x'>"),
+          void conn.write(
+            "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='x'>",
+          ),
         20,
       )
     })

@@ -1,6 +1,6 @@
-import { afterEach } from 'vitest'
 import { type Component, type ComponentOptions, component } from '@satellite/core'
 import { createServer, type ServerOptions, type TestServer } from '@satellite/testing'
+import { afterEach } from 'vitest'
 
 export const DOMAIN = 'echo.localhost'
 export const SECRET = 'sécret-🔑'

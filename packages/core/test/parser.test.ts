@@ -1,11 +1,16 @@
-import { describe, expect, it } from 'vitest'
 import { type Stanza, StreamParser, type XmlViolationError } from '@satellite/core'
+import { describe, expect, it } from 'vitest'
 
 const HEADER =
   "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' from='c.localhost' id='abc'>"
 
 function make(limits: Partial<{ maxStanzaBytes: number; maxDepth: number }> = {}) {
-  const out = { starts: [] as Record<string, string>[], stanzas: [] as Stanza[], errors: [] as XmlViolationError[], ended: 0 }
+  const out = {
+    starts: [] as Record<string, string>[],
+    stanzas: [] as Stanza[],
+    errors: [] as XmlViolationError[],
+    ended: 0,
+  }
   const parser = new StreamParser(
     {
       onStreamStart: (a) => out.starts.push(a),
@@ -24,7 +29,10 @@ function make(limits: Partial<{ maxStanzaBytes: number; maxDepth: number }> = {}
 describe('StreamParser', () => {
   it('parses the header, stanzas with children, text and entities', () => {
     const { out, feed } = make()
-    feed(HEADER, `<message to='a@b' from="x&amp;y@c"><body>1 &lt; 2 &#x1F600; &#65;</body><x xmlns='urn:x'/></message>`)
+    feed(
+      HEADER,
+      `<message to='a@b' from="x&amp;y@c"><body>1 &lt; 2 &#x1F600; &#65;</body><x xmlns='urn:x'/></message>`,
+    )
     expect(out.starts[0]?.id).toBe('abc')
     expect(out.stanzas).toHaveLength(1)
     const m = out.stanzas[0] as Stanza
@@ -76,7 +84,7 @@ describe('StreamParser', () => {
   })
 
   it('rejects comments, processing instructions and undeclared entities', () => {
-    for (const bad of ['<!-- hi -->', "<?php echo 1 ?>", "<message to='a@b'><body>&nbsp;</body></message>"]) {
+    for (const bad of ['<!-- hi -->', '<?php echo 1 ?>', "<message to='a@b'><body>&nbsp;</body></message>"]) {
       const { out, feed } = make()
       feed(HEADER, bad)
       expect(out.errors[0]?.condition, bad).toBe('restricted-xml')
@@ -89,7 +97,7 @@ describe('StreamParser', () => {
       "<message to='a@b' bar:x='1'/>",
       "<message to='a@b'><body></message>",
       "<message to='a@b' to='c'/>",
-      "<message to=a/>",
+      '<message to=a/>',
       "<message to='a@b'><body>a & b</body></message>",
       "<message to='a@b'><body>&#0;</body></message>",
     ]) {
@@ -101,7 +109,10 @@ describe('StreamParser', () => {
 
   it('accepts prefixes bound on the element, an ancestor or the stream root', () => {
     const { out, feed } = make()
-    feed(HEADER, "<message to='a@b'><p:x xmlns:p='urn:p'><p:y/></p:x></message><stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>")
+    feed(
+      HEADER,
+      "<message to='a@b'><p:x xmlns:p='urn:p'><p:y/></p:x></message><stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+    )
     expect(out.errors).toEqual([])
     expect(out.stanzas.map((s) => s.name)).toEqual(['message', 'stream:error'])
   })

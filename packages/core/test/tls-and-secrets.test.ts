@@ -4,10 +4,10 @@ import * as net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as tls from 'node:tls'
-import createDebug from 'debug'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configFromEnv, isSatelliteError, type SatelliteError, xml } from '@satellite/core'
 import type { TestServer } from '@satellite/testing'
+import createDebug from 'debug'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DOMAIN, make, SECRET, server } from './helpers.js'
 
 let dir: string
@@ -18,8 +18,23 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'satellite-tls-'))
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
     { stdio: 'ignore' },
   )
   cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
@@ -72,7 +87,9 @@ describe('direct TLS (xmpps://)', () => {
     const front = await tlsFront(srv)
     try {
       const xmpp = make(srv, { service: `xmpps://localhost:${front.port}`, tls: { ca: cert } })
-      xmpp.message((m) => xmpp.send(xml('message', { to: m.attrs.from, from: m.attrs.to }, xml('body', {}, 'over tls'))))
+      xmpp.message((m) =>
+        xmpp.send(xml('message', { to: m.attrs.from, from: m.attrs.to }, xml('body', {}, 'over tls'))),
+      )
       await xmpp.start()
       const alice = srv.client('alice@localhost/a')
       alice.send(xml('message', { to: DOMAIN }, xml('body', {}, 'hi')))
@@ -86,7 +103,10 @@ describe('direct TLS (xmpps://)', () => {
     const srv = await server()
     const front = await tlsFront(srv)
     try {
-      const xmpp = make(srv, { service: `xmpps://127.0.0.1:${front.port}`, tls: { ca: cert, servername: 'other.example' } })
+      const xmpp = make(srv, {
+        service: `xmpps://127.0.0.1:${front.port}`,
+        tls: { ca: cert, servername: 'other.example' },
+      })
       const err = await xmpp.start().catch((e: unknown) => e)
       expect((err as SatelliteError).fatal).toBe(true)
     } finally {
@@ -144,7 +164,9 @@ describe('configuration from the environment', () => {
   it('names the missing or broken setting', () => {
     expect(() => configFromEnv({ XMPP_SECRET: 's' })).toThrow(/XMPP_DOMAIN/)
     expect(() => configFromEnv({ XMPP_DOMAIN: 'd' })).toThrow(/XMPP_SECRET/)
-    expect(() => configFromEnv({ XMPP_DOMAIN: 'd', XMPP_SECRET_FILE: join(dir, 'missing') })).toThrow(/XMPP_SECRET_FILE/)
+    expect(() => configFromEnv({ XMPP_DOMAIN: 'd', XMPP_SECRET_FILE: join(dir, 'missing') })).toThrow(
+      /XMPP_SECRET_FILE/,
+    )
     try {
       configFromEnv({})
     } catch (e) {
@@ -160,7 +182,16 @@ describe('configuration from the environment', () => {
     expect(() => component({ ...base, secret: '' })).toThrow(/secret/)
     expect(() => component({ ...base, queue: { max: -1 } })).toThrow(/queue\.max/)
     expect(() => component({ ...base, reconnect: { base: Number.NaN } })).toThrow(/reconnect\.base/)
-    expect(component(base).options.service).toEqual({ tls: false, host: 'localhost', port: 5347, url: 'xmpp://localhost' })
-    expect(component({ ...base, service: 'xmpps://[::1]:5223' }).options.service).toMatchObject({ tls: true, host: '::1', port: 5223 })
+    expect(component(base).options.service).toEqual({
+      tls: false,
+      host: 'localhost',
+      port: 5347,
+      url: 'xmpp://localhost',
+    })
+    expect(component({ ...base, service: 'xmpps://[::1]:5223' }).options.service).toMatchObject({
+      tls: true,
+      host: '::1',
+      port: 5223,
+    })
   })
 })

@@ -1,5 +1,5 @@
-import { StanzaError } from '../errors.js'
 import type { ResolvedOptions } from '../config.js'
+import { StanzaError } from '../errors.js'
 import type { Router } from '../routing/router.js'
 import { xml } from '../xml/element.js'
 import { type Disco, infoQuery, itemsQuery, NS_DISCO_INFO, NS_DISCO_ITEMS } from './disco.js'
@@ -21,7 +21,8 @@ export function installResponders(router: Router, disco: Disco, opts: ResolvedOp
       (iq, query) => {
         const local = iq.toLocal
         const node = query.attrs.node as string | undefined
-        const info = node !== undefined && disco.isCapsNode(local, node) ? disco.info(local) : disco.info(local, node)
+        const info =
+          node !== undefined && disco.isCapsNode(local, node) ? disco.info(local) : disco.info(local, node)
         if (!info) throw new StanzaError('item-not-found')
         return infoQuery(info, node)
       },
@@ -63,7 +64,12 @@ export function installResponders(router: Router, disco: Disco, opts: ResolvedOp
       { xmlns: NS_TIME, name: 'time', to: '' },
       () => {
         const now = new Date()
-        return xml('time', { xmlns: NS_TIME }, xml('tzo', {}, tzo(now)), xml('utc', {}, `${now.toISOString().slice(0, 19)}Z`))
+        return xml(
+          'time',
+          { xmlns: NS_TIME },
+          xml('tzo', {}, tzo(now)),
+          xml('utc', {}, `${now.toISOString().slice(0, 19)}Z`),
+        )
       },
       true,
     )

@@ -160,9 +160,7 @@ export class Disco {
 
 /** XEP-0115 section 5.1 verification string (SHA-1, base64). */
 export function capsHash(info: DiscoInfo): string {
-  const ids = info.identities
-    .map((i) => `${i.category}/${i.type}/${i.lang ?? ''}/${i.name ?? ''}`)
-    .sort()
+  const ids = info.identities.map((i) => `${i.category}/${i.type}/${i.lang ?? ''}/${i.name ?? ''}`).sort()
   let s = ''
   for (const id of ids) s += `${id}<`
   for (const f of [...info.features].sort()) s += `${f}<`

@@ -90,7 +90,12 @@ export class IqCaller {
         if (this.#pending.get(id)?.timer !== timer) return
         this.#pending.delete(id)
         this.latency.timeouts++
-        reject(new SatelliteError(ErrorCodes.IQ_TIMEOUT, `no answer from ${to} within ${timeout} ms (iq id ${id})`))
+        reject(
+          new SatelliteError(
+            ErrorCodes.IQ_TIMEOUT,
+            `no answer from ${to} within ${timeout} ms (iq id ${id})`,
+          ),
+        )
       }, timeout)
       timer.unref()
       this.#pending.set(id, { resolve, reject, timer, to, started: performance.now(), onWire })

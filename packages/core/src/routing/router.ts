@@ -9,7 +9,11 @@ export type StanzaHandler = (stanza: Stanza) => unknown
  * Handles an iq get or set. Return the payload of the result (or nothing for an empty
  * result); throw a `StanzaError` to answer with that error. Satellite sends exactly one reply.
  */
-export type IqHandler = (iq: Stanza, payload: Element) => Element | undefined | void | Promise<Element | undefined | void>
+export type IqHandler = (
+  iq: Stanza,
+  payload: Element,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing answers with an empty result
+) => Element | undefined | void | Promise<Element | undefined | void>
 
 /** What an iq route matches: the payload namespace (and name) plus the usual filters. */
 export interface IqMatch extends Omit<StanzaMatch, 'payload' | 'type'> {

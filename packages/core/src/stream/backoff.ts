@@ -13,10 +13,14 @@ export const FATAL_STREAM_CONDITIONS: ReadonlySet<string> = new Set([
   'bad-format',
 ])
 
-/** Classifies a stream error condition for the reconnect policy. */
-export function classifyCondition(condition: string): DisconnectClass {
+/**
+ * Classifies a stream error condition (and its text) for the reconnect policy. A
+ * `conflict` is fatal when it says the domain is one of the server's own hosts
+ * (ejabberd: "Unable to register route on existing local domain"): that never clears.
+ */
+export function classifyCondition(condition: string, text?: string): DisconnectClass {
   if (FATAL_STREAM_CONDITIONS.has(condition)) return 'fatal'
-  if (condition === 'conflict') return 'conflict'
+  if (condition === 'conflict') return text && /local domain/i.test(text) ? 'fatal' : 'conflict'
   return 'retry'
 }
 

@@ -15,6 +15,9 @@ export function explainStreamError(condition: string, domain: string, text: stri
     case 'bad-format':
       return `the server could not process what the component sent${said}`
     case 'conflict':
+      if (text && /local domain/i.test(text)) {
+        return `${domain} is one of the server's own virtual hosts${said}: a component needs a domain of its own (e.g. a subdomain such as bot.${domain}); remove it from the server's hosts or pick another XMPP_DOMAIN`
+      }
       return `another connection already serves ${domain}${said}: another instance is running, or the server has not yet noticed that the previous connection died (Prosody's default component_conflict_resolve = "kick_new"); retrying no sooner than reconnect.conflictFloor`
     case 'system-shutdown':
       return `the server is shutting down${said}; reconnecting with backoff`

@@ -15,7 +15,9 @@ export function streamHeader(domain: string): string {
  * `streamId` is the attribute value after XML unescaping.
  */
 export function handshakeDigest(streamId: string, secret: string): string {
-  return createHash('sha1').update(streamId + secret, 'utf8').digest('hex')
+  return createHash('sha1')
+    .update(streamId + secret, 'utf8')
+    .digest('hex')
 }
 
 /** A stream error to send (then the stream is closed). */

@@ -1,5 +1,5 @@
-import { ErrorCodes, SatelliteError } from '../errors.js'
 import type { ResolvedOptions } from '../config.js'
+import { ErrorCodes, SatelliteError } from '../errors.js'
 
 /** The part of a socket the outbound path needs. */
 export interface WritableSocket {

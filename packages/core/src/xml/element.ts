@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
-import type { Element as LtxElement } from '@xmpp/xml'
 import type xmlFn from '@xmpp/xml'
+import type { Element as LtxElement } from '@xmpp/xml'
 
 // @xmpp/xml 0.13 is CommonJS; load it once through require so that every package of the
 // workspace (and @xmpp/component) shares one copy of ltx and `instanceof Element` holds.

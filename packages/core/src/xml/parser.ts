@@ -240,7 +240,10 @@ export class StreamParser {
             continue
           }
         }
-        this.#fail('restricted-xml', 'processing instructions are not allowed in XMPP (RFC 6120 section 11.1)')
+        this.#fail(
+          'restricted-xml',
+          'processing instructions are not allowed in XMPP (RFC 6120 section 11.1)',
+        )
         return
       }
       // Start tag.
@@ -499,9 +502,10 @@ export class StreamParser {
           }
           const hex = ref.charCodeAt(1) === 120 /* x */
           const digits = hex ? ref.slice(2) : ref.slice(1)
-          const code = digits.length > 0 && (hex ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits)
-            ? Number.parseInt(digits, hex ? 16 : 10)
-            : Number.NaN
+          const code =
+            digits.length > 0 && (hex ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits)
+              ? Number.parseInt(digits, hex ? 16 : 10)
+              : Number.NaN
           if (!isXmlChar(code)) {
             this.#fail('not-well-formed', `invalid character reference &${ref};`)
             return null
