@@ -716,9 +716,13 @@ export class Component extends EventEmitter<ComponentEvents> {
       // No reconnect: the error that ended the connection is the one to report.
       void this.#fatal(
         error ??
-          new SatelliteError(ErrorCodes.RECONNECT_EXHAUSTED, `connection ended (${reason}) and reconnect is disabled`, {
-            fatal: true,
-          }),
+          new SatelliteError(
+            ErrorCodes.RECONNECT_EXHAUSTED,
+            `connection ended (${reason}) and reconnect is disabled`,
+            {
+              fatal: true,
+            },
+          ),
       )
       return
     }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
 import { classifyCondition, isSatelliteError, type StreamError, xml } from '@satellite/core'
+import { describe, expect, it } from 'vitest'
 import { DOMAIN, make, once, server } from './helpers.js'
 
 describe('edge cases found in review', () => {
@@ -20,7 +20,9 @@ describe('edge cases found in review', () => {
     expect(classifyCondition('conflict', 'Unable to register route on existing local domain')).toBe('fatal')
     expect(classifyCondition('conflict', 'Component already connected')).toBe('conflict')
     const srv = await server()
-    srv.behave({ rejectHandshake: { condition: 'conflict', text: 'Unable to register route on existing local domain' } })
+    srv.behave({
+      rejectHandshake: { condition: 'conflict', text: 'Unable to register route on existing local domain' },
+    })
     let connections = 0
     srv.on('connection', () => connections++)
     const xmpp = make(srv)
@@ -45,7 +47,9 @@ describe('edge cases found in review', () => {
     const xmpp = make(srv, { limits: { maxOutboundStanzaBytes: 10_000 } })
     await xmpp.start()
     const alice = srv.client('alice@localhost/a')
-    const big = await xmpp.send(xml('message', { to: alice.jid }, xml('body', {}, '世'.repeat(4000)))).catch((e: unknown) => e)
+    const big = await xmpp
+      .send(xml('message', { to: alice.jid }, xml('body', {}, '世'.repeat(4000))))
+      .catch((e: unknown) => e)
     expect(isSatelliteError(big, 'SAT_ERR_STANZA_TOO_BIG')).toBe(true)
     await xmpp.send(xml('message', { to: alice.jid }, xml('body', {}, '世'.repeat(3000))))
     await alice.expectStanza({ name: 'message' })
