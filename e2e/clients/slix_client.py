@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""An independent XMPP client (slixmpp, Debian's python3-slixmpp) for Satellite's
+end-to-end tests: logs in over c2s, sends one stanza, waits for the expected answer and
+prints one JSON line with what happened. Exit code 0 when the answer came.
+
+  slix_client.py message JID PASSWORD HOST PORT TO BODY
+  slix_client.py ping    JID PASSWORD HOST PORT TO
+"""
+import asyncio
+import json
+import sys
+import time
+
+import slixmpp
+
+
+class Client(slixmpp.ClientXMPP):
+    def __init__(self, jid, password, mode, to, body):
+        super().__init__(jid, password)
+        self.mode, self.to, self.body = mode, to, body
+        self.result = {"ok": False}
+        self["feature_mechanisms"].unencrypted_plain = True
+        self.register_plugin("xep_0030")
+        self.register_plugin("xep_0199")
+        self.add_event_handler("session_start", self.start)
+        self.add_event_handler("message", self.on_message)
+        self.add_event_handler("failed_auth", lambda _e: self.finish({"ok": False, "error": "auth failed"}))
+
+    def finish(self, result):
+        self.result = result
+        self.disconnect()
+
+    async def start(self, _event):
+        self.send_presence()
+        self.t0 = time.monotonic()
+        if self.mode == "message":
+            self.send_message(mto=self.to, mbody=self.body, mtype="chat")
+        elif self.mode == "ping":
+            try:
+                await self["xep_0199"].ping(jid=self.to, timeout=5)
+                info = await self["xep_0030"].get_info(jid=self.to, timeout=5)
+                features = sorted(info["disco_info"]["features"])
+                self.finish({"ok": True, "features": features, "ms": round((time.monotonic() - self.t0) * 1000, 1)})
+            except Exception as e:  # noqa: BLE001
+                self.finish({"ok": False, "error": repr(e)})
+
+    def on_message(self, msg):
+        if self.mode != "message":
+            return
+        self.finish({
+            "ok": msg["type"] != "error" and self.body in msg["body"],
+            "type": msg["type"],
+            "from": str(msg["from"]),
+            "body": msg["body"],
+            "ms": round((time.monotonic() - self.t0) * 1000, 1),
+        })
+
+
+def main():
+    mode, jid, password, host, port, to = sys.argv[1:7]
+    body = sys.argv[7] if len(sys.argv) > 7 else ""
+    client = Client(jid, password, mode, to, body)
+    client.connect(address=(host, int(port)), disable_starttls=True, use_ssl=False)
+    loop = asyncio.get_event_loop()
+    try:
+        loop.run_until_complete(asyncio.wait_for(client.disconnected, timeout=15))
+    except asyncio.TimeoutError:
+        client.result = {"ok": False, "error": "timeout"}
+    print(json.dumps(client.result))
+    sys.exit(0 if client.result.get("ok") else 1)
+
+
+if __name__ == "__main__":
+    main()
