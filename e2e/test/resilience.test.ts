@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { type Stanza, xml } from '@satellite/core'
 import { xml as clientXml } from '@xmpp/client'
 import { describe, expect, it } from 'vitest'
-import { info, KINDS, type Kind, realClient, satellite, sleep, until } from './helpers.js'
+import { info, KINDS, realClient, satellite, sleep, until } from './helpers.js'
 
 const script = fileURLToPath(new URL('../../scripts/xmpp-server', import.meta.url))
 
