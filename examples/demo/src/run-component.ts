@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import type { TestServer } from '@satellite/testing'
 
 const require = createRequire(import.meta.url)
 
@@ -14,16 +13,15 @@ const require = createRequire(import.meta.url)
  */
 export async function startComponent(
   example: string,
-  domain: string,
-  secret: string,
-  server: TestServer,
+  settings: { service: string; domain: string; secret: string },
 ): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
+  const { service, domain, secret } = settings
   const dir = mkdtempSync(join(tmpdir(), `satellite-demo-${example}-`))
   const secretFile = join(dir, 'secret')
   writeFileSync(secretFile, secret, { mode: 0o600 })
   const main = join(dirname(require.resolve(`${example}/package.json`)), 'dist', 'main.js')
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, XMPP_SERVICE: server.url, XMPP_DOMAIN: domain, XMPP_SECRET_FILE: secretFile },
+    env: { ...process.env, XMPP_SERVICE: service, XMPP_DOMAIN: domain, XMPP_SECRET_FILE: secretFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const prefix = (chunk: Buffer) => {

@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Element } from '@satellite/core'
+import { createServer, type TestServer } from '@satellite/testing'
+import { client as xmppClient } from '@xmpp/client'
+import { printStanza } from './report.js'
+
+/** A client as the demo script uses it: simulated (embedded server) or real (@xmpp/client). */
+export interface DemoClient {
+  readonly jid: string
+  send(stanza: Element): void
+  expectStanza(match: { name: string; id: string }, timeout: number): Promise<Element>
+  request(iq: Element): Promise<Element>
+}
+
+/** Where the demo plays: the embedded server, or a real Prosody started by scripts/xmpp-server. */
+export interface Stage {
+  readonly description: string
+  /** XMPP_SERVICE, XMPP_DOMAIN and the secret for a component domain. */
+  component(name: 'echo'): { service: string; domain: string; secret: string }
+  client(user: string, resource: string): Promise<DemoClient>
+  /** Resolves once `domain` answers a ping through the server. */
+  waitForComponent(domain: string, timeout: number): Promise<void>
+  /** Stops the server (TCP close, like a SIGTERM) and starts it again on the same port. */
+  restart(downMs: number): Promise<void>
+  close(): Promise<void>
+}
+
+const randomSecret = () => `demo-${Math.random().toString(36).slice(2)}`
+
+export async function embeddedStage(quiet: boolean): Promise<Stage> {
+  const echo = { domain: 'echo.localhost', secret: randomSecret() }
+  const server: TestServer = await createServer({
+    domain: 'localhost',
+    components: { [echo.domain]: echo.secret },
+  })
+  if (!quiet) server.on('routed', (e) => printStanza(e.source, e.stanza, e.outcome))
+  return {
+    description: `embedded XEP-0114 server on ${server.url} (Prosody-like rules)`,
+    component: () => ({ service: server.url, ...echo }),
+    client: async (user, resource) => {
+      const c = server.client(`${user}@localhost/${resource}`)
+      return {
+        jid: c.jid,
+        send: (s) => void c.send(s),
+        expectStanza: (m, t) => c.expectStanza(m, t),
+        request: (iq) => c.request(iq),
+      }
+    },
+    waitForComponent: async (domain, timeout) => {
+      await server.waitForComponent(domain, { timeout, fresh: false })
+    },
+    restart: (downMs) => server.restart({ downMs }),
+    close: () => server.close(),
+  }
+}
+
+const script = fileURLToPath(new URL('../../../scripts/xmpp-server', import.meta.url))
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(script, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.stderr.on('data', (d) => (err += d))
+    p.on('error', reject)
+    p.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`scripts/xmpp-server ${args.join(' ')}: ${err}`)),
+    )
+  })
+}
+
+export async function prosodyStage(quiet: boolean): Promise<Stage> {
+  const out = await run(['start', 'prosody'], { ...process.env, XMPP_SERVER_INSTALL: '1' })
+  const env = Object.fromEntries(
+    out
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  )
+  const clients: Array<{ stop(): Promise<unknown> }> = []
+  const real = async (user: string, resource: string): Promise<DemoClient> => {
+    const c = xmppClient({
+      service: `xmpp://${env.XMPP_HOST}:${env.XMPP_C2S_PORT}`,
+      domain: env.XMPP_DOMAIN,
+      resource,
+      credentials: (auth: (c: object, m: string) => Promise<void>) =>
+        auth({ username: user, password: env.XMPP_PASSWORD }, 'PLAIN'),
+    })
+    c.on('error', () => {})
+    const received: Element[] = []
+    const waiters: Array<{ m: { name: string; id: string }; resolve: (e: Element) => void }> = []
+    c.on('stanza', (s: Element) => {
+      if (!quiet && (s.name === 'message' || s.name === 'presence'))
+        printStanza(s.attrs.from ?? '', s, 'delivered')
+      const i = waiters.findIndex((w) => w.m.name === s.name && w.m.id === s.attrs.id)
+      if (i >= 0) waiters.splice(i, 1)[0]?.resolve(s)
+      else received.push(s)
+    })
+    await c.start()
+    c.reconnect.stop()
+    clients.push(c)
+    return {
+      jid: `${user}@${env.XMPP_DOMAIN}/${resource}`,
+      send: (s) => {
+        if (!quiet) printStanza(`${user}@${env.XMPP_DOMAIN}/${resource}`, s, 'sent')
+        void c.send(s)
+      },
+      expectStanza: (m, t) => {
+        const hit = received.find((s) => s.name === m.name && s.attrs.id === m.id)
+        if (hit) return Promise.resolve(hit)
+        return new Promise((resolve, reject) => {
+          const w = { m, resolve }
+          waiters.push(w)
+          setTimeout(() => {
+            if (waiters.includes(w)) reject(new Error(`no ${m.name} ${m.id} within ${t} ms`))
+          }, t)
+        })
+      },
+      request: (iq) => c.iqCaller.request(iq, 5000),
+    }
+  }
+  let prober: DemoClient | undefined
+  return {
+    description: `Prosody ${env.XMPP_SERVER_VERSION} on 127.0.0.1 (c2s ${env.XMPP_C2S_PORT}, components ${env.XMPP_COMPONENT_PORT}), real clients (@xmpp/client)`,
+    component: () => ({
+      service: `xmpp://${env.XMPP_HOST}:${env.XMPP_COMPONENT_PORT}`,
+      domain: env.XMPP_ECHO_DOMAIN as string,
+      secret: env.XMPP_ECHO_SECRET as string,
+    }),
+    client: real,
+    waitForComponent: async (domain, timeout) => {
+      const end = Date.now() + timeout
+      for (;;) {
+        try {
+          prober ??= await real('carol', 'probe')
+          const { xml } = await import('@satellite/core')
+          await prober.request(
+            xml('iq', { type: 'get', to: domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+          )
+          return
+        } catch (err) {
+          if (Date.now() > end) throw err
+          if (String(err).includes('ECONN') || String(err).includes('closed')) prober = undefined
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      }
+    },
+    restart: async (downMs) => {
+      for (const c of clients.splice(0)) await c.stop().catch(() => {})
+      prober = undefined
+      await run(['stop', env.XMPP_DIR as string])
+      await new Promise((r) => setTimeout(r, downMs))
+      await run(['start', 'prosody', env.XMPP_DIR as string])
+    },
+    close: async () => {
+      for (const c of clients.splice(0)) await c.stop().catch(() => {})
+      await run(['stop', env.XMPP_DIR as string])
+    },
+  }
+}
