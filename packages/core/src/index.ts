@@ -22,6 +22,8 @@ export {
 } from './errors.js'
 export type { JID } from './jid.js'
 export { jid, parseJid } from './jid.js'
+export type { Logger } from './log.js'
+export { enableDebug } from './log.js'
 export type { DiscoInfo, DiscoItem, DiscoTarget, Identity } from './responders/disco.js'
 export { capsHash, Disco, NS_DISCO_INFO, NS_DISCO_ITEMS } from './responders/disco.js'
 export { errorElement, errorReply, iqResult, stanzaErrorFrom } from './routing/iq.js'

@@ -1,23 +1,69 @@
 import { createRequire } from 'node:module'
 import type createDebugType from 'debug'
 
-// Loaded through require: importing a CommonJS module from ESM starts Node's CJS export
-// lexer (a WASM module), which alone adds about 4 MiB to the idle RSS of a component.
-const createDebug = createRequire(import.meta.url)('debug') as typeof createDebugType
-
 /** A `debug` logger with an `error` channel. Namespaces: `satellite:core:<subsystem>`. */
 export interface Logger {
   (formatter: string, ...args: unknown[]): void
-  enabled: boolean
+  readonly enabled: boolean
   error: (formatter: string, ...args: unknown[]) => void
+}
+
+type DebugFn = ((formatter: string, ...args: unknown[]) => void) & { enabled: boolean }
+type CreateDebug = typeof createDebugType
+
+const require = createRequire(import.meta.url)
+let createDebug: CreateDebug | undefined
+const bindings: Array<() => void> = []
+
+// `debug` (and what it pulls in) is loaded only when logging is asked for: with DEBUG set
+// in the environment, or through enableDebug(). An idle component stays ~7 MiB smaller.
+function load(): CreateDebug {
+  if (createDebug === undefined) {
+    createDebug = require('debug') as CreateDebug
+    for (const bind of bindings) bind()
+  }
+  return createDebug
 }
 
 /**
  * Creates the logger of one subsystem (`satellite:core:connection`, `...:stream`, ...).
- * Enable with `DEBUG=satellite:*`. The secret is never passed to a logger.
+ * Enable with `DEBUG=satellite:*` (or {@link enableDebug}). The secret is never passed
+ * to a logger.
  */
 export function logger(subsystem: string): Logger {
-  const log = createDebug(`satellite:core:${subsystem}`) as unknown as Logger
-  log.error = createDebug(`satellite:core:${subsystem}:error`)
+  const ns = `satellite:core:${subsystem}`
+  let main: DebugFn | undefined
+  let err: DebugFn | undefined
+  const log = ((formatter: string, ...args: unknown[]) => {
+    if (main?.enabled) main(formatter, ...args)
+  }) as Logger
+  log.error = (formatter: string, ...args: unknown[]) => {
+    if (err?.enabled) err(formatter, ...args)
+  }
+  Object.defineProperty(log, 'enabled', { get: () => main?.enabled === true })
+  const bind = () => {
+    const cd = createDebug as CreateDebug
+    main = cd(ns) as unknown as DebugFn
+    err = cd(`${ns}:error`) as unknown as DebugFn
+  }
+  bindings.push(bind)
+  if (createDebug !== undefined) bind()
   return log
 }
+
+/**
+ * Turns on `debug` logging for the given namespaces (same syntax as the DEBUG environment
+ * variable), loading `debug` if needed. Returns the `debug` module, e.g. to set `.log`.
+ *
+ * @example
+ * ```ts
+ * enableDebug('satellite:core:*')
+ * ```
+ */
+export function enableDebug(namespaces: string): CreateDebug {
+  const cd = load()
+  cd.enable(namespaces)
+  return cd
+}
+
+if (process.env.DEBUG) load()

@@ -4,9 +4,8 @@ import * as net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as tls from 'node:tls'
-import { configFromEnv, isSatelliteError, type SatelliteError, xml } from '@satellite/core'
+import { configFromEnv, enableDebug, isSatelliteError, type SatelliteError, xml } from '@satellite/core'
 import type { TestServer } from '@satellite/testing'
-import createDebug from 'debug'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DOMAIN, make, SECRET, server } from './helpers.js'
 
@@ -118,9 +117,9 @@ describe('direct TLS (xmpps://)', () => {
 describe('the secret never appears in logs or errors', () => {
   it('at every debug level, through success, failure and reconnects', async () => {
     const lines: string[] = []
+    const createDebug = enableDebug('satellite:*')
     const origLog = createDebug.log
     createDebug.log = (...args: unknown[]) => void lines.push(args.map(String).join(' '))
-    createDebug.enable('satellite:*')
     const errors: string[] = []
     try {
       const srv = await server()
