@@ -144,7 +144,10 @@ export class Component extends EventEmitter<ComponentEvents> {
   #inflight = 0
   #inbox: Stanza[] = []
   #inboxHead = 0
+  /** Reading is paused (handlers behind, or the outbound socket pushing back). */
   #paused = false
+  /** Handlers are behind: received stanzas wait in the inbox. */
+  #behind = false
   #caps: boolean
   #onAbort: (() => void) | null = null
 
@@ -154,10 +157,14 @@ export class Component extends EventEmitter<ComponentEvents> {
     const o = this.options
     this.domain = o.domain
     this.#backoff = o.reconnect === false ? null : new Backoff(o.reconnect)
-    this.#outbound = new Outbound(o.queue, (data, error) => {
-      logOut.error('dropped a stanza: %s', error.message)
-      if (this.listenerCount('dropped') > 0) this.emit('dropped', { data, error })
-    })
+    this.#outbound = new Outbound(
+      o.queue,
+      (data, error) => {
+        logOut.error('dropped a stanza: %s', error.message)
+        if (this.listenerCount('dropped') > 0) this.emit('dropped', { data, error })
+      },
+      () => this.#syncReading(),
+    )
     this.stats = new Stats(
       this.#outbound,
       this.#iq,
@@ -601,10 +608,10 @@ export class Component extends EventEmitter<ComponentEvents> {
     this.stats.stanzasIn++
     if (this.#inflight >= this.options.limits.concurrency || this.#inboxHead < this.#inbox.length) {
       this.#inbox.push(stanza)
-      if (!this.#paused) {
-        this.#paused = true
-        conn.socket.pause()
+      if (!this.#behind) {
+        this.#behind = true
         logRoute('handlers behind (%d running): pausing the socket', this.#inflight)
+        this.#syncReading()
       }
       return
     }
@@ -699,7 +706,8 @@ export class Component extends EventEmitter<ComponentEvents> {
     this.#clearTimers()
     this.#outbound.detach()
     this.#iq.disconnected()
-    if (this.#paused) this.#paused = false
+    this.#paused = false
+    this.#behind = false
     const wasOnline = conn.online
     conn.online = false
     const error = conn.error
@@ -887,12 +895,27 @@ export class Component extends EventEmitter<ComponentEvents> {
     if (this.#inboxHead >= this.#inbox.length) {
       this.#inbox = []
       this.#inboxHead = 0
-      if (this.#paused) {
-        this.#paused = false
-        if (this.#conn && !this.#conn.socket.destroyed) this.#conn.socket.resume()
-        logRoute('handlers caught up: resuming the socket')
+      if (this.#behind) {
+        this.#behind = false
+        logRoute('handlers caught up')
+        this.#syncReading()
       }
     }
+  }
+
+  /**
+   * Reads from the socket only while handlers keep up and the socket accepts our writes:
+   * a peer that floods us while not reading our answers is pushed back by TCP, and memory
+   * stays bounded.
+   */
+  #syncReading = (): void => {
+    const conn = this.#conn
+    if (conn === null || conn.socket.destroyed) return
+    const pause = this.#behind || this.#outbound.congested
+    if (pause === this.#paused) return
+    this.#paused = pause
+    if (pause) conn.socket.pause()
+    else conn.socket.resume()
   }
 
   #handlerError(stanza: Stanza, err: unknown): void {

@@ -390,3 +390,38 @@ describe('dead links and lifecycle', () => {
     expect(xmpp.online).toBe(true)
   })
 })
+
+describe('backpressure end to end', () => {
+  it('a peer that floods but does not read our answers is pushed back: reading pauses, memory stays bounded, nothing is lost', async () => {
+    const srv = await server()
+    const xmpp = make(srv)
+    xmpp.message((m) =>
+      xmpp.send(
+        xml('message', { from: m.attrs.to, to: m.attrs.from }, xml('body', {}, m.getChildText('body') ?? '')),
+      ),
+    )
+    await xmpp.start()
+    const conn = await srv.waitForComponent(DOMAIN)
+    const alice = srv.client('alice@localhost/a')
+    conn.pauseReading()
+    const N = 20_000
+    const pad = 'z'.repeat(1000)
+    const one = (i: number) =>
+      `<message from='${alice.jid}' to='bot@${DOMAIN}'><body>${i} ${pad}</body></message>`
+    let batch = ''
+    for (let i = 0; i < N; i++) batch += one(i)
+    void conn.write(batch)
+    await sleep(300)
+    // The component stopped reading long before the flood was over, and holds little.
+    expect(xmpp.stats.stanzasIn).toBeLessThan(N / 2)
+    expect(xmpp.stats.queueDepth).toBeLessThan(2000)
+    conn.resumeReading()
+    await until(() => alice.received.length === N, 20_000, 'every echo')
+    expect(
+      alice.received
+        .at(-1)
+        ?.getChildText('body')
+        ?.startsWith(`${N - 1} `),
+    ).toBe(true)
+  })
+})

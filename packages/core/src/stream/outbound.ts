@@ -47,6 +47,7 @@ export class Outbound {
   #queueBytes = 0
   #expiryTimer: NodeJS.Timeout | null = null
   #now: () => number
+  readonly #onPressure: () => void
   /** Stanzas handed to the socket. */
   written = 0
   /** `Date.now()` of the last socket write. */
@@ -55,10 +56,12 @@ export class Outbound {
   constructor(
     opts: ResolvedOptions['queue'],
     onDrop: (data: string, err: SatelliteError) => void,
+    onPressure: () => void = () => {},
     now: () => number = Date.now,
   ) {
     this.#opts = opts
     this.#onDrop = onDrop
+    this.#onPressure = onPressure
     this.#now = now
   }
 
@@ -182,11 +185,13 @@ export class Outbound {
   #congest(socket: WritableSocket): void {
     this.#congested = true
     socket.once('drain', this.#onDrain)
+    this.#onPressure()
   }
 
   #onDrain = (): void => {
     this.#congested = false
     this.#drainQueue()
+    if (!this.#congested) this.#onPressure()
   }
 
   #drainQueue(): void {
