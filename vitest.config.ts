@@ -5,10 +5,8 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
 export default defineConfig({
   resolve: {
-    alias: {
-      '@satellite/core': src('./packages/core/src/index.ts'),
-      '@satellite/testing': src('./packages/testing/src/index.ts'),
-    },
+    // Every @satellite/<name> package is tested from its sources: packages/<name>/src/index.ts.
+    alias: [{ find: /^@satellite\/([a-z-]+)$/, replacement: `${src('./packages/')}$1/src/index.ts` }],
   },
   test: {
     testTimeout: 20_000,
