@@ -2,7 +2,7 @@
 // under load, Prosody's kick_new conflict, ejabberd's several connections for one domain.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { type Stanza, xml } from '@satellite/core'
+import { type ReconnectInfo, type Stanza, xml } from '@satellite/core'
 import { xml as clientXml } from '@xmpp/client'
 import { describe, expect, it } from 'vitest'
 import { info, KINDS, realClient, satellite, sleep, until } from './helpers.js'
@@ -80,9 +80,7 @@ describe('prosody: a second instance meets kick_new', () => {
     )
     await first.start()
     const second = satellite('prosody', { reconnect: { conflictFloor: 2000 } })
-    const retry = new Promise<{ delay: number; reason: string; error?: Error }>((r) =>
-      second.once('reconnecting', r),
-    )
+    const retry = new Promise<ReconnectInfo>((r) => second.once('reconnecting', r))
     void second.start().catch(() => {})
     const info2 = await retry
     expect(info2.reason).toBe('conflict')
