@@ -24,5 +24,7 @@ export type { BalancePolicy, ConflictPolicy, Flavour, ServerOptions } from './op
 export type { RoutedEvent, RouteOutcome, UndeliveredStanza } from './router.js'
 export type { RefuseOptions, TestServerEvents, WaitForComponentOptions } from './server.js'
 export { createServer, TestServer } from './server.js'
+export type { CliIo, RunningCli } from './cli.js'
+export { runCli } from './cli.js'
 export type { Element } from './xml.js'
 export { xml } from './xml.js'
