@@ -15,7 +15,10 @@ import { type Component, component, configFromEnv } from '@satellite/core'
  * }
  * ```
  */
-export type ComponentModule = (xmpp: Component) => void | (() => unknown) | Promise<void | (() => unknown)>
+export type ComponentModule = (
+  xmpp: Component,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a module may return nothing
+) => void | (() => unknown) | Promise<void | (() => unknown)>
 
 /** Options of {@link runModule}. */
 export interface RunOptions {
