@@ -1,0 +1,288 @@
+import { type Component, type Element, type Stanza, StanzaError, xml } from '@satellite/core'
+import {
+  type DataForm,
+  type Field,
+  type FieldValue,
+  FormError,
+  formElement,
+  NS_DATA,
+  parseForm,
+  validateSubmission,
+} from '@satellite/forms'
+
+/** The `jabber:iq:register` namespace (XEP-0077), also the FORM_TYPE of its data form. */
+export const NS_REGISTER = 'jabber:iq:register'
+
+/** The legacy registration fields of XEP-0077 section 14.1, in its order. */
+export const LEGACY_FIELDS = [
+  'username',
+  'nick',
+  'password',
+  'name',
+  'first',
+  'last',
+  'email',
+  'address',
+  'city',
+  'state',
+  'zip',
+  'phone',
+  'url',
+  'date',
+  'misc',
+  'text',
+  'key',
+] as const
+
+/**
+ * A legacy XEP-0077 field name (`<username/>`, `<password/>`...).
+ *
+ * @example
+ * ```ts
+ * const fields: LegacyField[] = ['username', 'password', 'email']
+ * ```
+ */
+export type LegacyField = (typeof LEGACY_FIELDS)[number]
+
+/**
+ * What the registrar stores for an entity: field name to value (legacy fields are strings;
+ * data form fields have their typed value).
+ *
+ * @example
+ * ```ts
+ * const r: Registration = { username: 'juliet', email: 'juliet@example.org' }
+ * ```
+ */
+export type Registration = Record<string, FieldValue>
+
+/**
+ * The storage of the registrar. `jid` is always the bare JID of the requester. A hook may
+ * throw a `StanzaError` (e.g. `conflict` for a taken username); any other error is answered
+ * with `internal-server-error`.
+ *
+ * @example
+ * ```ts
+ * const users = new Map<string, Registration>()
+ * const hooks: RegistrationHooks = {
+ *   get: (jid) => users.get(jid) ?? null,
+ *   register: (jid, values) => void users.set(jid, values),
+ *   remove: (jid) => void users.delete(jid),
+ * }
+ * ```
+ */
+export interface RegistrationHooks {
+  /** The current registration of `jid`, or null when not registered. */
+  get(jid: string): Registration | null | Promise<Registration | null>
+  /** A new registration (also called for a re-registration when `update` is absent). */
+  register(jid: string, values: Registration): void | Promise<void>
+  /** A registered entity changed its registration; `current` is what `get` returned. */
+  update?(jid: string, values: Registration, current: Registration): void | Promise<void>
+  /** Cancels the registration of `jid` (only called when `get` found one). */
+  remove(jid: string): void | Promise<void>
+}
+
+/**
+ * Options of {@link registration}. Give legacy `fields`, a data `form`, or both (the
+ * response then carries both and either may be submitted).
+ *
+ * @example
+ * ```ts
+ * const options: RegistrationOptions = {
+ *   fields: ['username', 'password'],
+ *   instructions: 'Enter your legacy network login',
+ *   hooks,
+ * }
+ * ```
+ */
+export interface RegistrationOptions {
+  /** Legacy fields; all of them are required (as XEP-0077 says of legacy fields). */
+  fields?: readonly LegacyField[]
+  /** A data form; its FORM_TYPE is set to `jabber:iq:register`. */
+  form?: DataForm
+  /** `<instructions/>` of the legacy response (and of the form when it has none). */
+  instructions?: string
+  /** Local part the registrar answers on (`''` the component domain, the default; `'*'` any user). */
+  to?: string
+  hooks: RegistrationHooks
+  /** Who may register; `not-allowed` for the others. Receives the bare JID. */
+  allow?: (jid: string) => boolean | Promise<boolean>
+}
+
+/**
+ * Handle returned by {@link registration}.
+ *
+ * @example
+ * ```ts
+ * const reg = registration(xmpp, options)
+ * reg.stop() // removes the routes (and the disco feature)
+ * ```
+ */
+export interface RegistrationHandle {
+  stop(): void
+}
+
+const PRIVATE: ReadonlySet<string> = new Set(['password', 'key'])
+
+function legacyForm(fields: readonly LegacyField[]): Field[] {
+  return fields.map((name) => ({
+    type: PRIVATE.has(name) ? ('text-private' as const) : ('text-single' as const),
+    var: name,
+    required: true,
+  }))
+}
+
+/** Fills the form's default values from the current registration (never private fields). */
+function prefill(form: DataForm, current: Registration | null): DataForm {
+  if (current === null) return form
+  const fields = (form.fields ?? []).map((f) => {
+    if (f.type === 'fixed' || f.type === 'text-private') return f
+    const v = current[f.var]
+    if (v === undefined) return f
+    return { ...f, value: v } as Field
+  })
+  return { ...form, fields }
+}
+
+function bareFrom(iq: Stanza): string {
+  const from = iq.fromJid
+  if (from === null) throw new StanzaError('bad-request', { text: 'the request has no valid from' })
+  return from.bare().toString()
+}
+
+function elementChildren(el: Element): Element[] {
+  return el.getChildElements()
+}
+
+/**
+ * Makes the component an XEP-0077 registrar: answers `jabber:iq:register` get (the fields
+ * or form to fill in, `<registered/>` and the current values when already registered; the
+ * password is never sent back) and set (registration, update, `<remove/>` cancellation),
+ * both with legacy fields and with a data form. The feature is advertised in disco.
+ * Malformed requests are answered with a stanza error: `bad-request` (no usable payload,
+ * unknown field, `<remove/>` with siblings, malformed form), `not-acceptable` (a required
+ * field missing or empty, or a value breaking the form rules; the text names the field),
+ * `not-allowed` (refused by `allow`), `registration-required` (`<remove/>` while not
+ * registered), and whatever the hooks throw (e.g. `conflict`).
+ *
+ * @example
+ * ```ts
+ * const users = new Map<string, Registration>()
+ * registration(xmpp, {
+ *   fields: ['username', 'password'],
+ *   instructions: 'Enter your IRC login',
+ *   hooks: {
+ *     get: (jid) => users.get(jid) ?? null,
+ *     register: (jid, values) => void users.set(jid, values),
+ *     remove: (jid) => void users.delete(jid),
+ *   },
+ * })
+ * ```
+ */
+export function registration(xmpp: Component, options: RegistrationOptions): RegistrationHandle {
+  const { hooks, instructions } = options
+  const legacy = options.fields === undefined ? undefined : [...new Set(options.fields)]
+  if (legacy === undefined && options.form === undefined) {
+    throw new TypeError('registration() needs `fields`, `form`, or both')
+  }
+  const form: DataForm | undefined =
+    options.form === undefined
+      ? undefined
+      : {
+          ...options.form,
+          type: 'form',
+          formType: NS_REGISTER,
+          ...(options.form.instructions === undefined && instructions !== undefined ? { instructions } : {}),
+        }
+  // What a submitted form is checked against: the configured form, or one made of the legacy fields.
+  const submitDef: DataForm =
+    form ?? ({ formType: NS_REGISTER, fields: legacyForm(legacy as LegacyField[]) } satisfies DataForm)
+
+  async function check(jid: string): Promise<void> {
+    if (options.allow !== undefined && !(await options.allow(jid))) {
+      throw new StanzaError('not-allowed', { text: 'registration is not allowed for this address' })
+    }
+  }
+
+  async function onGet(iq: Stanza): Promise<Element> {
+    const jid = bareFrom(iq)
+    await check(jid)
+    const current = await hooks.get(jid)
+    const q = xml('query', { xmlns: NS_REGISTER })
+    if (instructions !== undefined) q.c('instructions').t(instructions)
+    if (current !== null) q.c('registered')
+    for (const name of legacy ?? []) {
+      const v = current?.[name]
+      const el = q.c(name)
+      if (v !== undefined && !PRIVATE.has(name)) el.t(Array.isArray(v) ? v.join('\n') : String(v))
+    }
+    if (form !== undefined) q.cnode(formElement(prefill(form, current)))
+    return q
+  }
+
+  async function onSet(iq: Stanza, query: Element): Promise<undefined> {
+    const jid = bareFrom(iq)
+    const children = elementChildren(query)
+    const remove = children.find((c) => c.name === 'remove')
+    if (remove !== undefined) {
+      if (children.length > 1) {
+        throw new StanzaError('bad-request', { text: '<remove/> must be the only child of <query/>' })
+      }
+      await check(jid)
+      if ((await hooks.get(jid)) === null) {
+        throw new StanzaError('registration-required', { text: 'not registered' })
+      }
+      await hooks.remove(jid)
+      return undefined
+    }
+    const x = children.find((c) => c.name === 'x' && c.attrs.xmlns === NS_DATA)
+    let values: Registration
+    if (x !== undefined) {
+      const parsed = parseForm(x) // throws FormError (bad-request)
+      if (parsed.type === 'cancel') return undefined
+      const r = validateSubmission(submitDef, parsed)
+      if (!r.ok) throw new FormError(r.errors)
+      values = r.values as Registration
+    } else {
+      values = legacyValues(children)
+    }
+    await check(jid)
+    const current = await hooks.get(jid)
+    if (current !== null && hooks.update !== undefined) await hooks.update(jid, values, current)
+    else await hooks.register(jid, values)
+    return undefined
+  }
+
+  function legacyValues(children: Element[]): Registration {
+    const fields = children.filter((c) => c.name !== 'instructions' && c.name !== 'registered')
+    if (fields.length === 0) throw new StanzaError('bad-request', { text: 'the request has no fields' })
+    if (legacy === undefined) {
+      throw new StanzaError('bad-request', { text: `this service needs the data form (${NS_DATA})` })
+    }
+    const allowed = new Set<string>(legacy)
+    const values: Registration = {}
+    for (const c of fields) {
+      if (!allowed.has(c.name) || (c.attrs.xmlns !== undefined && c.attrs.xmlns !== NS_REGISTER)) {
+        throw new StanzaError('bad-request', { text: `unknown field '${c.name}'` })
+      }
+      if (values[c.name] !== undefined)
+        throw new StanzaError('bad-request', { text: `field '${c.name}' appears twice` })
+      values[c.name] = c.getText()
+    }
+    for (const name of legacy) {
+      if (values[name] === undefined || values[name] === '') {
+        throw new StanzaError('not-acceptable', { text: `field '${name}' is required` })
+      }
+    }
+    return values
+  }
+
+  const match = { xmlns: NS_REGISTER, name: 'query', to: options.to ?? '' }
+  const offGet = xmpp.iqGet(match, (iq) => onGet(iq))
+  const offSet = xmpp.iqSet(match, (iq, query) => onSet(iq, query))
+  return {
+    stop() {
+      offGet()
+      offSet()
+    },
+  }
+}

@@ -1,0 +1,239 @@
+import { type Component, component, type Element, StanzaError, xml } from '@satellite/core'
+import { NS_DATA, parseForm, submitForm } from '@satellite/forms'
+import { type Registration, type RegistrationOptions, registration } from '@satellite/register'
+import { createServer, type SimulatedClient, StanzaErrorResponse, type TestServer } from '@satellite/testing'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+
+const DOMAIN = 'reg.localhost'
+const SECRET = 's3cret'
+const NS = 'jabber:iq:register'
+
+let srv: TestServer
+let xmpp: Component
+let stop: (() => void) | undefined
+const users = new Map<string, Registration>()
+const calls: string[] = []
+
+const hooks: RegistrationOptions['hooks'] = {
+  get: (jid) => users.get(jid) ?? null,
+  register: (jid, values) => {
+    if (values.username === 'taken') throw new StanzaError('conflict', { text: 'username taken' })
+    if (values.username === 'boom') throw new Error('database down')
+    calls.push(`register ${jid}`)
+    users.set(jid, values)
+  },
+  update: async (jid, values, current) => {
+    calls.push(`update ${jid} ${String(current.username)}`)
+    users.set(jid, { ...current, ...values })
+  },
+  remove: (jid) => {
+    calls.push(`remove ${jid}`)
+    users.delete(jid)
+  },
+}
+
+beforeAll(async () => {
+  srv = await createServer({ components: { [DOMAIN]: SECRET } })
+  xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET })
+  await xmpp.start()
+})
+afterAll(async () => {
+  await xmpp.stop()
+  await srv.close()
+})
+beforeEach(() => {
+  stop?.()
+  users.clear()
+  calls.length = 0
+})
+
+function use(options: Partial<RegistrationOptions>): void {
+  stop = registration(xmpp, { hooks, ...options }).stop
+}
+
+let n = 0
+function client(): SimulatedClient {
+  return srv.client(`user${++n}@localhost/r`)
+}
+
+const iq = (type: 'get' | 'set', ...children: Element[]) =>
+  xml('iq', { type, to: DOMAIN }, xml('query', { xmlns: NS }, ...children))
+
+async function fails(c: SimulatedClient, request: Element): Promise<StanzaErrorResponse> {
+  try {
+    await c.request(request)
+  } catch (err) {
+    if (err instanceof StanzaErrorResponse) return err
+    throw err
+  }
+  throw new Error('expected an error')
+}
+
+describe('register: legacy fields', () => {
+  it('answers get with instructions and the fields, then registers, shows <registered/>, updates, removes', async () => {
+    use({ fields: ['username', 'password', 'email'], instructions: 'Choose a username and password' })
+    const alice = client()
+    const form = await alice.request(iq('get'))
+    const q = form.getChild('query', NS) as Element
+    expect(q.getChildElements().map((c) => c.name)).toEqual(['instructions', 'username', 'password', 'email'])
+    expect(q.getChildText('instructions')).toBe('Choose a username and password')
+
+    await alice.request(
+      iq('set', xml('username', {}, 'alice'), xml('password', {}, 'pw'), xml('email', {}, 'a@example.org')),
+    )
+    expect(users.get(alice.bare)).toEqual({ username: 'alice', password: 'pw', email: 'a@example.org' })
+
+    const again = (await alice.request(iq('get'))).getChild('query', NS) as Element
+    expect(again.getChild('registered')).toBeDefined()
+    expect(again.getChildText('username')).toBe('alice')
+    expect(again.getChildText('password')).toBe('') // never sent back
+
+    await alice.request(
+      iq('set', xml('username', {}, 'alice'), xml('password', {}, 'pw2'), xml('email', {}, 'b@example.org')),
+    )
+    expect(users.get(alice.bare)?.email).toBe('b@example.org')
+
+    await alice.request(iq('set', xml('remove')))
+    expect(users.has(alice.bare)).toBe(false)
+    expect(calls).toEqual([`register ${alice.bare}`, `update ${alice.bare} alice`, `remove ${alice.bare}`])
+  })
+
+  it('advertises jabber:iq:register in disco and stops answering after stop()', async () => {
+    use({ fields: ['username'] })
+    const c = client()
+    const info = await c.request(
+      xml(
+        'iq',
+        { type: 'get', to: DOMAIN },
+        xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+      ),
+    )
+    const features = info
+      .getChild('query')
+      ?.getChildren('feature')
+      .map((f) => f.attrs.var)
+    expect(features).toContain(NS)
+    stop?.()
+    stop = undefined
+    expect((await fails(c, iq('get'))).condition).toBe('service-unavailable')
+  })
+
+  it('rejects malformed and unacceptable requests with the right condition', async () => {
+    use({ fields: ['username', 'password'] })
+    const c = client()
+    const cases: Array<[Element, string, RegExp?]> = [
+      [iq('set'), 'bad-request'], // empty query
+      [xml('iq', { type: 'set', to: DOMAIN }, xml('query', { xmlns: 'urn:other' })), 'service-unavailable'],
+      [iq('set', xml('username', {}, 'a')), 'not-acceptable', /password/],
+      [iq('set', xml('username', {}, 'a'), xml('password')), 'not-acceptable', /password/],
+      [
+        iq('set', xml('username', {}, 'a'), xml('password', {}, 'p'), xml('color', {}, 'x')),
+        'bad-request',
+        /color/,
+      ],
+      [
+        iq('set', xml('username', {}, 'a'), xml('username', {}, 'b'), xml('password', {}, 'p')),
+        'bad-request',
+      ],
+      [iq('set', xml('remove'), xml('username', {}, 'a')), 'bad-request'],
+      [iq('set', xml('remove')), 'registration-required'],
+      [iq('set', xml('username', {}, 'taken'), xml('password', {}, 'p')), 'conflict', /taken/],
+      [iq('set', xml('username', {}, 'boom'), xml('password', {}, 'p')), 'internal-server-error'],
+      [iq('set', submitForm({ username: 'a', password: 'p' }, { formType: 'urn:wrong' })), 'bad-request'],
+      [iq('set', xml('x', { xmlns: NS_DATA, type: 'bogus' })), 'bad-request'],
+    ]
+    for (const [request, condition, text] of cases) {
+      const err = await fails(c, request)
+      expect(err.condition, request.toString()).toBe(condition)
+      if (text) expect(err.text).toMatch(text)
+    }
+    expect(users.size).toBe(0)
+  })
+
+  it('accepts a data form submission made of the legacy fields', async () => {
+    use({ fields: ['username', 'password'] })
+    const c = client()
+    await c.request(iq('set', submitForm({ username: 'carol', password: 'p' }, { formType: NS })))
+    expect(users.get(c.bare)).toEqual({ username: 'carol', password: 'p' })
+  })
+
+  it('answers not-allowed when allow() refuses', async () => {
+    use({ fields: ['username'], allow: (jid) => !jid.startsWith('user') })
+    const c = client()
+    expect((await fails(c, iq('get'))).condition).toBe('not-allowed')
+    expect((await fails(c, iq('set', xml('username', {}, 'x')))).condition).toBe('not-allowed')
+    expect(users.size).toBe(0)
+  })
+})
+
+describe('register: data form', () => {
+  const options: Partial<RegistrationOptions> = {
+    fields: ['username', 'password'],
+    instructions: 'Fill in the form',
+    form: {
+      title: 'Registration',
+      fields: [
+        { type: 'text-single', var: 'username', required: true, maxLength: 10 },
+        { type: 'text-private', var: 'password', required: true },
+        { type: 'list-single', var: 'lang', options: [{ value: 'en' }, { value: 'fr' }] },
+        { type: 'boolean', var: 'newsletter' },
+      ],
+    },
+  }
+
+  it('sends legacy fields and the form (FORM_TYPE jabber:iq:register), prefilled once registered', async () => {
+    use(options)
+    const c = client()
+    const q = (await c.request(iq('get'))).getChild('query', NS) as Element
+    expect(q.getChildElements().map((e) => e.name)).toEqual(['instructions', 'username', 'password', 'x'])
+    const form = parseForm(q.getChild('x', NS_DATA) as Element)
+    expect(form.type).toBe('form')
+    expect(form.formType).toBe(NS)
+    expect(form.instructions).toEqual(['Fill in the form'])
+    expect(form.fields.map((f) => f.var)).toEqual(['FORM_TYPE', 'username', 'password', 'lang', 'newsletter'])
+
+    await c.request(
+      iq(
+        'set',
+        submitForm({ username: 'dave', password: 'p', lang: 'fr', newsletter: '1' }, { formType: NS }),
+      ),
+    )
+    expect(users.get(c.bare)).toEqual({ username: 'dave', password: 'p', lang: 'fr', newsletter: true })
+    const again = (await c.request(iq('get'))).getChild('query', NS) as Element
+    expect(again.getChild('registered')).toBeDefined()
+    const filled = parseForm(again.getChild('x', NS_DATA) as Element)
+    expect(filled.fields.find((f) => f.var === 'lang')?.values).toEqual(['fr'])
+    expect(filled.fields.find((f) => f.var === 'newsletter')?.values).toEqual(['true'])
+    expect(filled.fields.find((f) => f.var === 'password')?.values).toEqual([])
+  })
+
+  it('rejects bad submissions: missing required, not in options, boolean maybe, unknown field, too long', async () => {
+    use(options)
+    const c = client()
+    const cases: Array<[Record<string, string>, string, RegExp]> = [
+      [{ password: 'p' }, 'not-acceptable', /username/],
+      [{ username: 'a', password: 'p', lang: 'de' }, 'not-acceptable', /lang/],
+      [{ username: 'a', password: 'p', newsletter: 'maybe' }, 'bad-request', /newsletter/],
+      [{ username: 'a', password: 'p', color: 'red' }, 'bad-request', /color/],
+      [{ username: 'abcdefghijk', password: 'p' }, 'not-acceptable', /username/],
+    ]
+    for (const [values, condition, text] of cases) {
+      const err = await fails(c, iq('set', submitForm(values, { formType: NS })))
+      expect(err.condition, JSON.stringify(values)).toBe(condition)
+      expect(err.text).toMatch(text)
+    }
+    // A cancelled form changes nothing.
+    await c.request(iq('set', submitForm({}, { type: 'cancel' })))
+    expect(users.size).toBe(0)
+  })
+
+  it('form only: legacy submissions are refused with bad-request', async () => {
+    use({ form: options.form as NonNullable<RegistrationOptions['form']> })
+    const c = client()
+    const q = (await c.request(iq('get'))).getChild('query', NS) as Element
+    expect(q.getChildElements().map((e) => e.name)).toEqual(['x'])
+    const err = await fails(c, iq('set', xml('username', {}, 'a')))
+    expect(err.condition).toBe('bad-request')
+    expect(() => registration(xmpp, { hooks })).toThrow(TypeError)
+  })
+})
