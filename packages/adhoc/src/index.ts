@@ -1,0 +1,13 @@
+export type {
+  CommandAction,
+  CommandDefinition,
+  CommandErrorCondition,
+  CommandResult,
+  CommandsOptions,
+  MaybeAsync,
+  Note,
+  Session,
+  Stage,
+  StepOutcome,
+} from './commands.js'
+export { CommandRegistry, commandError, commands, NS_COMMANDS, stage } from './commands.js'
