@@ -8,12 +8,17 @@ function valuesOf(value: FieldValue | readonly string[] | undefined): string[] {
   return [...value]
 }
 
-function fieldElement(f: Field, withDetails: boolean, value?: FieldValue | readonly string[]): Element {
+/** `full`: a form field; `column`: a `<reported/>` column (var, type, label only); `bare`: var, type and value. */
+function fieldElement(
+  f: Field,
+  mode: 'full' | 'column' | 'bare',
+  value?: FieldValue | readonly string[],
+): Element {
   const attrs: Record<string, string> = { type: f.type }
   if (f.var !== undefined) attrs.var = f.var
-  if (withDetails && f.label !== undefined) attrs.label = f.label
+  if (mode !== 'bare' && f.label !== undefined) attrs.label = f.label
   const el = xml('field', attrs)
-  if (withDetails) {
+  if (mode === 'full') {
     if (f.desc !== undefined) el.c('desc').t(f.desc)
     if (f.required === true) el.c('required')
     if (f.type === 'list-single' || f.type === 'list-multi') {
@@ -30,8 +35,8 @@ function fieldElement(f: Field, withDetails: boolean, value?: FieldValue | reado
 /**
  * Builds the `<x xmlns='jabber:x:data'/>` of a definition: title, instructions, FORM_TYPE
  * (first, as a hidden field), the fields with their label, description, required flag,
- * options and (default) values, then `<reported/>` and one `<item/>` per row for a
- * multi-item result. Validation hints (maxLength, pattern...) stay server side.
+ * options and (default) values, then `<reported/>` (columns: var, type, label) and one
+ * `<item/>` per row for a multi-item result. Validation hints (maxLength, pattern...) stay server side.
  *
  * @example
  * ```ts
@@ -53,12 +58,12 @@ export function formElement(definition: DataForm): Element {
     }
   }
   if (definition.formType !== undefined) {
-    x.cnode(fieldElement({ type: 'hidden', var: 'FORM_TYPE' }, false, definition.formType))
+    x.cnode(fieldElement({ type: 'hidden', var: 'FORM_TYPE' }, 'bare', definition.formType))
   }
-  for (const f of definition.fields ?? []) x.cnode(fieldElement(f, true, f.value))
+  for (const f of definition.fields ?? []) x.cnode(fieldElement(f, 'full', f.value))
   if (definition.reported !== undefined) {
     const reported = x.c('reported')
-    for (const f of definition.reported) reported.cnode(fieldElement(f, true))
+    for (const f of definition.reported) reported.cnode(fieldElement(f, 'column'))
     for (const row of definition.items ?? []) {
       const item = x.c('item')
       for (const f of definition.reported) {

@@ -111,6 +111,10 @@ describe('forms: builder', () => {
         { jid: 'b@example.org', online: false },
       ],
     })
+    expect(x.getChild('reported')?.toString()).toBe(
+      '<reported><field type="jid-single" var="jid" label="JID"/><field type="text-single" var="nick"/>' +
+        '<field type="boolean" var="online"/></reported>',
+    )
     const form = parseForm(x)
     expect(form.type).toBe('result')
     expect(form.reported?.map((f) => f.var)).toEqual(['jid', 'nick', 'online'])
