@@ -20,14 +20,35 @@ import {
   validateSubmission,
 } from '@satellite/forms'
 
-/** The ad-hoc commands namespace (XEP-0050); also the disco node listing the commands. */
+/**
+ * The ad-hoc commands namespace (XEP-0050); also the disco node listing the commands.
+ *
+ * @example
+ * ```ts
+ * xml('command', { xmlns: NS_COMMANDS, node: 'uptime', action: 'execute' })
+ * ```
+ */
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands'
 
-/** The actions of XEP-0050 (`execute` is the default one). */
+/**
+ * The actions of XEP-0050 (`execute` is the default one).
+ *
+ * @example
+ * ```ts
+ * const action: CommandAction = 'next'
+ * ```
+ */
 export type CommandAction = 'execute' | 'next' | 'prev' | 'complete' | 'cancel'
 const ACTIONS: ReadonlySet<string> = new Set(['execute', 'next', 'prev', 'complete', 'cancel'])
 
-/** The XEP-0050 application error conditions (namespace {@link NS_COMMANDS}). */
+/**
+ * The XEP-0050 application error conditions (namespace {@link NS_COMMANDS}).
+ *
+ * @example
+ * ```ts
+ * const c: CommandErrorCondition = 'bad-payload'
+ * ```
+ */
 export type CommandErrorCondition =
   | 'bad-action'
   | 'malformed-action'
@@ -51,7 +72,14 @@ export function commandError(condition: CommandErrorCondition, text?: string): S
   return new StanzaError(defined, text === undefined ? { application } : { application, text })
 }
 
-/** A note shown to the requester (`<note type='info|warn|error'/>`); a plain string is `info`. */
+/**
+ * A note shown to the requester (`<note type='info|warn|error'/>`); a plain string is `info`.
+ *
+ * @example
+ * ```ts
+ * const notes: Note[] = ['Saved', { type: 'warn', text: 'The old nickname is now free' }]
+ * ```
+ */
 export type Note = string | { type?: 'info' | 'warn' | 'error'; text: string }
 
 /**
@@ -65,12 +93,29 @@ export type Note = string | { type?: 'info' | 'warn' | 'error'; text: string }
 // biome-ignore lint/suspicious/noConfusingVoidType: callbacks may return nothing
 export type MaybeAsync<T> = T | void | Promise<T | void>
 
-/** What a stage's `submit` or a command's `complete` may return. */
+/**
+ * What a stage's `submit` or a command's `complete` may return.
+ *
+ * @example
+ * ```ts
+ * const outcome: StepOutcome = { notes: [{ type: 'warn', text: 'nickname shortened' }] }
+ * ```
+ */
 export interface StepOutcome {
   notes?: readonly Note[]
 }
 
-/** The outcome of a completed command: notes and/or a result form (type `result`). */
+/**
+ * The outcome of a completed command: notes and/or a result form (type `result`).
+ *
+ * @example
+ * ```ts
+ * const result: CommandResult = {
+ *   notes: ['2 users online'],
+ *   form: { type: 'result', fields: [{ type: 'jid-multi', var: 'users', value: ['a@x', 'b@x'] }] },
+ * }
+ * ```
+ */
 export interface CommandResult extends StepOutcome {
   form?: DataForm
 }
@@ -78,6 +123,11 @@ export interface CommandResult extends StepOutcome {
 /**
  * One execution of a command, alive from `execute` until it completes, is canceled or
  * expires. `state` is yours (created by the command's `init`).
+ *
+ * @example
+ * ```ts
+ * const complete = (session: Session<{ nick?: string }>) => ({ notes: [`${session.from} is now ${session.state.nick}`] })
+ * ```
  */
 export interface Session<S> {
   /** The `sessionid`. */
@@ -96,7 +146,15 @@ export interface Session<S> {
   state: S
 }
 
-/** One stage of a command: a form to fill in, then what to do with the values. */
+/**
+ * One stage of a command: a form to fill in, then what to do with the values (prefer
+ * {@link stage}, which types the values).
+ *
+ * @example
+ * ```ts
+ * const confirm: Stage<unknown> = { form: { fields: [{ type: 'boolean', var: 'sure', required: true }] } }
+ * ```
+ */
 export interface Stage<S> {
   /** The form shown (type `form`); a function is called each time the stage is shown. */
   form: DataForm | ((session: Session<S>) => DataForm | Promise<DataForm>)
@@ -133,7 +191,14 @@ export function stage<S, const Fs extends readonly Field[]>(
   return s
 }
 
-/** A command definition for {@link CommandRegistry.register}. */
+/**
+ * A command definition for {@link CommandRegistry.register}.
+ *
+ * @example
+ * ```ts
+ * const uptime: CommandDefinition = { node: 'uptime', name: 'Uptime', complete: () => ({ notes: [`${process.uptime()} s`] }) }
+ * ```
+ */
 export interface CommandDefinition<S = Record<string, unknown>> {
   /** The command node, unique in the registry. */
   node: string
@@ -151,7 +216,14 @@ export interface CommandDefinition<S = Record<string, unknown>> {
   cancel?: (session: Session<S>) => void | Promise<void>
 }
 
-/** Options of {@link commands}. */
+/**
+ * Options of {@link commands}.
+ *
+ * @example
+ * ```ts
+ * const options: CommandsOptions = { sessionTimeout: 5 * 60_000, maxSessionsPerRequester: 3 }
+ * ```
+ */
 export interface CommandsOptions {
   /** Local part the commands live at: `''` (the domain, default), `'bot'`, or `'*'` (every user). */
   to?: string
@@ -240,7 +312,14 @@ export class CommandRegistry {
     ]
   }
 
-  /** Number of live sessions. */
+  /**
+   * Number of live sessions.
+   *
+   * @example
+   * ```ts
+   * metrics.gauge('adhoc_sessions', registry.sessions)
+   * ```
+   */
   get sessions(): number {
     return this.#live.size
   }

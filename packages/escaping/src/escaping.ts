@@ -14,7 +14,14 @@
  *   identifier. A `\` followed by anything else stays a literal backslash.
  */
 
-/** The ten characters XEP-0106 escapes, with their two-digit hex code. */
+/**
+ * The ten characters XEP-0106 escapes, with their two-digit hex code.
+ *
+ * @example
+ * ```ts
+ * XEP0106_CHARS['@'] // '40'
+ * ```
+ */
 export const XEP0106_CHARS: Readonly<Record<string, string>> = Object.freeze({
   ' ': '20',
   '"': '22',
@@ -35,7 +42,14 @@ const SEQUENCE = /^(?:2[02367f]|3[ace]|40|5c|u\{[0-9a-f]{0,6}\})/i
 const EXTENSION = /^u\{([0-9a-f]{0,6})\}/i
 const NEVER_LITERAL = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Z}]/u
 
-/** Options of {@link escapeLocal} and {@link toJid}. */
+/**
+ * Options of {@link escapeLocal} and {@link toJid}.
+ *
+ * @example
+ * ```ts
+ * const options: EscapeOptions = { preserveCase: true }
+ * ```
+ */
 export interface EscapeOptions {
   /**
    * Also escape characters that case folding changes (`A`, `É`, `ß`...), for foreign
@@ -180,7 +194,14 @@ export function isEscaped(local: string): boolean {
   return unescapeLocal(local) !== local
 }
 
-/** Maximum length of a local part in bytes (RFC 7622). */
+/**
+ * Maximum length of a local part in bytes (RFC 7622).
+ *
+ * @example
+ * ```ts
+ * Buffer.byteLength(escapeLocal(id)) <= MAX_LOCAL_BYTES
+ * ```
+ */
 export const MAX_LOCAL_BYTES = 1023
 
 /**

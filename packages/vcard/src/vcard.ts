@@ -1,9 +1,23 @@
 import { type Component, type Element, type Stanza, StanzaError, type Unroute, xml } from '@satellite/core'
 
-/** The vcard-temp namespace (XEP-0054). */
+/**
+ * The vcard-temp namespace (XEP-0054).
+ *
+ * @example
+ * ```ts
+ * const card = result.getChild('vCard', NS_VCARD)
+ * ```
+ */
 export const NS_VCARD = 'vcard-temp'
 
-/** A structured name (`<N/>`). */
+/**
+ * A structured name (`<N/>`).
+ *
+ * @example
+ * ```ts
+ * const n: VCardName = { family: 'Liddell', given: 'Alice' }
+ * ```
+ */
 export interface VCardName {
   family?: string
   given?: string
@@ -12,24 +26,50 @@ export interface VCardName {
   suffix?: string
 }
 
-/** An organisation (`<ORG/>`). */
+/**
+ * An organisation (`<ORG/>`).
+ *
+ * @example
+ * ```ts
+ * const org: VCardOrg = { name: 'Example Inc.', unit: 'Support' }
+ * ```
+ */
 export interface VCardOrg {
   name?: string
   unit?: string
 }
 
-/** A telephone number (`<TEL/>`), with its type flags (`VOICE`, `CELL`, `WORK`, `HOME`...). */
+/**
+ * A telephone number (`<TEL/>`), with its type flags (`VOICE`, `CELL`, `WORK`, `HOME`...).
+ *
+ * @example
+ * ```ts
+ * const tel: VCardTel = { number: '+33 1 23 45 67 89', types: ['WORK', 'VOICE'] }
+ * ```
+ */
 export interface VCardTel {
   number: string
   types?: string[]
 }
 
-/** A picture (`<PHOTO/>`): inline (`type` + base64 `binval`) or by URL (`extval`). */
+/**
+ * A picture (`<PHOTO/>`): inline (`type` + base64 `binval`) or by URL (`extval`).
+ *
+ * @example
+ * ```ts
+ * const photo: VCardPhoto = { type: 'image/png', binval: png.toString('base64') }
+ * ```
+ */
 export type VCardPhoto = { type: string; binval: string } | { extval: string }
 
 /**
  * A vcard-temp (XEP-0054) vCard. Element names follow the spec; simple fields are strings.
  * `EMAIL` and `TEL` may repeat. `extra` keeps any other child element as it is.
+ *
+ * @example
+ * ```ts
+ * const card: VCard = { FN: 'Alice', NICKNAME: 'alice', EMAIL: ['alice@example.org'], DESC: 'Bridged from IRC' }
+ * ```
  */
 export interface VCard {
   FN?: string
@@ -181,7 +221,14 @@ export function parseVcard(el: Element): VCard {
   return v
 }
 
-/** Options of {@link vcard}. */
+/**
+ * Options of {@link vcard}.
+ *
+ * @example
+ * ```ts
+ * const options: VcardOptions = { get: (local) => (local === '' ? { FN: 'Gateway' } : null) }
+ * ```
+ */
 export interface VcardOptions {
   /**
    * The vCard of a local part (`''` is the component's domain itself; a user's local part
