@@ -1,4 +1,11 @@
-/** The `jabber:x:data` namespace (XEP-0004). */
+/**
+ * The `jabber:x:data` namespace (XEP-0004).
+ *
+ * @example
+ * ```ts
+ * const x = query.getChild('x', NS_DATA)
+ * ```
+ */
 export const NS_DATA = 'jabber:x:data'
 
 /**
@@ -11,7 +18,14 @@ export const NS_DATA = 'jabber:x:data'
  */
 export type FormType = 'form' | 'submit' | 'cancel' | 'result'
 
-/** Every XEP-0004 form type, in the order of the specification. */
+/**
+ * Every XEP-0004 form type, in the order of the specification.
+ *
+ * @example
+ * ```ts
+ * FORM_TYPES.includes('submit') // true
+ * ```
+ */
 export const FORM_TYPES: readonly FormType[] = ['form', 'submit', 'cancel', 'result']
 
 /**
@@ -34,7 +48,14 @@ export type FieldType =
   | 'text-private'
   | 'text-single'
 
-/** Every XEP-0004 field type. */
+/**
+ * Every XEP-0004 field type.
+ *
+ * @example
+ * ```ts
+ * FIELD_TYPES.includes('jid-multi') // true
+ * ```
+ */
 export const FIELD_TYPES: readonly FieldType[] = [
   'boolean',
   'fixed',
@@ -48,7 +69,14 @@ export const FIELD_TYPES: readonly FieldType[] = [
   'text-single',
 ]
 
-/** Field types that carry several `<value/>` elements. */
+/**
+ * Field types that carry several `<value/>` elements.
+ *
+ * @example
+ * ```ts
+ * MULTI_VALUE_TYPES.includes('list-multi') // true
+ * ```
+ */
 export const MULTI_VALUE_TYPES: readonly FieldType[] = ['jid-multi', 'list-multi', 'text-multi']
 
 /**
@@ -131,7 +159,14 @@ export interface HiddenField extends NamedField {
   value?: string
 }
 
-/** Validation hints shared by text-like fields (checked by `validateSubmission`). */
+/**
+ * Validation hints shared by text-like fields (checked by `validateSubmission`).
+ *
+ * @example
+ * ```ts
+ * const hints: TextHints = { maxLength: 32, pattern: /^[a-z0-9_]+$/ }
+ * ```
+ */
 export interface TextHints {
   /** Maximum length in Unicode code points (text-multi: of the lines joined with `\n`). */
   maxLength?: number
@@ -249,7 +284,14 @@ export type Field =
   | ListSingleField
   | ListMultiField
 
-/** A field that carries a value (every field but `fixed`). */
+/**
+ * A field that carries a value (every field but `fixed`).
+ *
+ * @example
+ * ```ts
+ * const inputs = (def.fields ?? []).filter((f): f is InputField => f.type !== 'fixed')
+ * ```
+ */
 export type InputField = Exclude<Field, FixedField>
 
 /**

@@ -10,10 +10,24 @@ import {
   validateSubmission,
 } from '@satellite/forms'
 
-/** The `jabber:iq:register` namespace (XEP-0077), also the FORM_TYPE of its data form. */
+/**
+ * The `jabber:iq:register` namespace (XEP-0077), also the FORM_TYPE of its data form.
+ *
+ * @example
+ * ```ts
+ * const q = xml('query', { xmlns: NS_REGISTER })
+ * ```
+ */
 export const NS_REGISTER = 'jabber:iq:register'
 
-/** The legacy registration fields of XEP-0077 section 14.1, in its order. */
+/**
+ * The legacy registration fields of XEP-0077 section 14.1, in its order.
+ *
+ * @example
+ * ```ts
+ * LEGACY_FIELDS.includes('email') // true
+ * ```
+ */
 export const LEGACY_FIELDS = [
   'username',
   'nick',

@@ -1,6 +1,13 @@
 import { type Element, StanzaError, xml } from '@satellite/core'
 
-/** The XEP-0059 result set management namespace. */
+/**
+ * The XEP-0059 result set management namespace.
+ *
+ * @example
+ * ```ts
+ * const set = query.getChild('set', NS_RSM)
+ * ```
+ */
 export const NS_RSM = 'http://jabber.org/protocol/rsm'
 
 /**

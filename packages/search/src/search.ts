@@ -11,7 +11,14 @@ import {
 } from '@satellite/forms'
 import { NS_RSM, parseRsm, type RsmRequest, type RsmResponse, rsmElement } from './rsm.js'
 
-/** The `jabber:iq:search` namespace (XEP-0055), also the FORM_TYPE of its data forms. */
+/**
+ * The `jabber:iq:search` namespace (XEP-0055), also the FORM_TYPE of its data forms.
+ *
+ * @example
+ * ```ts
+ * const q = xml('query', { xmlns: NS_SEARCH })
+ * ```
+ */
 export const NS_SEARCH = 'jabber:iq:search'
 
 /**
@@ -27,7 +34,9 @@ export type LegacySearchField = 'first' | 'last' | 'nick' | 'email'
 const LEGACY: ReadonlySet<string> = new Set(['first', 'last', 'nick', 'email'])
 
 /**
- * One search result: its JID plus a value per reported field.
+ * One search result: its JID; its other properties named like the reported (or legacy)
+ * fields are the values shown (strings, booleans, string arrays; numbers are written as
+ * text; other properties are ignored). Any object with a `jid` fits, e.g. a database row.
  *
  * @example
  * ```ts
@@ -35,8 +44,7 @@ const LEGACY: ReadonlySet<string> = new Set(['first', 'last', 'nick', 'email'])
  * ```
  */
 export interface SearchItem {
-  jid: string
-  [field: string]: FieldValue | undefined
+  readonly jid: string
 }
 
 /**
@@ -65,7 +73,7 @@ export interface SearchPaging extends RsmRequest {
  * ```
  */
 export interface SearchResult extends RsmResponse {
-  items: SearchItem[]
+  items: readonly SearchItem[]
 }
 
 /**
@@ -120,8 +128,16 @@ export interface SearchHandle {
   stop(): void
 }
 
-function textOf(v: FieldValue | undefined): string {
-  if (v === undefined) return ''
+/** The value of column `name` of an item, as a field value (undefined when absent or unusable). */
+function cell(item: SearchItem, name: string): FieldValue | undefined {
+  const v = (item as unknown as Record<string, unknown>)[name]
+  if (typeof v === 'string' || typeof v === 'boolean') return v
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v)
+  if (Array.isArray(v)) return v.map(String)
+  return undefined
+}
+
+function textOf(v: FieldValue): string {
   if (typeof v === 'boolean') return v ? 'true' : 'false'
   return Array.isArray(v) ? v.join('\n') : v
 }
@@ -218,11 +234,20 @@ export function search(xmpp: Component, options: SearchOptions): SearchHandle {
     const items = result.items.slice(0, paging.max)
     const q = xml('query', { xmlns: NS_SEARCH })
     if (x !== undefined) {
-      q.cnode(formElement({ type: 'result', formType: NS_SEARCH, reported, items }))
+      const rows = items.map((item) => {
+        const row: Record<string, FieldValue | undefined> = {}
+        for (const f of reported)
+          if (f.var !== undefined) row[f.var] = f.var === 'jid' ? item.jid : cell(item, f.var)
+        return row
+      })
+      q.cnode(formElement({ type: 'result', formType: NS_SEARCH, reported, items: rows }))
     } else {
       for (const item of items) {
         const el = q.c('item', { jid: item.jid })
-        for (const name of legacy ?? []) if (item[name] !== undefined) el.c(name).t(textOf(item[name]))
+        for (const name of legacy ?? []) {
+          const v = cell(item, name)
+          if (v !== undefined) el.c(name).t(textOf(v))
+        }
       }
     }
     const firstItem = items[0]
