@@ -6,6 +6,7 @@ import {
   FormError,
   formElement,
   NS_DATA,
+  type ParsedForm,
   parseForm,
   validateSubmission,
 } from '@satellite/forms'
@@ -89,7 +90,11 @@ export interface RegistrationHooks {
   get(jid: string): Registration | null | Promise<Registration | null>
   /** A new registration (also called for a re-registration when `update` is absent). */
   register(jid: string, values: Registration): void | Promise<void>
-  /** A registered entity changed its registration; `current` is what `get` returned. */
+  /**
+   * A registered entity changed its registration. `values` is the complete new registration:
+   * fields it left out or empty (e.g. an empty `<password/>`) keep their current value.
+   * `current` is what `get` returned.
+   */
   update?(jid: string, values: Registration, current: Registration): void | Promise<void>
   /** Cancels the registration of `jid` (only called when `get` found one). */
   remove(jid: string): void | Promise<void>
@@ -176,7 +181,10 @@ function elementChildren(el: Element): Element[] {
  * unknown field, `<remove/>` with siblings, malformed form), `not-acceptable` (a required
  * field missing or empty, or a value breaking the form rules; the text names the field),
  * `not-allowed` (refused by `allow`), `registration-required` (`<remove/>` while not
- * registered), and whatever the hooks throw (e.g. `conflict`).
+ * registered), and whatever the hooks throw (e.g. `conflict`). A registered entity may
+ * resubmit only what changes: omitted or empty fields (an empty `<password/>`) keep their
+ * current value, as XEP-0077 section 3.3 requires. Submitting the form and legacy fields
+ * together is a `bad-request`.
  *
  * @example
  * ```ts
@@ -249,43 +257,93 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
       return undefined
     }
     const x = children.find((c) => c.name === 'x' && c.attrs.xmlns === NS_DATA)
+    const fields = children.filter((c) => c !== x && c.name !== 'instructions' && c.name !== 'registered')
+    if (x !== undefined && fields.length > 0) {
+      throw new StanzaError('bad-request', {
+        text: 'submit either the data form or the legacy fields, not both',
+      })
+    }
     let values: Registration
+    let current: Registration | null
     if (x !== undefined) {
       const parsed = parseForm(x) // throws FormError (bad-request)
       if (parsed.type === 'cancel') return undefined
-      const r = validateSubmission(submitDef, parsed)
-      if (!r.ok) throw new FormError(r.errors)
-      values = r.values as Registration
+      await check(jid)
+      current = await hooks.get(jid)
+      values = formValues(parsed, current)
     } else {
-      values = legacyValues(children)
+      const submitted = legacySubmission(fields)
+      await check(jid)
+      current = await hooks.get(jid)
+      values = legacyValues(submitted, current)
     }
-    await check(jid)
-    const current = await hooks.get(jid)
     if (current !== null && hooks.update !== undefined) await hooks.update(jid, values, current)
     else await hooks.register(jid, values)
     return undefined
   }
 
-  function legacyValues(children: Element[]): Registration {
-    const fields = children.filter((c) => c.name !== 'instructions' && c.name !== 'registered')
+  /** Validates a submitted form; a registered entity keeps the current value of fields it leaves empty. */
+  function formValues(parsed: ParsedForm, current: Registration | null): Registration {
+    const keep = (name: string | undefined) =>
+      current !== null && name !== undefined && current[name] !== undefined
+    const def: DataForm =
+      current === null
+        ? submitDef
+        : {
+            ...submitDef,
+            fields: (submitDef.fields ?? []).map((f) =>
+              f.required === true && keep(f.var) ? { ...f, required: false } : f,
+            ),
+          }
+    const r = validateSubmission(def, parsed)
+    if (!r.ok) throw new FormError(r.errors)
+    const values = r.values as Registration
+    return current === null ? values : withCurrent(values, current, def)
+  }
+
+  function withCurrent(values: Registration, current: Registration, def: DataForm): Registration {
+    const out: Registration = { ...values }
+    for (const f of def.fields ?? []) {
+      if (f.var === undefined || f.type === 'fixed') continue
+      const now = current[f.var]
+      if (out[f.var] === undefined && now !== undefined) out[f.var] = now
+    }
+    return out
+  }
+
+  /** The legacy fields of a set, checked for structure (unknown or repeated fields): bad-request. */
+  function legacySubmission(fields: Element[]): Record<string, string> {
     if (fields.length === 0) throw new StanzaError('bad-request', { text: 'the request has no fields' })
     if (legacy === undefined) {
       throw new StanzaError('bad-request', { text: `this service needs the data form (${NS_DATA})` })
     }
     const allowed = new Set<string>(legacy)
-    const values: Registration = {}
+    const values: Record<string, string> = {}
     for (const c of fields) {
       if (!allowed.has(c.name) || (c.attrs.xmlns !== undefined && c.attrs.xmlns !== NS_REGISTER)) {
         throw new StanzaError('bad-request', { text: `unknown field '${c.name}'` })
       }
-      if (values[c.name] !== undefined)
+      if (values[c.name] !== undefined) {
         throw new StanzaError('bad-request', { text: `field '${c.name}' appears twice` })
+      }
       values[c.name] = c.getText()
     }
-    for (const name of legacy) {
-      if (values[name] === undefined || values[name] === '') {
-        throw new StanzaError('not-acceptable', { text: `field '${name}' is required` })
-      }
+    return values
+  }
+
+  /**
+   * Every legacy field is required (not-acceptable otherwise), except that a registered entity
+   * keeps its current value for a field it leaves out or empty (XEP-0077 section 3.3: an empty
+   * <password/> keeps the password).
+   */
+  function legacyValues(submitted: Record<string, string>, current: Registration | null): Registration {
+    const values: Registration = {}
+    for (const name of legacy ?? []) {
+      const v = submitted[name]
+      const now = current?.[name]
+      if (v !== undefined && v !== '') values[name] = v
+      else if (now !== undefined) values[name] = now
+      else throw new StanzaError('not-acceptable', { text: `field '${name}' is required` })
     }
     return values
   }

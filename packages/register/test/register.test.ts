@@ -150,6 +150,25 @@ describe('register: legacy fields', () => {
     expect(users.size).toBe(0)
   })
 
+  it('keeps current values on update: empty <password/>, omitted fields (XEP-0077 3.3)', async () => {
+    use({ fields: ['username', 'password', 'email'] })
+    const c = client()
+    await c.request(
+      iq('set', xml('username', {}, 'erin'), xml('password', {}, 'old'), xml('email', {}, 'e@x.org')),
+    )
+    await c.request(iq('set', xml('username', {}, 'erin'), xml('password')))
+    expect(users.get(c.bare)).toEqual({ username: 'erin', password: 'old', email: 'e@x.org' })
+    await c.request(iq('set', xml('username', {}, 'erin'), xml('password', {}, 'new')))
+    expect(users.get(c.bare)).toEqual({ username: 'erin', password: 'new', email: 'e@x.org' })
+    // Both the form and legacy fields in one request.
+    const both = iq(
+      'set',
+      xml('username', {}, 'erin'),
+      submitForm({ username: 'erin', password: 'p' }, { formType: NS }),
+    )
+    expect((await fails(c, both)).condition).toBe('bad-request')
+  })
+
   it('accepts a data form submission made of the legacy fields', async () => {
     use({ fields: ['username', 'password'] })
     const c = client()
@@ -205,6 +224,9 @@ describe('register: data form', () => {
     expect(filled.fields.find((f) => f.var === 'lang')?.values).toEqual(['fr'])
     expect(filled.fields.find((f) => f.var === 'newsletter')?.values).toEqual(['true'])
     expect(filled.fields.find((f) => f.var === 'password')?.values).toEqual([])
+    // Update through the form: an empty password keeps the current one.
+    await c.request(iq('set', submitForm({ username: 'dave', password: '', lang: 'en' }, { formType: NS })))
+    expect(users.get(c.bare)).toEqual({ username: 'dave', password: 'p', lang: 'en', newsletter: true })
   })
 
   it('rejects bad submissions: missing required, not in options, boolean maybe, unknown field, too long', async () => {
