@@ -32,6 +32,13 @@ export const NS_SEARCH = 'jabber:iq:search'
 export type LegacySearchField = 'first' | 'last' | 'nick' | 'email'
 
 const LEGACY: ReadonlySet<string> = new Set(['first', 'last', 'nick', 'email'])
+// Labels of the jabber:iq:search FORM_TYPE registry (XEP-0055 section 7.2).
+const LABELS: Record<LegacySearchField, string> = {
+  first: 'First Name',
+  last: 'Family Name',
+  nick: 'Nickname',
+  email: 'Email Address',
+}
 
 /**
  * One search result: its JID; its other properties named like the reported (or legacy)
@@ -182,7 +189,11 @@ export function search(xmpp: Component, options: SearchOptions): SearchHandle {
     form ??
     ({
       formType: NS_SEARCH,
-      fields: (legacy ?? []).map((name) => ({ type: 'text-single' as const, var: name })),
+      fields: (legacy ?? []).map((name) => ({
+        type: 'text-single' as const,
+        var: name,
+        label: LABELS[name],
+      })),
     } satisfies DataForm)
   const reported: readonly Field[] = options.reported ?? [
     { type: 'jid-single', var: 'jid', label: 'JID' },

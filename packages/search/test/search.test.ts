@@ -225,6 +225,23 @@ describe('search: legacy fields', () => {
     }
   })
 
+  it('legacy fields only: a form submission gets a form result with labelled columns; no match is an empty query', async () => {
+    use({ fields: ['first', 'nick'] })
+    const c = client()
+    const res = (
+      await c.request(iq('set', submitForm({ first: 'Romeo' }, { formType: NS }), set({ max: '1' })))
+    ).getChild('query', NS) as Element
+    const x = parseForm(res.getChild('x', NS_DATA) as Element)
+    expect(x.reported?.map((r) => [r.var, r.label])).toEqual([
+      ['jid', 'JID'],
+      ['first', 'First Name'],
+      ['nick', 'Nickname'],
+    ])
+    expect(x.items).toHaveLength(1)
+    const none = await c.request(iq('set', xml('first', {}, 'Mercutio')))
+    expect(none.getChild('query', NS)?.toString()).toBe('<query xmlns="jabber:iq:search"/>')
+  })
+
   it('answers forbidden when allow() refuses', async () => {
     use({ fields: ['first'], allow: () => false })
     const c = client()
