@@ -5,11 +5,14 @@ prints one JSON line with what happened. Exit code 0 when the answer came.
 
   slix_client.py message JID PASSWORD HOST PORT TO BODY
   slix_client.py ping    JID PASSWORD HOST PORT TO
+  slix_client.py iq      JID PASSWORD HOST PORT TO TYPE PAYLOAD_XML   (prints the answer as XML)
 """
 import asyncio
 import json
 import sys
 import time
+
+import xml.etree.ElementTree as ET
 
 import slixmpp
 
@@ -35,6 +38,17 @@ class Client(slixmpp.ClientXMPP):
         self.t0 = time.monotonic()
         if self.mode == "message":
             self.send_message(mto=self.to, mbody=self.body, mtype="chat")
+        elif self.mode == "iq":
+            iq_type, payload = self.body.split(" ", 1)
+            iq = self.make_iq(ito=self.to, itype=iq_type)
+            iq.append(ET.fromstring(payload))
+            try:
+                answer = await iq.send(timeout=5)
+                self.finish({"ok": True, "type": answer["type"], "xml": str(answer)})
+            except slixmpp.exceptions.IqError as e:
+                self.finish({"ok": False, "type": "error", "condition": e.condition, "xml": str(e.iq)})
+            except Exception as e:  # noqa: BLE001
+                self.finish({"ok": False, "error": repr(e)})
         elif self.mode == "ping":
             try:
                 await self["xep_0199"].ping(jid=self.to, timeout=5)
@@ -58,7 +72,7 @@ class Client(slixmpp.ClientXMPP):
 
 def main():
     mode, jid, password, host, port, to = sys.argv[1:7]
-    body = sys.argv[7] if len(sys.argv) > 7 else ""
+    body = " ".join(sys.argv[7:]) if len(sys.argv) > 7 else ""
     client = Client(jid, password, mode, to, body)
     client.connect(address=(host, int(port)), disable_starttls=True, use_ssl=False)
     loop = asyncio.get_event_loop()
