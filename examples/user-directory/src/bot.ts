@@ -1,0 +1,50 @@
+// The user directory as a component module: `satellite run dist/bot.js` runs it too.
+// Configured through the environment (see README): DIRECTORY_DB, DIRECTORY_NAME,
+// DIRECTORY_ADMINS, DIRECTORY_ALLOWED_DOMAINS, DIRECTORY_ALLOW_FEDERATED,
+// DIRECTORY_SEARCH_BURST, DIRECTORY_SEARCH_PER_MINUTE, DIRECTORY_PAGE_SIZE.
+import type { Component } from '@satellite/core'
+import { type Directory, type DirectoryOptions, directory } from './service.js'
+
+const list = (v: string | undefined): string[] | undefined => {
+  const items = (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  return items.length === 0 ? undefined : items
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name]
+  if (v === undefined || v === '') return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${v}'`)
+  return n
+}
+
+/** Directory options from the environment. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DirectoryOptions {
+  const options: DirectoryOptions = { dbPath: env.DIRECTORY_DB || ':memory:' }
+  if (env.DIRECTORY_NAME) options.name = env.DIRECTORY_NAME
+  const admins = list(env.DIRECTORY_ADMINS)
+  if (admins) options.admins = admins
+  const domains = list(env.DIRECTORY_ALLOWED_DOMAINS)
+  if (domains) options.allowedDomains = domains
+  if (/^(1|true|yes)$/i.test(env.DIRECTORY_ALLOW_FEDERATED ?? '')) options.allowFederated = true
+  const burst = positive(env, 'DIRECTORY_SEARCH_BURST')
+  const perMinute = positive(env, 'DIRECTORY_SEARCH_PER_MINUTE')
+  if (burst !== undefined || perMinute !== undefined) {
+    options.rateLimit = {
+      ...(burst !== undefined ? { burst } : {}),
+      ...(perMinute !== undefined ? { perMinute } : {}),
+    }
+  }
+  const pageSize = positive(env, 'DIRECTORY_PAGE_SIZE')
+  if (pageSize !== undefined) options.pageSize = pageSize
+  return options
+}
+
+export default function userDirectory(xmpp: Component): Directory {
+  const dir = directory(xmpp, optionsFromEnv())
+  xmpp.once('stopped', () => dir.stop())
+  return dir
+}
