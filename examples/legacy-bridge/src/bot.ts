@@ -1,0 +1,35 @@
+// The legacy bridge as a component module: a gateway (XEP-0100) to the simulated legacy network.
+import { type Bridge, type BridgeStore, bridge, keyFromEnv, SqliteStore } from '@satellite/bridge'
+import type { Component } from '@satellite/core'
+import { simulatedNetworkAdapter } from './network/adapter.js'
+
+/** Where the bridge finds its network and keeps its state (defaults from the environment). */
+export interface LegacyBridgeOptions {
+  legacyHost?: string
+  legacyPort?: number
+  store?: BridgeStore
+  loginAtStart?: boolean
+  retry?: { base?: number; cap?: number }
+}
+
+/**
+ * Wires the bridge kit to the simulated network. From the environment: LEGACY_HOST (127.0.0.1),
+ * LEGACY_PORT (5299), BRIDGE_DB (bridge.db), BRIDGE_KEY or BRIDGE_KEY_FILE (required).
+ */
+export function legacyBridge(xmpp: Component, options: LegacyBridgeOptions = {}): Bridge {
+  const env = process.env
+  const store = options.store ?? new SqliteStore({ path: env.BRIDGE_DB ?? 'bridge.db', key: keyFromEnv(env) })
+  return bridge(xmpp, {
+    adapter: simulatedNetworkAdapter({
+      host: options.legacyHost ?? env.LEGACY_HOST ?? '127.0.0.1',
+      port: options.legacyPort ?? Number(env.LEGACY_PORT ?? 5299),
+    }),
+    store,
+    loginAtStart: options.loginAtStart ?? env.BRIDGE_LOGIN_AT_START === '1',
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+  })
+}
+
+export default function legacyBridgeModule(xmpp: Component): void {
+  legacyBridge(xmpp)
+}

@@ -1,0 +1,31 @@
+// The legacy bridge program. Run the simulated network, then the bridge:
+//   node dist/network/server.js --port 5299 --users alice:pw,zed:pw2
+//   XMPP_DOMAIN=bridge.localhost XMPP_SECRET=bridge-secret BRIDGE_KEY=$(openssl rand -base64 32) \
+//     LEGACY_PORT=5299 BRIDGE_DB=bridge.db node dist/main.js
+import { component, configFromEnv } from '@satellite/core'
+import { legacyBridge } from './bot.js'
+
+const xmpp = component({ ...configFromEnv(), name: 'Legacy IM gateway' })
+let gateway: ReturnType<typeof legacyBridge>
+try {
+  gateway = legacyBridge(xmpp)
+} catch (err) {
+  console.error(`[legacy-bridge] ${(err as Error).message}`)
+  process.exit(1)
+}
+
+xmpp.on('status', (status, info) =>
+  console.log(`[legacy-bridge] ${status}${info ? ` in ${info.delay} ms (${info.reason})` : ''}`),
+)
+xmpp.on('error', (err) => console.error(`[legacy-bridge] ${err.message}`))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void gateway.stop().finally(() => xmpp.stop()))
+}
+
+try {
+  await xmpp.start()
+  console.log(`[legacy-bridge] online as ${xmpp.domain}`)
+} catch (err) {
+  console.error(`[legacy-bridge] could not start: ${(err as Error).message}`)
+  process.exitCode = 1
+}

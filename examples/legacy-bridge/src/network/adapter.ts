@@ -1,0 +1,183 @@
+// The reference NetworkAdapter: the simulated legacy network of server.ts, over TCP.
+import { connect, type Socket } from 'node:net'
+import type { ChatState, Credentials, LegacyContact, NetworkAdapter, SessionEvents } from '@satellite/bridge'
+import { StanzaError } from '@satellite/core'
+import { dec, enc, line, lineReader } from './protocol.js'
+
+/** One logged-in connection to the simulated network (also usable on its own, e.g. as a legacy user in tests). */
+export class LegacyClient {
+  readonly user: string
+  readonly #socket: Socket
+  readonly #pending = new Map<string, { resolve(fields: string[]): void; reject(err: Error): void }>()
+  #tag = 0
+  #closed = false
+  #events: Partial<SessionEvents>
+
+  private constructor(socket: Socket, user: string, events: Partial<SessionEvents>) {
+    this.#socket = socket
+    this.user = user
+    this.#events = events
+    socket.setEncoding('utf8')
+    socket.on(
+      'data',
+      lineReader((l) => this.#line(l)),
+    )
+    socket.on('close', () => this.#gone('connection closed'))
+    socket.on('error', (err) => this.#gone(err.message))
+  }
+
+  /** Connects and logs in; rejects with `not-authorized` for wrong credentials. */
+  static async login(
+    host: string,
+    port: number,
+    user: string,
+    password: string,
+    events: Partial<SessionEvents> = {},
+  ): Promise<LegacyClient> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host, port }, () => resolve(s))
+      s.once('error', (err) =>
+        reject(
+          new StanzaError('service-unavailable', { text: `legacy network unreachable: ${err.message}` }),
+        ),
+      )
+    })
+    const client = new LegacyClient(socket, user, events)
+    try {
+      await client.#command('LOGIN', enc(user), enc(password))
+    } catch (err) {
+      client.#closed = true
+      socket.destroy()
+      throw err
+    }
+    return client
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  async contacts(): Promise<LegacyContact[]> {
+    return parseContacts(await this.#command('CONTACTS'))
+  }
+
+  async send(to: string, text: string): Promise<string> {
+    const [id] = await this.#command('SEND', enc(to), enc(text))
+    return id ?? ''
+  }
+
+  async typing(to: string, state: ChatState): Promise<void> {
+    await this.#command('TYPING', enc(to), state)
+  }
+
+  async receipt(to: string, id: string): Promise<void> {
+    await this.#command('RECEIPT', enc(to), enc(id))
+  }
+
+  async logout(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#command('LOGOUT', true).catch(() => {})
+    this.#socket.end()
+  }
+
+  #command(cmd: string, ...args: Array<string | true>): Promise<string[]> {
+    const force = args[0] === true
+    const fields = args.filter((a): a is string => a !== true)
+    if (this.#closed && !force) {
+      return Promise.reject(new StanzaError('service-unavailable', { text: 'not connected' }))
+    }
+    const tag = `t${++this.#tag}`
+    return new Promise((resolve, reject) => {
+      this.#pending.set(tag, { resolve, reject })
+      this.#socket.write(line(tag, cmd, ...fields))
+    })
+  }
+
+  #line(l: string): void {
+    const [tag = '', kind = '', ...rest] = l.split(' ')
+    if (tag !== '*') {
+      const p = this.#pending.get(tag)
+      if (p === undefined) return
+      this.#pending.delete(tag)
+      if (kind === 'OK') p.resolve(rest)
+      else p.reject(new StanzaError(rest[0] ?? 'undefined-condition', { text: dec(rest[1]) }))
+      return
+    }
+    const e = this.#events
+    switch (kind) {
+      case 'MSG':
+        e.message?.({ from: dec(rest[0]), id: dec(rest[1]), text: dec(rest[2]) })
+        return
+      case 'PRESENCE':
+        e.presence?.(dec(rest[0]), rest[1] === 'online')
+        return
+      case 'CONTACTS':
+        e.contacts?.(parseContacts(rest))
+        return
+      case 'TYPING':
+        e.typing?.(dec(rest[0]), rest[1] as ChatState)
+        return
+      case 'RECEIPT':
+        e.receipt?.(dec(rest[0]), dec(rest[1]))
+        return
+      case 'BYE':
+        this.#gone(dec(rest[0]))
+        return
+    }
+  }
+
+  #gone(reason: string): void {
+    for (const p of this.#pending.values()) p.reject(new StanzaError('service-unavailable', { text: reason }))
+    this.#pending.clear()
+    if (this.#closed) return
+    this.#closed = true
+    this.#socket.destroy()
+    this.#events.disconnected?.(reason)
+  }
+}
+
+function parseContacts(items: string[]): LegacyContact[] {
+  return items.map((item) => {
+    const [id = '', state] = item.split('=')
+    const name = dec(id)
+    return { id: name, name, online: state === 'online' }
+  })
+}
+
+/** Options of {@link simulatedNetworkAdapter}. */
+export interface SimulatedNetworkOptions {
+  host?: string
+  port: number
+}
+
+/**
+ * The adapter of the simulated network: the required part plus typing and receipts (no
+ * corrections or reactions: the bridge answers those with `feature-not-implemented`).
+ */
+export function simulatedNetworkAdapter(options: SimulatedNetworkOptions): NetworkAdapter<LegacyClient> {
+  const host = options.host ?? '127.0.0.1'
+  return {
+    network: { type: 'legacy', name: 'Legacy IM' },
+    registration: {
+      fields: ['username', 'password'],
+      instructions: 'Enter your Legacy IM user name and password',
+    },
+    login: (credentials: Credentials, events: SessionEvents) =>
+      LegacyClient.login(
+        host,
+        options.port,
+        String(credentials.username),
+        String(credentials.password),
+        events,
+      ),
+    logout: (session) => session.logout(),
+    sendText: (session, to, text) => session.send(to, text),
+    listContacts: (session) => session.contacts(),
+    normalizeId: (input) => input.trim(),
+    capabilities: {
+      typing: { sendTyping: (session, to, state) => session.typing(to, state) },
+      receipts: { sendReceipt: (session, to, id) => session.receipt(to, id) },
+    },
+  }
+}

@@ -1,0 +1,38 @@
+// The simulated legacy network's line protocol (UTF-8, one command per line, fields separated
+// by single spaces, every free-text or id field percent-encoded with encodeURIComponent).
+//
+//   client → server   <tag> LOGIN <user> <password>        → <tag> OK | <tag> ERR <condition> <text>
+//                     <tag> CONTACTS                       → <tag> OK <id>=online|offline ...
+//                     <tag> SEND <to> <text>               → <tag> OK <message id> | ERR item-not-found | ERR recipient-unavailable
+//                     <tag> TYPING <to> <state>            → <tag> OK
+//                     <tag> RECEIPT <to> <message id>      → <tag> OK
+//                     <tag> LOGOUT                         → <tag> OK, then the server closes
+//   server → client   * MSG <from> <message id> <text>
+//                     * PRESENCE <id> online|offline
+//                     * CONTACTS <id>=online|offline ...   (the contact list changed)
+//                     * TYPING <from> <state>
+//                     * RECEIPT <from> <message id>
+//                     * BYE <reason>                        (then the server closes)
+
+export const enc = (s: string): string => encodeURIComponent(s)
+export const dec = (s: string | undefined): string => decodeURIComponent(s ?? '')
+
+export function line(...fields: string[]): string {
+  return `${fields.join(' ')}\n`
+}
+
+/** Splits a socket's data into lines. */
+export function lineReader(onLine: (line: string) => void): (chunk: Buffer | string) => void {
+  let buffer = ''
+  return (chunk) => {
+    buffer += chunk.toString()
+    let nl = buffer.indexOf('\n')
+    while (nl >= 0) {
+      const l = buffer.slice(0, nl).replace(/\r$/, '')
+      buffer = buffer.slice(nl + 1)
+      if (l !== '') onLine(l)
+      nl = buffer.indexOf('\n')
+    }
+    if (buffer.length > 64 * 1024) buffer = '' // a line that long is garbage
+  }
+}

@@ -1,0 +1,162 @@
+// The simulated legacy network: a tiny chat server speaking the line protocol of protocol.ts.
+// Every user of the network is a contact of every other one. Run standalone:
+//   node dist/network/server.js --port 5299 --users alice:pw,zed:pw2
+import { createServer, type Server, type Socket } from 'node:net'
+import { pathToFileURL } from 'node:url'
+import { dec, enc, line, lineReader } from './protocol.js'
+
+/** Options of {@link startNetwork}. */
+export interface NetworkOptions {
+  /** TCP port (0: any free port). */
+  port?: number
+  host?: string
+  /** user → password. */
+  users: Record<string, string>
+}
+
+/** A running simulated network. */
+export interface Network {
+  readonly port: number
+  /** Users logged in now. */
+  online(): string[]
+  /** Adds a user; everyone logged in gets the new contact list. */
+  addUser(user: string, password: string): void
+  /** Disconnects `user` with a reason (`* BYE`). */
+  kick(user: string, reason?: string): void
+  close(): Promise<void>
+}
+
+/** Starts the simulated legacy network. */
+export async function startNetwork(options: NetworkOptions): Promise<Network> {
+  const users = new Map(Object.entries(options.users))
+  const sessions = new Map<string, Socket>()
+  let seq = 0
+  const sockets = new Set<Socket>()
+
+  const push = (user: string, ...fields: string[]) => sessions.get(user)?.write(line('*', ...fields))
+  const contactList = (user: string) =>
+    [...users.keys()]
+      .filter((u) => u !== user)
+      .map((u) => `${enc(u)}=${sessions.has(u) ? 'online' : 'offline'}`)
+  const broadcastPresence = (user: string, state: 'online' | 'offline') => {
+    for (const other of sessions.keys()) if (other !== user) push(other, 'PRESENCE', enc(user), state)
+  }
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket)
+    socket.setEncoding('utf8')
+    let me: string | null = null
+    const reply = (tag: string, ...fields: string[]) => socket.write(line(tag, ...fields))
+    const leave = () => {
+      if (me !== null && sessions.get(me) === socket) {
+        sessions.delete(me)
+        broadcastPresence(me, 'offline')
+      }
+      me = null
+    }
+    socket.on(
+      'data',
+      lineReader((l) => {
+        const [tag = '?', cmd = '', ...args] = l.split(' ')
+        if (cmd === 'LOGIN') {
+          const user = dec(args[0])
+          if (users.get(user) === undefined || users.get(user) !== dec(args[1])) {
+            return reply(tag, 'ERR', 'not-authorized', enc('wrong user name or password'))
+          }
+          const previous = sessions.get(user)
+          if (previous !== undefined && previous !== socket) {
+            previous.write(line('*', 'BYE', enc('logged in from another place')))
+            previous.end()
+          }
+          me = user
+          sessions.set(user, socket)
+          reply(tag, 'OK')
+          return broadcastPresence(user, 'online')
+        }
+        if (me === null) return reply(tag, 'ERR', 'not-authorized', enc('log in first'))
+        switch (cmd) {
+          case 'CONTACTS':
+            return reply(tag, 'OK', ...contactList(me))
+          case 'SEND': {
+            const to = dec(args[0])
+            if (!users.has(to)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${to}`))
+            if (!sessions.has(to)) return reply(tag, 'ERR', 'recipient-unavailable', enc(`${to} is offline`))
+            const id = `m${++seq}`
+            push(to, 'MSG', enc(me), id, args[1] ?? '')
+            return reply(tag, 'OK', id)
+          }
+          case 'TYPING':
+          case 'RECEIPT': {
+            const to = dec(args[0])
+            if (!users.has(to)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${to}`))
+            push(to, cmd, enc(me), args[1] ?? '')
+            return reply(tag, 'OK')
+          }
+          case 'LOGOUT':
+            leave()
+            reply(tag, 'OK')
+            return void socket.end()
+          default:
+            return reply(tag, 'ERR', 'bad-request', enc(`unknown command ${cmd}`))
+        }
+      }),
+    )
+    socket.on('close', () => {
+      sockets.delete(socket)
+      leave()
+    })
+    socket.on('error', () => {})
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  return {
+    port,
+    online: () => [...sessions.keys()],
+    addUser(user, password) {
+      users.set(user, password)
+      for (const u of sessions.keys()) push(u, 'CONTACTS', ...contactList(u))
+    },
+    kick(user, reason = 'kicked') {
+      const s = sessions.get(user)
+      if (s === undefined) return
+      s.write(line('*', 'BYE', enc(reason)))
+      sessions.delete(user)
+      broadcastPresence(user, 'offline')
+      s.end()
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** `--users alice:pw,zed:pw2` → { alice: 'pw', zed: 'pw2' }. */
+export function parseUsers(spec: string): Record<string, string> {
+  const users: Record<string, string> = {}
+  for (const pair of spec.split(',')) {
+    const i = pair.indexOf(':')
+    if (i <= 0) throw new Error(`--users: '${pair}' is not user:password`)
+    users[pair.slice(0, i)] = pair.slice(i + 1)
+  }
+  return users
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name)
+    return i < 0 ? undefined : process.argv[i + 1]
+  }
+  const network = await startNetwork({
+    port: Number(arg('--port') ?? 5299),
+    host: arg('--host') ?? '127.0.0.1',
+    users: parseUsers(arg('--users') ?? 'alice:pw,zed:pw2'),
+  })
+  console.log(`[legacy-network] listening on port ${network.port}`)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void network.close())
+}

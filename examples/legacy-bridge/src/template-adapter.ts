@@ -1,0 +1,56 @@
+// A template for a real network: copy this file, fill in each TODO, and pass the adapter to
+// `bridge(xmpp, { adapter, store })`. The simulated network's adapter (network/adapter.ts) is
+// the complete reference implementation.
+import type { Credentials, LegacyContact, NetworkAdapter, SessionEvents } from '@satellite/bridge'
+import { StanzaError } from '@satellite/core'
+
+/** Your session handle: whatever your network's client library gives you once logged in. */
+export interface TemplateSession {
+  user: string
+  events: SessionEvents
+}
+
+export const templateAdapter: NetworkAdapter<TemplateSession> = {
+  // The disco identity becomes gateway/<type>; pick the XEP-0100 registry value when there is one.
+  network: { type: 'template', name: 'Template network' },
+
+  // The XEP-0077 fields the user fills in (also offered as a data form).
+  registration: { fields: ['username', 'password'], instructions: 'Enter your Template network login' },
+
+  async login(credentials: Credentials, events: SessionEvents): Promise<TemplateSession> {
+    // TODO: connect with credentials.username / credentials.password. The bridge calls login both
+    // to validate a registration and for every session (at presence, at start, after reconnects).
+    // Wrong credentials: throw new StanzaError('not-authorized'). Network down: any other error
+    // (the bridge retries with backoff).
+    // Then wire your library's callbacks to `events`: events.message({ from, id, text }),
+    // events.presence(contact, online), events.contacts(list), events.disconnected(reason).
+    if (credentials.password === '') throw new StanzaError('not-authorized', { text: 'empty password' })
+    return { user: String(credentials.username), events }
+  },
+
+  async logout(_session: TemplateSession): Promise<void> {
+    // TODO: close the connection. Events emitted after logout are ignored by the bridge.
+  },
+
+  async sendText(_session: TemplateSession, to: string, _text: string): Promise<string> {
+    // TODO: send and return the network's message id (mapped to the XMPP id for receipts and
+    // corrections). Unknown contact: StanzaError('item-not-found'); offline contact when the
+    // network has no offline storage: StanzaError('recipient-unavailable').
+    throw new StanzaError('item-not-found', { text: `no contact ${to} (template adapter)` })
+  },
+
+  async listContacts(_session: TemplateSession): Promise<LegacyContact[]> {
+    // TODO: the contact list: ids are any strings (escaped losslessly into JIDs, XEP-0106).
+    return []
+  },
+
+  // Optional: declare only what the network really supports; the bridge advertises these in disco
+  // and answers the others with feature-not-implemented.
+  capabilities: {
+    // typing: { sendTyping: async (session, to, state) => {} },
+    // receipts: { sendReceipt: async (session, to, messageId) => {} },
+    // corrections: { correct: async (session, to, messageId, text) => newMessageId },
+    // reactions: { react: async (session, to, messageId, emojis) => {} },
+    // status: { setStatus: async (session, online, status) => {} },
+  },
+}

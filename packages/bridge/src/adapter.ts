@@ -1,0 +1,119 @@
+import type { LegacyField, Registration } from '@satellite/register'
+
+/** The legacy credentials a user registered (the submitted registration fields). */
+export type Credentials = Registration
+
+/** A contact on the legacy network, as the adapter knows it. */
+export interface LegacyContact {
+  /** The contact's identifier on the legacy network (any string; mapped losslessly to a JID). */
+  id: string
+  /** Display name. */
+  name?: string
+  /** Whether the contact is online now. */
+  online?: boolean
+  /** Status text. */
+  status?: string
+}
+
+/** A message received from the legacy network. */
+export interface IncomingMessage {
+  /** Legacy id of the sender. */
+  from: string
+  /** Legacy id of the message (kept to map receipts and corrections). */
+  id: string
+  text: string
+  /** For a correction: legacy id of the message it replaces. */
+  replaces?: string
+}
+
+/** A chat state of XEP-0085. */
+export type ChatState = 'active' | 'composing' | 'paused' | 'inactive' | 'gone'
+
+/**
+ * What a legacy session reports to the bridge. The adapter calls these for the life of the
+ * session (from the moment `login` resolves).
+ */
+export interface SessionEvents {
+  /** A message from a contact. */
+  message(msg: IncomingMessage): void
+  /** A contact came online, went offline or changed status. */
+  presence(contact: string, online: boolean, status?: string): void
+  /** The contact list changed: the whole new list. */
+  contacts(contacts: LegacyContact[]): void
+  /** The session was lost (network error, kicked...). The bridge logs in again with backoff. */
+  disconnected(reason: string): void
+  /** A contact's chat state (only for adapters declaring `typing`). */
+  typing?(contact: string, state: ChatState): void
+  /** A contact received one of our messages, by legacy id (only for adapters declaring `receipts`). */
+  receipt?(contact: string, messageId: string): void
+}
+
+/** Typing notifications (XEP-0085 chat states). */
+export interface TypingCapability<S> {
+  sendTyping(session: S, to: string, state: ChatState): Promise<void>
+}
+/** Delivery receipts (XEP-0184). */
+export interface ReceiptsCapability<S> {
+  sendReceipt(session: S, to: string, messageId: string): Promise<void>
+}
+/** Message corrections (XEP-0308). Returns the legacy id of the corrected message. */
+export interface CorrectionsCapability<S> {
+  correct(session: S, to: string, messageId: string, text: string): Promise<string>
+}
+/** Reactions (XEP-0444): the full set of emojis the user reacts with. */
+export interface ReactionsCapability<S> {
+  react(session: S, to: string, messageId: string, emojis: string[]): Promise<void>
+}
+/** Avatars: the contact's picture, if any. */
+export interface AvatarsCapability<S> {
+  avatar(session: S, contact: string): Promise<{ type: string; data: Buffer } | null>
+}
+/** The user's own presence relayed to the legacy network. */
+export interface StatusCapability<S> {
+  setStatus(session: S, online: boolean, status?: string): Promise<void>
+}
+
+/** Optional capabilities: declare those the network supports; the others are refused with `feature-not-implemented`. */
+export interface Capabilities<S> {
+  typing?: TypingCapability<S>
+  receipts?: ReceiptsCapability<S>
+  corrections?: CorrectionsCapability<S>
+  reactions?: ReactionsCapability<S>
+  avatars?: AvatarsCapability<S>
+  status?: StatusCapability<S>
+}
+
+/**
+ * The connector to a legacy network: a small required part (log in, log out, send text, list
+ * contacts) plus optional {@link Capabilities}. `S` is the adapter's session handle.
+ *
+ * Errors: throw a `StanzaError` from `@satellite/core` to choose what the user sees:
+ * `not-authorized` from `login` for wrong credentials, `item-not-found` from `sendText` for an
+ * unknown contact, `recipient-unavailable` for an offline one. Any other error is reported as
+ * `service-unavailable` (login) or `undefined-condition` (sending).
+ *
+ * @example
+ * ```ts
+ * const adapter: NetworkAdapter<MySession> = {
+ *   network: { type: 'irc', name: 'IRC' },
+ *   login: (credentials, events) => MySession.connect(credentials, events),
+ *   logout: (s) => s.close(),
+ *   sendText: (s, to, text) => s.send(to, text),
+ *   listContacts: (s) => s.contacts(),
+ * }
+ * ```
+ */
+export interface NetworkAdapter<S = unknown> {
+  /** The disco identity type (`gateway/<type>`, e.g. `irc`, `aim`) and a human name. */
+  network: { type: string; name: string }
+  /** Registration fields (default `username`, `password`) and their instructions. */
+  registration?: { fields?: readonly LegacyField[]; instructions?: string }
+  login(credentials: Credentials, events: SessionEvents): Promise<S>
+  logout(session: S): Promise<void>
+  /** Sends a text; resolves with the legacy id of the message. */
+  sendText(session: S, to: string, text: string): Promise<string>
+  listContacts(session: S): Promise<LegacyContact[]>
+  /** The legacy id a user typed (jabber:iq:gateway), normalised; throw `StanzaError('not-acceptable')` if invalid. */
+  normalizeId?(input: string): string
+  capabilities?: Capabilities<S>
+}

@@ -1,0 +1,647 @@
+import { randomUUID } from 'node:crypto'
+import { type Component, type Element, errorReply, type Stanza, StanzaError, xml } from '@satellite/core'
+import { fromJid, toJid } from '@satellite/escaping'
+import type { DataForm } from '@satellite/forms'
+import { type LegacyField, type Registration, registration } from '@satellite/register'
+import type {
+  ChatState,
+  Credentials,
+  IncomingMessage,
+  LegacyContact,
+  NetworkAdapter,
+  SessionEvents,
+} from './adapter.js'
+import type { BridgeStore } from './store.js'
+
+export const NS_GATEWAY = 'jabber:iq:gateway'
+export const NS_CHATSTATES = 'http://jabber.org/protocol/chatstates'
+export const NS_RECEIPTS = 'urn:xmpp:receipts'
+export const NS_CORRECT = 'urn:xmpp:message-correct:0'
+export const NS_REACTIONS = 'urn:xmpp:reactions:0'
+export const NS_NICK = 'http://jabber.org/protocol/nick'
+
+const CHAT_STATES: ReadonlySet<string> = new Set(['active', 'composing', 'paused', 'inactive', 'gone'])
+
+/** Options of {@link bridge}. */
+export interface BridgeOptions<S> {
+  adapter: NetworkAdapter<S>
+  store: BridgeStore
+  /** Log every registered user in when the component comes online (default false: on their presence). */
+  loginAtStart?: boolean
+  /** Backoff of legacy re-logins after a disconnect, in ms (default base 1000, cap 60000). */
+  retry?: { base?: number; cap?: number }
+}
+
+/** State of one user's legacy session. */
+export type SessionState = 'offline' | 'connecting' | 'online' | 'retrying'
+
+/** Handle returned by {@link bridge}. */
+export interface Bridge {
+  /** The state of `user`'s legacy session (bare JID). */
+  state(user: string): SessionState
+  /** Logs `user` in now (no-op when online). */
+  login(user: string): Promise<void>
+  /** Logs `user` out and marks the contacts unavailable. */
+  logout(user: string): Promise<void>
+  /** The JID standing for a legacy id. */
+  contactJid(legacyId: string): string
+  /** Removes the routes and logs every session out. */
+  stop(): Promise<void>
+}
+
+interface UserSession<S> {
+  user: string
+  state: SessionState
+  handle: S | null
+  /** Bumped on every login/logout: events of older sessions are ignored. */
+  generation: number
+  resources: Set<string>
+  attempt: number
+  timer: NodeJS.Timeout | null
+  /** Known legacy presence of contacts (legacy id → online/status). */
+  presence: Map<string, { online: boolean; status?: string }>
+  connecting: Promise<void> | null
+}
+
+function bareOf(stanza: Stanza): string {
+  const from = stanza.fromJid
+  if (from === null) throw new StanzaError('bad-request', { text: 'the stanza has no valid from' })
+  return from.bare().toString()
+}
+
+function asStanzaError(err: unknown, fallback: string): StanzaError {
+  if (err instanceof StanzaError) return err
+  return new StanzaError(fallback, { text: err instanceof Error ? err.message : String(err) })
+}
+
+/**
+ * Turns the component into an XEP-0100 gateway to the legacy network of `adapter`: disco
+ * identity `gateway/<type>`, XEP-0077 registration of legacy credentials (checked by a real
+ * login), `jabber:iq:gateway`, one legacy session per registered user, messages and presence
+ * relayed both ways, contacts at `escapeLocal(legacyId)@domain`.
+ *
+ * @example
+ * ```ts
+ * const xmpp = component(configFromEnv())
+ * bridge(xmpp, { adapter, store: new SqliteStore({ path: 'bridge.db', key: keyFromEnv() }) })
+ * await xmpp.start()
+ * ```
+ */
+export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
+  const { adapter, store } = options
+  const caps = adapter.capabilities ?? {}
+  const domain = xmpp.domain
+  const base = options.retry?.base ?? 1000
+  const cap = options.retry?.cap ?? 60_000
+  const sessions = new Map<string, UserSession<S>>()
+  const unroutes: Array<() => void> = []
+  const networkName = adapter.network.name
+
+  const contactJid = (legacyId: string) => toJid(legacyId, domain)
+  const send = (el: Element) => xmpp.send(el).catch((err: Error) => report(err))
+  const report = (err: Error) => {
+    if (xmpp.listenerCount('error') > 0) xmpp.emit('error', err)
+  }
+
+  // ------------------------------------------------------------------ disco
+
+  xmpp.disco.identity({ category: 'gateway', type: adapter.network.type, name: networkName })
+  xmpp.disco.identity({ category: 'client', type: 'pc', name: `${networkName} contact` }, { to: '*' })
+  const features: string[] = []
+  if (caps.typing) features.push(NS_CHATSTATES)
+  if (caps.receipts) features.push(NS_RECEIPTS)
+  if (caps.corrections) features.push(NS_CORRECT)
+  if (caps.reactions) features.push(NS_REACTIONS)
+  for (const f of features) {
+    xmpp.disco.feature(f)
+    xmpp.disco.feature(f, { to: '*' })
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  function session(user: string): UserSession<S> {
+    let us = sessions.get(user)
+    if (us === undefined) {
+      us = {
+        user,
+        state: 'offline',
+        handle: null,
+        generation: 0,
+        resources: new Set(),
+        attempt: 0,
+        timer: null,
+        presence: new Map(),
+        connecting: null,
+      }
+      sessions.set(user, us)
+    }
+    return us
+  }
+
+  function notify(user: string, text: string): void {
+    void send(
+      xml('message', { from: domain, to: user, type: 'chat', id: randomUUID() }, xml('body', {}, text)),
+    )
+  }
+
+  function contactPresence(
+    user: string,
+    legacyId: string,
+    online: boolean,
+    status?: string,
+    to = user,
+  ): void {
+    const p = xml(
+      'presence',
+      online ? { from: contactJid(legacyId), to } : { from: contactJid(legacyId), to, type: 'unavailable' },
+    )
+    if (status !== undefined && status !== '') p.c('status').t(status)
+    void send(p)
+  }
+
+  function gatewayPresence(user: string, online: boolean, to = user): void {
+    void send(xml('presence', online ? { from: domain, to } : { from: domain, to, type: 'unavailable' }))
+  }
+
+  function eventsFor(us: UserSession<S>, gen: number): SessionEvents {
+    const live = () => us.generation === gen
+    const guard =
+      <A extends unknown[]>(fn: (...args: A) => Promise<void> | void) =>
+      (...args: A) => {
+        if (!live()) return
+        Promise.resolve()
+          .then(() => fn(...args))
+          .catch((err: Error) => report(err))
+      }
+    return {
+      message: guard((m: IncomingMessage) => relayIncoming(us, m)),
+      presence: guard((contact: string, online: boolean, status?: string) => {
+        us.presence.set(contact, status === undefined ? { online } : { online, status })
+        if (us.state === 'online') contactPresence(us.user, contact, online, status)
+      }),
+      contacts: guard((list: LegacyContact[]) => syncContacts(us, list)),
+      disconnected: guard((reason: string) => lost(us, reason)),
+      typing: guard((contact: string, state: ChatState) => {
+        void send(
+          xml(
+            'message',
+            { from: contactJid(contact), to: us.user, type: 'chat' },
+            xml(state, { xmlns: NS_CHATSTATES }),
+          ),
+        )
+      }),
+      receipt: guard(async (contact: string, legacyId: string) => {
+        const id = await store.xmppIdOf(us.user, contact, legacyId)
+        if (id === null) return
+        void send(
+          xml(
+            'message',
+            { from: contactJid(contact), to: us.user, id: randomUUID() },
+            xml('received', { xmlns: NS_RECEIPTS, id }),
+          ),
+        )
+      }),
+    }
+  }
+
+  /** After a successful login: contacts, their presence, the gateway's presence. */
+  async function established(us: UserSession<S>, handle: S): Promise<void> {
+    us.handle = handle
+    us.state = 'online'
+    us.attempt = 0
+    gatewayPresence(us.user, true)
+    await syncContacts(us, await adapter.listContacts(handle))
+  }
+
+  async function syncContacts(us: UserSession<S>, list: LegacyContact[]): Promise<void> {
+    const stored = new Map((await store.contacts(us.user)).map((c) => [c.legacyId, c]))
+    const current = new Set<string>()
+    for (const c of list) {
+      current.add(c.id)
+      const known = stored.get(c.id)
+      if (known === undefined || !known.subscribed) {
+        await store.putContact(us.user, {
+          legacyId: c.id,
+          ...(c.name === undefined ? {} : { name: c.name }),
+          subscribed: true,
+        })
+        const p = xml('presence', { from: contactJid(c.id), to: us.user, type: 'subscribe' })
+        if (c.name !== undefined) p.c('nick', { xmlns: NS_NICK }).t(c.name)
+        void send(p)
+      }
+      if (c.online !== undefined) {
+        us.presence.set(
+          c.id,
+          c.status === undefined ? { online: c.online } : { online: c.online, status: c.status },
+        )
+      }
+      const pres = us.presence.get(c.id)
+      contactPresence(us.user, c.id, pres?.online === true, pres?.status)
+    }
+    for (const id of stored.keys()) {
+      if (current.has(id)) continue
+      await store.removeContact(us.user, id)
+      us.presence.delete(id)
+      forgetContact(us.user, id)
+    }
+  }
+
+  function forgetContact(user: string, legacyId: string): void {
+    const from = contactJid(legacyId)
+    void send(xml('presence', { from, to: user, type: 'unavailable' }))
+    void send(xml('presence', { from, to: user, type: 'unsubscribe' }))
+    void send(xml('presence', { from, to: user, type: 'unsubscribed' }))
+  }
+
+  function allUnavailable(us: UserSession<S>): void {
+    for (const id of us.presence.keys()) contactPresence(us.user, id, false)
+  }
+
+  /** Logs the user in (if registered); resolves when done (or failed: the user is told). */
+  function connect(us: UserSession<S>, reason: 'presence' | 'start' | 'retry' | 'reconnect'): Promise<void> {
+    if (us.state === 'online') return Promise.resolve()
+    if (us.connecting !== null) return us.connecting
+    if (us.timer !== null) {
+      clearTimeout(us.timer)
+      us.timer = null
+    }
+    const gen = ++us.generation
+    us.state = 'connecting'
+    const run = (async () => {
+      const credentials = await store.getRegistration(us.user)
+      if (credentials === null) {
+        us.state = 'offline'
+        return
+      }
+      let handle: S
+      try {
+        handle = await adapter.login(credentials, eventsFor(us, gen))
+      } catch (err) {
+        if (us.generation !== gen) return
+        const e = asStanzaError(err, 'service-unavailable')
+        if (e.condition === 'not-authorized' || e.condition === 'forbidden') {
+          us.state = 'offline'
+          notify(
+            us.user,
+            `${networkName} refused the login (${e.text ?? e.condition}); update your registration.`,
+          )
+          return
+        }
+        retryLater(us, e.text ?? e.condition)
+        return
+      }
+      if (us.generation !== gen) {
+        await adapter.logout(handle).catch(() => {})
+        return
+      }
+      await established(us, handle)
+      if (reason === 'retry') notify(us.user, `Reconnected to ${networkName}.`)
+    })()
+      .catch((err: Error) => report(err))
+      .finally(() => {
+        if (us.generation === gen) us.connecting = null
+      })
+    us.connecting = run
+    return run
+  }
+
+  function retryLater(us: UserSession<S>, reason: string): void {
+    const delay = Math.min(cap, base * 2 ** us.attempt)
+    us.attempt++
+    us.state = 'retrying'
+    us.handle = null
+    allUnavailable(us)
+    notify(
+      us.user,
+      `Disconnected from ${networkName}: ${reason}. Reconnecting in ${Math.ceil(delay / 1000)} s.`,
+    )
+    us.timer = setTimeout(() => {
+      us.timer = null
+      us.connecting = null
+      us.state = 'offline'
+      void connect(us, 'retry')
+    }, delay)
+    us.timer.unref?.()
+  }
+
+  function lost(us: UserSession<S>, reason: string): void {
+    if (us.state !== 'online') return
+    us.generation++
+    us.connecting = null
+    retryLater(us, reason)
+  }
+
+  async function disconnect(us: UserSession<S>): Promise<void> {
+    us.generation++
+    us.connecting = null
+    if (us.timer !== null) clearTimeout(us.timer)
+    us.timer = null
+    const handle = us.handle
+    us.handle = null
+    const wasUp = us.state === 'online'
+    us.state = 'offline'
+    if (wasUp) {
+      allUnavailable(us)
+      gatewayPresence(us.user, false)
+    }
+    if (handle !== null) await adapter.logout(handle).catch((err: Error) => report(err))
+  }
+
+  // ------------------------------------------------------------------ registration (XEP-0077)
+
+  const fields: readonly LegacyField[] = adapter.registration?.fields ?? ['username', 'password']
+  const instructions = adapter.registration?.instructions ?? `Enter your ${networkName} login`
+  const form: DataForm = {
+    title: `${networkName} registration`,
+    instructions,
+    fields: fields.map((name) => ({
+      type: name === 'password' || name === 'key' ? ('text-private' as const) : ('text-single' as const),
+      var: name,
+      label: name[0]?.toUpperCase() + name.slice(1),
+      required: true,
+    })),
+  }
+
+  /** Checks the credentials by logging in; the session is kept. */
+  async function validate(user: string, values: Registration): Promise<void> {
+    const us = session(user)
+    await disconnect(us)
+    const gen = ++us.generation
+    us.state = 'connecting'
+    let handle: S
+    try {
+      handle = await adapter.login(values as Credentials, eventsFor(us, gen))
+    } catch (err) {
+      if (us.generation === gen) us.state = 'offline'
+      const e = asStanzaError(err, 'service-unavailable')
+      if (e.condition === 'not-authorized') {
+        throw new StanzaError('not-authorized', {
+          text: e.text ?? `${networkName} refused these credentials`,
+        })
+      }
+      throw e
+    }
+    await store.putRegistration(user, values as Credentials)
+    if (us.generation !== gen) {
+      await adapter.logout(handle).catch(() => {})
+      return
+    }
+    // Subscribe the user to the gateway, then bring the contacts in.
+    void send(xml('presence', { from: domain, to: user, type: 'subscribe' }))
+    await established(us, handle)
+  }
+
+  const reg = registration(xmpp, {
+    fields,
+    form,
+    instructions,
+    hooks: {
+      get: (jid) => store.getRegistration(jid),
+      register: (jid, values) => validate(jid, values),
+      update: (jid, values) => validate(jid, values),
+      remove: async (jid) => {
+        const us = sessions.get(jid)
+        const contacts = await store.contacts(jid)
+        if (us !== undefined) {
+          await disconnect(us)
+          sessions.delete(jid)
+        }
+        await store.removeUser(jid)
+        for (const c of contacts) forgetContact(jid, c.legacyId)
+        void send(xml('presence', { from: domain, to: jid, type: 'unsubscribe' }))
+        void send(xml('presence', { from: domain, to: jid, type: 'unsubscribed' }))
+        gatewayPresence(jid, false)
+      },
+    },
+  })
+  unroutes.push(() => reg.stop())
+
+  // ------------------------------------------------------------------ jabber:iq:gateway (XEP-0100 §6.3)
+
+  unroutes.push(
+    xmpp.iqGet({ xmlns: NS_GATEWAY, name: 'query', to: '' }, () =>
+      xml(
+        'query',
+        { xmlns: NS_GATEWAY },
+        xml('desc', {}, `Enter the ${networkName} ID of the contact`),
+        xml('prompt', {}, `${networkName} ID`),
+      ),
+    ),
+    xmpp.iqSet({ xmlns: NS_GATEWAY, name: 'query', to: '' }, (_iq, query) => {
+      const input = (query.getChildText('prompt') ?? '').trim()
+      if (input === '') throw new StanzaError('bad-request', { text: 'give the contact ID in <prompt/>' })
+      const id = adapter.normalizeId !== undefined ? adapter.normalizeId(input) : input
+      let address: string
+      try {
+        address = contactJid(id)
+      } catch (err) {
+        throw new StanzaError('not-acceptable', { text: (err as Error).message })
+      }
+      return xml('query', { xmlns: NS_GATEWAY }, xml('jid', {}, address))
+    }),
+  )
+
+  // ------------------------------------------------------------------ presence
+
+  unroutes.push(
+    xmpp.presence({ to: '' }, async (p) => {
+      const user = bareOf(p)
+      const type = p.attrs.type ?? 'available'
+      if (type === 'subscribe') {
+        const registered = (await store.getRegistration(user)) !== null
+        return send(
+          xml('presence', { from: domain, to: user, type: registered ? 'subscribed' : 'unsubscribed' }),
+        )
+      }
+      if (type === 'probe') {
+        const us = sessions.get(user)
+        return gatewayPresence(user, us?.state === 'online', p.attrs.from)
+      }
+      if (type !== 'available' && type !== 'unavailable') return
+      if ((await store.getRegistration(user)) === null) return
+      const us = session(user)
+      const resource = String(p.attrs.from)
+      if (type === 'available') {
+        const fresh = !us.resources.has(resource)
+        us.resources.add(resource)
+        if (us.state === 'online') {
+          if (fresh) {
+            gatewayPresence(user, true, resource)
+            for (const [id, pres] of us.presence)
+              contactPresence(user, id, pres.online, pres.status, resource)
+          }
+        } else if (us.state !== 'retrying') {
+          await connect(us, 'presence')
+        }
+        if (caps.status !== undefined && us.handle !== null) {
+          await caps.status.setStatus(us.handle, true, p.getChildText('status') ?? undefined)
+        }
+        return
+      }
+      us.resources.delete(resource)
+      if (us.resources.size === 0) await disconnect(us)
+    }),
+    xmpp.presence({ to: '*' }, async (p) => {
+      const user = bareOf(p)
+      const type = p.attrs.type ?? 'available'
+      const legacyId = fromJid(String(p.attrs.to), domain)
+      if (legacyId === null) return
+      const registered = (await store.getRegistration(user)) !== null
+      if (type === 'subscribe') {
+        if (!registered) {
+          return send(
+            errorReply(
+              p,
+              new StanzaError('registration-required', { text: `register with ${domain} first` }),
+            ),
+          )
+        }
+        return send(xml('presence', { from: p.attrs.to, to: user, type: 'subscribed' }))
+      }
+      if (type === 'probe' && registered) {
+        const pres = sessions.get(user)?.presence.get(legacyId)
+        const online = sessions.get(user)?.state === 'online' && pres?.online === true
+        return contactPresence(user, legacyId, online, pres?.status, p.attrs.from)
+      }
+    }),
+  )
+
+  // ------------------------------------------------------------------ messages
+
+  async function relayIncoming(us: UserSession<S>, m: IncomingMessage): Promise<void> {
+    const known = (await store.contacts(us.user)).some((c) => c.legacyId === m.from)
+    if (!known) {
+      await store.putContact(us.user, { legacyId: m.from, subscribed: true })
+      void send(xml('presence', { from: contactJid(m.from), to: us.user, type: 'subscribe' }))
+    }
+    const id = randomUUID()
+    await store.putMessage(us.user, { contact: m.from, xmppId: id, legacyId: m.id })
+    const msg = xml(
+      'message',
+      { from: contactJid(m.from), to: us.user, type: 'chat', id },
+      xml('body', {}, m.text),
+    )
+    if (m.replaces !== undefined && caps.corrections) {
+      const original = await store.xmppIdOf(us.user, m.from, m.replaces)
+      if (original !== null) msg.c('replace', { xmlns: NS_CORRECT, id: original })
+    }
+    if (caps.receipts) msg.c('request', { xmlns: NS_RECEIPTS })
+    if (caps.typing) msg.c('active', { xmlns: NS_CHATSTATES })
+    await send(msg)
+  }
+
+  function unsupported(what: string): StanzaError {
+    return new StanzaError('feature-not-implemented', { text: `${networkName} does not support ${what}` })
+  }
+
+  async function relayOutgoing(msg: Stanza): Promise<void> {
+    const user = bareOf(msg)
+    const legacyId = fromJid(String(msg.attrs.to), domain)
+    if (legacyId === null) throw new StanzaError('jid-malformed')
+    if ((await store.getRegistration(user)) === null) {
+      throw new StanzaError('registration-required', { text: `register with ${domain} first` })
+    }
+    const us = session(user)
+    if (us.state === 'offline') await connect(us, 'presence')
+    const handle = us.handle
+    if (us.state !== 'online' || handle === null) {
+      throw new StanzaError('service-unavailable', {
+        type: 'wait',
+        text: `not connected to ${networkName} right now`,
+      })
+    }
+    const body = msg.getChildText('body')
+    const children = msg.getChildElements()
+    if (body !== null) {
+      const replace = children.find((c) => c.name === 'replace' && c.attrs.xmlns === NS_CORRECT)
+      const xmppId = msg.attrs.id ?? randomUUID()
+      if (replace !== undefined) {
+        if (caps.corrections === undefined) throw unsupported('message corrections')
+        const original = await store.legacyIdOf(user, legacyId, String(replace.attrs.id ?? ''))
+        if (original === null)
+          throw new StanzaError('item-not-found', { text: 'the corrected message is unknown' })
+        const newId = await caps.corrections.correct(handle, legacyId, original, body)
+        await store.putMessage(user, { contact: legacyId, xmppId, legacyId: newId })
+        return
+      }
+      const sent = await adapter.sendText(handle, legacyId, body)
+      await store.putMessage(user, { contact: legacyId, xmppId, legacyId: sent })
+      return
+    }
+    for (const c of children) {
+      if (c.attrs.xmlns === NS_CHATSTATES && CHAT_STATES.has(c.name)) {
+        if (caps.typing === undefined) throw unsupported('typing notifications')
+        await caps.typing.sendTyping(handle, legacyId, c.name as ChatState)
+        return
+      }
+      if (c.attrs.xmlns === NS_RECEIPTS && c.name === 'received') {
+        if (caps.receipts === undefined) throw unsupported('delivery receipts')
+        const original = await store.legacyIdOf(user, legacyId, String(c.attrs.id ?? ''))
+        if (original === null)
+          throw new StanzaError('item-not-found', { text: 'the received message is unknown' })
+        await caps.receipts.sendReceipt(handle, legacyId, original)
+        return
+      }
+      if (c.attrs.xmlns === NS_REACTIONS && c.name === 'reactions') {
+        if (caps.reactions === undefined) throw unsupported('reactions')
+        const original = await store.legacyIdOf(user, legacyId, String(c.attrs.id ?? ''))
+        if (original === null)
+          throw new StanzaError('item-not-found', { text: 'the message reacted to is unknown' })
+        const emojis = c.getChildElements().map((r) => r.getText())
+        await caps.reactions.react(handle, legacyId, original, emojis)
+        return
+      }
+    }
+  }
+
+  unroutes.push(
+    xmpp.message({ to: '*', type: ['chat', 'normal'] }, async (msg) => {
+      try {
+        await relayOutgoing(msg)
+      } catch (err) {
+        const e = asStanzaError(err, 'undefined-condition')
+        if (!(err instanceof StanzaError)) report(err as Error)
+        await send(errorReply(msg, e))
+      }
+    }),
+  )
+
+  // ------------------------------------------------------------------ component lifecycle
+
+  let wasOnline = false
+  const onOnline = () => {
+    const again = wasOnline
+    wasOnline = true
+    void (async () => {
+      if (again) {
+        // After a reconnect of the component: log every active session in again.
+        for (const us of sessions.values()) {
+          if (us.state === 'offline') continue
+          await disconnect(us)
+          void connect(us, 'reconnect')
+        }
+      }
+      if (options.loginAtStart === true) {
+        for (const user of await store.users()) void connect(session(user), 'start')
+      }
+    })().catch((err: Error) => report(err))
+  }
+  xmpp.on('online', onOnline)
+  unroutes.push(() => xmpp.off('online', onOnline))
+  if (xmpp.online) onOnline()
+
+  return {
+    state: (user) => sessions.get(user)?.state ?? 'offline',
+    login: (user) => connect(session(user), 'presence'),
+    logout: async (user) => {
+      const us = sessions.get(user)
+      if (us !== undefined) await disconnect(us)
+    },
+    contactJid,
+    stop: async () => {
+      for (const u of unroutes.splice(0)) u()
+      for (const us of sessions.values()) await disconnect(us)
+      sessions.clear()
+    },
+  }
+}

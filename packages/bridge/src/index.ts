@@ -1,0 +1,28 @@
+export type {
+  AvatarsCapability,
+  Capabilities,
+  ChatState,
+  CorrectionsCapability,
+  Credentials,
+  IncomingMessage,
+  LegacyContact,
+  NetworkAdapter,
+  ReactionsCapability,
+  ReceiptsCapability,
+  SessionEvents,
+  StatusCapability,
+  TypingCapability,
+} from './adapter.js'
+export type { Bridge, BridgeOptions, SessionState } from './bridge.js'
+export {
+  bridge,
+  NS_CHATSTATES,
+  NS_CORRECT,
+  NS_GATEWAY,
+  NS_NICK,
+  NS_REACTIONS,
+  NS_RECEIPTS,
+} from './bridge.js'
+export { BridgeKeyError, decrypt, encrypt, keyFromEnv, parseKey } from './crypto.js'
+export type { BridgeStore, MessageMapping, SqliteStoreOptions, StoredContact } from './store.js'
+export { BRIDGE_MIGRATIONS, SqliteStore } from './store.js'

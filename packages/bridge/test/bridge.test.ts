@@ -1,0 +1,459 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  type Bridge,
+  BridgeKeyError,
+  bridge,
+  decrypt,
+  encrypt,
+  keyFromEnv,
+  NS_CHATSTATES,
+  NS_CORRECT,
+  NS_GATEWAY,
+  NS_REACTIONS,
+  NS_RECEIPTS,
+  parseKey,
+  SqliteStore,
+} from '@satellite/bridge'
+import { type Component, component, type Element, xml } from '@satellite/core'
+import { toJid } from '@satellite/escaping'
+import { createServer, type SimulatedClient, StanzaErrorResponse, type TestServer } from '@satellite/testing'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { FakeNetwork, type FakeSession } from './fake.js'
+
+const DOMAIN = 'bridge.localhost'
+const SECRET = 'bridge-secret'
+const KEY = Buffer.alloc(32, 7)
+const NS_REGISTER = 'jabber:iq:register'
+const DISCO = 'http://jabber.org/protocol/disco#info'
+
+let srv: TestServer
+let xmpp: Component
+let net: FakeNetwork
+let store: SqliteStore
+let gw: Bridge
+const cleanups: Array<() => Promise<unknown> | unknown> = []
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function until(cond: () => boolean, what: string, timeout = 3000): Promise<void> {
+  const end = Date.now() + timeout
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(5)
+  }
+}
+
+async function start(capabilities: Parameters<FakeNetwork['adapter']>[0] = {}, loginAtStart = false) {
+  xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET, reconnect: { base: 20, cap: 100 } })
+  gw = bridge(xmpp, {
+    adapter: net.adapter(capabilities),
+    store,
+    retry: { base: 30, cap: 100 },
+    loginAtStart,
+  })
+  await xmpp.start()
+  cleanups.push(
+    () => xmpp.stop(),
+    () => gw.stop(),
+  )
+}
+
+beforeEach(async () => {
+  srv = await createServer({ components: { [DOMAIN]: SECRET } })
+  net = new FakeNetwork()
+  store = new SqliteStore({ key: KEY })
+})
+afterEach(async () => {
+  while (cleanups.length > 0) await Promise.resolve((cleanups.pop() as () => unknown)()).catch(() => {})
+  await srv.close()
+  store.close()
+})
+
+const register = (username: string, password: string) =>
+  xml(
+    'iq',
+    { type: 'set', to: DOMAIN },
+    xml('query', { xmlns: NS_REGISTER }, xml('username', {}, username), xml('password', {}, password)),
+  )
+
+async function fails(c: SimulatedClient, request: Element): Promise<StanzaErrorResponse> {
+  try {
+    await c.request(request)
+  } catch (err) {
+    if (err instanceof StanzaErrorResponse) return err
+    throw err
+  }
+  throw new Error('expected an error')
+}
+
+const chat = (to: string, body: string, id = 'x1', ...extra: Element[]) =>
+  xml('message', { to, type: 'chat', id }, xml('body', {}, body), ...extra)
+
+/** Registers alice and waits for her contacts' subscriptions. */
+async function registered(): Promise<SimulatedClient> {
+  const alice = srv.client('alice@localhost/phone')
+  await alice.request(register('alice', 'pw'))
+  await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid('olga', DOMAIN) })
+  return alice
+}
+
+describe('bridge: gateway', () => {
+  it('advertises gateway/<type>, registration, jabber:iq:gateway and only the declared capabilities', async () => {
+    await start({ typing: { sendTyping: async () => {} }, corrections: { correct: async () => 'c' } })
+    const c = srv.client('someone@localhost/r')
+    const info = (
+      await c.request(xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: DISCO })))
+    ).getChild('query') as Element
+    const identity = info.getChild('identity') as Element
+    expect([identity.attrs.category, identity.attrs.type, identity.attrs.name]).toEqual([
+      'gateway',
+      'fake',
+      'FakeNet',
+    ])
+    const features = info.getChildren('feature').map((f) => f.attrs.var)
+    expect(features).toEqual(expect.arrayContaining([NS_REGISTER, NS_GATEWAY, NS_CHATSTATES, NS_CORRECT]))
+    expect(features).not.toContain(NS_RECEIPTS)
+    expect(features).not.toContain(NS_REACTIONS)
+    const contact = (
+      await c.request(xml('iq', { type: 'get', to: toJid('zed', DOMAIN) }, xml('query', { xmlns: DISCO })))
+    ).getChild('query') as Element
+    expect(contact.getChildren('feature').map((f) => f.attrs.var)).toContain(NS_CHATSTATES)
+  })
+
+  it('jabber:iq:gateway: prompt, legacy id → escaped contact JID, empty prompt is bad-request', async () => {
+    await start()
+    const c = srv.client('someone@localhost/r')
+    const prompt = await c.request(
+      xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: NS_GATEWAY })),
+    )
+    expect(prompt.getChild('query')?.getChildText('prompt')).toBe('FakeNet ID')
+    const res = await c.request(
+      xml(
+        'iq',
+        { type: 'set', to: DOMAIN },
+        xml('query', { xmlns: NS_GATEWAY }, xml('prompt', {}, 'Ann Lee@work')),
+      ),
+    )
+    expect(res.getChild('query')?.getChildText('jid')).toBe(`Ann\\20Lee\\40work@${DOMAIN}`)
+    expect(res.getChild('query')?.getChildText('jid')).toBe(toJid('Ann Lee@work', DOMAIN))
+    const err = await fails(
+      c,
+      xml('iq', { type: 'set', to: DOMAIN }, xml('query', { xmlns: NS_GATEWAY }, xml('prompt', {}, ' '))),
+    )
+    expect(err.condition).toBe('bad-request')
+  })
+
+  it('refuses wrong legacy credentials with not-authorized and stores nothing', async () => {
+    await start()
+    const alice = srv.client('alice@localhost/phone')
+    expect((await fails(alice, register('alice', 'nope'))).condition).toBe('not-authorized')
+    expect((await fails(alice, register('mallory', 'pw'))).condition).toBe('not-authorized')
+    expect(store.users()).toEqual([])
+    expect(gw.state('alice@localhost')).toBe('offline')
+  })
+
+  it('offers legacy fields and a data form', async () => {
+    await start()
+    const q = (
+      await srv
+        .client('x@localhost/r')
+        .request(xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: NS_REGISTER })))
+    ).getChild('query') as Element
+    expect(q.getChild('username')).toBeDefined()
+    expect(q.getChild('password')).toBeDefined()
+    expect(q.getChild('x', 'jabber:x:data')).toBeDefined()
+  })
+
+  it('registers with a real login: contacts subscribe with escaped JIDs and show their presence; credentials are encrypted', async () => {
+    await start()
+    const alice = await registered()
+    await alice.expectStanza({ name: 'presence', type: 'subscribe', from: DOMAIN })
+    for (const id of ['zed', 'Ann Lee@work']) {
+      await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid(id, DOMAIN) })
+      await alice.expectStanza(
+        (s) => s.name === 'presence' && s.attrs.from === toJid(id, DOMAIN) && s.attrs.type === undefined,
+      )
+    }
+    await alice.expectStanza({ name: 'presence', type: 'unavailable', from: toJid('olga', DOMAIN) })
+    const nick = alice.received.find(
+      (s) => s.attrs.from === toJid('zed', DOMAIN) && s.attrs.type === 'subscribe',
+    )
+    expect(nick?.getChildText('nick', 'http://jabber.org/protocol/nick')).toBe('Zed')
+    expect(gw.state('alice@localhost')).toBe('online')
+    expect(store.contacts('alice@localhost').map((c) => c.legacyId)).toEqual(['Ann Lee@work', 'olga', 'zed'])
+    expect(store.getRegistration('alice@localhost')).toEqual({ username: 'alice', password: 'pw' })
+    const raw = store.db.prepare('SELECT credentials FROM registrations').get() as { credentials: string }
+    expect(raw.credentials).not.toContain('pw"')
+    expect(raw.credentials.startsWith('v1:')).toBe(true)
+    // The password is never sent back.
+    const q = (
+      await alice.request(xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: NS_REGISTER })))
+    ).getChild('query') as Element
+    expect(q.getChild('registered')).toBeDefined()
+    expect(q.getChildText('username')).toBe('alice')
+    expect(q.getChildText('password')).toBe('')
+  })
+
+  it('unregistering logs out and removes every trace (registration, contacts, ids)', async () => {
+    await start()
+    const alice = await registered()
+    alice.send(chat(toJid('zed', DOMAIN), 'hello'))
+    await until(() => store.counts('alice@localhost').messages === 1, 'the id mapping')
+    await alice.request(
+      xml('iq', { type: 'set', to: DOMAIN }, xml('query', { xmlns: NS_REGISTER }, xml('remove'))),
+    )
+    expect(store.counts('alice@localhost')).toEqual({ registrations: 0, contacts: 0, messages: 0 })
+    expect(net.log).toContain('logout alice')
+    await alice.expectStanza({ name: 'presence', type: 'unsubscribed', from: toJid('zed', DOMAIN) })
+    await alice.expectStanza({ name: 'presence', type: 'unsubscribed', from: DOMAIN })
+    // Now she is a stranger again.
+    alice.send(chat(toJid('zed', DOMAIN), 'still there?', 'x9'))
+    const err = await alice.expectStanza({ name: 'message', type: 'error', id: 'x9' })
+    expect(err.getChild('error')?.getChild('registration-required')).toBeDefined()
+  })
+})
+
+describe('bridge: relay', () => {
+  it('relays messages both ways with their ids mapped, and corrections', async () => {
+    await start({ corrections: { correct: async (_s, _to, id, text) => `${id}-fixed:${text}` } })
+    const alice = await registered()
+    alice.send(chat(toJid('zed', DOMAIN), 'hi zed', 'x1'))
+    await until(() => net.log.some((l) => l.startsWith('send alice→zed')), 'the legacy send')
+    expect(net.log).toContain('send alice→zed L1: hi zed')
+    await until(() => store.legacyIdOf('alice@localhost', 'zed', 'x1') === 'L1', 'the mapping')
+    // A correction of x1 goes to the network with the legacy id.
+    alice.send(chat(toJid('zed', DOMAIN), 'hi Zed', 'x2', xml('replace', { xmlns: NS_CORRECT, id: 'x1' })))
+    await until(
+      () => store.legacyIdOf('alice@localhost', 'zed', 'x2') === 'L1-fixed:hi Zed',
+      'the correction',
+    )
+    // Incoming, then an incoming correction of it.
+    const s = net.live as FakeSession
+    s.events.message({ from: 'Ann Lee@work', id: 'A7', text: 'hey alice' })
+    const m = await alice.expectStanza({ name: 'message', body: 'hey alice' })
+    expect(m.attrs.from).toBe(toJid('Ann Lee@work', DOMAIN))
+    expect(m.attrs.to).toBe('alice@localhost')
+    expect(store.xmppIdOf('alice@localhost', 'Ann Lee@work', 'A7')).toBe(m.attrs.id)
+    s.events.message({ from: 'Ann Lee@work', id: 'A8', text: 'hey Alice', replaces: 'A7' })
+    const fixed = await alice.expectStanza({ name: 'message', body: 'hey Alice' })
+    expect(fixed.getChild('replace', NS_CORRECT)?.attrs.id).toBe(m.attrs.id)
+  })
+
+  it('a message from someone unknown to the user adds the contact', async () => {
+    await start()
+    const alice = await registered()
+    ;(net.live as FakeSession).events.message({ from: 'newbie', id: 'N1', text: 'hello?' })
+    await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid('newbie', DOMAIN) })
+    await alice.expectStanza({ name: 'message', body: 'hello?', from: toJid('newbie', DOMAIN) })
+  })
+
+  it('answers rejected messages with stanza errors: unknown contact, offline contact, unregistered sender', async () => {
+    await start()
+    const alice = await registered()
+    alice.send(chat(toJid('nobody', DOMAIN), 'hi', 'e1'))
+    const e1 = await alice.expectStanza({ name: 'message', type: 'error', id: 'e1' })
+    expect(e1.attrs.from).toBe(toJid('nobody', DOMAIN))
+    expect(e1.getChild('error')?.getChild('item-not-found')).toBeDefined()
+    alice.send(chat(toJid('olga', DOMAIN), 'hi', 'e2'))
+    const e2 = await alice.expectStanza({ name: 'message', type: 'error', id: 'e2' })
+    expect(e2.getChild('error')?.getChild('recipient-unavailable')).toBeDefined()
+    const bob = srv.client('bob@localhost/pc')
+    bob.send(chat(toJid('zed', DOMAIN), 'hi', 'e3'))
+    const e3 = await bob.expectStanza({ name: 'message', type: 'error', id: 'e3' })
+    expect(e3.getChild('error')?.getChild('registration-required')).toBeDefined()
+    bob.send(xml('presence', { to: toJid('zed', DOMAIN), type: 'subscribe', id: 'p1' }))
+    const e4 = await bob.expectStanza({ name: 'presence', type: 'error', id: 'p1' })
+    expect(e4.getChild('error')?.getChild('registration-required')).toBeDefined()
+    // Still working afterwards.
+    alice.send(chat(toJid('zed', DOMAIN), 'ok?', 'e5'))
+    await until(() => net.log.includes('send alice→zed L1: ok?'), 'the send after errors')
+  })
+
+  it('relays declared chat states and answers undeclared features with feature-not-implemented', async () => {
+    const typing: string[] = []
+    await start({ typing: { sendTyping: async (_s, to, state) => void typing.push(`${to}:${state}`) } })
+    const alice = await registered()
+    alice.send(
+      xml(
+        'message',
+        { to: toJid('zed', DOMAIN), type: 'chat', id: 't1' },
+        xml('composing', { xmlns: NS_CHATSTATES }),
+      ),
+    )
+    await until(() => typing.includes('zed:composing'), 'the chat state')
+    ;(net.live as FakeSession).events.typing?.('zed', 'paused')
+    const st = await alice.expectStanza(
+      (s) => s.name === 'message' && s.getChild('paused', NS_CHATSTATES) !== undefined,
+    )
+    expect(st.attrs.from).toBe(toJid('zed', DOMAIN))
+    alice.send(
+      xml(
+        'message',
+        { to: toJid('zed', DOMAIN), type: 'chat', id: 'r1' },
+        xml('received', { xmlns: NS_RECEIPTS, id: 'x' }),
+      ),
+    )
+    const r = await alice.expectStanza({ name: 'message', type: 'error', id: 'r1' })
+    expect(r.getChild('error')?.getChild('feature-not-implemented')).toBeDefined()
+    alice.send(
+      xml(
+        'message',
+        { to: toJid('zed', DOMAIN), type: 'chat', id: 'r2' },
+        xml('reactions', { xmlns: NS_REACTIONS, id: 'x' }, xml('reaction', {}, '👍')),
+      ),
+    )
+    const r2 = await alice.expectStanza({ name: 'message', type: 'error', id: 'r2' })
+    expect(r2.getChild('error')?.getChild('feature-not-implemented')).toBeDefined()
+    alice.send(chat(toJid('zed', DOMAIN), 'fixed', 'r3', xml('replace', { xmlns: NS_CORRECT, id: 'x' })))
+    const r3 = await alice.expectStanza({ name: 'message', type: 'error', id: 'r3' })
+    expect(r3.getChild('error')?.getChild('feature-not-implemented')).toBeDefined()
+  })
+
+  it('maps legacy receipts back to the XMPP id and relays the user receipts when declared', async () => {
+    const receipts: string[] = []
+    await start({ receipts: { sendReceipt: async (_s, to, id) => void receipts.push(`${to}:${id}`) } })
+    const alice = await registered()
+    alice.send(chat(toJid('zed', DOMAIN), 'hi', 'mine', xml('request', { xmlns: NS_RECEIPTS })))
+    await until(() => store.legacyIdOf('alice@localhost', 'zed', 'mine') !== null, 'the mapping')
+    ;(net.live as FakeSession).events.receipt?.('zed', 'L1')
+    const rec = await alice.expectStanza((s) => s.getChild('received', NS_RECEIPTS) !== undefined)
+    expect(rec.getChild('received', NS_RECEIPTS)?.attrs.id).toBe('mine')
+    ;(net.live as FakeSession).events.message({ from: 'zed', id: 'Z1', text: 'yo' })
+    const m = await alice.expectStanza({ name: 'message', body: 'yo' })
+    expect(m.getChild('request', NS_RECEIPTS)).toBeDefined()
+    alice.send(
+      xml(
+        'message',
+        { to: toJid('zed', DOMAIN), id: 'ack' },
+        xml('received', { xmlns: NS_RECEIPTS, id: m.attrs.id }),
+      ),
+    )
+    await until(() => receipts.includes('zed:Z1'), 'the receipt to the network')
+  })
+
+  it('relays contact presence and contact list changes', async () => {
+    await start()
+    const alice = await registered()
+    const s = net.live as FakeSession
+    s.events.presence('olga', true, 'back')
+    const p = await alice.expectStanza(
+      (x) => x.name === 'presence' && x.attrs.from === toJid('olga', DOMAIN) && x.attrs.type === undefined,
+    )
+    expect(p.getChildText('status')).toBe('back')
+    s.events.contacts([
+      { id: 'zed', online: true },
+      { id: 'yan', online: false },
+    ])
+    await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid('yan', DOMAIN) })
+    await alice.expectStanza({ name: 'presence', type: 'unsubscribed', from: toJid('olga', DOMAIN) })
+    await until(() => store.contacts('alice@localhost').length === 2, 'the new contact list')
+    expect(store.contacts('alice@localhost').map((c) => c.legacyId)).toEqual(['yan', 'zed'])
+  })
+})
+
+describe('bridge: sessions', () => {
+  it('logs out when the user goes unavailable and in again on available presence', async () => {
+    await start()
+    const alice = await registered()
+    alice.send(xml('presence', { to: DOMAIN }))
+    alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
+    await until(() => gw.state('alice@localhost') === 'offline', 'the logout')
+    expect(net.log.filter((l) => l === 'logout alice')).toHaveLength(1)
+    await alice.expectStanza({ name: 'presence', type: 'unavailable', from: toJid('zed', DOMAIN) })
+    alice.send(xml('presence', { to: DOMAIN }))
+    await until(() => gw.state('alice@localhost') === 'online', 'the login')
+    expect(net.log.filter((l) => l === 'login alice')).toHaveLength(2)
+  })
+
+  it('a legacy disconnect marks contacts unavailable, tells the user, and logs in again with backoff', async () => {
+    await start()
+    const alice = await registered()
+    await alice.expectStanza(
+      (x) => x.name === 'presence' && x.attrs.from === toJid('zed', DOMAIN) && !x.attrs.type,
+    )
+    net.down = true
+    ;(net.live as FakeSession).events.disconnected('server restart')
+    const note = await alice.expectStanza({
+      name: 'message',
+      from: DOMAIN,
+      body: /Disconnected from FakeNet: server restart/,
+    })
+    expect(note.attrs.type).toBe('chat')
+    await alice.expectStanza({ name: 'presence', type: 'unavailable', from: toJid('zed', DOMAIN) })
+    expect(gw.state('alice@localhost')).toBe('retrying')
+    // The next attempt fails too (network down), then it comes back.
+    await alice.expectStanza({ name: 'message', from: DOMAIN, body: /network unreachable/ })
+    net.down = false
+    await alice.expectStanza({ name: 'message', from: DOMAIN, body: 'Reconnected to FakeNet.' }, 3000)
+    expect(gw.state('alice@localhost')).toBe('online')
+    // Messages flow again.
+    alice.send(chat(toJid('zed', DOMAIN), 'back', 'b1'))
+    await until(() => net.log.some((l) => l.endsWith(': back')), 'the send after reconnect')
+  })
+
+  it('logs every session in again after the component reconnects', async () => {
+    await start()
+    await registered()
+    const before = net.log.filter((l) => l === 'login alice').length
+    ;(srv.connectionsFor(DOMAIN)[0] as { drop(): void }).drop()
+    await until(() => net.log.filter((l) => l === 'login alice').length === before + 1, 're-login')
+    await until(() => gw.state('alice@localhost') === 'online', 'online again')
+    expect(net.log).toContain('logout alice')
+  })
+
+  it('loginAtStart logs every registered user in when the component comes online', async () => {
+    store.putRegistration('alice@localhost', { username: 'alice', password: 'pw' })
+    store.putRegistration('carol@localhost', { username: 'carol', password: 'x' })
+    const carol = srv.client('carol@localhost/r')
+    await start({}, true)
+    await until(() => gw.state('alice@localhost') === 'online', 'alice online')
+    // carol's stored credentials are refused: she is told, and not retried.
+    await carol.expectStanza({ name: 'message', from: DOMAIN, body: /refused the login/ })
+    expect(gw.state('carol@localhost')).toBe('offline')
+  })
+})
+
+describe('bridge: storage and keys', () => {
+  it('parses hex and base64 keys, from BRIDGE_KEY or BRIDGE_KEY_FILE, and refuses bad ones', () => {
+    const hex = KEY.toString('hex')
+    expect(parseKey(hex)).toEqual(KEY)
+    expect(parseKey(KEY.toString('base64'))).toEqual(KEY)
+    expect(() => parseKey('abc')).toThrow(BridgeKeyError)
+    expect(() => parseKey(Buffer.alloc(16).toString('base64'))).toThrow(/32 bytes/)
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-key-'))
+    writeFileSync(join(dir, 'raw'), KEY)
+    writeFileSync(join(dir, 'text'), `${KEY.toString('base64')}\n`)
+    expect(keyFromEnv({ BRIDGE_KEY_FILE: join(dir, 'raw') })).toEqual(KEY)
+    expect(keyFromEnv({ BRIDGE_KEY_FILE: join(dir, 'text') })).toEqual(KEY)
+    expect(keyFromEnv({ BRIDGE_KEY: hex, BRIDGE_KEY_FILE: '/nonexistent' })).toEqual(KEY)
+    expect(() => keyFromEnv({})).toThrow(/BRIDGE_KEY/)
+    expect(() => keyFromEnv({ BRIDGE_KEY_FILE: join(dir, 'missing') })).toThrow(/cannot read/)
+  })
+
+  it('AES-256-GCM: a wrong key or altered data fails loudly', () => {
+    const sealed = encrypt(KEY, 'secret', 'alice@localhost')
+    expect(decrypt(KEY, sealed, 'alice@localhost')).toBe('secret')
+    expect(() => decrypt(Buffer.alloc(32, 1), sealed, 'alice@localhost')).toThrow(BridgeKeyError)
+    expect(() => decrypt(KEY, sealed, 'bob@localhost')).toThrow(/wrong BRIDGE_KEY/)
+    expect(() => decrypt(KEY, 'v1:AAAA')).toThrow(BridgeKeyError)
+  })
+
+  it('a database opened with another key is refused at once; with the right key everything is back', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bridge-db-')), 'bridge.db')
+    const a = new SqliteStore({ path, key: KEY })
+    a.putRegistration('alice@localhost', { username: 'alice', password: 'hunter2' })
+    a.putContact('alice@localhost', { legacyId: 'zed', subscribed: true })
+    a.putMessage('alice@localhost', { contact: 'zed', xmppId: 'x', legacyId: 'L' })
+    a.close()
+    expect(readFileSync(path).includes('hunter2')).toBe(false)
+    expect(() => new SqliteStore({ path, key: Buffer.alloc(32, 9) })).toThrow(/another BRIDGE_KEY/)
+    const b = new SqliteStore({ path, key: KEY })
+    expect(b.getRegistration('alice@localhost')).toEqual({ username: 'alice', password: 'hunter2' })
+    expect(b.contacts('alice@localhost')).toEqual([{ legacyId: 'zed', subscribed: true }])
+    expect(b.xmppIdOf('alice@localhost', 'zed', 'L')).toBe('x')
+    b.removeUser('alice@localhost')
+    expect(b.counts('alice@localhost')).toEqual({ registrations: 0, contacts: 0, messages: 0 })
+    b.close()
+  })
+})
