@@ -22,7 +22,11 @@ const NS_SEARCH = 'jabber:iq:search'
 function resultJids(answer: Element): string[] {
   const x = answer.getChild('query', NS_SEARCH)?.getChild('x', NS_DATA)
   return (x?.getChildren('item') ?? []).map(
-    (item) => item.getChildren('field').find((f) => f.attrs.var === 'jid')?.getChildText('value') ?? '',
+    (item) =>
+      item
+        .getChildren('field')
+        .find((f) => f.attrs.var === 'jid')
+        ?.getChildText('value') ?? '',
   )
 }
 
@@ -33,11 +37,16 @@ export async function demo(ctx: DemoContext): Promise<void> {
   const aliceBare = alice.jid.split('/')[0] as string
 
   ctx.section('user directory: alice registers with the form (XEP-0077)')
-  const form = await alice.request(xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_REGISTER })))
-  const fields = (form.getChild('query', NS_REGISTER)?.getChild('x', NS_DATA)?.getChildren('field') ?? []).map(
-    (f) => f.attrs.var as string,
+  const form = await alice.request(
+    xml('iq', { type: 'get', to: domain }, xml('query', { xmlns: NS_REGISTER })),
   )
-  ctx.check('the registration form asks for a nickname and the publish choices', fields.includes('nick') && fields.includes('publish_email'))
+  const fields = (
+    form.getChild('query', NS_REGISTER)?.getChild('x', NS_DATA)?.getChildren('field') ?? []
+  ).map((f) => f.attrs.var as string)
+  ctx.check(
+    'the registration form asks for a nickname and the publish choices',
+    fields.includes('nick') && fields.includes('publish_email'),
+  )
   const registered = await alice.request(
     xml(
       'iq',
@@ -46,7 +55,13 @@ export async function demo(ctx: DemoContext): Promise<void> {
         'query',
         { xmlns: NS_REGISTER },
         submitForm(
-          { nick: 'Alice', fullname: 'Alice Liddell', locality: 'Oxford', email: 'alice@example.org', publish_email: false },
+          {
+            nick: 'Alice',
+            fullname: 'Alice Liddell',
+            locality: 'Oxford',
+            email: 'alice@example.org',
+            publish_email: false,
+          },
           { formType: NS_REGISTER },
         ),
       ),
@@ -57,12 +72,19 @@ export async function demo(ctx: DemoContext): Promise<void> {
   ctx.section('user directory: bob searches (XEP-0055, full text and prefixes)')
   const find = (criteria: Record<string, string>) =>
     bob.request(
-      xml('iq', { type: 'set', to: domain }, xml('query', { xmlns: NS_SEARCH }, submitForm(criteria, { formType: NS_SEARCH }))),
+      xml(
+        'iq',
+        { type: 'set', to: domain },
+        xml('query', { xmlns: NS_SEARCH }, submitForm(criteria, { formType: NS_SEARCH })),
+      ),
     )
   const found = await find({ text: 'lidd oxf' })
   ctx.check('bob finds alice by the beginnings of her name and town', resultJids(found).includes(aliceBare))
   const hidden = await find({ text: 'example' })
-  ctx.check('her unpublished email address is neither searched nor shown', !resultJids(hidden).includes(aliceBare))
+  ctx.check(
+    'her unpublished email address is neither searched nor shown',
+    !resultJids(hidden).includes(aliceBare),
+  )
 
   ctx.section('user directory: alice deletes her entry')
   const removed = await alice.request(

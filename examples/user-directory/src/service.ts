@@ -233,9 +233,7 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
   const ownStore = options.store === undefined
   const store = options.store ?? sqliteStore({ path: options.dbPath ?? ':memory:' })
   const admins = new Set((options.admins ?? []).map((a) => a.toLowerCase()))
-  const domains = new Set(
-    (options.allowedDomains ?? [parentDomain(xmpp.domain)]).map((d) => d.toLowerCase()),
-  )
+  const domains = new Set((options.allowedDomains ?? [parentDomain(xmpp.domain)]).map((d) => d.toLowerCase()))
   const maxResults = options.maxResults ?? 500
   const maxWords = options.maxQueryWords ?? 8
   const maxEntries = options.maxEntries ?? 1_000_000
@@ -381,7 +379,10 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
     allowed,
     stages: [
       {
-        form: { title: 'Delete my entry', fields: [{ type: 'boolean', var: 'confirm', label: 'Really delete?', required: true }] },
+        form: {
+          title: 'Delete my entry',
+          fields: [{ type: 'boolean', var: 'confirm', label: 'Really delete?', required: true }],
+        },
         submit: (values, s) => {
           s.state.confirm = values.confirm === true
         },
@@ -397,7 +398,10 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
   const adminOnly = isAdmin
   const pickJid = (title: string, extra: Field[] = []): Stage<EditState>[] => [
     {
-      form: { title, fields: [{ type: 'jid-single', var: 'jid', label: 'Entry (JID)', required: true }, ...extra] },
+      form: {
+        title,
+        fields: [{ type: 'jid-single', var: 'jid', label: 'Entry (JID)', required: true }, ...extra],
+      },
       submit: (values, s) => {
         const jid = bareOf(String(values.jid))
         if (store.get(jid) === null) throw new StanzaError('item-not-found', { text: `no entry for ${jid}` })
@@ -488,11 +492,17 @@ function entryResult(e: DirectoryEntry): DataForm {
   const fields: Field[] = [{ type: 'jid-single', var: 'jid', label: 'JID', value: e.jid }]
   for (const f of FIELDS) {
     const v = e[f]
-    if (f === 'about') fields.push({ type: 'text-multi', var: f, label: LABELS[f], value: v?.split('\n') ?? [] })
+    if (f === 'about')
+      fields.push({ type: 'text-multi', var: f, label: LABELS[f], value: v?.split('\n') ?? [] })
     else fields.push({ type: 'text-single', var: f, label: LABELS[f], value: v ?? '' })
   }
   for (const f of FIELDS) {
-    fields.push({ type: 'boolean', var: `publish_${f}`, label: `${LABELS[f]} published`, value: e.published.includes(f) })
+    fields.push({
+      type: 'boolean',
+      var: `publish_${f}`,
+      label: `${LABELS[f]} published`,
+      value: e.published.includes(f),
+    })
   }
   return { type: 'result', title: 'Your directory entry', fields }
 }

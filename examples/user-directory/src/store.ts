@@ -218,7 +218,9 @@ export function sqliteStore(options: SqliteStoreOptions = {}): DirectoryStore & 
       ORDER BY f.rank, e.jid
       LIMIT ?`,
   )
-  const byJid = db.prepare<[string], Row>('SELECT * FROM entries WHERE jid IN (SELECT value FROM json_each(?))')
+  const byJid = db.prepare<[string], Row>(
+    'SELECT * FROM entries WHERE jid IN (SELECT value FROM json_each(?))',
+  )
 
   return {
     db,

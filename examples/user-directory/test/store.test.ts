@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { schemaVersion } from '@satellite/sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MIGRATIONS, matchExpression, sqliteStore, words } from '../src/store.js'
+import { type DirectoryEntry, MIGRATIONS, matchExpression, sqliteStore, words } from '../src/store.js'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -12,9 +12,27 @@ afterEach(() => {
 
 function seed() {
   const store = sqliteStore()
-  store.put({ jid: 'alice@localhost', nick: 'Alice', fullname: 'Alice Liddell', locality: 'Oxford', email: 'alice@example.org', published: ['nick', 'fullname', 'locality'] })
-  store.put({ jid: 'alfred@localhost', nick: 'Alfred', about: 'Alice fan club, Alice Alice', published: ['nick', 'about'] })
-  store.put({ jid: 'bob@localhost', nick: 'Bob', fullname: 'Robert Smith', locality: 'Zürich', published: ['nick', 'fullname', 'locality'] })
+  store.put({
+    jid: 'alice@localhost',
+    nick: 'Alice',
+    fullname: 'Alice Liddell',
+    locality: 'Oxford',
+    email: 'alice@example.org',
+    published: ['nick', 'fullname', 'locality'],
+  })
+  store.put({
+    jid: 'alfred@localhost',
+    nick: 'Alfred',
+    about: 'Alice fan club, Alice Alice',
+    published: ['nick', 'about'],
+  })
+  store.put({
+    jid: 'bob@localhost',
+    nick: 'Bob',
+    fullname: 'Robert Smith',
+    locality: 'Zürich',
+    published: ['nick', 'fullname', 'locality'],
+  })
   return store
 }
 
@@ -27,7 +45,12 @@ describe('store', () => {
 
   it('finds entries by case-insensitive prefix, per field and in any field, accents ignored', () => {
     const store = seed()
-    expect(store.search({ nick: 'AL' }, 10).map((m) => m.jid).sort()).toEqual(['alfred@localhost', 'alice@localhost'])
+    expect(
+      store
+        .search({ nick: 'AL' }, 10)
+        .map((m) => m.jid)
+        .sort(),
+    ).toEqual(['alfred@localhost', 'alice@localhost'])
     expect(store.search({ text: 'lidd oxf' }, 10).map((m) => m.jid)).toEqual(['alice@localhost'])
     expect(store.search({ locality: 'zurich' }, 10).map((m) => m.jid)).toEqual(['bob@localhost'])
     expect(store.search({ fullname: 'rob', nick: 'bo' }, 10).map((m) => m.jid)).toEqual(['bob@localhost'])
@@ -50,10 +73,12 @@ describe('store', () => {
     expect(store.publicEntries(['alice@localhost'])).toEqual([
       { jid: 'alice@localhost', nick: 'Alice', fullname: 'Alice Liddell', locality: 'Oxford' },
     ])
-    store.put({ ...(store.get('alice@localhost') as never), published: ['nick', 'email'] })
+    store.put({ ...(store.get('alice@localhost') as DirectoryEntry), published: ['nick', 'email'] })
     expect(store.search({ email: 'exam' }, 10).map((m) => m.jid)).toEqual(['alice@localhost'])
     expect(store.search({ text: 'oxford' }, 10)).toEqual([])
-    expect(store.publicEntries(['alice@localhost'])).toEqual([{ jid: 'alice@localhost', nick: 'Alice', email: 'alice@example.org' }])
+    expect(store.publicEntries(['alice@localhost'])).toEqual([
+      { jid: 'alice@localhost', nick: 'Alice', email: 'alice@example.org' },
+    ])
     store.close()
   })
 
@@ -63,7 +88,9 @@ describe('store', () => {
     expect(store.remove('alice@localhost')).toBe(false)
     expect(store.search({ text: 'alice' }, 10).map((m) => m.jid)).toEqual(['alfred@localhost'])
     expect(store.count()).toBe(2)
-    const integrity = store.db.prepare("INSERT INTO entries_fts(entries_fts, rank) VALUES ('integrity-check', 0)")
+    const integrity = store.db.prepare(
+      "INSERT INTO entries_fts(entries_fts, rank) VALUES ('integrity-check', 0)",
+    )
     expect(() => integrity.run()).not.toThrow()
     store.close()
   })
@@ -107,7 +134,11 @@ describe('store', () => {
     a.remove('bob@localhost')
     a.close()
     const b = sqliteStore({ path })
-    expect(b.get('alice@localhost')).toMatchObject({ nick: 'Alice', email: 'alice@example.org', published: ['nick'] })
+    expect(b.get('alice@localhost')).toMatchObject({
+      nick: 'Alice',
+      email: 'alice@example.org',
+      published: ['nick'],
+    })
     expect(b.get('bob@localhost')).toBeNull()
     expect(b.search({ nick: 'ali' }, 10).map((m) => m.jid)).toEqual(['alice@localhost'])
     expect(schemaVersion(b.db)).toBe(MIGRATIONS.length)

@@ -1,0 +1,100 @@
+import { type Component, component, type Element, xml } from '@satellite/core'
+import { NS_DATA, submitForm } from '@satellite/forms'
+import { createServer, type SimulatedClient, StanzaErrorResponse, type TestServer } from '@satellite/testing'
+import { afterEach } from 'vitest'
+import { type Directory, type DirectoryOptions, directory } from '../src/service.js'
+
+export const DOMAIN = 'directory.localhost'
+export const SECRET = 'directory-secret'
+export const NS_REGISTER = 'jabber:iq:register'
+export const NS_SEARCH = 'jabber:iq:search'
+export const NS_COMMANDS = 'http://jabber.org/protocol/commands'
+export const NS_RSM = 'http://jabber.org/protocol/rsm'
+
+const cleanups: Array<() => Promise<unknown>> = []
+afterEach(async () => {
+  while (cleanups.length > 0) await (cleanups.pop() as () => Promise<unknown>)().catch(() => {})
+})
+
+export interface Setup {
+  srv: TestServer
+  xmpp: Component
+  dir: Directory
+  client(jid: string): SimulatedClient
+}
+
+/** An embedded server, a started component with the directory, all closed after the test. */
+export async function setup(options: DirectoryOptions = {}, domain = DOMAIN): Promise<Setup> {
+  const srv = await createServer({ components: { [domain]: SECRET } })
+  cleanups.push(() => srv.close())
+  const xmpp = component({ service: srv.url, domain, secret: SECRET })
+  const dir = directory(xmpp, options)
+  cleanups.push(async () => {
+    await xmpp.stop()
+    dir.stop()
+  })
+  await xmpp.start()
+  return { srv, xmpp, dir, client: (jid) => srv.client(jid) }
+}
+
+export const iq = (type: 'get' | 'set', ...children: Element[]) =>
+  xml('iq', { type, to: DOMAIN }, ...children)
+export const query = (xmlns: string, ...children: Array<Element | undefined>) =>
+  xml('query', { xmlns }, ...children.filter((c): c is Element => c !== undefined))
+
+export const registerForm = (values: Record<string, string | boolean | string[]>) =>
+  iq('set', query(NS_REGISTER, submitForm(values, { formType: NS_REGISTER })))
+export const searchForm = (values: Record<string, string>, rsm?: Element) =>
+  iq('set', query(NS_SEARCH, submitForm(values, { formType: NS_SEARCH }), rsm))
+export const rsm = (children: Record<string, string>) =>
+  xml('set', { xmlns: NS_RSM }, ...Object.entries(children).map(([k, v]) => xml(k, {}, v)))
+
+/** The rows of a form search result: var → value. */
+export function rows(answer: Element): Array<Record<string, string>> {
+  const x = answer.getChild('query', NS_SEARCH)?.getChild('x', NS_DATA)
+  return (x?.getChildren('item') ?? []).map((item) =>
+    Object.fromEntries(
+      item.getChildren('field').map((f) => [
+        f.attrs.var as string,
+        f
+          .getChildren('value')
+          .map((v) => v.getText())
+          .join('\n'),
+      ]),
+    ),
+  )
+}
+
+export async function fails(c: SimulatedClient, request: Element): Promise<StanzaErrorResponse> {
+  try {
+    await c.request(request)
+  } catch (err) {
+    if (err instanceof StanzaErrorResponse) return err
+    throw err
+  }
+  throw new Error('expected an error')
+}
+
+/** Runs an ad-hoc command: execute, then submits `values` at each stage; returns the last answer. */
+export async function runCommand(
+  c: SimulatedClient,
+  node: string,
+  ...stages: Array<Record<string, string | boolean | string[]>>
+): Promise<Element> {
+  let answer = await c.request(iq('set', xml('command', { xmlns: NS_COMMANDS, node, action: 'execute' })))
+  for (const [i, values] of stages.entries()) {
+    const cmd = answer.getChild('command', NS_COMMANDS) as Element
+    const action = i === stages.length - 1 ? 'complete' : 'next'
+    answer = await c.request(
+      iq(
+        'set',
+        xml(
+          'command',
+          { xmlns: NS_COMMANDS, node, sessionid: cmd.attrs.sessionid, action },
+          submitForm(values),
+        ),
+      ),
+    )
+  }
+  return answer
+}
