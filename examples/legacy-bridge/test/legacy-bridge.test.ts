@@ -1,0 +1,219 @@
+import { type Bridge, SqliteStore } from '@satellite/bridge'
+import { type Component, component, type Element, xml } from '@satellite/core'
+import { toJid } from '@satellite/escaping'
+import { createServer, type SimulatedClient, StanzaErrorResponse, type TestServer } from '@satellite/testing'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { legacyBridge } from '../src/bot.js'
+import { LegacyClient } from '../src/network/adapter.js'
+import { type Network, parseUsers, startNetwork } from '../src/network/server.js'
+
+const DOMAIN = 'bridge.localhost'
+const SECRET = 'bridge-secret'
+const NS_REGISTER = 'jabber:iq:register'
+
+let srv: TestServer
+let net: Network
+let xmpp: Component
+let gw: Bridge
+let store: SqliteStore
+const cleanups: Array<() => unknown> = []
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function until(cond: () => boolean, what: string, timeout = 3000): Promise<void> {
+  const end = Date.now() + timeout
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(5)
+  }
+}
+
+beforeEach(async () => {
+  net = await startNetwork({ port: 0, users: parseUsers('alice:pw,zed:pw2,yan:pw3,Ann Lee:pw4') })
+  srv = await createServer({ components: { [DOMAIN]: SECRET } })
+  store = new SqliteStore({ key: Buffer.alloc(32, 3) })
+  xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET, reconnect: { base: 20, cap: 100 } })
+  gw = legacyBridge(xmpp, { legacyPort: net.port, store, retry: { base: 50, cap: 200 } })
+  await xmpp.start()
+})
+afterEach(async () => {
+  while (cleanups.length > 0) await Promise.resolve((cleanups.pop() as () => unknown)()).catch(() => {})
+  await gw.stop()
+  await xmpp.stop()
+  await srv.close()
+  await net.close()
+  store.close()
+})
+
+const register = (username: string, password: string) =>
+  xml(
+    'iq',
+    { type: 'set', to: DOMAIN },
+    xml('query', { xmlns: NS_REGISTER }, xml('username', {}, username), xml('password', {}, password)),
+  )
+
+async function fails(c: SimulatedClient, request: Element): Promise<StanzaErrorResponse> {
+  try {
+    await c.request(request)
+  } catch (err) {
+    if (err instanceof StanzaErrorResponse) return err
+    throw err
+  }
+  throw new Error('expected an error')
+}
+
+async function zed(): Promise<{ client: LegacyClient; inbox: string[] }> {
+  const inbox: string[] = []
+  const client = await LegacyClient.login('127.0.0.1', net.port, 'zed', 'pw2', {
+    message: (m) => inbox.push(`${m.from}: ${m.text}`),
+    disconnected: () => {},
+  })
+  cleanups.push(() => client.logout())
+  return { client, inbox }
+}
+
+const chat = (to: string, body: string, id: string) =>
+  xml('message', { to, type: 'chat', id }, xml('body', {}, body))
+
+describe('legacy-bridge through the simulated network', () => {
+  it('parses --users', () => {
+    expect(parseUsers('alice:pw,zed:a:b')).toEqual({ alice: 'pw', zed: 'a:b' })
+    expect(() => parseUsers('alice')).toThrow(/user:password/)
+  })
+
+  it('wrong legacy credentials are not-authorized; nothing is stored', async () => {
+    const alice = srv.client('alice@localhost/phone')
+    expect((await fails(alice, register('alice', 'wrong'))).condition).toBe('not-authorized')
+    expect((await fails(alice, register('nobody', 'pw'))).condition).toBe('not-authorized')
+    expect(store.users()).toEqual([])
+    expect(net.online()).toEqual([])
+  })
+
+  it('registers, brings the legacy contacts in, relays messages both ways, unregisters leaving no trace', async () => {
+    const z = await zed()
+    const alice = srv.client('alice@localhost/phone')
+    await alice.request(register('alice', 'pw'))
+    expect(net.online()).toContain('alice')
+    for (const id of ['zed', 'yan', 'Ann Lee']) {
+      await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid(id, DOMAIN) })
+    }
+    await alice.expectStanza(
+      (s) => s.name === 'presence' && s.attrs.from === toJid('zed', DOMAIN) && !s.attrs.type,
+    )
+    await alice.expectStanza({ name: 'presence', type: 'unavailable', from: toJid('yan', DOMAIN) })
+
+    alice.send(chat(toJid('zed', DOMAIN), 'hello from XMPP ✓', 'a1'))
+    await until(() => z.inbox.includes('alice: hello from XMPP ✓'), 'zed to get the message')
+    expect(store.legacyIdOf('alice@localhost', 'zed', 'a1')).toMatch(/^m\d+$/)
+
+    await z.client.send('alice', 'hi alice, multi word text')
+    const m = await alice.expectStanza({ name: 'message', body: 'hi alice, multi word text' })
+    expect(m.attrs.from).toBe(toJid('zed', DOMAIN))
+
+    // zed's typing comes through (the adapter declares typing).
+    await z.client.typing('alice', 'composing')
+    await alice.expectStanza(
+      (s) => s.getChild('composing', 'http://jabber.org/protocol/chatstates') !== undefined,
+    )
+
+    await alice.request(
+      xml('iq', { type: 'set', to: DOMAIN }, xml('query', { xmlns: NS_REGISTER }, xml('remove'))),
+    )
+    expect(store.counts('alice@localhost')).toEqual({ registrations: 0, contacts: 0, messages: 0 })
+    await until(() => !net.online().includes('alice'), 'the legacy logout')
+    await alice.expectStanza({ name: 'presence', type: 'unsubscribed', from: toJid('zed', DOMAIN) })
+  })
+
+  it('answers unknown contact, offline contact, unregistered sender and undeclared corrections with errors', async () => {
+    const alice = srv.client('alice@localhost/phone')
+    await alice.request(register('alice', 'pw'))
+    alice.send(chat(toJid('ghost', DOMAIN), 'hi', 'e1'))
+    const e1 = await alice.expectStanza({ name: 'message', type: 'error', id: 'e1' })
+    expect(e1.getChild('error')?.getChild('item-not-found')).toBeDefined()
+    alice.send(chat(toJid('yan', DOMAIN), 'hi', 'e2'))
+    const e2 = await alice.expectStanza({ name: 'message', type: 'error', id: 'e2' })
+    expect(e2.getChild('error')?.getChild('recipient-unavailable')).toBeDefined()
+    expect(e2.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')).toBe(
+      'yan is offline',
+    )
+    const bob = srv.client('bob@localhost/pc')
+    bob.send(chat(toJid('zed', DOMAIN), 'hi', 'e3'))
+    const e3 = await bob.expectStanza({ name: 'message', type: 'error', id: 'e3' })
+    expect(e3.getChild('error')?.getChild('registration-required')).toBeDefined()
+    alice.send(
+      xml(
+        'message',
+        { to: toJid('zed', DOMAIN), type: 'chat', id: 'e4' },
+        xml('body', {}, 'fix'),
+        xml('replace', { xmlns: 'urn:xmpp:message-correct:0', id: 'e1' }),
+      ),
+    )
+    const e4 = await alice.expectStanza({ name: 'message', type: 'error', id: 'e4' })
+    expect(e4.getChild('error')?.getChild('feature-not-implemented')).toBeDefined()
+    // The legacy id with a space maps losslessly and still works once online.
+    const got: string[] = []
+    const ann = await LegacyClient.login('127.0.0.1', net.port, 'Ann Lee', 'pw4', {
+      message: (m) => got.push(`${m.from}: ${m.text}`),
+      disconnected: () => {},
+    })
+    cleanups.push(() => ann.logout())
+    alice.send(chat(toJid('Ann Lee', DOMAIN), 'hi Ann', 'e5'))
+    await until(() => got.includes('alice: hi Ann'), 'Ann to get the message')
+  })
+
+  it('a kick from the legacy network is reported, contacts go unavailable, and the session comes back', async () => {
+    await zed()
+    const alice = srv.client('alice@localhost/phone')
+    await alice.request(register('alice', 'pw'))
+    await alice.expectStanza(
+      (s) => s.name === 'presence' && s.attrs.from === toJid('zed', DOMAIN) && !s.attrs.type,
+    )
+    net.kick('alice', 'maintenance')
+    await alice.expectStanza({
+      name: 'message',
+      from: DOMAIN,
+      body: /Disconnected from Legacy IM: maintenance/,
+    })
+    await alice.expectStanza({ name: 'presence', type: 'unavailable', from: toJid('zed', DOMAIN) })
+    await alice.expectStanza({ name: 'message', from: DOMAIN, body: 'Reconnected to Legacy IM.' })
+    await until(() => net.online().includes('alice'), 'alice back on the network')
+    expect(gw.state('alice@localhost')).toBe('online')
+  })
+
+  it('session follows the user presence: unavailable logs out, available logs in', async () => {
+    const alice = srv.client('alice@localhost/phone')
+    await alice.request(register('alice', 'pw'))
+    alice.send(xml('presence', { to: DOMAIN }))
+    alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
+    await until(() => !net.online().includes('alice'), 'the logout')
+    alice.send(xml('presence', { to: DOMAIN }))
+    await until(() => net.online().includes('alice'), 'the login')
+    await alice.expectStanza((s) => s.name === 'presence' && s.attrs.from === DOMAIN && !s.attrs.type)
+  })
+
+  it('a new legacy user shows up as a new contact', async () => {
+    const alice = srv.client('alice@localhost/phone')
+    await alice.request(register('alice', 'pw'))
+    net.addUser('wes', 'pw5')
+    await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid('wes', DOMAIN) })
+  })
+})
+
+describe('the network server program', () => {
+  it('runs standalone: node dist/network/server.js --port 0 --users ...', async () => {
+    const { spawn } = await import('node:child_process')
+    const { fileURLToPath } = await import('node:url')
+    const script = fileURLToPath(new URL('../dist/network/server.js', import.meta.url))
+    const child = spawn(process.execPath, [script, '--port', '0', '--users', 'kim:pw'], { stdio: 'pipe' })
+    cleanups.push(() => child.kill())
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+    })
+    await until(() => /listening on port \d+/.test(out), 'the server to listen', 10_000)
+    const port = Number(/port (\d+)/.exec(out)?.[1])
+    const kim = await LegacyClient.login('127.0.0.1', port, 'kim', 'pw', { disconnected: () => {} })
+    expect(await kim.contacts()).toEqual([])
+    await kim.logout()
+    await expect(LegacyClient.login('127.0.0.1', port, 'kim', 'bad')).rejects.toThrow(/wrong user name/)
+  })
+})
