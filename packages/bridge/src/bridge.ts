@@ -514,7 +514,8 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       await store.putContact(us.user, { legacyId: m.from, subscribed: true })
       void send(xml('presence', { from: contactJid(m.from), to: us.user, type: 'subscribe' }))
     }
-    const id = randomUUID()
+    // The legacy id doubles as the XMPP id (as Slidge does): stable and easy to correlate.
+    const id = m.id !== '' ? m.id : randomUUID()
     await store.putMessage(us.user, { contact: m.from, xmppId: id, legacyId: m.id })
     const msg = xml(
       'message',
