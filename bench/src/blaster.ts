@@ -64,6 +64,18 @@ export interface RunConfig {
   idleWaitMs?: number
   /** Check from/to/type/body on every n-th reply (the id is checked on every reply). */
   verifyEvery?: number
+  /**
+   * Extra node flags for the subject, before its script (e.g. `--cpu-prof`). Default: the whitespace-separated
+   * words of env `BENCH_SUBJECT_NODE_ARGS`, if set.
+   */
+  nodeArgs?: string[]
+  /** Called with everything the subject writes to stdout/stderr (e.g. `--trace-gc` lines). */
+  onChildOutput?: (text: string) => void
+}
+
+/** Extra node flags for subjects from env `BENCH_SUBJECT_NODE_ARGS` (whitespace-separated; no quoting). */
+export function envNodeArgs(): string[] {
+  return (process.env.BENCH_SUBJECT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
 }
 
 export interface LatencyStats {
@@ -114,7 +126,14 @@ export interface RunResult {
   pinned: boolean | null
   notes: string[]
   flood: FloodStats | null
+  /**
+   * The measured window and the subject's spawn on the monotonic clock (`process.hrtime`, µs): the clock of
+   * V8's `--cpu-prof` sample timestamps, so a profile can be cut to the window.
+   */
+  monoUs: { spawn: number; start: number; end: number } | null
 }
+
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n)
 
 const MSG_END = '</message>'
 const LARGE_FILLER = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(2000)
@@ -144,6 +163,7 @@ function quantile(sorted: Float64Array, q: number): number {
 
 interface Snapshot {
   t: number
+  mono: number
   count: number
   bytes: number
   subjectCpuUs: number | null
@@ -202,6 +222,7 @@ class Run {
   private finish: (() => void) | null = null
   private stopping = false
   private childOutput = ''
+  private spawnMono = 0
   private readonly notes: string[] = []
   private pinned: boolean | null = null
   private restoreAffinity: string | null = null
@@ -318,7 +339,7 @@ class Run {
     delete env.NODE_OPTIONS
     delete env.DEBUG
     let cmd = process.execPath
-    let args = [this.cfg.subject.file]
+    let args = [...(this.cfg.nodeArgs ?? envNodeArgs()), this.cfg.subject.file]
     if (this.kind === 'pingpong' && this.cfg.pin !== false) {
       const original = getAffinity(process.pid)
       if (original !== null && setAffinity(process.pid, '0')) {
@@ -331,12 +352,16 @@ class Run {
         this.note('taskset unavailable or refused: ping-pong ran unpinned')
       }
     }
+    this.spawnMono = monoUs()
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     this.pid = child.pid ?? 0
     if (this.pid) liveChildren.add(this.pid)
+    const onOutput = this.cfg.onChildOutput
     const keep = (chunk: Buffer) => {
-      this.childOutput = (this.childOutput + chunk.toString('utf8')).slice(-4000)
+      const text = chunk.toString('utf8')
+      onOutput?.(text)
+      this.childOutput = (this.childOutput + text).slice(-4000)
     }
     child.stdout?.on('data', keep)
     child.stderr?.on('data', keep)
@@ -563,6 +588,7 @@ class Run {
     const cpu = process.cpuUsage()
     return {
       t: this.now(),
+      mono: monoUs(),
       count: this.count,
       bytes: this.bytes,
       subjectCpuUs: processCpuUs(this.pid),
@@ -781,6 +807,7 @@ class Run {
       pinned: this.pinned,
       notes: this.notes,
       flood: this.floodStats,
+      monoUs: a && b ? { spawn: this.spawnMono, start: a.mono, end: b.mono } : null,
     }
   }
 }

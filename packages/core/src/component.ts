@@ -25,6 +25,7 @@ import {
 import { Outbound, quietReject } from './stream/outbound.js'
 import { Element, xml } from './xml/element.js'
 import { StreamParser, type XmlViolationError } from './xml/parser.js'
+import { serialize } from './xml/serialize.js'
 import type { Stanza } from './xml/stanza.js'
 
 // node:tls is loaded only for xmpps:// services (it adds ~3.5 MiB to an idle process).
@@ -383,7 +384,7 @@ export class Component extends EventEmitter<ComponentEvents> {
       }
       if (name === 'presence' && this.#caps && attrs.type === undefined) this.#addCaps(stanza)
     }
-    const data = stanza.toString()
+    const data = serialize(stanza)
     const max = this.options.limits.maxOutboundStanzaBytes
     if (data.length * 3 > max && Buffer.byteLength(data) > max) {
       return quietReject(

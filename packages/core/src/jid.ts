@@ -40,18 +40,20 @@ function mod(): JidModule {
  * const j = jid('alice@example.org/phone'); j.bare().toString() // 'alice@example.org'
  * ```
  */
-export const jid: JidModule = Object.assign(
-  ((...args: [string] | [string | undefined, string, string?]) =>
-    (mod() as (...a: unknown[]) => JID)(...args)) as JidModule,
-  {
-    get JID() {
-      return mod().JID
+export const jid: JidModule = Object.defineProperty(
+  Object.assign(
+    ((...args: [string] | [string | undefined, string, string?]) =>
+      (mod() as (...a: unknown[]) => JID)(...args)) as JidModule,
+    {
+      equal: (a: JID, b: JID) => mod().equal(a, b),
+      detectEscape: (local: string) => mod().detectEscape(local),
+      escapeLocal: (local: string) => mod().escapeLocal(local),
+      unescapeLocal: (local: string) => mod().unescapeLocal(local),
     },
-    equal: (a: JID, b: JID) => mod().equal(a, b),
-    detectEscape: (local: string) => mod().detectEscape(local),
-    escapeLocal: (local: string) => mod().escapeLocal(local),
-    unescapeLocal: (local: string) => mod().unescapeLocal(local),
-  },
+  ),
+  // A getter, not copied by Object.assign (which would call it and load @xmpp/jid at import time).
+  'JID',
+  { get: () => mod().JID, enumerable: true },
 )
 
 /** Parses a JID string; throws on an invalid one. */
