@@ -217,3 +217,38 @@ describe('the network server program', () => {
     await expect(LegacyClient.login('127.0.0.1', port, 'kim', 'bad')).rejects.toThrow(/wrong user name/)
   })
 })
+
+describe('the bridge program', () => {
+  it('fails loudly without a key, with a malformed key, or with another key than the database', async () => {
+    const { spawnSync } = await import('node:child_process')
+    const { fileURLToPath } = await import('node:url')
+    const { mkdtempSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const main = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+    const db = join(mkdtempSync(join(tmpdir(), 'legacy-bridge-')), 'bridge.db')
+    new SqliteStore({ path: db, key: Buffer.alloc(32, 1) }).close()
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [main], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          XMPP_SERVICE: 'xmpp://127.0.0.1:1',
+          XMPP_DOMAIN: DOMAIN,
+          XMPP_SECRET: SECRET,
+          BRIDGE_DB: db,
+          ...env,
+        },
+        encoding: 'utf8',
+        timeout: 10_000,
+      })
+    const none = run({})
+    expect(none.status).toBe(1)
+    expect(none.stderr).toMatch(/set BRIDGE_KEY/)
+    const bad = run({ BRIDGE_KEY: 'short' })
+    expect(bad.status).toBe(1)
+    expect(bad.stderr).toMatch(/32 bytes/)
+    const other = run({ BRIDGE_KEY: Buffer.alloc(32, 2).toString('base64') })
+    expect(other.status).toBe(1)
+    expect(other.stderr).toMatch(/another BRIDGE_KEY/)
+  })
+})

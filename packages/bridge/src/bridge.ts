@@ -94,6 +94,8 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   const base = options.retry?.base ?? 1000
   const cap = options.retry?.cap ?? 60_000
   const sessions = new Map<string, UserSession<S>>()
+  /** Session generations, unique across users: events of a superseded login are ignored. */
+  let generations = 0
   const unroutes: Array<() => void> = []
   const networkName = adapter.network.name
 
@@ -265,7 +267,8 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       clearTimeout(us.timer)
       us.timer = null
     }
-    const gen = ++us.generation
+    const gen = ++generations
+    us.generation = gen
     us.state = 'connecting'
     const run = (async () => {
       const credentials = await store.getRegistration(us.user)
@@ -326,13 +329,13 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
 
   function lost(us: UserSession<S>, reason: string): void {
     if (us.state !== 'online') return
-    us.generation++
+    us.generation = ++generations
     us.connecting = null
     retryLater(us, reason)
   }
 
   async function disconnect(us: UserSession<S>): Promise<void> {
-    us.generation++
+    us.generation = ++generations
     us.connecting = null
     if (us.timer !== null) clearTimeout(us.timer)
     us.timer = null
@@ -362,17 +365,17 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     })),
   }
 
-  /** Checks the credentials by logging in; the session is kept. */
+  /**
+   * Checks the credentials by logging in with them; on success that session replaces the
+   * current one (if any). A refused login leaves the current session and registration as they are.
+   */
   async function validate(user: string, values: Registration): Promise<void> {
     const us = session(user)
-    await disconnect(us)
-    const gen = ++us.generation
-    us.state = 'connecting'
+    const gen = ++generations // not current until it succeeds: its events wait for that
     let handle: S
     try {
       handle = await adapter.login(values as Credentials, eventsFor(us, gen))
     } catch (err) {
-      if (us.generation === gen) us.state = 'offline'
       const e = asStanzaError(err, 'service-unavailable')
       if (e.condition === 'not-authorized') {
         throw new StanzaError('not-authorized', {
@@ -381,11 +384,14 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       }
       throw e
     }
-    await store.putRegistration(user, values as Credentials)
-    if (us.generation !== gen) {
+    try {
+      await store.putRegistration(user, values as Credentials)
+    } catch (err) {
       await adapter.logout(handle).catch(() => {})
-      return
+      throw err
     }
+    await disconnect(us)
+    us.generation = gen
     // Subscribe the user to the gateway, then bring the contacts in.
     void send(xml('presence', { from: domain, to: user, type: 'subscribe' }))
     await established(us, handle)

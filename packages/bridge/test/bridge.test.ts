@@ -212,6 +212,32 @@ describe('bridge: gateway', () => {
     const err = await alice.expectStanza({ name: 'message', type: 'error', id: 'x9' })
     expect(err.getChild('error')?.getChild('registration-required')).toBeDefined()
   })
+  it('a re-registration with wrong credentials is refused and keeps the working session and registration', async () => {
+    await start()
+    const alice = await registered()
+    expect((await fails(alice, register('alice', 'wrong'))).condition).toBe('not-authorized')
+    expect(gw.state('alice@localhost')).toBe('online')
+    expect(store.getRegistration('alice@localhost')).toEqual({ username: 'alice', password: 'pw' })
+    expect(net.log).not.toContain('logout alice')
+    // New valid credentials replace the session.
+    net.accounts.set('alice', 'pw2')
+    await alice.request(register('alice', 'pw2'))
+    expect(store.getRegistration('alice@localhost')).toEqual({ username: 'alice', password: 'pw2' })
+    expect(net.log).toContain('logout alice')
+    expect(gw.state('alice@localhost')).toBe('online')
+    alice.send(chat(toJid('zed', DOMAIN), 'new session', 'n1'))
+    await until(() => net.log.some((l) => l.endsWith(': new session')), 'the send on the new session')
+  })
+
+  it('relays the user status to the network when the adapter declares status', async () => {
+    const statuses: string[] = []
+    await start({
+      status: { setStatus: async (_s, online, status) => void statuses.push(`${online}:${status}`) },
+    })
+    const alice = await registered()
+    alice.send(xml('presence', { to: DOMAIN }, xml('status', {}, 'at lunch')))
+    await until(() => statuses.includes('true:at lunch'), 'the status')
+  })
 })
 
 describe('bridge: relay', () => {
@@ -382,6 +408,10 @@ describe('bridge: sessions', () => {
     expect(note.attrs.type).toBe('chat')
     await alice.expectStanza({ name: 'presence', type: 'unavailable', from: toJid('zed', DOMAIN) })
     expect(gw.state('alice@localhost')).toBe('retrying')
+    alice.send(chat(toJid('zed', DOMAIN), 'meanwhile', 'w1'))
+    const w1 = await alice.expectStanza({ name: 'message', type: 'error', id: 'w1' })
+    expect(w1.getChild('error')?.getChild('service-unavailable')).toBeDefined()
+    expect(w1.getChild('error')?.attrs.type).toBe('wait')
     // The next attempt fails too (network down), then it comes back.
     await alice.expectStanza({ name: 'message', from: DOMAIN, body: /network unreachable/ })
     net.down = false
