@@ -43,8 +43,13 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DirectoryO
   return options
 }
 
-export default function userDirectory(xmpp: Component): Directory {
-  const dir = directory(xmpp, optionsFromEnv())
-  xmpp.once('stopped', () => dir.stop())
-  return dir
+/** Starts the directory on `xmpp` with the options of the environment. */
+export function directoryFromEnv(xmpp: Component, env: NodeJS.ProcessEnv = process.env): Directory {
+  return directory(xmpp, optionsFromEnv(env))
+}
+
+/** The component module: `satellite run` calls the returned cleanup on stop (it closes the database). */
+export default function userDirectory(xmpp: Component): () => void {
+  const dir = directoryFromEnv(xmpp)
+  return () => dir.stop()
 }

@@ -1,10 +1,11 @@
 // The user directory as a program.
 // Run: XMPP_DOMAIN=directory.localhost XMPP_SECRET=secret DIRECTORY_DB=./directory.db pnpm --filter user-directory start
 import { component, configFromEnv } from '@satellite/core'
-import userDirectory from './bot.js'
+import { directoryFromEnv } from './bot.js'
 
 const xmpp = component({ ...configFromEnv(), name: process.env.DIRECTORY_NAME || 'User directory' })
-const dir = userDirectory(xmpp)
+const dir = directoryFromEnv(xmpp)
+xmpp.once('stopped', () => dir.stop()) // closes the database (WAL checkpoint)
 
 xmpp.on('status', (status, info) =>
   console.log(`[user-directory] ${status}${info ? ` in ${info.delay} ms (${info.reason})` : ''}`),
