@@ -3,10 +3,13 @@
 // (child processes configured through XMPP_SERVICE / XMPP_DOMAIN / XMPP_SECRET_FILE), and
 // plays a scripted conversation with clients, printing a transcript and a summary.
 // Exit code 0 when every check passed.
+import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { type Element, xml } from '@satellite/core'
+import { demo as bridgeDemo, DEMO_USERS } from 'legacy-bridge/dist/demo.js'
+import { demo as directoryDemo } from 'user-directory/demo'
 import { Checks, section } from './report.js'
-import { startComponent } from './run-component.js'
+import { startComponent, startProgram } from './run-component.js'
 import { embeddedStage, prosodyStage, type Stage } from './stage.js'
 
 const { values } = parseArgs({
@@ -101,6 +104,56 @@ try {
   checks.fail(`the script stopped: ${(err as Error).message}`)
 } finally {
   await echo.stop()
+}
+
+// The user directory (XEP-0077 registration, XEP-0055 search, SQLite FTS5), as its own process.
+const DIRECTORY = stage.component('directory')
+const directory = await startComponent('user-directory', DIRECTORY)
+try {
+  await stage.waitForComponent(DIRECTORY.domain, 15_000)
+  await directoryDemo({
+    domain: DIRECTORY.domain,
+    client: (user, resource) => stage.client(user, resource),
+    check: (what, ok) => checks.ok(what, ok),
+    section,
+  })
+} catch (err) {
+  checks.fail(`the directory script stopped: ${(err as Error).message}`)
+} finally {
+  await directory.stop()
+}
+
+// The legacy-IM bridge (XEP-0100 gateway) with its simulated legacy network, both as processes.
+const BRIDGE = stage.component('bridge')
+const network = await startProgram(
+  'legacy-bridge',
+  'network/server.js',
+  ['--port', '0', '--users', DEMO_USERS],
+  /listening on port \d+/,
+)
+const legacyPort = network.output.match(/listening on port (\d+)/)?.[1] as string
+process.env.LEGACY_HOST = '127.0.0.1'
+process.env.LEGACY_PORT = legacyPort
+let bridge: Awaited<ReturnType<typeof startComponent>> | undefined
+try {
+  bridge = await startComponent('legacy-bridge', BRIDGE, {
+    LEGACY_HOST: '127.0.0.1',
+    LEGACY_PORT: legacyPort,
+    BRIDGE_KEY: randomBytes(32).toString('hex'),
+    BRIDGE_DB: ':memory:',
+  })
+  await stage.waitForComponent(BRIDGE.domain, 15_000)
+  await bridgeDemo({
+    domain: BRIDGE.domain,
+    client: (user, resource) => stage.client(user, resource),
+    check: (what, ok) => checks.ok(what, ok),
+    section,
+  })
+} catch (err) {
+  checks.fail(`the bridge script stopped: ${(err as Error).message}`)
+} finally {
+  await bridge?.stop()
+  await network.stop()
   await stage.close()
 }
 

@@ -14,14 +14,22 @@ const require = createRequire(import.meta.url)
 export async function startComponent(
   example: string,
   settings: { service: string; domain: string; secret: string },
-): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
+  extraEnv: NodeJS.ProcessEnv = {},
+  entry = 'main.js',
+): Promise<{ child: ChildProcess; dir: string; stop: () => Promise<void> }> {
   const { service, domain, secret } = settings
   const dir = mkdtempSync(join(tmpdir(), `satellite-demo-${example}-`))
   const secretFile = join(dir, 'secret')
   writeFileSync(secretFile, secret, { mode: 0o600 })
-  const main = join(dirname(require.resolve(`${example}/package.json`)), 'dist', 'main.js')
+  const main = join(dirname(require.resolve(`${example}/package.json`)), 'dist', entry)
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, XMPP_SERVICE: service, XMPP_DOMAIN: domain, XMPP_SECRET_FILE: secretFile },
+    env: {
+      ...process.env,
+      ...extraEnv,
+      XMPP_SERVICE: service,
+      XMPP_DOMAIN: domain,
+      XMPP_SECRET_FILE: secretFile,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const prefix = (chunk: Buffer) => {
@@ -32,6 +40,7 @@ export async function startComponent(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return {
     child,
+    dir,
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM')
@@ -40,6 +49,42 @@ export async function startComponent(
         clearTimeout(t)
       }
       rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Starts a helper program of an example (not a component) and resolves once it printed `ready`. */
+export async function startProgram(
+  example: string,
+  entry: string,
+  args: string[],
+  ready: RegExp,
+): Promise<{ output: string; stop: () => Promise<void> }> {
+  const main = join(dirname(require.resolve(`${example}/package.json`)), 'dist', entry)
+  const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const output = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const t = setTimeout(() => reject(new Error(`${example}/${entry} did not start: ${out}`)), 10_000)
+    const onData = (d: Buffer) => {
+      out += d.toString()
+      for (const line of d.toString().split('\n')) if (line.trim()) console.log(`   ${line}`)
+      if (ready.test(out)) {
+        clearTimeout(t)
+        resolve(out)
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', () => reject(new Error(`${example}/${entry} exited: ${out}`)))
+  })
+  return {
+    output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM')
+        await exited
+      }
     },
   }
 }

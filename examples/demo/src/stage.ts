@@ -2,8 +2,11 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Element } from '@satellite/core'
 import { createServer, type TestServer } from '@satellite/testing'
-import { client as xmppClient } from '@xmpp/client'
+import { xml as xmlClient, client as xmppClient } from '@xmpp/client'
 import { printStanza } from './report.js'
+
+/** The example components the demo runs. */
+export type ComponentName = 'echo' | 'directory' | 'bridge'
 
 /** A client as the demo script uses it: simulated (embedded server) or real (@xmpp/client). */
 export interface DemoClient {
@@ -17,7 +20,7 @@ export interface DemoClient {
 export interface Stage {
   readonly description: string
   /** XMPP_SERVICE, XMPP_DOMAIN and the secret for a component domain. */
-  component(name: 'echo'): { service: string; domain: string; secret: string }
+  component(name: ComponentName): { service: string; domain: string; secret: string }
   client(user: string, resource: string): Promise<DemoClient>
   /** Resolves once `domain` answers a ping through the server. */
   waitForComponent(domain: string, timeout: number): Promise<void>
@@ -29,15 +32,19 @@ export interface Stage {
 const randomSecret = () => `demo-${Math.random().toString(36).slice(2)}`
 
 export async function embeddedStage(quiet: boolean): Promise<Stage> {
-  const echo = { domain: 'echo.localhost', secret: randomSecret() }
+  const domains: Record<ComponentName, { domain: string; secret: string }> = {
+    echo: { domain: 'echo.localhost', secret: randomSecret() },
+    directory: { domain: 'directory.localhost', secret: randomSecret() },
+    bridge: { domain: 'bridge.localhost', secret: randomSecret() },
+  }
   const server: TestServer = await createServer({
     domain: 'localhost',
-    components: { [echo.domain]: echo.secret },
+    components: Object.fromEntries(Object.values(domains).map((d) => [d.domain, d.secret])),
   })
   if (!quiet) server.on('routed', (e) => printStanza(e.source, e.stanza, e.outcome))
   return {
     description: `embedded XEP-0114 server on ${server.url} (Prosody-like rules)`,
-    component: () => ({ service: server.url, ...echo }),
+    component: (name) => ({ service: server.url, ...domains[name] }),
     client: async (user, resource) => {
       const c = server.client(`${user}@localhost/${resource}`)
       return {
@@ -100,6 +107,8 @@ export async function prosodyStage(quiet: boolean): Promise<Stage> {
     })
     await c.start()
     c.reconnect.stop()
+    // Available, like a real client: the server then delivers messages sent to the bare JID.
+    await c.send(xmlClient('presence'))
     clients.push(c)
     return {
       jid: `${user}@${env.XMPP_DOMAIN}/${resource}`,
@@ -124,11 +133,14 @@ export async function prosodyStage(quiet: boolean): Promise<Stage> {
   let prober: DemoClient | undefined
   return {
     description: `Prosody ${env.XMPP_SERVER_VERSION} on 127.0.0.1 (c2s ${env.XMPP_C2S_PORT}, components ${env.XMPP_COMPONENT_PORT}), real clients (@xmpp/client)`,
-    component: () => ({
-      service: `xmpp://${env.XMPP_HOST}:${env.XMPP_COMPONENT_PORT}`,
-      domain: env.XMPP_ECHO_DOMAIN as string,
-      secret: env.XMPP_ECHO_SECRET as string,
-    }),
+    component: (name) => {
+      const key = name.toUpperCase()
+      return {
+        service: `xmpp://${env.XMPP_HOST}:${env.XMPP_COMPONENT_PORT}`,
+        domain: env[`XMPP_${key}_DOMAIN`] as string,
+        secret: env[`XMPP_${key}_SECRET`] as string,
+      }
+    },
     client: real,
     waitForComponent: async (domain, timeout) => {
       const end = Date.now() + timeout
