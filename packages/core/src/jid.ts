@@ -56,7 +56,55 @@ export const jid: JidModule = Object.defineProperty(
   { get: () => mod().JID, enumerable: true },
 )
 
-/** Parses a JID string; throws on an invalid one. */
+/**
+ * Parses a JID string; throws on an invalid one. Unlike `@xmpp/jid`'s parser, the local
+ * part is taken as it is on the wire: an address is already in escaped form (XEP-0106),
+ * so a local part such as `c\3a\net` (a backslash that starts no escape sequence) is kept,
+ * not escaped a second time into `c\5c3a\5cnet`.
+ *
+ * @example
+ * ```ts
+ * parseJid('c\\3a\\net@example.org').local // 'c\\3a\\net'
+ * ```
+ */
 export function parseJid(address: string): JID {
-  return mod()(address)
+  const slash = address.indexOf('/')
+  const bare = slash < 0 ? address : address.slice(0, slash)
+  const at = bare.indexOf('@')
+  if (at <= 0 || !bare.slice(0, at).includes('\\')) return mod()(address)
+  const Wire = wireJidClass()
+  return new Wire(bare.slice(0, at), bare.slice(at + 1), slash < 0 ? undefined : address.slice(slash + 1))
+}
+
+type JidCtor = new (local: string | undefined, domain: string, resource?: string) => JID
+let wireClass: JidCtor | undefined
+
+/**
+ * `@xmpp/jid`'s JID for an address read from the wire: its local part is already escaped,
+ * so it is stored as is (lowercased) instead of being escaped again. Still an instance of
+ * `@xmpp/jid`'s JID; `bare()` keeps the behaviour.
+ */
+function wireJidClass(): JidCtor {
+  if (wireClass) return wireClass
+  const Base = mod().JID as unknown as new (
+    local: string | undefined,
+    domain: string,
+    resource?: string,
+  ) => JID & { _local: string; _domain: string; _resource: string }
+  class WireJid extends Base {
+    setLocal(local: string, escape?: boolean): this {
+      if (escape) {
+        const base = Base.prototype as unknown as { setLocal(this: WireJid, l: string, e: boolean): unknown }
+        base.setLocal.call(this, local, true)
+        return this
+      }
+      this._local = local ? local.toLowerCase() : local
+      return this
+    }
+    override bare(): JID {
+      return this._resource ? new WireJid(this._local, this._domain) : this
+    }
+  }
+  wireClass = WireJid
+  return WireJid
 }

@@ -20,6 +20,7 @@ export class Stats {
   readonly #inflight: () => number
   readonly #backlog: () => number
 
+  /** @internal Created by the component; read it as `xmpp.stats`. */
   constructor(outbound: Outbound, iq: IqCaller, inflight: () => number, backlog: () => number) {
     this.#outbound = outbound
     this.#iq = iq

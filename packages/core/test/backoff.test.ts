@@ -82,3 +82,15 @@ describe('reconnect policy', () => {
       expect(fromInDomain(bad, d), bad).toBe(false)
   })
 })
+
+describe('JIDs from the wire', () => {
+  it('keeps escaped local parts as they are (no second escaping)', async () => {
+    const { parseJid } = await import('@satellite/core')
+    const j = parseJid('c\\3a\\net@Example.org/Res')
+    expect(j.local).toBe('c\\3a\\net')
+    expect(j.toString()).toBe('c\\3a\\net@example.org/Res')
+    expect(j.bare().toString()).toBe('c\\3a\\net@example.org')
+    expect(parseJid('space\\20cadet@d').getLocal(true)).toBe('space cadet')
+    expect(parseJid('Alice@D/x').toString()).toBe('alice@d/x')
+  })
+})

@@ -62,6 +62,7 @@ export class Disco {
   /** Node URI used in XEP-0115 caps. */
   capsNode = 'https://github.com/satellite-xmpp/satellite'
 
+  /** @internal Created by the component; use it as `xmpp.disco`. */
   constructor(router: Router, defaultIdentity: Identity) {
     this.#router = router
     this.#defaultIdentity = defaultIdentity
