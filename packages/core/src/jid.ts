@@ -92,8 +92,8 @@ function wireJidClass(): JidCtor {
     resource?: string,
   ) => JID & { _local: string; _domain: string; _resource: string }
   class WireJid extends Base {
-    setLocal(local: string, escape?: boolean): this {
-      if (escape) {
+    setLocal(local: string, escapeIt?: boolean): this {
+      if (escapeIt) {
         const base = Base.prototype as unknown as { setLocal(this: WireJid, l: string, e: boolean): unknown }
         base.setLocal.call(this, local, true)
         return this
