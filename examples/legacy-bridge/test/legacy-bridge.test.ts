@@ -10,6 +10,7 @@ import { type Network, parseUsers, startNetwork } from '../src/network/server.js
 const DOMAIN = 'bridge.localhost'
 const SECRET = 'bridge-secret'
 const NS_REGISTER = 'jabber:iq:register'
+const NS_REACTIONS = 'urn:xmpp:reactions:0'
 
 let srv: TestServer
 let net: Network
@@ -121,6 +122,55 @@ describe('legacy-bridge through the simulated network', () => {
     expect(store.counts('alice@localhost')).toEqual({ registrations: 0, contacts: 0, messages: 0 })
     await until(() => !net.online().includes('alice'), 'the legacy logout')
     await alice.expectStanza({ name: 'presence', type: 'unsubscribed', from: toJid('zed', DOMAIN) })
+  })
+
+  it('reactions both ways (the adapter declares them): legacy ids ↔ XMPP ids', async () => {
+    const reactions: string[] = []
+    const ids: string[] = []
+    const z = await LegacyClient.login('127.0.0.1', net.port, 'zed', 'pw2', {
+      message: (m) => ids.push(m.id),
+      reaction: (from, id, emojis) => reactions.push(`${from}:${id}:${emojis.join(',')}`),
+      disconnected: () => {},
+    })
+    cleanups.push(() => z.logout())
+    const alice = srv.client('alice@localhost/phone')
+    const disco = (
+      await alice.request(
+        xml(
+          'iq',
+          { type: 'get', to: DOMAIN },
+          xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+        ),
+      )
+    ).getChild('query')
+    expect(disco?.getChildren('feature').map((f) => f.attrs.var)).toContain(NS_REACTIONS)
+    await alice.request(register('alice', 'pw'))
+    // alice's message, then zed reacts to it on the legacy network.
+    alice.send(chat(toJid('zed', DOMAIN), 'lunch?', 'a1'))
+    await until(() => ids.length === 1, 'zed to get the message')
+    await z.react('alice', ids[0] as string, ['👍', '🍕'])
+    const r = await alice.expectStanza((s) => s.getChild('reactions', NS_REACTIONS) !== undefined)
+    expect(r.attrs.from).toBe(toJid('zed', DOMAIN))
+    expect(r.getChild('reactions', NS_REACTIONS)?.attrs.id).toBe('a1')
+    expect(
+      r
+        .getChild('reactions', NS_REACTIONS)
+        ?.getChildren('reaction')
+        .map((e) => e.getText()),
+    ).toEqual(['👍', '🍕'])
+    // zed's message, then alice reacts to it from XMPP.
+    const zid = await z.send('alice', 'yes!')
+    const m = await alice.expectStanza({ name: 'message', body: 'yes!' })
+    alice.send(
+      xml(
+        'message',
+        { to: toJid('zed', DOMAIN), type: 'chat', id: 'r1' },
+        xml('reactions', { xmlns: NS_REACTIONS, id: m.attrs.id }, xml('reaction', {}, '❤️')),
+      ),
+    )
+    await until(() => reactions.includes(`alice:${zid}:❤️`), 'zed to get the reaction')
+    // The network refuses a reaction to a message that is not between them.
+    await expect(z.react('alice', 'm999', ['👎'])).rejects.toThrow(/no message m999/)
   })
 
   it('answers unknown contact, offline contact, unregistered sender and undeclared corrections with errors', async () => {

@@ -46,6 +46,11 @@ export interface SessionEvents {
   typing?(contact: string, state: ChatState): void
   /** A contact received one of our messages, by legacy id (only for adapters declaring `receipts`). */
   receipt?(contact: string, messageId: string): void
+  /**
+   * A contact's reactions (XEP-0444) to a message, by legacy id: the full set of emojis the
+   * contact reacts with now (an empty list removes them). Relayed when the message id is known.
+   */
+  reaction?(contact: string, messageId: string, emojis: string[]): void
 }
 
 /** Typing notifications (XEP-0085 chat states). */

@@ -19,6 +19,7 @@ export const NS_RECEIPTS = 'urn:xmpp:receipts'
 export const NS_CORRECT = 'urn:xmpp:message-correct:0'
 export const NS_REACTIONS = 'urn:xmpp:reactions:0'
 export const NS_NICK = 'http://jabber.org/protocol/nick'
+const NS_HINTS = 'urn:xmpp:hints'
 
 const CHAT_STATES: ReadonlySet<string> = new Set(['active', 'composing', 'paused', 'inactive', 'gone'])
 
@@ -200,6 +201,20 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
             'message',
             { from: contactJid(contact), to: us.user, id: randomUUID() },
             xml('received', { xmlns: NS_RECEIPTS, id }),
+          ),
+        )
+      }),
+      reaction: guard(async (contact: string, legacyId: string, emojis: string[]) => {
+        const id = await store.xmppIdOf(us.user, contact, legacyId)
+        if (id === null) return
+        const reactions = xml('reactions', { xmlns: NS_REACTIONS, id })
+        for (const e of emojis) reactions.c('reaction').t(e)
+        void send(
+          xml(
+            'message',
+            { from: contactJid(contact), to: us.user, type: 'chat', id: randomUUID() },
+            reactions,
+            xml('store', { xmlns: NS_HINTS }),
           ),
         )
       }),
@@ -594,7 +609,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         const original = await store.legacyIdOf(user, legacyId, String(c.attrs.id ?? ''))
         if (original === null)
           throw new StanzaError('item-not-found', { text: 'the message reacted to is unknown' })
-        const emojis = c.getChildElements().map((r) => r.getText())
+        const emojis = c.getChildElements().flatMap((r) => (r.name === 'reaction' ? [r.getText()] : []))
         await caps.reactions.react(handle, legacyId, original, emojis)
         return
       }

@@ -358,6 +358,68 @@ describe('bridge: relay', () => {
     await until(() => receipts.includes('zed:Z1'), 'the receipt to the network')
   })
 
+  it('reactions (declared): the user reacts with legacy ids, contacts react to mapped XMPP ids', async () => {
+    const reacted: string[] = []
+    await start({
+      reactions: {
+        react: async (_s, to, id, emojis) => void reacted.push(`${to}:${id}:${emojis.join(',')}`),
+      },
+    })
+    const alice = await registered()
+    const c = srv.client('someone@localhost/r')
+    const disco = (
+      await c.request(xml('iq', { type: 'get', to: toJid('zed', DOMAIN) }, xml('query', { xmlns: DISCO })))
+    ).getChild('query') as Element
+    expect(disco.getChildren('feature').map((f) => f.attrs.var)).toContain(NS_REACTIONS)
+    // alice → zed, then zed reacts to it on the legacy side.
+    alice.send(chat(toJid('zed', DOMAIN), 'lunch?', 'mine'))
+    await until(() => store.legacyIdOf('alice@localhost', 'zed', 'mine') === 'L1', 'the mapping')
+    const s = net.live as FakeSession
+    s.events.reaction?.('zed', 'L1', ['👍', '🎉'])
+    const r = await alice.expectStanza((x) => x.getChild('reactions', NS_REACTIONS) !== undefined)
+    expect(r.attrs.from).toBe(toJid('zed', DOMAIN))
+    expect(r.attrs.to).toBe('alice@localhost')
+    const reactions = r.getChild('reactions', NS_REACTIONS) as Element
+    expect(reactions.attrs.id).toBe('mine')
+    expect(reactions.getChildren('reaction').map((e) => e.getText())).toEqual(['👍', '🎉'])
+    expect(r.getChild('body')).toBeUndefined()
+    // A reaction to a message the bridge never mapped is dropped.
+    s.events.reaction?.('zed', 'L404', ['👎'])
+    // zed → alice, then alice reacts with the XMPP id: the adapter gets the legacy id.
+    s.events.message({ from: 'zed', id: 'Z1', text: 'yes!' })
+    const m = await alice.expectStanza({ name: 'message', body: 'yes!' })
+    alice.send(
+      xml(
+        'message',
+        { to: toJid('zed', DOMAIN), type: 'chat', id: 'react1' },
+        xml('reactions', { xmlns: NS_REACTIONS, id: m.attrs.id }, xml('reaction', {}, '❤️')),
+      ),
+    )
+    await until(() => reacted.includes('zed:Z1:❤️'), 'the reaction to the network')
+    // Removing every reaction is an empty set.
+    alice.send(
+      xml(
+        'message',
+        { to: toJid('zed', DOMAIN), type: 'chat', id: 'react2' },
+        xml('reactions', { xmlns: NS_REACTIONS, id: m.attrs.id }),
+      ),
+    )
+    await until(() => reacted.includes('zed:Z1:'), 'the removal')
+    // A reaction to an unknown message is item-not-found.
+    alice.send(
+      xml(
+        'message',
+        { to: toJid('zed', DOMAIN), type: 'chat', id: 'react3' },
+        xml('reactions', { xmlns: NS_REACTIONS, id: 'nope' }, xml('reaction', {}, '👍')),
+      ),
+    )
+    const e = await alice.expectStanza({ name: 'message', type: 'error', id: 'react3' })
+    expect(e.getChild('error')?.getChild('item-not-found')).toBeDefined()
+    expect(
+      alice.received.filter((x) => x.getChild('reactions', NS_REACTIONS)?.getChildText('reaction') === '👎'),
+    ).toHaveLength(0)
+  })
+
   it('relays contact presence and contact list changes', async () => {
     await start()
     const alice = await registered()

@@ -74,6 +74,11 @@ export class LegacyClient {
     await this.#command('RECEIPT', enc(to), enc(id))
   }
 
+  /** Reacts to message `id` exchanged with `to`: the full set of emojis (empty: none). */
+  async react(to: string, id: string, emojis: string[]): Promise<void> {
+    await this.#command('REACT', enc(to), enc(id), ...emojis.map(enc))
+  }
+
   async logout(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -121,6 +126,13 @@ export class LegacyClient {
       case 'RECEIPT':
         e.receipt?.(dec(rest[0]), dec(rest[1]))
         return
+      case 'REACT':
+        e.reaction?.(
+          dec(rest[0]),
+          dec(rest[1]),
+          rest.slice(2).map((x) => dec(x)),
+        )
+        return
       case 'BYE':
         this.#gone(dec(rest[0]))
         return
@@ -152,8 +164,8 @@ export interface SimulatedNetworkOptions {
 }
 
 /**
- * The adapter of the simulated network: the required part plus typing and receipts (no
- * corrections or reactions: the bridge answers those with `feature-not-implemented`).
+ * The adapter of the simulated network: the required part plus typing, receipts and reactions
+ * (no corrections: the bridge answers those with `feature-not-implemented`).
  */
 export function simulatedNetworkAdapter(options: SimulatedNetworkOptions): NetworkAdapter<LegacyClient> {
   const host = options.host ?? '127.0.0.1'
@@ -178,6 +190,7 @@ export function simulatedNetworkAdapter(options: SimulatedNetworkOptions): Netwo
     capabilities: {
       typing: { sendTyping: (session, to, state) => session.typing(to, state) },
       receipts: { sendReceipt: (session, to, id) => session.receipt(to, id) },
+      reactions: { react: (session, to, id, emojis) => session.react(to, id, emojis) },
     },
   }
 }

@@ -6,12 +6,15 @@
 //                     <tag> SEND <to> <text>               → <tag> OK <message id> | ERR item-not-found | ERR recipient-unavailable
 //                     <tag> TYPING <to> <state>            → <tag> OK
 //                     <tag> RECEIPT <to> <message id>      → <tag> OK
+//                     <tag> REACT <to> <message id> <emoji>... → <tag> OK | ERR item-not-found (not a message between us)
+//                                                          (the full set of emojis; none removes them)
 //                     <tag> LOGOUT                         → <tag> OK, then the server closes
 //   server → client   * MSG <from> <message id> <text>
 //                     * PRESENCE <id> online|offline
 //                     * CONTACTS <id>=online|offline ...   (the contact list changed)
 //                     * TYPING <from> <state>
 //                     * RECEIPT <from> <message id>
+//                     * REACT <from> <message id> <emoji>...
 //                     * BYE <reason>                        (then the server closes)
 
 export const enc = (s: string): string => encodeURIComponent(s)

@@ -31,6 +31,8 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   const users = new Map(Object.entries(options.users))
   const sessions = new Map<string, Socket>()
   let seq = 0
+  /** Message id → sender and recipient (reactions are allowed between them only). */
+  const messages = new Map<string, { from: string; to: string }>()
   const sockets = new Set<Socket>()
 
   const push = (user: string, ...fields: string[]) => sessions.get(user)?.write(line('*', ...fields))
@@ -82,6 +84,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
             if (!users.has(to)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${to}`))
             if (!sessions.has(to)) return reply(tag, 'ERR', 'recipient-unavailable', enc(`${to} is offline`))
             const id = `m${++seq}`
+            messages.set(id, { from: me, to })
             push(to, 'MSG', enc(me), id, args[1] ?? '')
             return reply(tag, 'OK', id)
           }
@@ -90,6 +93,16 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
             const to = dec(args[0])
             if (!users.has(to)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${to}`))
             push(to, cmd, enc(me), args[1] ?? '')
+            return reply(tag, 'OK')
+          }
+          case 'REACT': {
+            const to = dec(args[0])
+            const id = dec(args[1])
+            const m = messages.get(id)
+            const between =
+              m !== undefined && ((m.from === me && m.to === to) || (m.from === to && m.to === me))
+            if (!between) return reply(tag, 'ERR', 'item-not-found', enc(`no message ${id} with ${to}`))
+            push(to, 'REACT', enc(me), enc(id), ...args.slice(2))
             return reply(tag, 'OK')
           }
           case 'LOGOUT':
