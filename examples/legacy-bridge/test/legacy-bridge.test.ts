@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { type Bridge, SqliteStore } from '@satellite/bridge'
 import { type Component, component, type Element, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
@@ -171,6 +172,49 @@ describe('legacy-bridge through the simulated network', () => {
     await until(() => reactions.includes(`alice:${zid}:❤️`), 'zed to get the reaction')
     // The network refuses a reaction to a message that is not between them.
     await expect(z.react('alice', 'm999', ['👎'])).rejects.toThrow(/no message m999/)
+  })
+
+  it('avatars (declared): a legacy picture is announced by hash (XEP-0153) and served as the contact vCard PHOTO', async () => {
+    const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex')
+    const photoOf = (p: Element) => p.getChild('x', 'vcard-temp:x:update')?.getChildText('photo')
+    const vcardOf = async (c: SimulatedClient, id: string) =>
+      (
+        await c.request(
+          xml('iq', { type: 'get', to: toJid(id, DOMAIN) }, xml('vCard', { xmlns: 'vcard-temp' })),
+        )
+      ).getChild('vCard', 'vcard-temp') as Element
+    const z = await zed()
+    const pic = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])
+    await z.client.setAvatar({ type: 'image/png', data: pic })
+    await expect(z.client.setAvatar({ type: 'image/png', data: Buffer.alloc(40_000) })).rejects.toThrow(
+      /at most/,
+    )
+    const alice = srv.client('alice@localhost/phone')
+    await alice.request(register('alice', 'pw'))
+    const zedUp = (s: Element) =>
+      s.name === 'presence' && s.attrs.from === toJid('zed', DOMAIN) && s.attrs.type === undefined
+    expect(photoOf(await alice.expectStanza(zedUp))).toBe(sha1(pic))
+    const card = await vcardOf(alice, 'zed')
+    expect(card.getChildText('FN')).toBe('zed')
+    expect(card.getChild('PHOTO')?.getChildText('TYPE')).toBe('image/png')
+    expect(Buffer.from(card.getChild('PHOTO')?.getChildText('BINVAL') ?? '', 'base64')).toEqual(pic)
+    // zed changes it while alice is online.
+    const next = Buffer.from('a second picture')
+    await z.client.setAvatar({ type: 'image/webp', data: next })
+    await alice.expectStanza((s) => zedUp(s) && photoOf(s) === sha1(next))
+    // yan is offline: no presence to carry the hash, but the vCard follows.
+    expect((await vcardOf(alice, 'yan')).getChild('PHOTO')).toBeUndefined()
+    net.setAvatar('yan', { type: 'image/gif', data: Buffer.from('GIF89a') })
+    let type: string | undefined
+    const end = Date.now() + 3000
+    while (type === undefined && Date.now() < end) {
+      type = (await vcardOf(alice, 'yan')).getChild('PHOTO')?.getChildText('TYPE')
+      if (type === undefined) await sleep(10)
+    }
+    expect(type).toBe('image/gif')
+    // Removed: an empty hash.
+    await z.client.setAvatar(null)
+    await alice.expectStanza((s) => zedUp(s) && photoOf(s) === '')
   })
 
   it('answers unknown contact, offline contact, unregistered sender and undeclared corrections with errors', async () => {

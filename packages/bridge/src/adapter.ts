@@ -26,6 +26,12 @@ export interface IncomingMessage {
   replaces?: string
 }
 
+/** A contact's picture: its MIME type (`image/png`...) and bytes. */
+export interface Avatar {
+  type: string
+  data: Buffer
+}
+
 /** A chat state of XEP-0085. */
 export type ChatState = 'active' | 'composing' | 'paused' | 'inactive' | 'gone'
 
@@ -51,6 +57,11 @@ export interface SessionEvents {
    * contact reacts with now (an empty list removes them). Relayed when the message id is known.
    */
   reaction?(contact: string, messageId: string, emojis: string[]): void
+  /**
+   * A contact's picture changed (`null`: removed). Only for adapters declaring `avatars`; the
+   * new hash is announced in the contact's presence (XEP-0153) and the vCard serves the picture.
+   */
+  avatar?(contact: string, avatar: Avatar | null): void
 }
 
 /** Typing notifications (XEP-0085 chat states). */
@@ -69,9 +80,13 @@ export interface CorrectionsCapability<S> {
 export interface ReactionsCapability<S> {
   react(session: S, to: string, messageId: string, emojis: string[]): Promise<void>
 }
-/** Avatars: the contact's picture, if any. */
+/**
+ * Avatars: the contact's picture, if any (`null`: none). Asked once per contact and session
+ * (at login, and on a vCard request for a contact not asked yet); the
+ * {@link SessionEvents.avatar} event reports later changes.
+ */
 export interface AvatarsCapability<S> {
-  avatar(session: S, contact: string): Promise<{ type: string; data: Buffer } | null>
+  avatar(session: S, contact: string): Promise<Avatar | null>
 }
 /** The user's own presence relayed to the legacy network. */
 export interface StatusCapability<S> {

@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { type Component, type Element, errorReply, type Stanza, StanzaError, xml } from '@satellite/core'
 import { fromJid, toJid } from '@satellite/escaping'
 import type { DataForm } from '@satellite/forms'
 import { type LegacyField, type Registration, registration } from '@satellite/register'
 import type {
+  Avatar,
   ChatState,
   Credentials,
   IncomingMessage,
@@ -19,6 +20,8 @@ export const NS_RECEIPTS = 'urn:xmpp:receipts'
 export const NS_CORRECT = 'urn:xmpp:message-correct:0'
 export const NS_REACTIONS = 'urn:xmpp:reactions:0'
 export const NS_NICK = 'http://jabber.org/protocol/nick'
+export const NS_VCARD = 'vcard-temp'
+export const NS_VCARD_UPDATE = 'vcard-temp:x:update'
 const NS_HINTS = 'urn:xmpp:hints'
 
 const CHAT_STATES: ReadonlySet<string> = new Set(['active', 'composing', 'paused', 'inactive', 'gone'])
@@ -61,7 +64,14 @@ interface UserSession<S> {
   timer: NodeJS.Timeout | null
   /** Known legacy presence of contacts (legacy id → online/status). */
   presence: Map<string, { online: boolean; status?: string }>
+  /** Contacts' pictures known so far (legacy id → picture and SHA-1, or null: none). */
+  avatars: Map<string, CachedAvatar | null>
   connecting: Promise<void> | null
+}
+
+interface CachedAvatar extends Avatar {
+  /** Hex SHA-1 of the bytes (XEP-0153). */
+  hash: string
 }
 
 function bareOf(stanza: Stanza): string {
@@ -134,6 +144,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         attempt: 0,
         timer: null,
         presence: new Map(),
+        avatars: new Map(),
         connecting: null,
       }
       sessions.set(user, us)
@@ -159,7 +170,39 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       online ? { from: contactJid(legacyId), to } : { from: contactJid(legacyId), to, type: 'unavailable' },
     )
     if (status !== undefined && status !== '') p.c('status').t(status)
+    if (online && caps.avatars !== undefined) {
+      // XEP-0153: the hash of the picture, empty for none, no <photo/> while not known yet.
+      const x = p.c('x', { xmlns: NS_VCARD_UPDATE })
+      const av = sessions.get(user)?.avatars.get(legacyId)
+      if (av !== undefined) x.c('photo').t(av?.hash ?? '')
+    }
     void send(p)
+  }
+
+  function cacheAvatar(us: UserSession<S>, legacyId: string, av: Avatar | null): CachedAvatar | null {
+    const entry =
+      av === null
+        ? null
+        : { type: av.type, data: av.data, hash: createHash('sha1').update(av.data).digest('hex') }
+    us.avatars.set(legacyId, entry)
+    return entry
+  }
+
+  /** The contact's picture: known, or asked to the adapter (undefined: unknown, e.g. offline or failed). */
+  async function avatarOf(us: UserSession<S>, legacyId: string): Promise<CachedAvatar | null | undefined> {
+    if (caps.avatars === undefined) return null
+    if (us.avatars.has(legacyId)) return us.avatars.get(legacyId)
+    const handle = us.handle
+    if (handle === null) return undefined
+    const gen = us.generation
+    try {
+      const av = await caps.avatars.avatar(handle, legacyId)
+      if (us.generation !== gen) return undefined
+      return cacheAvatar(us, legacyId, av)
+    } catch (err) {
+      report(err instanceof Error ? err : new Error(String(err)))
+      return undefined
+    }
   }
 
   function gatewayPresence(user: string, online: boolean, to = user): void {
@@ -218,6 +261,14 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           ),
         )
       }),
+      avatar: guard((contact: string, av: Avatar | null) => {
+        if (caps.avatars === undefined) return
+        cacheAvatar(us, contact, av)
+        const pres = us.presence.get(contact)
+        if (us.state === 'online' && pres?.online === true) {
+          contactPresence(us.user, contact, true, pres.status)
+        }
+      }),
     }
   }
 
@@ -226,6 +277,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     us.handle = handle
     us.state = 'online'
     us.attempt = 0
+    us.avatars.clear() // asked again: they may have changed while logged out
     gatewayPresence(us.user, true)
     await syncContacts(us, await adapter.listContacts(handle))
   }
@@ -233,6 +285,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   async function syncContacts(us: UserSession<S>, list: LegacyContact[]): Promise<void> {
     const stored = new Map((await store.contacts(us.user)).map((c) => [c.legacyId, c]))
     const current = new Set<string>()
+    if (caps.avatars !== undefined) await Promise.all(list.map((c) => avatarOf(us, c.id)))
     for (const c of list) {
       current.add(c.id)
       const known = stored.get(c.id)
@@ -259,6 +312,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       if (current.has(id)) continue
       await store.removeContact(us.user, id)
       us.presence.delete(id)
+      us.avatars.delete(id)
       forgetContact(us.user, id)
     }
   }
@@ -459,6 +513,29 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         throw new StanzaError('not-acceptable', { text: (err as Error).message })
       }
       return xml('query', { xmlns: NS_GATEWAY }, xml('jid', {}, address))
+    }),
+  )
+
+  // ------------------------------------------------------------------ contacts' vCards (XEP-0054)
+
+  unroutes.push(
+    xmpp.iqGet({ xmlns: NS_VCARD, name: 'vCard', to: '*' }, async (iq) => {
+      const user = bareOf(iq)
+      const legacyId = fromJid(String(iq.attrs.to), domain)
+      if (legacyId === null) throw new StanzaError('item-not-found')
+      if ((await store.getRegistration(user)) === null) {
+        throw new StanzaError('registration-required', { text: `register with ${domain} first` })
+      }
+      const contact = (await store.contacts(user)).find((c) => c.legacyId === legacyId)
+      if (contact === undefined) throw new StanzaError('item-not-found', { text: 'not one of your contacts' })
+      const card = xml('vCard', { xmlns: NS_VCARD }, xml('FN', {}, contact.name ?? legacyId))
+      if (contact.name !== undefined) card.c('NICKNAME').t(contact.name)
+      const us = sessions.get(user)
+      const av = us === undefined ? undefined : await avatarOf(us, legacyId)
+      if (av !== undefined && av !== null) {
+        card.c('PHOTO').c('TYPE').t(av.type).up().c('BINVAL').t(av.data.toString('base64'))
+      }
+      return card
     }),
   )
 

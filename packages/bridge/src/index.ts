@@ -1,4 +1,5 @@
 export type {
+  Avatar,
   AvatarsCapability,
   Capabilities,
   ChatState,
@@ -22,6 +23,8 @@ export {
   NS_NICK,
   NS_REACTIONS,
   NS_RECEIPTS,
+  NS_VCARD,
+  NS_VCARD_UPDATE,
 } from './bridge.js'
 export { BridgeKeyError, decrypt, encrypt, keyFromEnv, parseKey } from './crypto.js'
 export type { BridgeStore, MessageMapping, SqliteStoreOptions, StoredContact } from './store.js'

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +14,8 @@ import {
   NS_GATEWAY,
   NS_REACTIONS,
   NS_RECEIPTS,
+  NS_VCARD,
+  NS_VCARD_UPDATE,
   parseKey,
   SqliteStore,
 } from '@satellite/bridge'
@@ -418,6 +421,78 @@ describe('bridge: relay', () => {
     expect(
       alice.received.filter((x) => x.getChild('reactions', NS_REACTIONS)?.getChildText('reaction') === '👎'),
     ).toHaveLength(0)
+  })
+
+  it('avatars (declared): XEP-0153 hash in contact presence, the picture in the contact vCard, changes relayed', async () => {
+    const png = Buffer.from('\x89PNG fake picture of zed', 'latin1')
+    const pics = new Map([['zed', { type: 'image/png', data: png }]])
+    const asked: string[] = []
+    await start({
+      avatars: {
+        avatar: async (_s, id) => {
+          asked.push(id)
+          return pics.get(id) ?? null
+        },
+      },
+    })
+    const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex')
+    const alice = await registered()
+    const photoOf = (p: Element) => p.getChild('x', NS_VCARD_UPDATE)?.getChildText('photo')
+    const zedUp = (s: Element) =>
+      s.name === 'presence' && s.attrs.from === toJid('zed', DOMAIN) && s.attrs.type === undefined
+    expect(photoOf(await alice.expectStanza(zedUp))).toBe(sha1(png))
+    const ann = await alice.expectStanza(
+      (s) => s.name === 'presence' && s.attrs.from === toJid('Ann Lee@work', DOMAIN) && !s.attrs.type,
+    )
+    expect(photoOf(ann)).toBe('') // known to have none
+    expect(asked.sort()).toEqual(['Ann Lee@work', 'olga', 'zed'])
+    const vcardOf = async (c: SimulatedClient, id: string) =>
+      (
+        await c.request(xml('iq', { type: 'get', to: toJid(id, DOMAIN) }, xml('vCard', { xmlns: NS_VCARD })))
+      ).getChild('vCard', NS_VCARD) as Element
+    const card = await vcardOf(alice, 'zed')
+    expect(card.getChildText('FN')).toBe('Zed')
+    expect(card.getChild('PHOTO')?.getChildText('TYPE')).toBe('image/png')
+    expect(Buffer.from(card.getChild('PHOTO')?.getChildText('BINVAL') ?? '', 'base64')).toEqual(png)
+    expect((await vcardOf(alice, 'Ann Lee@work')).getChild('PHOTO')).toBeUndefined()
+    expect(asked).toHaveLength(3) // cached, not asked again
+    // A change on the legacy side: new hash in presence, new picture in the vCard.
+    const jpeg = Buffer.from('new jpeg of zed')
+    ;(net.live as FakeSession).events.avatar?.('zed', { type: 'image/jpeg', data: jpeg })
+    await alice.expectStanza((s) => zedUp(s) && photoOf(s) === sha1(jpeg))
+    expect((await vcardOf(alice, 'zed')).getChild('PHOTO')?.getChildText('TYPE')).toBe('image/jpeg')
+    ;(net.live as FakeSession).events.avatar?.('zed', null)
+    await alice.expectStanza((s) => zedUp(s) && photoOf(s) === '')
+    expect((await vcardOf(alice, 'zed')).getChild('PHOTO')).toBeUndefined()
+    // Not a contact; not registered.
+    const missing = await fails(
+      alice,
+      xml('iq', { type: 'get', to: toJid('nobody', DOMAIN) }, xml('vCard', { xmlns: NS_VCARD })),
+    )
+    expect(missing.condition).toBe('item-not-found')
+    const bob = srv.client('bob@localhost/pc')
+    const stranger = await fails(
+      bob,
+      xml('iq', { type: 'get', to: toJid('zed', DOMAIN) }, xml('vCard', { xmlns: NS_VCARD })),
+    )
+    expect(stranger.condition).toBe('registration-required')
+  })
+
+  it('avatars (undeclared): contact vCards carry no PHOTO and presence no XEP-0153 hash', async () => {
+    await start()
+    const alice = await registered()
+    const zedUp = await alice.expectStanza(
+      (s) => s.name === 'presence' && s.attrs.from === toJid('zed', DOMAIN) && !s.attrs.type,
+    )
+    expect(zedUp.getChild('x', NS_VCARD_UPDATE)).toBeUndefined()
+    ;(net.live as FakeSession).events.avatar?.('zed', { type: 'image/png', data: Buffer.from('x') })
+    const card = (
+      await alice.request(
+        xml('iq', { type: 'get', to: toJid('zed', DOMAIN) }, xml('vCard', { xmlns: NS_VCARD })),
+      )
+    ).getChild('vCard', NS_VCARD) as Element
+    expect(card.getChildText('FN')).toBe('Zed')
+    expect(card.getChild('PHOTO')).toBeUndefined()
   })
 
   it('relays contact presence and contact list changes', async () => {

@@ -1,8 +1,15 @@
 // The reference NetworkAdapter: the simulated legacy network of server.ts, over TCP.
 import { connect, type Socket } from 'node:net'
-import type { ChatState, Credentials, LegacyContact, NetworkAdapter, SessionEvents } from '@satellite/bridge'
+import type {
+  Avatar,
+  ChatState,
+  Credentials,
+  LegacyContact,
+  NetworkAdapter,
+  SessionEvents,
+} from '@satellite/bridge'
 import { StanzaError } from '@satellite/core'
-import { dec, enc, line, lineReader } from './protocol.js'
+import { dec, enc, line, lineReader, MAX_AVATAR_BYTES } from './protocol.js'
 
 /** One logged-in connection to the simulated network (also usable on its own, e.g. as a legacy user in tests). */
 export class LegacyClient {
@@ -79,6 +86,20 @@ export class LegacyClient {
     await this.#command('REACT', enc(to), enc(id), ...emojis.map(enc))
   }
 
+  /** The picture of user `id`, or null. */
+  async avatar(id: string): Promise<Avatar | null> {
+    return parseAvatar(await this.#command('GETAVATAR', enc(id)))
+  }
+
+  /** Sets our picture (null removes it); at most {@link MAX_AVATAR_BYTES}. */
+  async setAvatar(avatar: Avatar | null): Promise<void> {
+    if (avatar === null) return void (await this.#command('AVATAR'))
+    if (avatar.data.length > MAX_AVATAR_BYTES) {
+      throw new StanzaError('not-acceptable', { text: `pictures are at most ${MAX_AVATAR_BYTES} bytes` })
+    }
+    await this.#command('AVATAR', enc(avatar.type), avatar.data.toString('base64'))
+  }
+
   async logout(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -133,6 +154,9 @@ export class LegacyClient {
           rest.slice(2).map((x) => dec(x)),
         )
         return
+      case 'AVATAR':
+        e.avatar?.(dec(rest[0]), parseAvatar(rest.slice(1)))
+        return
       case 'BYE':
         this.#gone(dec(rest[0]))
         return
@@ -157,6 +181,12 @@ function parseContacts(items: string[]): LegacyContact[] {
   })
 }
 
+function parseAvatar(fields: string[]): Avatar | null {
+  const [type, data] = fields
+  if (type === undefined || data === undefined) return null
+  return { type: dec(type), data: Buffer.from(data, 'base64') }
+}
+
 /** Options of {@link simulatedNetworkAdapter}. */
 export interface SimulatedNetworkOptions {
   host?: string
@@ -164,8 +194,8 @@ export interface SimulatedNetworkOptions {
 }
 
 /**
- * The adapter of the simulated network: the required part plus typing, receipts and reactions
- * (no corrections: the bridge answers those with `feature-not-implemented`).
+ * The adapter of the simulated network: the required part plus typing, receipts, reactions and
+ * avatars (no corrections: the bridge answers those with `feature-not-implemented`).
  */
 export function simulatedNetworkAdapter(options: SimulatedNetworkOptions): NetworkAdapter<LegacyClient> {
   const host = options.host ?? '127.0.0.1'
@@ -191,6 +221,7 @@ export function simulatedNetworkAdapter(options: SimulatedNetworkOptions): Netwo
       typing: { sendTyping: (session, to, state) => session.typing(to, state) },
       receipts: { sendReceipt: (session, to, id) => session.receipt(to, id) },
       reactions: { react: (session, to, id, emojis) => session.react(to, id, emojis) },
+      avatars: { avatar: (session, contact) => session.avatar(contact) },
     },
   }
 }

@@ -1,5 +1,6 @@
 // The simulated legacy network's line protocol (UTF-8, one command per line, fields separated
-// by single spaces, every free-text or id field percent-encoded with encodeURIComponent).
+// by single spaces, every free-text or id field percent-encoded with encodeURIComponent; a line
+// is at most 64 KiB, so pictures are small: MAX_AVATAR_BYTES).
 //
 //   client → server   <tag> LOGIN <user> <password>        → <tag> OK | <tag> ERR <condition> <text>
 //                     <tag> CONTACTS                       → <tag> OK <id>=online|offline ...
@@ -8,6 +9,8 @@
 //                     <tag> RECEIPT <to> <message id>      → <tag> OK
 //                     <tag> REACT <to> <message id> <emoji>... → <tag> OK | ERR item-not-found (not a message between us)
 //                                                          (the full set of emojis; none removes them)
+//                     <tag> AVATAR [<type> <base64>]       → <tag> OK   (sets our picture; no fields: removes it)
+//                     <tag> GETAVATAR <id>                 → <tag> OK [<type> <base64>] | ERR item-not-found
 //                     <tag> LOGOUT                         → <tag> OK, then the server closes
 //   server → client   * MSG <from> <message id> <text>
 //                     * PRESENCE <id> online|offline
@@ -15,7 +18,11 @@
 //                     * TYPING <from> <state>
 //                     * RECEIPT <from> <message id>
 //                     * REACT <from> <message id> <emoji>...
+//                     * AVATAR <from> [<type> <base64>]     (a contact's picture changed; no fields: removed)
 //                     * BYE <reason>                        (then the server closes)
+
+/** The largest picture the network carries (its base64 must fit in one 64 KiB line). */
+export const MAX_AVATAR_BYTES = 32 * 1024
 
 export const enc = (s: string): string => encodeURIComponent(s)
 export const dec = (s: string | undefined): string => decodeURIComponent(s ?? '')

@@ -21,6 +21,8 @@ export interface Network {
   online(): string[]
   /** Adds a user; everyone logged in gets the new contact list. */
   addUser(user: string, password: string): void
+  /** Sets (or removes, with null) `user`'s picture; everyone logged in is told (`* AVATAR`). */
+  setAvatar(user: string, avatar: { type: string; data: Buffer } | null): void
   /** Disconnects `user` with a reason (`* BYE`). */
   kick(user: string, reason?: string): void
   close(): Promise<void>
@@ -33,6 +35,14 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   let seq = 0
   /** Message id → sender and recipient (reactions are allowed between them only). */
   const messages = new Map<string, { from: string; to: string }>()
+  /** user → picture fields (encoded type, base64). */
+  const avatars = new Map<string, [string, string]>()
+  const avatarChanged = (user: string, fields: [string, string] | null) => {
+    if (fields === null) avatars.delete(user)
+    else avatars.set(user, fields)
+    for (const other of sessions.keys())
+      if (other !== user) push(other, 'AVATAR', enc(user), ...(fields ?? []))
+  }
   const sockets = new Set<Socket>()
 
   const push = (user: string, ...fields: string[]) => sessions.get(user)?.write(line('*', ...fields))
@@ -105,6 +115,17 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
             push(to, 'REACT', enc(me), enc(id), ...args.slice(2))
             return reply(tag, 'OK')
           }
+          case 'AVATAR':
+            if (args.length === 0) avatarChanged(me, null)
+            else if (args.length === 2 && args[0] !== '' && args[1] !== '')
+              avatarChanged(me, [args[0] as string, args[1] as string])
+            else return reply(tag, 'ERR', 'bad-request', enc('AVATAR <type> <base64>, or nothing'))
+            return reply(tag, 'OK')
+          case 'GETAVATAR': {
+            const id = dec(args[0])
+            if (!users.has(id)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${id}`))
+            return reply(tag, 'OK', ...(avatars.get(id) ?? []))
+          }
           case 'LOGOUT':
             leave()
             reply(tag, 'OK')
@@ -132,6 +153,9 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     addUser(user, password) {
       users.set(user, password)
       for (const u of sessions.keys()) push(u, 'CONTACTS', ...contactList(u))
+    },
+    setAvatar(user, avatar) {
+      avatarChanged(user, avatar === null ? null : [enc(avatar.type), avatar.data.toString('base64')])
     },
     kick(user, reason = 'kicked') {
       const s = sessions.get(user)
