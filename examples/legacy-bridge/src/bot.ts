@@ -1,5 +1,12 @@
 // The legacy bridge as a component module: a gateway (XEP-0100) to the simulated legacy network.
-import { type Bridge, type BridgeStore, bridge, keyFromEnv, SqliteStore } from '@satellite/bridge'
+import {
+  type Bridge,
+  type BridgeOptions,
+  type BridgeStore,
+  bridge,
+  keyFromEnv,
+  SqliteStore,
+} from '@satellite/bridge'
 import type { Component } from '@satellite/core'
 import { simulatedNetworkAdapter } from './network/adapter.js'
 
@@ -9,12 +16,13 @@ export interface LegacyBridgeOptions {
   legacyPort?: number
   store?: BridgeStore
   loginAtStart?: boolean
-  retry?: { base?: number; cap?: number }
+  retry?: BridgeOptions<unknown>['retry']
 }
 
 /**
  * Wires the bridge kit to the simulated network. From the environment: LEGACY_HOST (127.0.0.1),
- * LEGACY_PORT (5299), BRIDGE_DB (bridge.db), BRIDGE_KEY or BRIDGE_KEY_FILE (required).
+ * LEGACY_PORT (5299), BRIDGE_DB (bridge.db), BRIDGE_KEY or BRIDGE_KEY_FILE (required),
+ * BRIDGE_RETRY_MAX (re-login attempts after a legacy disconnect before giving up; default: no limit).
  */
 export function legacyBridge(xmpp: Component, options: LegacyBridgeOptions = {}): Bridge {
   const env = process.env
@@ -26,7 +34,11 @@ export function legacyBridge(xmpp: Component, options: LegacyBridgeOptions = {})
     }),
     store,
     loginAtStart: options.loginAtStart ?? env.BRIDGE_LOGIN_AT_START === '1',
-    ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.retry !== undefined
+      ? { retry: options.retry }
+      : env.BRIDGE_RETRY_MAX !== undefined && env.BRIDGE_RETRY_MAX !== ''
+        ? { retry: { maxAttempts: Number(env.BRIDGE_RETRY_MAX) } }
+        : {}),
   })
 }
 

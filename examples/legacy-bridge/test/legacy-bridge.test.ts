@@ -273,6 +273,22 @@ describe('legacy-bridge through the simulated network', () => {
     expect(gw.state('alice@localhost')).toBe('online')
   })
 
+  it('with retry.maxAttempts, a network that stays down ends in a note from the gateway; available presence logs in again', async () => {
+    await gw.stop()
+    gw = legacyBridge(xmpp, { legacyPort: net.port, store, retry: { base: 20, cap: 40, maxAttempts: 2 } })
+    const alice = srv.client('alice@localhost/phone')
+    await alice.request(register('alice', 'pw'))
+    const port = net.port
+    await net.close()
+    await alice.expectStanza({ name: 'message', from: DOMAIN, body: /Disconnected from Legacy IM/ })
+    await alice.expectStanza({ name: 'message', from: DOMAIN, body: /Gave up after 2 attempts/ })
+    expect(gw.state('alice@localhost')).toBe('offline')
+    net = await startNetwork({ port, users: parseUsers('alice:pw,zed:pw2') })
+    alice.send(xml('presence', { to: DOMAIN }))
+    await until(() => net.online().includes('alice'), 'the login on presence')
+    expect(gw.state('alice@localhost')).toBe('online')
+  })
+
   it('session follows the user presence: unavailable logs out, available logs in', async () => {
     const alice = srv.client('alice@localhost/phone')
     await alice.request(register('alice', 'pw'))

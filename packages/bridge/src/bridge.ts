@@ -32,8 +32,13 @@ export interface BridgeOptions<S> {
   store: BridgeStore
   /** Log every registered user in when the component comes online (default false: on their presence). */
   loginAtStart?: boolean
-  /** Backoff of legacy re-logins after a disconnect, in ms (default base 1000, cap 60000). */
-  retry?: { base?: number; cap?: number }
+  /**
+   * Legacy re-logins after a disconnect: exponential backoff in ms (default base 1000, cap 60000)
+   * and at most `maxAttempts` attempts in a row (default: no limit). After the last one fails,
+   * the user is told by a message from the gateway and the session stays logged out until the
+   * user's next available presence (or {@link Bridge.login}).
+   */
+  retry?: { base?: number; cap?: number; maxAttempts?: number }
 }
 
 /** State of one user's legacy session. */
@@ -61,6 +66,8 @@ interface UserSession<S> {
   generation: number
   resources: Set<string>
   attempt: number
+  /** Re-logins ran out of attempts: nothing logs in again but the user's available presence. */
+  gaveUp: boolean
   timer: NodeJS.Timeout | null
   /** Known legacy presence of contacts (legacy id → online/status). */
   presence: Map<string, { online: boolean; status?: string }>
@@ -104,6 +111,10 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   const domain = xmpp.domain
   const base = options.retry?.base ?? 1000
   const cap = options.retry?.cap ?? 60_000
+  const maxAttempts = options.retry?.maxAttempts ?? Number.POSITIVE_INFINITY
+  if (!(maxAttempts >= 0)) {
+    throw new RangeError(`retry.maxAttempts must be a number >= 0, got ${options.retry?.maxAttempts}`)
+  }
   const sessions = new Map<string, UserSession<S>>()
   /** Session generations, unique across users: events of a superseded login are ignored. */
   let generations = 0
@@ -142,6 +153,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         generation: 0,
         resources: new Set(),
         attempt: 0,
+        gaveUp: false,
         timer: null,
         presence: new Map(),
         avatars: new Map(),
@@ -277,6 +289,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     us.handle = handle
     us.state = 'online'
     us.attempt = 0
+    us.gaveUp = false
     us.avatars.clear() // asked again: they may have changed while logged out
     gatewayPresence(us.user, true)
     await syncContacts(us, await adapter.listContacts(handle))
@@ -339,6 +352,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     const gen = ++generations
     us.generation = gen
     us.state = 'connecting'
+    us.gaveUp = false
     const run = (async () => {
       const credentials = await store.getRegistration(us.user)
       if (credentials === null) {
@@ -378,6 +392,20 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   }
 
   function retryLater(us: UserSession<S>, reason: string): void {
+    if (us.attempt >= maxAttempts) {
+      const tries = us.attempt
+      us.attempt = 0
+      us.state = 'offline'
+      us.gaveUp = true
+      us.handle = null
+      allUnavailable(us)
+      gatewayPresence(us.user, false)
+      notify(
+        us.user,
+        `Disconnected from ${networkName}: ${reason}. Gave up after ${tries} ${tries === 1 ? 'attempt' : 'attempts'} to reconnect; go online again (available presence) to log in.`,
+      )
+      return
+    }
     const delay = Math.min(cap, base * 2 ** us.attempt)
     us.attempt++
     us.state = 'retrying'
@@ -641,6 +669,11 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       throw new StanzaError('registration-required', { text: `register with ${domain} first` })
     }
     const us = session(user)
+    if (us.gaveUp) {
+      throw new StanzaError('service-unavailable', {
+        text: `gave up reconnecting to ${networkName}; go online again (available presence) to log in`,
+      })
+    }
     if (us.state === 'offline') await connect(us, 'presence')
     const handle = us.handle
     if (us.state !== 'online' || handle === null) {

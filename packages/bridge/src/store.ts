@@ -51,6 +51,8 @@ export const BRIDGE_MIGRATIONS: readonly string[] = [
      contact TEXT NOT NULL, xmpp_id TEXT NOT NULL, legacy_id TEXT NOT NULL, created INTEGER NOT NULL);
    CREATE INDEX messages_xmpp ON messages (user, contact, xmpp_id);
    CREATE INDEX messages_legacy ON messages (user, contact, legacy_id);`,
+  // Pruning the id map walks a user's rows newest first.
+  `CREATE INDEX messages_user ON messages (user);`,
 ]
 
 const CHECK = 'satellite-bridge-key-check'
@@ -61,6 +63,12 @@ export interface SqliteStoreOptions {
   path?: string
   /** The 32-byte AES-256-GCM key of the credentials ({@link keyFromEnv}). */
   key: Buffer
+  /**
+   * Message id mappings kept per user, newest first (default 10,000; `Infinity`: keep all).
+   * Older ones are pruned as new ones come (in batches of 1% of the limit), so receipts,
+   * corrections and reactions to older messages are answered `item-not-found`.
+   */
+  maxMessages?: number
 }
 
 /**
@@ -75,10 +83,19 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore implements BridgeStore {
   readonly db: Db
+  /** Message id mappings kept per user ({@link SqliteStoreOptions.maxMessages}). */
+  readonly maxMessages: number
   readonly #key: Buffer
+  readonly #pruneEvery: number
+  /** Inserts per user since its last prune. */
+  readonly #inserts = new Map<string, number>()
 
   constructor(options: SqliteStoreOptions) {
     if (options.key.length !== 32) throw new BridgeKeyError('the bridge key must be 32 bytes')
+    const max = options.maxMessages ?? 10_000
+    if (!(max >= 1)) throw new RangeError(`maxMessages must be at least 1, got ${max}`)
+    this.maxMessages = max
+    this.#pruneEvery = Number.isFinite(max) ? Math.max(1, Math.ceil(max / 100)) : 0
     this.#key = options.key
     this.db = openDatabase({ path: options.path ?? ':memory:', migrations: BRIDGE_MIGRATIONS })
     const row = this.db.prepare('SELECT value FROM bridge_meta WHERE name = ?').get('key-check') as
@@ -126,6 +143,7 @@ export class SqliteStore implements BridgeStore {
   }
 
   removeUser(user: string): void {
+    this.#inserts.delete(user)
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM messages WHERE user = ?').run(user)
       this.db.prepare('DELETE FROM contacts WHERE user = ?').run(user)
@@ -161,6 +179,25 @@ export class SqliteStore implements BridgeStore {
     this.db
       .prepare('INSERT INTO messages (user, contact, xmpp_id, legacy_id, created) VALUES (?, ?, ?, ?, ?)')
       .run(user, m.contact, m.xmppId, m.legacyId, Date.now())
+    if (this.#pruneEvery === 0) return
+    const n = (this.#inserts.get(user) ?? 0) + 1
+    if (n < this.#pruneEvery) {
+      this.#inserts.set(user, n)
+      return
+    }
+    this.#inserts.set(user, 0)
+    this.pruneMessages(user)
+  }
+
+  /** Drops `user`'s message id mappings beyond the newest {@link maxMessages}; returns how many. */
+  pruneMessages(user: string): number {
+    if (!Number.isFinite(this.maxMessages)) return 0
+    return this.db
+      .prepare(
+        `DELETE FROM messages WHERE user = ? AND rowid <= (
+           SELECT rowid FROM messages WHERE user = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)`,
+      )
+      .run(user, user, this.maxMessages).changes as number
   }
 
   legacyIdOf(user: string, contact: string, xmppId: string): string | null {

@@ -47,12 +47,16 @@ async function until(cond: () => boolean, what: string, timeout = 3000): Promise
   }
 }
 
-async function start(capabilities: Parameters<FakeNetwork['adapter']>[0] = {}, loginAtStart = false) {
+async function start(
+  capabilities: Parameters<FakeNetwork['adapter']>[0] = {},
+  loginAtStart = false,
+  retry: { base?: number; cap?: number; maxAttempts?: number } = { base: 30, cap: 100 },
+) {
   xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET, reconnect: { base: 20, cap: 100 } })
   gw = bridge(xmpp, {
     adapter: net.adapter(capabilities),
     store,
-    retry: { base: 30, cap: 100 },
+    retry,
     loginAtStart,
   })
   await xmpp.start()
@@ -559,6 +563,48 @@ describe('bridge: sessions', () => {
     await until(() => net.log.some((l) => l.endsWith(': back')), 'the send after reconnect')
   })
 
+  it('retry.maxAttempts: after the last failed re-login the user is told, and only available presence logs in again', async () => {
+    await start({}, false, { base: 20, cap: 40, maxAttempts: 2 })
+    const alice = await registered()
+    const logins = () => net.log.filter((l) => l === 'login alice').length
+    expect(logins()).toBe(1)
+    net.down = true
+    ;(net.live as FakeSession).events.disconnected('server restart')
+    await alice.expectStanza({ name: 'message', from: DOMAIN, body: /server restart\. Reconnecting in/ })
+    await alice.expectStanza({ name: 'message', from: DOMAIN, body: /network unreachable\. Reconnecting in/ })
+    const note = await alice.expectStanza({ name: 'message', from: DOMAIN, body: /Gave up after 2 attempts/ })
+    expect(note.getChildText('body')).toMatch(/network unreachable.*go online again/)
+    await alice.expectStanza({ name: 'presence', type: 'unavailable', from: DOMAIN })
+    expect(gw.state('alice@localhost')).toBe('offline')
+    expect(logins()).toBe(3)
+    await sleep(150)
+    expect(logins()).toBe(3) // no more attempts
+    // A message does not log in again: it is refused until the user comes online again.
+    net.down = false
+    alice.send(chat(toJid('zed', DOMAIN), 'anyone?', 'g1'))
+    const g1 = await alice.expectStanza({ name: 'message', type: 'error', id: 'g1' })
+    expect(g1.getChild('error')?.getChild('service-unavailable')).toBeDefined()
+    expect(logins()).toBe(3)
+    alice.send(xml('presence', { to: DOMAIN }))
+    await until(() => gw.state('alice@localhost') === 'online', 'the login on presence')
+    expect(logins()).toBe(4)
+    alice.send(chat(toJid('zed', DOMAIN), 'back', 'g2'))
+    await until(() => net.log.some((l) => l.endsWith(': back')), 'the send after the new login')
+    expect(() =>
+      bridge(component({ service: srv.url, domain: DOMAIN, secret: SECRET }), {
+        adapter: net.adapter(),
+        store,
+        retry: { maxAttempts: Number.NaN },
+      }),
+    ).toThrow(/maxAttempts/)
+    // The count starts again: a new disconnect gets its two attempts.
+    net.down = true
+    ;(net.live as FakeSession).events.disconnected('again')
+    await alice.expectStanza({ name: 'message', from: DOMAIN, body: /again\. Reconnecting in/ })
+    await alice.expectStanza({ name: 'message', from: DOMAIN, body: /Gave up after 2 attempts/ })
+    expect(logins()).toBe(6)
+  })
+
   it('logs every session in again after the component reconnects', async () => {
     await start()
     await registered()
@@ -622,5 +668,62 @@ describe('bridge: storage and keys', () => {
     b.removeUser('alice@localhost')
     expect(b.counts('alice@localhost')).toEqual({ registrations: 0, contacts: 0, messages: 0 })
     b.close()
+  })
+
+  it('keeps the newest maxMessages id mappings per user (default 10,000), pruning the oldest', () => {
+    expect(store.maxMessages).toBe(10_000)
+    const small = new SqliteStore({ key: KEY, maxMessages: 3 })
+    small.putRegistration('alice@localhost', { username: 'alice', password: 'pw' })
+    small.putRegistration('bob@localhost', { username: 'bob', password: 'pw' })
+    const put = (user: string, contact: string, n: number) =>
+      small.putMessage(user, { contact, xmppId: `x${n}`, legacyId: `L${n}` })
+    for (const n of [1, 2, 3, 4, 5]) put('alice@localhost', n % 2 === 0 ? 'zed' : 'olga', n)
+    put('bob@localhost', 'zed', 1)
+    put('bob@localhost', 'zed', 2)
+    expect(small.counts('alice@localhost').messages).toBe(3)
+    expect(small.xmppIdOf('alice@localhost', 'olga', 'L1')).toBeNull()
+    expect(small.legacyIdOf('alice@localhost', 'zed', 'x2')).toBeNull()
+    expect(small.xmppIdOf('alice@localhost', 'olga', 'L3')).toBe('x3')
+    expect(small.legacyIdOf('alice@localhost', 'olga', 'x5')).toBe('L5')
+    expect(small.counts('bob@localhost').messages).toBe(2) // per user
+    small.close()
+    // Larger limits prune in batches of 1%: never more than limit + batch - 1 rows.
+    const batched = new SqliteStore({ key: KEY, maxMessages: 200 })
+    batched.putRegistration('alice@localhost', { username: 'alice', password: 'pw' })
+    for (let n = 1; n <= 250; n++)
+      batched.putMessage('alice@localhost', { contact: 'zed', xmppId: `x${n}`, legacyId: `L${n}` })
+    const kept = batched.counts('alice@localhost').messages
+    expect(kept).toBeGreaterThanOrEqual(200)
+    expect(kept).toBeLessThanOrEqual(201)
+    expect(batched.xmppIdOf('alice@localhost', 'zed', 'L250')).toBe('x250')
+    expect(batched.xmppIdOf('alice@localhost', 'zed', 'L1')).toBeNull()
+    batched.close()
+    const all = new SqliteStore({ key: KEY, maxMessages: Number.POSITIVE_INFINITY })
+    all.putRegistration('alice@localhost', { username: 'alice', password: 'pw' })
+    for (let n = 1; n <= 50; n++)
+      all.putMessage('alice@localhost', { contact: 'zed', xmppId: `x${n}`, legacyId: `L${n}` })
+    expect(all.counts('alice@localhost').messages).toBe(50)
+    all.close()
+    expect(() => new SqliteStore({ key: KEY, maxMessages: 0 })).toThrow(RangeError)
+  })
+
+  it('the relay works on with a pruned id map: a receipt to a pruned message is item-not-found', async () => {
+    store.close()
+    store = new SqliteStore({ key: KEY, maxMessages: 2 })
+    const receipts: string[] = []
+    await start({ receipts: { sendReceipt: async (_s, to, id) => void receipts.push(`${to}:${id}`) } })
+    const alice = await registered()
+    const s = net.live as FakeSession
+    for (const id of ['Z1', 'Z2', 'Z3']) s.events.message({ from: 'zed', id, text: `msg ${id}` })
+    await alice.expectStanza({ name: 'message', body: 'msg Z3' })
+    await until(() => store.xmppIdOf('alice@localhost', 'zed', 'Z3') !== null, 'the mapping')
+    expect(store.counts('alice@localhost').messages).toBe(2)
+    const receipt = (id: string, of: string) =>
+      xml('message', { to: toJid('zed', DOMAIN), id }, xml('received', { xmlns: NS_RECEIPTS, id: of }))
+    alice.send(receipt('k1', 'Z1'))
+    const e = await alice.expectStanza({ name: 'message', type: 'error', id: 'k1' })
+    expect(e.getChild('error')?.getChild('item-not-found')).toBeDefined()
+    alice.send(receipt('k3', 'Z3'))
+    await until(() => receipts.includes('zed:Z3'), 'the receipt of a kept message')
   })
 })
