@@ -51,6 +51,8 @@ export const templateAdapter: NetworkAdapter<TemplateSession> = {
     // receipts: { sendReceipt: async (session, to, messageId) => {} },
     // corrections: { correct: async (session, to, messageId, text) => newMessageId },
     // reactions: { react: async (session, to, messageId, emojis) => {} },
+    // avatars: { avatar: async (session, contact) => ({ type: 'image/png', data: pngBuffer }) or null },
+    // (the session reports the other direction through events.typing/receipt/reaction/avatar)
     // status: { setStatus: async (session, online, status) => {} },
   },
 }
