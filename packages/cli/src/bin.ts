@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { runCli } from '@satellite/testing'
 import { checkConnection } from './check.js'
+import { formatConfig, type LogFormat, loadConfig, redactedConfig } from './config.js'
 import { runModule } from './run.js'
 
 const USAGE = `usage: satellite <command> [options]
@@ -13,9 +14,13 @@ const USAGE = `usage: satellite <command> [options]
         XMPP_DOMAIN, XMPP_SECRET / XMPP_SECRET_FILE
   dev   [satellite-dev-server options]
         run the embedded XEP-0114 server for development (see satellite dev --help)
-  run <module> [--env-file F] [--health-port N]
+  run <module> [--env-file F] [--health-port N] [--log-format text|json]
         run a component module (default export: (xmpp) => void) with settings from the
-        environment or a .env file; SIGINT/SIGTERM stop it cleanly`
+        environment or a .env file; SIGINT/SIGTERM stop it cleanly; --log-format json
+        (or SATELLITE_LOG=json) prints one JSON object per lifecycle event
+  config [--env-file F] [--json]
+        validate the settings satellite run reads and print the effective configuration,
+        secret redacted (every setting: docs/configuration.md)`
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -76,12 +81,41 @@ async function main(argv: string[]): Promise<number> {
     process.stdin.pause()
     return 0
   }
+  if (command === 'config') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { 'env-file': { type: 'string' }, json: { type: 'boolean', default: false } },
+    })
+    const envFile = values['env-file'] ?? (existsSync('.env') ? '.env' : undefined)
+    if (envFile !== undefined) {
+      if (!existsSync(envFile)) throw new Error(`--env-file: ${envFile} does not exist`)
+      process.loadEnvFile(envFile)
+    }
+    const config = loadConfig(process.env)
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(redactedConfig(config), (_k, v) => (v === Number.POSITIVE_INFINITY ? 'infinity' : v))}\n`
+        : formatConfig(config),
+    )
+    return 0
+  }
   if (command === 'run') {
     const { values, positionals } = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { 'env-file': { type: 'string' }, 'health-port': { type: 'string' } },
+      options: {
+        'env-file': { type: 'string' },
+        'health-port': { type: 'string' },
+        'log-format': { type: 'string' },
+      },
     })
+    const logFormat = values['log-format']
+    if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') {
+      process.stderr.write(
+        `satellite run: --log-format: expected "text" or "json", got ${JSON.stringify(logFormat)}\n`,
+      )
+      return 2
+    }
     const module = positionals[0]
     if (!module) {
       process.stderr.write(`${USAGE}\n`)
@@ -91,10 +125,11 @@ async function main(argv: string[]): Promise<number> {
       module,
       ...(values['env-file'] ? { envFile: values['env-file'] } : {}),
       ...(values['health-port'] ? { healthPort: Number(values['health-port']) } : {}),
+      ...(logFormat ? { logFormat: logFormat as LogFormat } : {}),
     })
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
-        process.stdout.write(`[satellite] ${signal}: stopping\n`)
+        running.log('info', `${signal}: stopping`)
         process.once(signal, () => process.exit(1)) // a second signal forces the exit
         void running.stop().then(resolve)
       }

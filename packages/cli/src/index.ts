@@ -1,4 +1,15 @@
 export type { CheckOptions, CheckReport, CheckStep } from './check.js'
 export { checkConnection } from './check.js'
+export type { LogFormat, SatelliteConfig } from './config.js'
+export {
+  formatConfig,
+  loadConfig,
+  redactedConfig,
+  SETTINGS,
+  settingsSchema,
+  settingsTable,
+} from './config.js'
+export type { LifecycleLog, LogLevel } from './log.js'
+export { lifecycleLog, logLifecycle } from './log.js'
 export type { ComponentModule, RunningComponent, RunOptions } from './run.js'
 export { metrics, runModule } from './run.js'

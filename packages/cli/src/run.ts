@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { type Component, component, configFromEnv } from '@satellite/core'
+import { type Component, component } from '@satellite/core'
+import { type LogFormat, loadConfig } from './config.js'
+import { type LifecycleLog, lifecycleLog, logLifecycle } from './log.js'
 
 /**
  * What `satellite run` loads: a module whose default export sets up a component
@@ -30,7 +32,11 @@ export interface RunOptions {
   healthPort?: number
   /** Host for the health endpoint (default 127.0.0.1). */
   healthHost?: string
+  /** Settings (see {@link settingsSchema}); default `process.env`, after loading the .env file. */
   env?: NodeJS.ProcessEnv
+  /** Format of the lifecycle log; default `SATELLITE_LOG`, else `text`. */
+  logFormat?: LogFormat
+  /** Where log lines go (default `console.log`). */
   log?: (line: string) => void
 }
 
@@ -39,6 +45,8 @@ export interface RunningComponent {
   xmpp: Component
   /** Port of the health endpoint, if enabled. */
   healthPort: number | undefined
+  /** Writes a line to the lifecycle log, in its format (the secret redacted). */
+  log: LifecycleLog
   stop(): Promise<void>
 }
 
@@ -54,25 +62,25 @@ export interface RunningComponent {
  * ```
  */
 export async function runModule(options: RunOptions): Promise<RunningComponent> {
-  const log = options.log ?? ((line: string) => console.log(line))
+  const write = options.log ?? ((line: string) => console.log(line))
   const envFile = options.envFile ?? (existsSync('.env') ? '.env' : undefined)
   const env = options.env ?? process.env
   if (envFile !== undefined) {
     if (!existsSync(envFile)) throw new Error(`--env-file: ${envFile} does not exist`)
     process.loadEnvFile(envFile)
   }
+  const config = loadConfig(env)
+  const format = options.logFormat ?? config.logFormat
+  const log = lifecycleLog(format, write, [config.options.secret])
   const mod = (await import(pathToFileURL(resolve(options.module)).href)) as { default?: unknown }
   if (typeof mod.default !== 'function') {
     throw new Error(
       `${options.module} must default-export a function (xmpp) => void that sets up the component`,
     )
   }
-  const xmpp = component(configFromEnv(env))
+  const xmpp = component(config.options)
   const cleanup = await (mod.default as ComponentModule)(xmpp)
-  xmpp.on('status', (status, info) =>
-    log(`[satellite] ${status}${info ? ` in ${info.delay} ms (${info.reason})` : ''}`),
-  )
-  xmpp.on('error', (err) => log(`[satellite] ${err.message}`))
+  logLifecycle(xmpp, log, format)
   let server: Server | undefined
   let healthPort: number | undefined
   if (options.healthPort !== undefined) {
@@ -98,13 +106,16 @@ export async function runModule(options: RunOptions): Promise<RunningComponent> 
     await new Promise<void>((r) => server?.listen(options.healthPort, options.healthHost ?? '127.0.0.1', r))
     const addr = server.address()
     healthPort = typeof addr === 'object' && addr ? addr.port : undefined
-    log(`[satellite] health on http://${options.healthHost ?? '127.0.0.1'}:${healthPort}/health and /metrics`)
+    const url = `http://${options.healthHost ?? '127.0.0.1'}:${healthPort}`
+    if (format === 'json') log('info', 'health', { url: `${url}/health`, metrics: `${url}/metrics` })
+    else log('info', `health on ${url}/health and /metrics`)
   }
   await xmpp.start()
   let stopping: Promise<void> | undefined
   return {
     xmpp,
     healthPort,
+    log,
     stop: () => {
       stopping ??= (async () => {
         await xmpp.stop()
