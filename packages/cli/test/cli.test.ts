@@ -131,6 +131,15 @@ describe('satellite run', () => {
     expect(m).toMatch(/^satellite_up 1$/m)
     expect(m).toMatch(/^satellite_stanzas_in_total 1$/m)
     expect(metrics(running.xmpp)).toContain('satellite_queue_depth 0')
+    // iq latency histogram: one request to ourselves, counted in a bucket and in +Inf
+    await running.xmpp.request(
+      xml('iq', { type: 'get', to: DOMAIN }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+    )
+    const h = metrics(running.xmpp)
+    expect(h).toMatch(/^# TYPE satellite_iq_latency_seconds histogram$/m)
+    expect(h).toMatch(/^satellite_iq_latency_seconds_bucket\{le="\+Inf"\} 1$/m)
+    expect(h).toMatch(/^satellite_iq_latency_seconds_bucket\{le="10"\} 1$/m)
+    expect(h).toMatch(/^satellite_iq_latency_seconds_count 1$/m)
     await running.stop()
     const mod = await import('./fixtures/echo.js')
     expect(mod.cleaned).toBe(1)

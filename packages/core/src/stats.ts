@@ -1,4 +1,4 @@
-import type { IqCaller } from './routing/iq.js'
+import { IQ_LATENCY_BUCKETS_MS, type IqCaller } from './routing/iq.js'
 import type { Outbound } from './stream/outbound.js'
 
 /**
@@ -49,9 +49,27 @@ export class Stats {
     return this.#iq.size
   }
   /** Answered iq requests: count, mean and max latency in ms, timeouts. */
-  get iqLatency(): { count: number; meanMs: number; maxMs: number; timeouts: number } {
+  get iqLatency(): {
+    count: number
+    meanMs: number
+    maxMs: number
+    timeouts: number
+    /** Cumulative histogram: answered requests with latency ≤ `le` ms. */
+    buckets: Array<{ le: number; count: number }>
+  } {
     const l = this.#iq.latency
-    return { count: l.count, meanMs: l.count ? l.sum / l.count : 0, maxMs: l.max, timeouts: l.timeouts }
+    let acc = 0
+    const buckets = IQ_LATENCY_BUCKETS_MS.map((le, i) => {
+      acc += l.buckets[i] ?? 0
+      return { le, count: acc }
+    })
+    return {
+      count: l.count,
+      meanMs: l.count ? l.sum / l.count : 0,
+      maxMs: l.max,
+      timeouts: l.timeouts,
+      buckets,
+    }
   }
 
   /** @internal */

@@ -57,6 +57,11 @@ export function stanzaErrorFrom(stanza: Element): StanzaError {
   return new StanzaError(condition, opts)
 }
 
+/** Upper bounds (ms) of the iq latency histogram buckets (non-cumulative counts; +Inf is `count`). */
+export const IQ_LATENCY_BUCKETS_MS: readonly number[] = [
+  1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+]
+
 interface Pending {
   resolve: (stanza: Stanza) => void
   reject: (err: Error) => void
@@ -73,7 +78,7 @@ export class IqCaller {
   #seq = 0
   readonly #prefix = `sat${Math.random().toString(36).slice(2, 8)}-`
   /** Latency of answered requests in ms (count, sum, max) and timeouts. */
-  readonly latency = { count: 0, sum: 0, max: 0, timeouts: 0 }
+  readonly latency = { count: 0, sum: 0, max: 0, timeouts: 0, buckets: IQ_LATENCY_BUCKETS_MS.map(() => 0) }
 
   get size(): number {
     return this.#pending.size
@@ -130,6 +135,8 @@ export class IqCaller {
     this.latency.count++
     this.latency.sum += ms
     if (ms > this.latency.max) this.latency.max = ms
+    const bucket = IQ_LATENCY_BUCKETS_MS.findIndex((le) => ms <= le)
+    if (bucket >= 0) this.latency.buckets[bucket] = (this.latency.buckets[bucket] ?? 0) + 1
     if (stanza.attrs.type === 'error') p.reject(stanzaErrorFrom(stanza))
     else p.resolve(stanza)
     return true
