@@ -11,5 +11,6 @@ export {
 } from './config.js'
 export type { LifecycleLog, LogLevel } from './log.js'
 export { lifecycleLog, logLifecycle } from './log.js'
+export { prometheusMetrics } from './prometheus.js'
 export type { ComponentModule, RunningComponent, RunOptions } from './run.js'
 export { metrics, runModule } from './run.js'
