@@ -3,12 +3,7 @@
 // list would warn in every package that does not reference a name. Each name here is a
 // type a public signature uses but its package does not export: a gap to close in that
 // package (export the type), after which its entry must go (TypeDoc warns about unused ones).
-const KNOWN = {
-  '@satellite/core': ['src/jid.ts:JidModule', 'src/stream/backoff.ts:DisconnectClass'],
-  '@satellite/forms': ['src/types.ts:Inputs'],
-  '@satellite/testing': ['src/options.ts:ResolvedOptions'],
-  '@satellite/bridge': ['src/store.ts:MaybePromise'],
-}
+const KNOWN = {}
 
 /** @param {import('typedoc').Application} app */
 export function load(app) {

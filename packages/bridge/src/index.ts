@@ -27,5 +27,5 @@ export {
   NS_VCARD_UPDATE,
 } from './bridge.js'
 export { BridgeKeyError, decrypt, encrypt, keyFromEnv, parseKey } from './crypto.js'
-export type { BridgeStore, MessageMapping, SqliteStoreOptions, StoredContact } from './store.js'
+export type { BridgeStore, MaybePromise, MessageMapping, SqliteStoreOptions, StoredContact } from './store.js'
 export { BRIDGE_MIGRATIONS, SqliteStore } from './store.js'

@@ -2,7 +2,8 @@ import { type Db, openDatabase } from '@satellite/sqlite'
 import type { Credentials } from './adapter.js'
 import { BridgeKeyError, decrypt, encrypt } from './crypto.js'
 
-type MaybePromise<T> = T | Promise<T>
+/** A value, or a promise of it: stores may be synchronous (SQLite) or not. */
+export type MaybePromise<T> = T | Promise<T>
 
 /** A legacy contact as the bridge remembers it for one user. */
 export interface StoredContact {

@@ -20,7 +20,7 @@ export {
   StanzaError,
   StreamError,
 } from './errors.js'
-export type { JID } from './jid.js'
+export type { JID, JidModule } from './jid.js'
 export { jid, parseJid } from './jid.js'
 export type { Logger } from './log.js'
 export { enableDebug } from './log.js'
@@ -30,6 +30,7 @@ export { errorElement, errorReply, iqResult, stanzaErrorFrom } from './routing/i
 export type { PayloadMatch, StanzaMatch } from './routing/match.js'
 export type { IqHandler, IqMatch, StanzaHandler, Unroute } from './routing/router.js'
 export { Stats } from './stats.js'
+export type { DisconnectClass } from './stream/backoff.js'
 export { classifyCondition, FATAL_STREAM_CONDITIONS } from './stream/backoff.js'
 export { explainStreamError } from './stream/explain.js'
 export { handshakeDigest, NS_COMPONENT, streamErrorXml, streamHeader } from './stream/handshake.js'

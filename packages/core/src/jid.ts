@@ -13,7 +13,8 @@ export interface JID {
   getResource(): string
 }
 
-interface JidModule {
+/** The `jid` function of `@xmpp/jid` with its helpers. */
+export interface JidModule {
   (address: string): JID
   (local: string | undefined, domain: string, resource?: string): JID
   JID: new (local: string | undefined, domain: string, resource?: string) => JID

@@ -15,6 +15,7 @@ export type {
   FormValues,
   HiddenField,
   InputField,
+  Inputs,
   JidMultiField,
   JidSingleField,
   ListMultiField,

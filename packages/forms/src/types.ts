@@ -308,7 +308,8 @@ export type ValueOf<F extends Field> = F['type'] extends 'boolean'
     ? string[]
     : string
 
-type Inputs<Fs extends readonly Field[]> = Exclude<Fs[number], FixedField>
+/** The fields of a form that take input (every field but `fixed`). */
+export type Inputs<Fs extends readonly Field[]> = Exclude<Fs[number], FixedField>
 
 /**
  * The values `validateSubmission` returns for the fields `Fs` (define the form with
