@@ -1,7 +1,6 @@
-import { EventEmitter } from 'node:events'
-import { createRequire } from 'node:module'
-import * as net from 'node:net'
-import type * as tls from 'node:tls'
+import type * as Net from 'node:net'
+import type * as Tls from 'node:tls'
+import { EventEmitter, net, tls } from './builtins.js'
 import { type ComponentOptions, type ResolvedOptions, resolveOptions } from './config.js'
 import { ErrorCodes, SatelliteError, StanzaError, StreamError } from './errors.js'
 import { type JID, parseJid } from './jid.js'
@@ -28,8 +27,7 @@ import { StreamParser, type XmlViolationError } from './xml/parser.js'
 import { serialize } from './xml/serialize.js'
 import type { Stanza } from './xml/stanza.js'
 
-// node:tls is loaded only for xmpps:// services (it adds ~3.5 MiB to an idle process).
-const requireTls = () => createRequire(import.meta.url)('node:tls') as typeof tls
+// node:tls is loaded only for xmpps:// services (it adds ~3.5 MiB to an idle process): see builtins.ts.
 
 const logConn = logger('connection')
 const logStream = logger('stream')
@@ -86,7 +84,7 @@ export interface RequestOptions {
 
 interface Connection {
   gen: number
-  socket: net.Socket
+  socket: Net.Socket
   parser: StreamParser
   handshakeTimer: NodeJS.Timeout | null
   online: boolean
@@ -463,16 +461,16 @@ export class Component extends EventEmitter<ComponentEvents> {
       )
     }
     logConn('connecting to %s:%d (%s)', host, port, useTls ? 'tls' : 'tcp')
-    let socket: net.Socket
+    let socket: Net.Socket
     if (useTls) {
       const t = o.tls
-      const opts: tls.ConnectionOptions = { host, port, rejectUnauthorized: t.rejectUnauthorized ?? true }
+      const opts: Tls.ConnectionOptions = { host, port, rejectUnauthorized: t.rejectUnauthorized ?? true }
       const servername = t.servername ?? (net.isIP(host) ? undefined : host)
       if (servername !== undefined) opts.servername = servername
       if (t.ca !== undefined) opts.ca = t.ca
       if (t.cert !== undefined) opts.cert = t.cert
       if (t.key !== undefined) opts.key = t.key
-      socket = requireTls().connect(opts)
+      socket = tls().connect(opts)
     } else {
       socket = net.connect({ host, port })
     }

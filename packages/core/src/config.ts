@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync } from './builtins.js'
 import { ErrorCodes, SatelliteError } from './errors.js'
 
 /** TLS options for `xmpps://` services. */

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { requireDep as require } from './builtins.js'
 
 /** A parsed JID (`@xmpp/jid`): `local`, `domain`, `resource`, `bare()`, `equals()`, `toString()`. */
 export interface JID {
@@ -24,7 +24,6 @@ export interface JidModule {
   unescapeLocal(local: string): string
 }
 
-const require = createRequire(import.meta.url)
 let loaded: JidModule | undefined
 // Loaded on first use: routing never needs it, and an idle component stays smaller.
 function mod(): JidModule {
@@ -69,12 +68,25 @@ export const jid: JidModule = Object.defineProperty(
  * ```
  */
 export function parseJid(address: string): JID {
+  if (!address.includes('@') && !address.includes('/')) return domainJid(address)
   const slash = address.indexOf('/')
   const bare = slash < 0 ? address : address.slice(0, slash)
   const at = bare.indexOf('@')
   if (at <= 0 || !bare.slice(0, at).includes('\\')) return mod()(address)
   const Wire = wireJidClass()
   return new Wire(bare.slice(0, at), bare.slice(at + 1), slash < 0 ? undefined : address.slice(slash + 1))
+}
+
+let jidClass: JidCtor | undefined
+
+/**
+ * The JID of a bare domain. Loads only `@xmpp/jid`'s JID class (two small files), not the whole
+ * package: a component needs its own address when it comes online, and every module resolved
+ * before the first stanza costs idle memory (docs/performance.md, "Idle memory").
+ */
+export function domainJid(domain: string): JID {
+  jidClass ??= (loaded?.JID as JidCtor | undefined) ?? (require('@xmpp/jid/lib/JID.js') as JidCtor)
+  return new jidClass(undefined, domain)
 }
 
 type JidCtor = new (local: string | undefined, domain: string, resource?: string) => JID

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module'
 import type createDebugType from 'debug'
+import { requireDep as require } from './builtins.js'
 
 /** A `debug` logger with an `error` channel. Namespaces: `satellite:core:<subsystem>`. */
 export interface Logger {
@@ -11,7 +11,6 @@ export interface Logger {
 type DebugFn = ((formatter: string, ...args: unknown[]) => void) & { enabled: boolean }
 type CreateDebug = typeof createDebugType
 
-const require = createRequire(import.meta.url)
 let createDebug: CreateDebug | undefined
 const bindings: Array<() => void> = []
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash } from '../builtins.js'
 import type { Router } from '../routing/router.js'
 import { type Element, xml } from '../xml/element.js'
 

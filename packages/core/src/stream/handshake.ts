@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash } from '../builtins.js'
 import { escapeXML } from '../xml/element.js'
 
 export const NS_COMPONENT = 'jabber:component:accept'

@@ -1,11 +1,22 @@
-import { createRequire } from 'node:module'
 import type xmlFn from '@xmpp/xml'
 import type { Element as LtxElement } from '@xmpp/xml'
+import { requireDep as require } from '../builtins.js'
 
-// @xmpp/xml 0.13 is CommonJS; load it once through require so that every package of the
-// workspace (and @xmpp/component) shares one copy of ltx and `instanceof Element` holds.
-const require = createRequire(import.meta.url)
-const mod = require('@xmpp/xml') as typeof xmlFn & {
+// @xmpp/xml 0.13 is CommonJS, a thin layer over ltx: its `xml()` is ltx's createElement, its
+// Element and escaping are ltx's. We load those three ltx files directly (same package, same
+// copy: ltx is pinned to the version @xmpp/xml resolves, and a test asserts the identity), not
+// @xmpp/xml's index, which also loads its stream parser, its XMLError and ltx's parser that
+// Satellite never uses: fewer modules resolved before the first stanza is less idle memory.
+const createElement = require('ltx/lib/createElement.js') as typeof xmlFn
+const escaping = require('ltx/lib/escape.js') as {
+  escapeXML(s: string): string
+  escapeXMLText(s: string): string
+}
+const mod = Object.assign((...args: Parameters<typeof xmlFn>) => createElement(...args), {
+  Element: require('ltx/lib/Element.js') as typeof LtxElement,
+  escapeXML: escaping.escapeXML,
+  escapeXMLText: escaping.escapeXMLText,
+}) as typeof xmlFn & {
   Element: typeof LtxElement
   escapeXML(s: string): string
   escapeXMLText(s: string): string
