@@ -32,7 +32,7 @@ export interface ReconnectOptions {
 export interface QueueOptions {
   /** Most stanzas held (default 10000). Beyond it, `send()` rejects with `SAT_ERR_QUEUE_FULL`. */
   max?: number
-  /** Most bytes held (default 16 MiB). */
+  /** Most bytes held, counted in UTF-8 bytes of the serialized stanzas (default 16 MiB). */
   maxBytes?: number
   /** How long a stanza may wait, in ms (default 60000); then `send()` rejects with `SAT_ERR_STANZA_EXPIRED`. */
   ttl?: number

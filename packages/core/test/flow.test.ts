@@ -32,6 +32,24 @@ describe('outbound: queue, TTL, coalescing, backpressure', () => {
     await Promise.all([a, b])
   })
 
+  it('counts queue.maxBytes in UTF-8 bytes, not string length', async () => {
+    const srv = await server()
+    const body = '€'.repeat(100) // 100 UTF-16 code units, 300 UTF-8 bytes
+    const size = Buffer.byteLength(msg('x@localhost', body).toString())
+    const xmpp = make(srv, { queue: { maxBytes: 2 * size } })
+    const dropped: string[] = []
+    xmpp.on('dropped', (d) => dropped.push(d.error.code))
+    const a = xmpp.send(msg('x@localhost', body))
+    const b = xmpp.send(msg('x@localhost', body))
+    expect(xmpp.stats.queueDepth).toBe(2)
+    const err = await xmpp.send(msg('x@localhost', '€')).catch((e: unknown) => e)
+    expect(isSatelliteError(err, 'SAT_ERR_QUEUE_FULL')).toBe(true)
+    expect((err as Error).message).toContain(`${2 * size} bytes`)
+    expect(dropped).toEqual(['SAT_ERR_QUEUE_FULL'])
+    await xmpp.start()
+    await Promise.all([a, b])
+  })
+
   it('expires queued stanzas after queue.ttl with SAT_ERR_STANZA_EXPIRED (even if nobody awaits)', async () => {
     const srv = await server()
     const xmpp = make(srv, { queue: { ttl: 50 } })

@@ -101,7 +101,7 @@ export class Outbound {
       const expires = this.#now() + this.#opts.ttl
       const back: Entry[] = this.#parts.map((data) => ({
         data,
-        bytes: data.length,
+        bytes: Buffer.byteLength(data),
         expires,
         resolve: undefined,
         reject: undefined,
@@ -155,7 +155,8 @@ export class Outbound {
   }
 
   #enqueue(data: string): Promise<void> {
-    const bytes = data.length
+    // UTF-8 bytes, as on the wire (only stanzas that wait are measured; the direct path is not).
+    const bytes = Buffer.byteLength(data)
     if (this.depth >= this.#opts.max || this.#queueBytes + bytes > this.#opts.maxBytes) {
       const err = new SatelliteError(
         ErrorCodes.QUEUE_FULL,
