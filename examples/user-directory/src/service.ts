@@ -266,6 +266,8 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
       'Create or update your entry in the user directory. Choose which fields others can see in search results.',
     form: entryForm(null),
     fields: ['nick', 'name', 'city', 'email'],
+    // As in the form, only the nick is required: old clients are not asked for more than new ones.
+    optional: ['name', 'city', 'email'],
     allow: allowed,
     hooks: {
       get: (jid) => {

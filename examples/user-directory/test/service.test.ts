@@ -119,11 +119,18 @@ describe('registration (XEP-0077)', () => {
       email: 'carol@example.org',
       published: ['nick', 'fullname', 'locality', 'country', 'about'],
     })
+    // Only the nick is required, as in the form; the other legacy fields may be empty.
+    await client('dan@localhost/r').request(
+      iq('set', query(NS_REGISTER, xml('nick', {}, 'Dan'), xml('name'), xml('city'), xml('email'))),
+    )
+    expect(dir.store.get('dan@localhost')).toMatchObject({ nick: 'Dan' })
+    expect(dir.store.get('dan@localhost')?.email).toBeUndefined()
     const missing = await fails(
-      client('dan@localhost/r'),
-      iq('set', query(NS_REGISTER, xml('nick', {}, 'Dan'))),
+      client('erin@localhost/r'),
+      iq('set', query(NS_REGISTER, xml('name', {}, 'Erin E'))),
     )
     expect(missing.condition).toBe('not-acceptable')
+    expect(missing.text).toContain("'nick'")
     const legacyResult = await client('bob@localhost/r').request(
       iq('set', query(NS_SEARCH, xml('last', {}, 'ann'))),
     )

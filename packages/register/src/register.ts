@@ -114,8 +114,20 @@ export interface RegistrationHooks {
  * ```
  */
 export interface RegistrationOptions {
-  /** Legacy fields; all of them are required (as XEP-0077 says of legacy fields). */
+  /**
+   * Legacy fields. XEP-0077 treats every field listed in the legacy response as required, and
+   * so does this registrar, except those named in `optional`.
+   */
   fields?: readonly LegacyField[]
+  /**
+   * Legacy fields (a subset of `fields`) that may be left out or empty. They are still listed
+   * in the legacy response (the legacy protocol has no way to mark a field optional, so old
+   * clients show them and send them back, possibly empty), and in the form made from the
+   * legacy fields they are not `required`. A field left empty is absent from the registration
+   * (or keeps its current value on an update). Use it to match a data form in which only some
+   * fields are required, so that old clients are not asked for more than new ones.
+   */
+  optional?: readonly LegacyField[]
   /** A data form; its FORM_TYPE is set to `jabber:iq:register`. */
   form?: DataForm
   /** `<instructions/>` of the legacy response (and of the form when it has none). */
@@ -142,11 +154,11 @@ export interface RegistrationHandle {
 
 const PRIVATE: ReadonlySet<string> = new Set(['password', 'key'])
 
-function legacyForm(fields: readonly LegacyField[]): Field[] {
+function legacyForm(fields: readonly LegacyField[], optional: ReadonlySet<string>): Field[] {
   return fields.map((name) => ({
     type: PRIVATE.has(name) ? ('text-private' as const) : ('text-single' as const),
     var: name,
-    required: true,
+    required: !optional.has(name),
   }))
 }
 
@@ -206,6 +218,12 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
   if (legacy === undefined && options.form === undefined) {
     throw new TypeError('registration() needs `fields`, `form`, or both')
   }
+  const optional: ReadonlySet<string> = new Set(options.optional ?? [])
+  for (const name of optional) {
+    if (!legacy?.includes(name as LegacyField)) {
+      throw new TypeError(`registration(): optional field '${name}' is not one of \`fields\``)
+    }
+  }
   const form: DataForm | undefined =
     options.form === undefined
       ? undefined
@@ -217,7 +235,7 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
         }
   // What a submitted form is checked against: the configured form, or one made of the legacy fields.
   const submitDef: DataForm =
-    form ?? ({ formType: NS_REGISTER, fields: legacyForm(legacy as LegacyField[]) } satisfies DataForm)
+    form ?? ({ formType: NS_REGISTER, fields: legacyForm(legacy as LegacyField[], optional) } satisfies DataForm)
 
   async function check(jid: string): Promise<void> {
     if (options.allow !== undefined && !(await options.allow(jid))) {
@@ -332,9 +350,9 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
   }
 
   /**
-   * Every legacy field is required (not-acceptable otherwise), except that a registered entity
-   * keeps its current value for a field it leaves out or empty (XEP-0077 section 3.3: an empty
-   * <password/> keeps the password).
+   * Every legacy field not in `optional` is required (not-acceptable otherwise), except that a
+   * registered entity keeps its current value for a field it leaves out or empty (XEP-0077
+   * section 3.3: an empty <password/> keeps the password).
    */
   function legacyValues(submitted: Record<string, string>, current: Registration | null): Registration {
     const values: Registration = {}
@@ -343,6 +361,7 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
       const now = current?.[name]
       if (v !== undefined && v !== '') values[name] = v
       else if (now !== undefined) values[name] = now
+      else if (optional.has(name)) continue
       else throw new StanzaError('not-acceptable', { text: `field '${name}' is required` })
     }
     return values

@@ -176,6 +176,32 @@ describe('register: legacy fields', () => {
     expect(users.get(c.bare)).toEqual({ username: 'carol', password: 'p' })
   })
 
+  it('optional legacy fields: listed, may be left out or empty, not required in the form either', async () => {
+    expect(() => registration(xmpp, { hooks, fields: ['username'], optional: ['email'] })).toThrow(
+      /optional field 'email' is not one of `fields`/,
+    )
+    use({ fields: ['username', 'password', 'email', 'city'], optional: ['email', 'city'] })
+    const c = client()
+    const q = (await c.request(iq('get'))).getChild('query', NS) as Element
+    expect(q.getChildElements().map((e) => e.name)).toEqual(['username', 'password', 'email', 'city'])
+    // An old client sends every listed field back, the optional ones empty.
+    await c.request(
+      iq('set', xml('username', {}, 'olga'), xml('password', {}, 'pw'), xml('email'), xml('city', {}, '')),
+    )
+    expect(users.get(c.bare)).toEqual({ username: 'olga', password: 'pw' })
+    // A required one is still required.
+    const d = client()
+    const missing = await fails(d, iq('set', xml('username', {}, 'dan'), xml('email', {}, 'd@x.org')))
+    expect(missing.condition).toBe('not-acceptable')
+    expect(missing.text).toContain("'password'")
+    // The form made of the legacy fields marks only the required ones.
+    await d.request(iq('set', submitForm({ username: 'dan', password: 'p' }, { formType: NS })))
+    expect(users.get(d.bare)).toEqual({ username: 'dan', password: 'p' })
+    // On update an empty optional field keeps its value, a new one is added.
+    await c.request(iq('set', xml('username', {}, 'olga'), xml('password'), xml('city', {}, 'Oslo')))
+    expect(users.get(c.bare)).toEqual({ username: 'olga', password: 'pw', city: 'Oslo' })
+  })
+
   it('answers not-allowed when allow() refuses', async () => {
     use({ fields: ['username'], allow: (jid) => !jid.startsWith('user') })
     const c = client()
