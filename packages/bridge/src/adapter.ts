@@ -26,6 +26,36 @@ export interface IncomingMessage {
   replaces?: string
 }
 
+/** A group chat (channel, room...) the user belongs to on the legacy network. */
+export interface LegacyGroup {
+  /** The group's identifier on the legacy network; the room is `escapeLocal(id)@gateway`. */
+  id: string
+  /** Display name (disco). */
+  name?: string
+  /** The topic. */
+  subject?: string
+  /** The user's own nick in this group; default: the nick the user asked for when joining. */
+  nick?: string
+}
+
+/** A member of a legacy group. */
+export interface LegacyMember {
+  /** Legacy id of the member. */
+  id: string
+  /** The member's nick in the group (made unique by the bridge if two members share one). */
+  nick: string
+}
+
+/** A message received in a legacy group (from another member: never the user's own). */
+export interface IncomingGroupMessage {
+  group: string
+  /** Legacy id of the sending member. */
+  from: string
+  /** Legacy id of the message. */
+  id: string
+  text: string
+}
+
 /** A contact's picture: its MIME type (`image/png`...) and bytes. */
 export interface Avatar {
   type: string
@@ -62,6 +92,12 @@ export interface SessionEvents {
    * new hash is announced in the contact's presence (XEP-0153) and the vCard serves the picture.
    */
   avatar?(contact: string, avatar: Avatar | null): void
+  /** A message in a group (only for adapters declaring `groups`). */
+  groupMessage?(msg: IncomingGroupMessage): void
+  /** A group's members changed: the whole new list (only for adapters declaring `groups`). */
+  groupMembers?(group: string, members: LegacyMember[]): void
+  /** A group's topic changed (only for adapters declaring `groups`). */
+  groupSubject?(group: string, subject: string): void
 }
 
 /** Typing notifications (XEP-0085 chat states). */
@@ -93,6 +129,21 @@ export interface StatusCapability<S> {
   setStatus(session: S, online: boolean, status?: string): Promise<void>
 }
 
+/**
+ * Group chats, bridged as XEP-0045 rooms at `escapeLocal(groupId)@gateway`: a user joins a
+ * room with an ordinary MUC join, sees the members as occupants, and talks with `groupchat`
+ * messages. Group ids and contact ids share the gateway's address space: give groups ids a
+ * contact cannot have (IRC's `#channel`).
+ */
+export interface GroupsCapability<S> {
+  /** The groups the user belongs to (asked on each join and room disco request). */
+  listGroups(session: S): Promise<LegacyGroup[]>
+  /** The members of a group now (asked when the user joins the room). */
+  members(session: S, group: string): Promise<LegacyMember[]>
+  /** Sends a text to a group; resolves with the legacy id of the message. */
+  sendGroupText(session: S, group: string, text: string): Promise<string>
+}
+
 /** Optional capabilities: declare those the network supports; the others are refused with `feature-not-implemented`. */
 export interface Capabilities<S> {
   typing?: TypingCapability<S>
@@ -101,6 +152,7 @@ export interface Capabilities<S> {
   reactions?: ReactionsCapability<S>
   avatars?: AvatarsCapability<S>
   status?: StatusCapability<S>
+  groups?: GroupsCapability<S>
 }
 
 /**

@@ -7,11 +7,14 @@ import type {
   Avatar,
   ChatState,
   Credentials,
+  IncomingGroupMessage,
   IncomingMessage,
   LegacyContact,
+  LegacyMember,
   NetworkAdapter,
   SessionEvents,
 } from './adapter.js'
+import { type Groups, groupChats, NS_MUC } from './groups.js'
 import type { BridgeStore } from './store.js'
 
 export const NS_GATEWAY = 'jabber:iq:gateway'
@@ -139,6 +142,10 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   for (const f of features) {
     xmpp.disco.feature(f)
     xmpp.disco.feature(f, { to: '*' })
+  }
+  if (caps.groups) {
+    xmpp.disco.identity({ category: 'conference', type: 'text', name: `${networkName} groups` })
+    xmpp.disco.feature(NS_MUC)
   }
 
   // ------------------------------------------------------------------ sessions
@@ -273,6 +280,11 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           ),
         )
       }),
+      groupMessage: guard((m: IncomingGroupMessage) => groups?.message(us.user, m)),
+      groupMembers: guard((group: string, members: LegacyMember[]) =>
+        groups?.members(us.user, group, members),
+      ),
+      groupSubject: guard((group: string, subject: string) => groups?.subject(us.user, group, subject)),
       avatar: guard((contact: string, av: Avatar | null) => {
         if (caps.avatars === undefined) return
         cacheAvatar(us, contact, av)
@@ -293,6 +305,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     us.avatars.clear() // asked again: they may have changed while logged out
     gatewayPresence(us.user, true)
     await syncContacts(us, await adapter.listContacts(handle))
+    await groups?.refresh(us.user, handle)
   }
 
   async function syncContacts(us: UserSession<S>, list: LegacyContact[]): Promise<void> {
@@ -337,8 +350,10 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     void send(xml('presence', { from, to: user, type: 'unsubscribed' }))
   }
 
+  /** The legacy session is gone: contacts unavailable, rooms closed. */
   function allUnavailable(us: UserSession<S>): void {
     for (const id of us.presence.keys()) contactPresence(us.user, id, false)
+    groups?.closeAll(us.user)
   }
 
   /** Logs the user in (if registered); resolves when done (or failed: the user is told). */
@@ -567,6 +582,14 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     }),
   )
 
+  // ------------------------------------------------------------------ group chats (before the contact routes)
+
+  const groups: Groups | undefined =
+    caps.groups === undefined
+      ? undefined
+      : groupChats({ xmpp, groups: caps.groups, networkName, send, report, sessionFor: liveHandle })
+  if (groups !== undefined) unroutes.push(...groups.routes)
+
   // ------------------------------------------------------------------ presence
 
   unroutes.push(
@@ -661,10 +684,8 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     return new StanzaError('feature-not-implemented', { text: `${networkName} does not support ${what}` })
   }
 
-  async function relayOutgoing(msg: Stanza): Promise<void> {
-    const user = bareOf(msg)
-    const legacyId = fromJid(String(msg.attrs.to), domain)
-    if (legacyId === null) throw new StanzaError('jid-malformed')
+  /** The user's live legacy session, logging in if needed; a StanzaError to answer with otherwise. */
+  async function liveHandle(user: string): Promise<S> {
     if ((await store.getRegistration(user)) === null) {
       throw new StanzaError('registration-required', { text: `register with ${domain} first` })
     }
@@ -682,6 +703,14 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         text: `not connected to ${networkName} right now`,
       })
     }
+    return handle
+  }
+
+  async function relayOutgoing(msg: Stanza): Promise<void> {
+    const user = bareOf(msg)
+    const legacyId = fromJid(String(msg.attrs.to), domain)
+    if (legacyId === null) throw new StanzaError('jid-malformed')
+    const handle = await liveHandle(user)
     const body = msg.getChildText('body')
     const children = msg.getChildElements()
     if (body !== null) {

@@ -5,8 +5,12 @@ export type {
   ChatState,
   CorrectionsCapability,
   Credentials,
+  GroupsCapability,
+  IncomingGroupMessage,
   IncomingMessage,
   LegacyContact,
+  LegacyGroup,
+  LegacyMember,
   NetworkAdapter,
   ReactionsCapability,
   ReceiptsCapability,
@@ -27,5 +31,6 @@ export {
   NS_VCARD_UPDATE,
 } from './bridge.js'
 export { BridgeKeyError, decrypt, encrypt, keyFromEnv, parseKey } from './crypto.js'
+export { NS_MUC, NS_MUC_USER } from './groups.js'
 export type { BridgeStore, MaybePromise, MessageMapping, SqliteStoreOptions, StoredContact } from './store.js'
 export { BRIDGE_MIGRATIONS, SqliteStore } from './store.js'

@@ -1,0 +1,331 @@
+// Legacy group chats as XEP-0045 rooms: `escapeLocal(groupId)@gateway`, one room view per XMPP
+// user (the room a user sees is their legacy group; another user of the gateway sees their own).
+// Implemented: join (occupants, self-presence with status 110/210, subject), leave, groupchat
+// messages both ways with reflection, member changes, topic changes, room disco, errors;
+// the user's rooms are closed with status 332 when their legacy session ends.
+import { randomUUID } from 'node:crypto'
+import {
+  type Component,
+  type Element,
+  errorReply,
+  type Stanza,
+  StanzaError,
+  type Unroute,
+  xml,
+} from '@satellite/core'
+import { fromJid, toJid } from '@satellite/escaping'
+import type { GroupsCapability, IncomingGroupMessage, LegacyGroup, LegacyMember } from './adapter.js'
+
+export const NS_MUC = 'http://jabber.org/protocol/muc'
+export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
+const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
+
+/** What the bridge gives the group-chat part. */
+export interface GroupsHost<S> {
+  xmpp: Component
+  groups: GroupsCapability<S>
+  networkName: string
+  send(el: Element): Promise<void>
+  report(err: Error): void
+  /** The user's live legacy session (logging in if needed), or a StanzaError to answer with. */
+  sessionFor(user: string): Promise<S>
+}
+
+/** What the bridge calls back. */
+export interface Groups {
+  routes: Unroute[]
+  message(user: string, m: IncomingGroupMessage): void
+  members(user: string, group: string, members: LegacyMember[]): void
+  subject(user: string, group: string, subject: string): void
+  /** The user's legacy session is up: learn the user's groups (for room disco). */
+  refresh(user: string, session: unknown): Promise<void>
+  /** The user's legacy session ended: every room of the user is closed (status 332). */
+  closeAll(user: string): void
+}
+
+interface Room {
+  group: string
+  /** The user's own nick. */
+  nick: string
+  /** Full JIDs of the user's resources in the room. */
+  resources: Set<string>
+  /** Legacy id → nick of the other members. */
+  members: Map<string, string>
+  subject: string
+}
+
+function splitAddress(address: string): { bare: string; resource: string | null } {
+  const slash = address.indexOf('/')
+  return slash < 0
+    ? { bare: address, resource: null }
+    : { bare: address.slice(0, slash), resource: address.slice(slash + 1) }
+}
+
+/** Nicks of the members, unique and distinct from the user's own nick. */
+function nicksOf(members: LegacyMember[], own: string): Map<string, string> {
+  const taken = new Set<string>([own])
+  const out = new Map<string, string>()
+  for (const m of members) {
+    let nick = m.nick !== '' ? m.nick : m.id
+    if (taken.has(nick)) nick = `${nick} (${m.id})`
+    for (let i = 2; taken.has(nick); i++) nick = `${m.nick} (${m.id}) ${i}`
+    taken.add(nick)
+    out.set(m.id, nick)
+  }
+  return out
+}
+
+export function groupChats<S>(host: GroupsHost<S>): Groups {
+  const { xmpp, groups, send, report } = host
+  const domain = xmpp.domain
+  /** user (bare JID) → group id → room. */
+  const rooms = new Map<string, Map<string, Room>>()
+  const roomJid = (group: string) => toJid(group, domain)
+  const occupant = (group: string, nick: string) => `${roomJid(group)}/${nick}`
+
+  const userOf = (stanza: Stanza): string => {
+    const from = stanza.fromJid
+    if (from === null) throw new StanzaError('bad-request', { text: 'the stanza has no valid from' })
+    return from.bare().toString()
+  }
+  const roomOf = (user: string, group: string) => rooms.get(user)?.get(group)
+  /** user → the user's groups, as last listed by the adapter (routes need to tell rooms from contacts). */
+  const known = new Map<string, Map<string, LegacyGroup>>()
+
+  async function listGroups(user: string, session: S): Promise<Map<string, LegacyGroup>> {
+    const list = new Map((await groups.listGroups(session)).map((g) => [g.id, g]))
+    known.set(user, list)
+    return list
+  }
+
+  async function groupOf(user: string, group: string): Promise<{ session: S; info: LegacyGroup }> {
+    const session = await host.sessionFor(user)
+    const info = (await listGroups(user, session)).get(group)
+    if (info === undefined) {
+      throw new StanzaError('item-not-found', { text: `no ${host.networkName} group '${group}'` })
+    }
+    return { session, info }
+  }
+
+  function occupantPresence(
+    group: string,
+    nick: string,
+    to: string,
+    available: boolean,
+    codes: number[] = [],
+  ) {
+    const x = xml(
+      'x',
+      { xmlns: NS_MUC_USER },
+      xml('item', { affiliation: available ? 'member' : 'none', role: available ? 'participant' : 'none' }),
+    )
+    for (const code of codes) x.c('status', { code: String(code) })
+    return xml(
+      'presence',
+      available
+        ? { from: occupant(group, nick), to }
+        : { from: occupant(group, nick), to, type: 'unavailable' },
+      x,
+    )
+  }
+
+  function toResources(room: Room, build: (to: string) => Element): void {
+    for (const to of room.resources) void send(build(to))
+  }
+
+  async function join(p: Stanza, group: string, asked: string): Promise<void> {
+    const user = userOf(p)
+    const full = String(p.attrs.from)
+    const existing = roomOf(user, group)
+    if (existing?.resources.has(full)) return // a presence update in the room: nothing to relay
+    const { session, info } = await groupOf(user, group)
+    let room = roomOf(user, group)
+    if (room === undefined) {
+      const nick = info.nick ?? asked
+      room = {
+        group,
+        nick,
+        resources: new Set(),
+        members: nicksOf(await groups.members(session, group), nick),
+        subject: info.subject ?? '',
+      }
+      const mine = rooms.get(user) ?? new Map<string, Room>()
+      rooms.set(user, mine)
+      mine.set(group, room)
+    }
+    room.resources.add(full)
+    for (const nick of room.members.values()) await send(occupantPresence(group, nick, full, true))
+    await send(occupantPresence(group, room.nick, full, true, room.nick === asked ? [110] : [110, 210]))
+    await send(
+      xml(
+        'message',
+        { from: roomJid(group), to: full, type: 'groupchat', id: randomUUID() },
+        xml('subject', {}, room.subject),
+      ),
+    )
+  }
+
+  function leave(user: string, full: string, group: string, codes: number[] = [110]): void {
+    const room = roomOf(user, group)
+    if (room === undefined || !room.resources.delete(full)) return
+    void send(occupantPresence(group, room.nick, full, false, codes))
+    if (room.resources.size === 0) rooms.get(user)?.delete(group)
+  }
+
+  async function groupchat(msg: Stanza, group: string): Promise<void> {
+    const user = userOf(msg)
+    const full = String(msg.attrs.from)
+    const room = roomOf(user, group)
+    if (room === undefined || !room.resources.has(full)) {
+      throw new StanzaError('not-acceptable', { text: 'join the room before sending to it' })
+    }
+    if (msg.getChild('subject') !== undefined) {
+      throw new StanzaError('forbidden', { text: `the topic is changed on ${host.networkName}` })
+    }
+    const body = msg.getChildText('body')
+    if (body === null) return // chat states and other bodiless messages are not relayed
+    const session = await host.sessionFor(user)
+    const legacyId = await groups.sendGroupText(session, group, body)
+    const id = msg.attrs.id ?? legacyId
+    // Reflected to every resource of the user in the room, with the sender's id (XEP-0045 7.4).
+    toResources(room, (to) =>
+      xml('message', { from: occupant(group, room.nick), to, type: 'groupchat', id }, xml('body', {}, body)),
+    )
+  }
+
+  const answer = async (stanza: Stanza, run: () => Promise<void>) => {
+    try {
+      await run()
+    } catch (err) {
+      if (!(err instanceof StanzaError)) report(err as Error)
+      const e =
+        err instanceof StanzaError
+          ? err
+          : new StanzaError('undefined-condition', { text: err instanceof Error ? err.message : String(err) })
+      await send(errorReply(stanza, e))
+    }
+  }
+
+  const groupOfAddress = (to: string | undefined) =>
+    to === undefined ? null : fromJid(splitAddress(to).bare, domain)
+  const isOccupantAddress = (to: string | undefined) => to !== undefined && splitAddress(to).resource !== null
+
+  const routes: Unroute[] = [
+    // Join / leave: presence to room@gateway/nick.
+    xmpp.presence(
+      { to: '*', type: ['available', 'unavailable'], where: (p) => isOccupantAddress(p.attrs.to) },
+      (p) =>
+        answer(p, async () => {
+          const group = groupOfAddress(p.attrs.to)
+          const nick = splitAddress(String(p.attrs.to)).resource ?? ''
+          if (group === null || nick === '') throw new StanzaError('jid-malformed')
+          if (p.attrs.type === 'unavailable') return leave(userOf(p), String(p.attrs.from), group)
+          await join(p, group, nick)
+        }),
+    ),
+    xmpp.message({ to: '*', type: 'groupchat' }, (msg) =>
+      answer(msg, async () => {
+        const group = groupOfAddress(msg.attrs.to)
+        if (group === null || isOccupantAddress(msg.attrs.to)) throw new StanzaError('bad-request')
+        await groupchat(msg, group)
+      }),
+    ),
+    // Private messages to an occupant of a room the user is in.
+    xmpp.message(
+      {
+        to: '*',
+        where: (m) => {
+          if (!isOccupantAddress(m.attrs.to) || m.fromJid === null) return false
+          const group = groupOfAddress(m.attrs.to)
+          return group !== null && roomOf(m.fromJid.bare().toString(), group) !== undefined
+        },
+      },
+      (msg) =>
+        answer(msg, async () => {
+          throw new StanzaError('feature-not-implemented', {
+            text: `private messages in ${host.networkName} groups are not bridged; message the contact directly`,
+          })
+        }),
+    ),
+    // disco#info of a room (only for the user's groups; other addresses are contacts).
+    xmpp.iqGet(
+      {
+        xmlns: NS_DISCO_INFO,
+        name: 'query',
+        to: '*',
+        where: (iq) => {
+          if (isOccupantAddress(iq.attrs.to) || iq.fromJid === null) return false
+          const group = groupOfAddress(iq.attrs.to)
+          return group !== null && known.get(iq.fromJid.bare().toString())?.has(group) === true
+        },
+      },
+      async (iq) => {
+        const { info } = await groupOf(userOf(iq), groupOfAddress(iq.attrs.to) as string)
+        return xml(
+          'query',
+          { xmlns: NS_DISCO_INFO },
+          xml('identity', { category: 'conference', type: 'text', name: info.name ?? info.id }),
+          ...[
+            NS_DISCO_INFO,
+            NS_MUC,
+            'muc_persistent',
+            'muc_membersonly',
+            'muc_semianonymous',
+            'muc_unmoderated',
+          ].map((v) => xml('feature', { var: v })),
+        )
+      },
+    ),
+  ]
+
+  return {
+    routes,
+    message(user, m) {
+      const room = roomOf(user, m.group)
+      if (room === undefined) return // not joined: group messages are live only
+      const nick = room.members.get(m.from) ?? m.from
+      toResources(room, (to) =>
+        xml(
+          'message',
+          { from: occupant(m.group, nick), to, type: 'groupchat', id: m.id !== '' ? m.id : randomUUID() },
+          xml('body', {}, m.text),
+        ),
+      )
+    },
+    members(user, group, list) {
+      const room = roomOf(user, group)
+      if (room === undefined) return
+      const next = nicksOf(list, room.nick)
+      for (const [id, nick] of room.members) {
+        if (next.get(id) !== nick) toResources(room, (to) => occupantPresence(group, nick, to, false))
+      }
+      for (const [id, nick] of next) {
+        if (room.members.get(id) !== nick) toResources(room, (to) => occupantPresence(group, nick, to, true))
+      }
+      room.members = next
+    },
+    subject(user, group, subject) {
+      const room = roomOf(user, group)
+      if (room === undefined) return
+      room.subject = subject
+      toResources(room, (to) =>
+        xml(
+          'message',
+          { from: roomJid(group), to, type: 'groupchat', id: randomUUID() },
+          xml('subject', {}, subject),
+        ),
+      )
+    },
+    async refresh(user, session) {
+      await listGroups(user, session as S)
+    },
+    closeAll(user) {
+      const mine = rooms.get(user)
+      if (mine === undefined) return
+      for (const room of [...mine.values()]) {
+        for (const full of [...room.resources]) leave(user, full, room.group, [110, 332])
+      }
+      rooms.delete(user)
+    },
+  }
+}

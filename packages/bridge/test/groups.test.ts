@@ -1,0 +1,226 @@
+// Legacy group chats bridged as XEP-0045 rooms.
+import { type Bridge, bridge, NS_MUC, NS_MUC_USER, SqliteStore } from '@satellite/bridge'
+import { type Component, component, type Element, xml } from '@satellite/core'
+import { toJid } from '@satellite/escaping'
+import { createServer, type SimulatedClient, type TestServer } from '@satellite/testing'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { FakeNetwork, type FakeSession } from './fake.js'
+
+const DOMAIN = 'bridge.localhost'
+const SECRET = 'bridge-secret'
+const NS_REGISTER = 'jabber:iq:register'
+const DISCO = 'http://jabber.org/protocol/disco#info'
+const ROOM = toJid('#general', DOMAIN)
+
+let srv: TestServer
+let xmpp: Component
+let gw: Bridge
+let net: FakeNetwork
+const sent: string[] = []
+let members = [
+  { id: 'zed', nick: 'Zed' },
+  { id: 'ann', nick: 'Ann' },
+  { id: 'ann2', nick: 'Ann' },
+]
+
+beforeEach(async () => {
+  srv = await createServer({ components: { [DOMAIN]: SECRET } })
+  net = new FakeNetwork()
+  sent.length = 0
+  members = [
+    { id: 'zed', nick: 'Zed' },
+    { id: 'ann', nick: 'Ann' },
+    { id: 'ann2', nick: 'Ann' },
+  ]
+  xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET })
+  gw = bridge(xmpp, {
+    adapter: net.adapter({
+      groups: {
+        listGroups: async () => [
+          { id: '#general', name: 'General', subject: 'Welcome' },
+          { id: '#ops', nick: 'alice_legacy' },
+        ],
+        members: async (_s: FakeSession, group: string) => (group === '#general' ? members : []),
+        sendGroupText: async (s: FakeSession, group: string, text: string) => {
+          if (text === 'fail') throw new Error('legacy send failed')
+          sent.push(`${s.user}→${group}: ${text}`)
+          return `G${sent.length}`
+        },
+      },
+    }),
+    store: new SqliteStore({ key: Buffer.alloc(32, 7) }),
+  })
+  await xmpp.start()
+})
+afterEach(async () => {
+  await gw.stop()
+  await xmpp.stop()
+  await srv.close()
+})
+
+/** Alice registers and comes online; resolves when her legacy session is up. */
+async function online(): Promise<SimulatedClient> {
+  const alice = srv.client('alice@localhost/phone')
+  await alice.request(
+    xml(
+      'iq',
+      { type: 'set', to: DOMAIN },
+      xml('query', { xmlns: NS_REGISTER }, xml('username', {}, 'alice'), xml('password', {}, 'pw')),
+    ),
+  )
+  alice.send(xml('presence', { to: DOMAIN }))
+  await alice.expectStanza({ name: 'presence', from: DOMAIN })
+  expect(gw.state('alice@localhost')).toBe('online')
+  return alice
+}
+
+const join = (c: SimulatedClient, nick: string, room = ROOM) =>
+  c.send(xml('presence', { to: `${room}/${nick}` }, xml('x', { xmlns: NS_MUC })))
+
+function codes(p: Element): string[] {
+  return (p.getChild('x', NS_MUC_USER)?.getChildren('status') ?? []).map((s) => String(s.attrs.code))
+}
+
+describe('bridge: group chats (XEP-0045 rooms)', () => {
+  it('join: occupants with unique nicks, then self-presence (110), then the subject', async () => {
+    const alice = await online()
+    join(alice, 'alice')
+    const zed = await alice.expectStanza({ name: 'presence', from: `${ROOM}/Zed` })
+    expect(zed.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs).toMatchObject({
+      affiliation: 'member',
+      role: 'participant',
+    })
+    await alice.expectStanza({ name: 'presence', from: `${ROOM}/Ann` })
+    await alice.expectStanza({ name: 'presence', from: `${ROOM}/Ann (ann2)` })
+    const self = await alice.expectStanza({ name: 'presence', from: `${ROOM}/alice` })
+    expect(codes(self)).toEqual(['110'])
+    const subject = await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    expect(subject.getChildText('subject')).toBe('Welcome')
+    // The order is the one XEP-0045 requires: occupants, self-presence, subject.
+    const order = alice.received.filter((s) => String(s.attrs.from).startsWith(ROOM)).map((s) => s.attrs.from)
+    expect(order).toEqual([`${ROOM}/Zed`, `${ROOM}/Ann`, `${ROOM}/Ann (ann2)`, `${ROOM}/alice`, ROOM])
+  })
+
+  it('the legacy nick wins over the asked one (status 210)', async () => {
+    const alice = await online()
+    join(alice, 'al', toJid('#ops', DOMAIN))
+    const self = await alice.expectStanza({ name: 'presence', from: `${toJid('#ops', DOMAIN)}/alice_legacy` })
+    expect(codes(self)).toEqual(['110', '210'])
+  })
+
+  it('groupchat both ways: sent to the legacy group and reflected with its id; legacy messages from the member nick', async () => {
+    const alice = await online()
+    join(alice, 'alice')
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    alice.send(xml('message', { to: ROOM, type: 'groupchat', id: 'm1' }, xml('body', {}, 'hello all')))
+    const echo = await alice.expectStanza({ name: 'message', type: 'groupchat', from: `${ROOM}/alice` })
+    expect([echo.attrs.id, echo.getChildText('body')]).toEqual(['m1', 'hello all'])
+    expect(sent).toEqual(['alice→#general: hello all'])
+
+    const session = net.live as FakeSession
+    session.events.groupMessage?.({ group: '#general', from: 'ann2', id: 'L9', text: 'hi alice' })
+    const m = await alice.expectStanza({ name: 'message', type: 'groupchat', from: `${ROOM}/Ann (ann2)` })
+    expect([m.attrs.id, m.getChildText('body')]).toEqual(['L9', 'hi alice'])
+  })
+
+  it('member changes and topic changes reach the room', async () => {
+    const alice = await online()
+    join(alice, 'alice')
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    const session = net.live as FakeSession
+    session.events.groupMembers?.('#general', [
+      { id: 'zed', nick: 'Zed' },
+      { id: 'bob', nick: 'Bob' },
+    ])
+    const gone = await alice.expectStanza({ name: 'presence', type: 'unavailable', from: `${ROOM}/Ann` })
+    expect(gone.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs.role).toBe('none')
+    await alice.expectStanza({ name: 'presence', type: 'unavailable', from: `${ROOM}/Ann (ann2)` })
+    await alice.expectStanza((s) => s.attrs.from === `${ROOM}/Bob` && s.attrs.type === undefined)
+    session.events.groupSubject?.('#general', 'New topic')
+    const subject = await alice.expectStanza(
+      (s) => s.attrs.from === ROOM && s.getChildText('subject') === 'New topic',
+    )
+    expect(subject.attrs.type).toBe('groupchat')
+  })
+
+  it('errors: unknown group (item-not-found), sending before joining (not-acceptable), topic change (forbidden), private messages, legacy failure', async () => {
+    const alice = await online()
+    join(alice, 'alice', toJid('#nope', DOMAIN))
+    const err = await alice.expectStanza({
+      name: 'presence',
+      type: 'error',
+      from: `${toJid('#nope', DOMAIN)}/alice`,
+    })
+    expect(err.getChild('error')?.getChildElements()[0]?.name).toBe('item-not-found')
+
+    alice.send(xml('message', { to: ROOM, type: 'groupchat', id: 'early' }, xml('body', {}, 'x')))
+    const early = await alice.expectStanza({ name: 'message', type: 'error', id: 'early' })
+    expect(early.getChild('error')?.getChildElements()[0]?.name).toBe('not-acceptable')
+
+    join(alice, 'alice')
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    alice.send(xml('message', { to: ROOM, type: 'groupchat', id: 'subj' }, xml('subject', {}, 'mine')))
+    const subj = await alice.expectStanza({ name: 'message', type: 'error', id: 'subj' })
+    expect(subj.getChild('error')?.getChildElements()[0]?.name).toBe('forbidden')
+
+    alice.send(xml('message', { to: `${ROOM}/Zed`, type: 'chat', id: 'pm' }, xml('body', {}, 'psst')))
+    const pm = await alice.expectStanza({ name: 'message', type: 'error', id: 'pm' })
+    expect(pm.getChild('error')?.getChildElements()[0]?.name).toBe('feature-not-implemented')
+
+    alice.send(xml('message', { to: ROOM, type: 'groupchat', id: 'f' }, xml('body', {}, 'fail')))
+    const failed = await alice.expectStanza({ name: 'message', type: 'error', id: 'f' })
+    expect(failed.getChild('error')?.getChildElements()[0]?.name).toBe('undefined-condition')
+    expect(sent).toEqual([])
+  })
+
+  it('room disco says conference/text with the MUC feature; the gateway advertises MUC too; contacts stay clients', async () => {
+    const alice = await online()
+    const info = (
+      await alice.request(xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: DISCO })))
+    ).getChild('query') as Element
+    expect(info.getChild('identity')?.attrs).toMatchObject({
+      category: 'conference',
+      type: 'text',
+      name: 'General',
+    })
+    expect(info.getChildren('feature').map((f) => f.attrs.var)).toContain(NS_MUC)
+    const gwInfo = (
+      await alice.request(xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: DISCO })))
+    ).getChild('query') as Element
+    expect(gwInfo.getChildren('feature').map((f) => f.attrs.var)).toContain(NS_MUC)
+    const contact = (
+      await alice.request(
+        xml('iq', { type: 'get', to: toJid('zed', DOMAIN) }, xml('query', { xmlns: DISCO })),
+      )
+    ).getChild('query') as Element
+    expect(contact.getChild('identity')?.attrs.category).toBe('client')
+    // The room is alice's view of her legacy group: for bob (not registered) the address is a contact.
+    const bob = srv.client('bob@localhost/r')
+    const bobInfo = (
+      await bob.request(xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: DISCO })))
+    ).getChild('query') as Element
+    expect(bobInfo.getChild('identity')?.attrs.category).toBe('client')
+  })
+
+  it('leave (110), and every room closes (110, 332) when the legacy session ends', async () => {
+    const alice = await online()
+    join(alice, 'alice')
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    const laptop = srv.client('alice@localhost/laptop')
+    join(laptop, 'alice')
+    await laptop.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+
+    laptop.send(xml('presence', { to: `${ROOM}/alice`, type: 'unavailable' }))
+    const left = await laptop.expectStanza({ name: 'presence', type: 'unavailable', from: `${ROOM}/alice` })
+    expect(codes(left)).toEqual(['110'])
+    // After leaving, the laptop gets nothing more from the room; the phone still does.
+    const session = net.live as FakeSession
+    session.events.groupMessage?.({ group: '#general', from: 'zed', id: 'L1', text: 'still here?' })
+    await alice.expectStanza({ name: 'message', body: 'still here?' })
+
+    await gw.logout('alice@localhost')
+    const closed = await alice.expectStanza({ name: 'presence', type: 'unavailable', from: `${ROOM}/alice` })
+    expect(codes(closed)).toEqual(['110', '332'])
+    expect(laptop.received.filter((s) => s.getChildText('body') === 'still here?')).toHaveLength(0)
+  })
+})
