@@ -2,8 +2,11 @@ import { createHash } from 'node:crypto'
 import { type Bridge, SqliteStore } from '@satellite/bridge'
 import { type Component, component, type Element, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
-import { createServer, type SimulatedClient, StanzaErrorResponse, type TestServer } from '@satellite/testing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createServer, type SimulatedClient, type TestServer } from '@satellite/testing'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { afterTest } from '../../../test-support/cleanup.js'
+import { fails, registerIq } from '../../../test-support/component.js'
+import { sleep, until } from '../../../test-support/wait.js'
 import { legacyBridge } from '../src/bot.js'
 import { LegacyClient } from '../src/network/adapter.js'
 import { type Network, parseUsers, startNetwork } from '../src/network/server.js'
@@ -18,16 +21,6 @@ let net: Network
 let xmpp: Component
 let gw: Bridge
 let store: SqliteStore
-const cleanups: Array<() => unknown> = []
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-async function until(cond: () => boolean, what: string, timeout = 3000): Promise<void> {
-  const end = Date.now() + timeout
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
-  }
-}
 
 beforeEach(async () => {
   net = await startNetwork({ port: 0, users: parseUsers('alice:pw,zed:pw2,yan:pw3,Ann Lee:pw4') })
@@ -35,33 +28,21 @@ beforeEach(async () => {
   store = new SqliteStore({ key: Buffer.alloc(32, 3) })
   xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET, reconnect: { base: 20, cap: 100 } })
   gw = legacyBridge(xmpp, { legacyPort: net.port, store, retry: { base: 50, cap: 200 } })
+  // Runs after the test's own cleanups (the last registered runs first).
+  afterTest(
+    async () => {
+      await gw.stop()
+      await xmpp.stop()
+      await srv.close()
+      await net.close()
+      store.close()
+    },
+    { strict: true },
+  )
   await xmpp.start()
 })
-afterEach(async () => {
-  while (cleanups.length > 0) await Promise.resolve((cleanups.pop() as () => unknown)()).catch(() => {})
-  await gw.stop()
-  await xmpp.stop()
-  await srv.close()
-  await net.close()
-  store.close()
-})
 
-const register = (username: string, password: string) =>
-  xml(
-    'iq',
-    { type: 'set', to: DOMAIN },
-    xml('query', { xmlns: NS_REGISTER }, xml('username', {}, username), xml('password', {}, password)),
-  )
-
-async function fails(c: SimulatedClient, request: Element): Promise<StanzaErrorResponse> {
-  try {
-    await c.request(request)
-  } catch (err) {
-    if (err instanceof StanzaErrorResponse) return err
-    throw err
-  }
-  throw new Error('expected an error')
-}
+const register = (username: string, password: string) => registerIq(DOMAIN, username, password)
 
 async function zed(): Promise<{ client: LegacyClient; inbox: string[] }> {
   const inbox: string[] = []
@@ -69,7 +50,7 @@ async function zed(): Promise<{ client: LegacyClient; inbox: string[] }> {
     message: (m) => inbox.push(`${m.from}: ${m.text}`),
     disconnected: () => {},
   })
-  cleanups.push(() => client.logout())
+  afterTest(() => client.logout())
   return { client, inbox }
 }
 
@@ -133,7 +114,7 @@ describe('legacy-bridge through the simulated network', () => {
       reaction: (from, id, emojis) => reactions.push(`${from}:${id}:${emojis.join(',')}`),
       disconnected: () => {},
     })
-    cleanups.push(() => z.logout())
+    afterTest(() => z.logout())
     const alice = srv.client('alice@localhost/phone')
     const disco = (
       await alice.request(
@@ -249,7 +230,7 @@ describe('legacy-bridge through the simulated network', () => {
       message: (m) => got.push(`${m.from}: ${m.text}`),
       disconnected: () => {},
     })
-    cleanups.push(() => ann.logout())
+    afterTest(() => ann.logout())
     alice.send(chat(toJid('Ann Lee', DOMAIN), 'hi Ann', 'e5'))
     await until(() => got.includes('alice: hi Ann'), 'Ann to get the message')
   })
@@ -314,7 +295,7 @@ describe('the network server program', () => {
     const { fileURLToPath } = await import('node:url')
     const script = fileURLToPath(new URL('../dist/network/server.js', import.meta.url))
     const child = spawn(process.execPath, [script, '--port', '0', '--users', 'kim:pw'], { stdio: 'pipe' })
-    cleanups.push(() => child.kill())
+    afterTest(() => child.kill())
     let out = ''
     child.stdout.on('data', (d) => {
       out += d

@@ -1,8 +1,11 @@
 import { type Component, component, type Element, xml } from '@satellite/core'
 import { NS_DATA, submitForm } from '@satellite/forms'
-import { createServer, type SimulatedClient, StanzaErrorResponse, type TestServer } from '@satellite/testing'
-import { afterEach } from 'vitest'
+import type { SimulatedClient, TestServer } from '@satellite/testing'
+import { afterTest } from '../../../test-support/cleanup.js'
+import { testServer } from '../../../test-support/component.js'
 import { type Directory, type DirectoryOptions, directory } from '../src/service.js'
+
+export { fails } from '../../../test-support/component.js'
 
 export const DOMAIN = 'directory.localhost'
 export const SECRET = 'directory-secret'
@@ -10,11 +13,6 @@ export const NS_REGISTER = 'jabber:iq:register'
 export const NS_SEARCH = 'jabber:iq:search'
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands'
 export const NS_RSM = 'http://jabber.org/protocol/rsm'
-
-const cleanups: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  while (cleanups.length > 0) await (cleanups.pop() as () => Promise<unknown>)().catch(() => {})
-})
 
 export interface Setup {
   srv: TestServer
@@ -25,11 +23,10 @@ export interface Setup {
 
 /** An embedded server, a started component with the directory, all closed after the test. */
 export async function setup(options: DirectoryOptions = {}, domain = DOMAIN): Promise<Setup> {
-  const srv = await createServer({ components: { [domain]: SECRET } })
-  cleanups.push(() => srv.close())
+  const srv = await testServer(domain, SECRET)
   const xmpp = component({ service: srv.url, domain, secret: SECRET })
   const dir = directory(xmpp, options)
-  cleanups.push(async () => {
+  afterTest(async () => {
     await xmpp.stop()
     dir.stop()
   })
@@ -63,16 +60,6 @@ export function rows(answer: Element): Array<Record<string, string>> {
       ]),
     ),
   )
-}
-
-export async function fails(c: SimulatedClient, request: Element): Promise<StanzaErrorResponse> {
-  try {
-    await c.request(request)
-  } catch (err) {
-    if (err instanceof StanzaErrorResponse) return err
-    throw err
-  }
-  throw new Error('expected an error')
 }
 
 /** Runs an ad-hoc command: execute, then submits `values` at each stage; returns the last answer. */

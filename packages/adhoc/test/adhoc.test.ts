@@ -11,7 +11,10 @@ import { type Element, StanzaError, xml } from '@satellite/core'
 import { defineForm, NS_DATA, parseForm, submitForm } from '@satellite/forms'
 import type { SimulatedClient, StanzaErrorResponse } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
-import { DOMAIN, setup } from './helpers.js'
+import { serverAndComponent } from '../../../test-support/component.js'
+
+const DOMAIN = 'gw.localhost'
+const SECRET = 's3cret'
 
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info'
 const DISCO_ITEMS = 'http://jabber.org/protocol/disco#items'
@@ -39,7 +42,7 @@ const langForm = defineForm({
 })
 
 async function start(options: CommandsOptions = {}) {
-  const { srv, xmpp } = await setup()
+  const { srv, xmpp } = await serverAndComponent(DOMAIN, SECRET)
   const canceled: string[] = []
   const registry = commands(xmpp, options)
   registry.register({
@@ -429,7 +432,7 @@ describe('adhoc: registry', () => {
   })
 
   it('serves commands at virtual users with to: "*"', async () => {
-    const { srv, xmpp } = await setup()
+    const { srv, xmpp } = await serverAndComponent(DOMAIN, SECRET)
     commands(xmpp, { to: '*' }).register({
       node: 'whoami',
       name: 'Who am I',

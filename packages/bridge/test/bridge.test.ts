@@ -21,8 +21,11 @@ import {
 } from '@satellite/bridge'
 import { type Component, component, type Element, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
-import { createServer, type SimulatedClient, StanzaErrorResponse, type TestServer } from '@satellite/testing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createServer, type SimulatedClient, type TestServer } from '@satellite/testing'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { afterTest } from '../../../test-support/cleanup.js'
+import { fails, registerIq } from '../../../test-support/component.js'
+import { sleep, until } from '../../../test-support/wait.js'
 import { FakeNetwork, type FakeSession } from './fake.js'
 
 const DOMAIN = 'bridge.localhost'
@@ -36,16 +39,6 @@ let xmpp: Component
 let net: FakeNetwork
 let store: SqliteStore
 let gw: Bridge
-const cleanups: Array<() => Promise<unknown> | unknown> = []
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-async function until(cond: () => boolean, what: string, timeout = 3000): Promise<void> {
-  const end = Date.now() + timeout
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
-  }
-}
 
 async function start(
   capabilities: Parameters<FakeNetwork['adapter']>[0] = {},
@@ -60,39 +53,25 @@ async function start(
     loginAtStart,
   })
   await xmpp.start()
-  cleanups.push(
-    () => xmpp.stop(),
-    () => gw.stop(),
-  )
+  afterTest(() => xmpp.stop())
+  afterTest(() => gw.stop())
 }
 
 beforeEach(async () => {
   srv = await createServer({ components: { [DOMAIN]: SECRET } })
   net = new FakeNetwork()
   store = new SqliteStore({ key: KEY })
-})
-afterEach(async () => {
-  while (cleanups.length > 0) await Promise.resolve((cleanups.pop() as () => unknown)()).catch(() => {})
-  await srv.close()
-  store.close()
-})
-
-const register = (username: string, password: string) =>
-  xml(
-    'iq',
-    { type: 'set', to: DOMAIN },
-    xml('query', { xmlns: NS_REGISTER }, xml('username', {}, username), xml('password', {}, password)),
+  // Runs after the test's own cleanups (the last registered runs first).
+  afterTest(
+    async () => {
+      await srv.close()
+      store.close()
+    },
+    { strict: true },
   )
+})
 
-async function fails(c: SimulatedClient, request: Element): Promise<StanzaErrorResponse> {
-  try {
-    await c.request(request)
-  } catch (err) {
-    if (err instanceof StanzaErrorResponse) return err
-    throw err
-  }
-  throw new Error('expected an error')
-}
+const register = (username: string, password: string) => registerIq(DOMAIN, username, password)
 
 const chat = (to: string, body: string, id = 'x1', ...extra: Element[]) =>
   xml('message', { to, type: 'chat', id }, xml('body', {}, body), ...extra)

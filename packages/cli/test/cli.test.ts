@@ -2,20 +2,13 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { checkConnection, metrics, runModule } from '@satellite/cli'
 import { xml } from '@satellite/core'
-import { createServer, type TestServer } from '@satellite/testing'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { testServer } from '../../../test-support/component.js'
 
 const DOMAIN = 'echo.localhost'
 const SECRET = 'sécret'
-const servers: TestServer[] = []
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close()
-})
-async function server(): Promise<TestServer> {
-  const s = await createServer({ components: { [DOMAIN]: SECRET } })
-  servers.push(s)
-  return s
-}
+/** An embedded server for DOMAIN, closed after the test (a failure to close fails it). */
+const server = () => testServer(DOMAIN, SECRET, { strict: true })
 
 describe('satellite check', () => {
   it('passes every step against a working server, including the round trip', async () => {

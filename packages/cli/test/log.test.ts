@@ -2,21 +2,14 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { lifecycleLog, runModule } from '@satellite/cli'
 import { xml } from '@satellite/core'
-import { createServer, type TestServer } from '@satellite/testing'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { testServer } from '../../../test-support/component.js'
 
 const DOMAIN = 'echo.localhost'
 const SECRET = 'sécret-do-not-log-42'
 const fixture = fileURLToPath(new URL('./fixtures/echo.ts', import.meta.url))
-const servers: TestServer[] = []
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close()
-})
-async function server(): Promise<TestServer> {
-  const s = await createServer({ components: { [DOMAIN]: SECRET } })
-  servers.push(s)
-  return s
-}
+/** An embedded server for DOMAIN, closed after the test (a failure to close fails it). */
+const server = () => testServer(DOMAIN, SECRET, { strict: true })
 const parse = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>)
 async function until(check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms
@@ -76,8 +69,7 @@ describe('structured lifecycle logs', () => {
   })
 
   it('the satellite binary with --log-format json: an error with its code, never the secret', async () => {
-    const srv = await createServer({ components: { [DOMAIN]: 'the-server-secret' } })
-    servers.push(srv)
+    const srv = await testServer(DOMAIN, 'the-server-secret', { strict: true })
     const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url))
     const echo = fileURLToPath(new URL('../../../examples/echo-bot/dist/bot.js', import.meta.url))
     const child = spawn(process.execPath, [bin, 'run', echo, '--log-format', 'json'], {

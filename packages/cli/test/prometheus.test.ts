@@ -1,16 +1,11 @@
 import { prometheusMetrics } from '@satellite/cli'
 import { component, xml } from '@satellite/core'
-import { createServer, type TestServer } from '@satellite/testing'
 import { Registry } from 'prom-client'
-import { afterEach, expect, it } from 'vitest'
-
-let srv: TestServer | undefined
-afterEach(async () => {
-  await srv?.close()
-})
+import { expect, it } from 'vitest'
+import { testServer } from '../../../test-support/component.js'
 
 it('registers the component counters in a prom-client registry, read at scrape time', async () => {
-  srv = await createServer({ components: { 'echo.localhost': 's' } })
+  const srv = await testServer('echo.localhost', 's', { strict: true })
   const xmpp = component({
     service: srv.url,
     domain: 'echo.localhost',

@@ -10,8 +10,9 @@ import {
   type SearchPaging,
   search,
 } from '@satellite/search'
-import { createServer, type SimulatedClient, StanzaErrorResponse, type TestServer } from '@satellite/testing'
+import { createServer, type SimulatedClient, type TestServer } from '@satellite/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { fails } from '../../../test-support/component.js'
 
 const DOMAIN = 'search.localhost'
 const SECRET = 's3cret'
@@ -77,16 +78,6 @@ const iq = (type: 'get' | 'set', ...children: Element[]) =>
 
 const set = (children: Record<string, string>) =>
   xml('set', { xmlns: NS_RSM }, ...Object.entries(children).map(([k, v]) => xml(k, {}, v)))
-
-async function fails(c: SimulatedClient, request: Element): Promise<StanzaErrorResponse> {
-  try {
-    await c.request(request)
-  } catch (err) {
-    if (err instanceof StanzaErrorResponse) return err
-    throw err
-  }
-  throw new Error(`expected an error for ${request.toString()}`)
-}
 
 function rsmOf(q: Element) {
   const s = q.getChild('set', NS_RSM)

@@ -1,26 +1,11 @@
-import { createServer, StanzaErrorResponse, type TestServer } from '@satellite/testing'
-import { afterEach, describe, expect, it } from 'vitest'
-import { header, rawComponent, rawConnect } from './helpers.js'
-
-let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
-
-const components = { 'echo.localhost': 'secret' }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function connected(options: Parameters<typeof createServer>[0] = {}) {
-  server = await createServer({ components, ...options })
-  const c = await rawComponent(server.port, 'echo.localhost', 'secret')
-  const conn = await server.waitForComponent('echo.localhost')
-  return { c, conn, server }
-}
+import { StanzaErrorResponse } from '@satellite/testing'
+import { describe, expect, it } from 'vitest'
+import { sleep } from '../../../test-support/wait.js'
+import { connected, echoServer, header, rawComponent, rawConnect } from './helpers.js'
 
 describe('scripted behaviour', () => {
   it('noHeader: the server never answers the header', async () => {
-    server = await createServer({ components })
+    const server = await echoServer()
     server.behave({ noHeader: true })
     const c = await rawConnect(server.port)
     c.write(header('echo.localhost'))
@@ -31,7 +16,7 @@ describe('scripted behaviour', () => {
   })
 
   it('headerDelayMs delays the header reply', async () => {
-    server = await createServer({ components })
+    const server = await echoServer()
     server.behave({ headerDelayMs: 150 })
     const c = await rawConnect(server.port)
     const start = Date.now()
@@ -42,7 +27,7 @@ describe('scripted behaviour', () => {
   })
 
   it('noHandshakeReply: the handshake is swallowed', async () => {
-    server = await createServer({ components })
+    const server = await echoServer()
     server.behave({ noHandshakeReply: true })
     const c = await rawComponent(server.port, 'echo.localhost', 'secret', { expectSuccess: false })
     await sleep(100)
@@ -53,7 +38,7 @@ describe('scripted behaviour', () => {
   })
 
   it('rejectHandshake with times: only the next connection is rejected', async () => {
-    server = await createServer({ components })
+    const server = await echoServer()
     server.behave({ rejectHandshake: { condition: 'conflict', text: 'busy' }, times: 1 })
     const first = await rawComponent(server.port, 'echo.localhost', 'secret', { expectSuccess: false })
     await first.closed
@@ -65,7 +50,7 @@ describe('scripted behaviour', () => {
   })
 
   it('streamErrorAfterHandshake and dropAfterHandshake, until behave(null)', async () => {
-    server = await createServer({ components })
+    const server = await echoServer()
     server.behave({ streamErrorAfterHandshake: { condition: 'reset', delayMs: 30 } })
     const a = await rawComponent(server.port, 'echo.localhost', 'secret')
     await a.closed
@@ -84,7 +69,7 @@ describe('scripted behaviour', () => {
   })
 
   it("conn.behave() from the 'connection' event scripts one connection", async () => {
-    server = await createServer({ components })
+    const server = await echoServer()
     server.on('connection', (conn) => {
       if (conn.id % 2 === 1) conn.behave({ rejectHandshake: 'not-authorized' })
     })
@@ -99,7 +84,7 @@ describe('scripted behaviour', () => {
   })
 
   it("refuseConnections() 'reset' mode accepts and resets, then recovers", async () => {
-    server = await createServer({ components })
+    const server = await echoServer()
     await server.refuseConnections(300)
     const c = await rawConnect(server.port).catch((e: NodeJS.ErrnoException) => e)
     if (!(c instanceof Error)) {
@@ -115,12 +100,12 @@ describe('scripted behaviour', () => {
   })
 
   it("refuseConnections() 'unlisten' mode gives ECONNREFUSED, then listens again", async () => {
-    server = await createServer({ components })
+    const server = await echoServer()
     const port = server.port
     await server.refuseConnections(300, { mode: 'unlisten' })
     const refused = await rawConnect(port).catch((e: NodeJS.ErrnoException) => e)
     expect((refused as NodeJS.ErrnoException).code).toBe('ECONNREFUSED')
-    await expect.poll(() => server!.listening, { timeout: 2000 }).toBe(true)
+    await expect.poll(() => server.listening, { timeout: 2000 }).toBe(true)
     const ok = await rawComponent(port, 'echo.localhost', 'secret')
     ok.destroy()
   })
@@ -147,8 +132,8 @@ describe('scripted behaviour', () => {
 
 describe('dead peers and server-side requests', () => {
   it('blackhole(): nothing is read or sent, the socket stays open', async () => {
-    const { c, conn } = await connected()
-    const alice = server!.client('alice@localhost/a')
+    const { c, conn, server } = await connected()
+    const alice = server.client('alice@localhost/a')
     conn.blackhole()
     alice.send("<message to='echo.localhost' id='void'/>")
     conn.streamError('system-shutdown')
@@ -158,9 +143,9 @@ describe('dead peers and server-side requests', () => {
     expect(c.socket.destroyed).toBe(false)
     expect(conn.received).toHaveLength(0)
     expect(alice.received).toHaveLength(0)
-    expect(server!.connectionsFor('echo.localhost')).toEqual([]) // unregistered after the stream error
+    expect(server.connectionsFor('echo.localhost')).toEqual([]) // unregistered after the stream error
     // a new connection for the domain is accepted (no conflict with the dead one)
-    const again = await rawComponent(server!.port, 'echo.localhost', 'secret')
+    const again = await rawComponent(server.port, 'echo.localhost', 'secret')
     again.destroy()
     c.destroy()
   })
@@ -183,8 +168,8 @@ describe('dead peers and server-side requests', () => {
   })
 
   it('recordLimit bounds the received lists', async () => {
-    const { c, conn } = await connected({ recordLimit: 3 })
-    const alice = server!.client('alice@localhost/a')
+    const { c, conn, server } = await connected({ recordLimit: 3 })
+    const alice = server.client('alice@localhost/a')
     for (let i = 0; i < 6; i++) c.write(`<message from='echo.localhost' to='alice@localhost/a' id='n${i}'/>`)
     await alice.expectStanza({ id: 'n5' })
     expect(alice.received.map((s) => s.attrs.id)).toEqual(['n3', 'n4', 'n5'])
@@ -193,7 +178,7 @@ describe('dead peers and server-side requests', () => {
   })
 
   it('a header that is not stream:stream gets invalid-namespace', async () => {
-    server = await createServer({ components })
+    const server = await echoServer()
     const c = await rawConnect(server.port)
     c.write("<stream xmlns='jabber:component:accept' to='echo.localhost'>")
     await c.closed

@@ -1,33 +1,16 @@
 import { connect, createServer as createNetServer } from 'node:net'
 import {
-  createServer,
   everyByte,
   garbage,
   hugeStanza,
   messageXml,
   splitUtf8Message,
-  type TestServer,
   utf8SplitPoints,
   whitespace,
 } from '@satellite/testing'
-import { afterEach, describe, expect, it } from 'vitest'
-import { rawComponent, rawConnect } from './helpers.js'
-
-let server: TestServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
-
-const components = { 'echo.localhost': 'secret' }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function connected(options: Parameters<typeof createServer>[0] = {}) {
-  server = await createServer({ components, ...options })
-  const c = await rawComponent(server.port, 'echo.localhost', 'secret')
-  const conn = await server.waitForComponent('echo.localhost')
-  return { c, conn, server }
-}
+import { describe, expect, it } from 'vitest'
+import { sleep } from '../../../test-support/wait.js'
+import { connected, echoServer, rawComponent, rawConnect } from './helpers.js'
 
 describe('writing to the component', () => {
   it('write() with splitAt arrives as separate reads', async () => {
@@ -54,7 +37,7 @@ describe('writing to the component', () => {
   })
 
   it('streamError() sends the error and </stream:stream>, then closes', async () => {
-    const { c, conn } = await connected()
+    const { c, conn, server } = await connected()
     conn.streamError('system-shutdown', 'bye <now>')
     await c.closed
     await conn.closed
@@ -63,18 +46,18 @@ describe('writing to the component', () => {
     )
     expect(conn.streamErrorSent).toEqual({ condition: 'system-shutdown', text: 'bye <now>' })
     expect(conn.authenticated).toBe(false)
-    expect(server!.connectionsFor('echo.localhost')).toEqual([])
+    expect(server.connectionsFor('echo.localhost')).toEqual([])
   })
 
   it("drop('fin') closes cleanly without a stream close, drop('rst') resets", async () => {
-    const { c, conn } = await connected()
+    const { c, conn, server } = await connected()
     conn.drop('fin')
     const fin = await c.closed
     expect(fin.hadError).toBe(false)
     expect(c.text).toMatch(/<handshake\/>$/)
 
-    const c2 = await rawComponent(server!.port, 'echo.localhost', 'secret')
-    const conn2 = await server!.waitForComponent('echo.localhost')
+    const c2 = await rawComponent(server.port, 'echo.localhost', 'secret')
+    const conn2 = await server.waitForComponent('echo.localhost')
     conn2.drop('rst')
     const rst = await c2.closed
     expect(rst.hadError).toBe(true)
@@ -94,8 +77,8 @@ describe('writing to the component', () => {
 
 describe('reading from the component', () => {
   it('pauseReading() makes the component socket back up; resumeReading() drains it', async () => {
-    const { c, conn } = await connected()
-    const alice = server!.client('alice@localhost/a')
+    const { c, conn, server } = await connected()
+    const alice = server.client('alice@localhost/a')
     conn.pauseReading()
     const body = 'x'.repeat(16 * 1024)
     let sent = 0
@@ -148,8 +131,8 @@ describe('reading from the component', () => {
   })
 
   it('prosody: a stanza over stanzaSizeLimit gets <not-well-formed/>; one under it is delivered', async () => {
-    const { c, conn } = await connected({ stanzaSizeLimit: 10_000 })
-    const alice = server!.client('alice@localhost/a')
+    const { c, conn, server } = await connected({ stanzaSizeLimit: 10_000 })
+    const alice = server.client('alice@localhost/a')
     c.write(hugeStanza(10_000, { from: 'echo.localhost', to: alice.jid }))
     await alice.expectStanza({ name: 'message' })
     c.write(hugeStanza(10_001, { from: 'echo.localhost', to: alice.jid }))
@@ -159,8 +142,8 @@ describe('reading from the component', () => {
   })
 
   it('prosody default limit is 512 KiB, split across many reads', async () => {
-    const { c, conn } = await connected()
-    expect(server!.options.stanzaSizeLimit).toBe(524_288)
+    const { c, conn, server } = await connected()
+    expect(server.options.stanzaSizeLimit).toBe(524_288)
     c.write(hugeStanza(600_000, { from: 'echo.localhost', to: 'alice@localhost' }))
     await c.closed
     expect(conn.streamErrorSent?.condition).toBe('not-well-formed')
@@ -168,13 +151,13 @@ describe('reading from the component', () => {
   })
 
   it('ejabberd: no limit by default; policy-violation when set', async () => {
-    const { c } = await connected({ flavour: 'ejabberd' })
-    const alice = server!.client('alice@localhost/a')
+    const { c, server } = await connected({ flavour: 'ejabberd' })
+    const alice = server.client('alice@localhost/a')
     const huge = hugeStanza(2_000_000, { from: 'echo.localhost', to: alice.jid })
     c.write(huge)
     const big = await alice.expectStanza({ name: 'message' }, 5000)
     expect(big.getChildText('body')).toHaveLength(huge.indexOf('</body>') - huge.indexOf('<body>') - 6)
-    await server!.close()
+    await server.close()
 
     const limited = await connected({ flavour: 'ejabberd', stanzaSizeLimit: 1000 })
     limited.c.write(hugeStanza(1001, { from: 'echo.localhost', to: 'alice@localhost' }))
@@ -235,7 +218,7 @@ describe('payload helpers', () => {
 describe('close()', () => {
   it('closes sockets, timers and the port; idempotent', async () => {
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
-    server = await createServer({ components, handshakeTimeout: 60_000 })
+    const server = await echoServer({ handshakeTimeout: 60_000 })
     const port = server.port
     const c = await rawComponent(server.port, 'echo.localhost', 'secret')
     const pending = await rawConnect(port) // unauthenticated, handshake timer running

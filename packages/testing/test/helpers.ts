@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
 import { StringDecoder } from 'node:string_decoder'
+import { createServer, type ServerOptions, type TestServer } from '@satellite/testing'
+import { afterTest } from '../../../test-support/cleanup.js'
 
 /** A hand-written component over a raw socket, independent of the server's code. */
 export interface RawComponent {
@@ -131,4 +133,21 @@ export async function rawComponent(
 /** Counts occurrences of a substring. */
 export function count(text: string, needle: string): number {
   return text.split(needle).length - 1
+}
+
+const components = { 'echo.localhost': 'secret' }
+
+/** An embedded server accepting echo.localhost (secret "secret"), closed after the test. */
+export async function echoServer(options: ServerOptions = {}): Promise<TestServer> {
+  const server = await createServer({ components, ...options })
+  afterTest(() => server.close(), { strict: true })
+  return server
+}
+
+/** An echoServer() with a raw component for echo.localhost on it, past the handshake. */
+export async function connected(options: ServerOptions = {}) {
+  const server = await echoServer(options)
+  const c = await rawComponent(server.port, 'echo.localhost', 'secret')
+  const conn = await server.waitForComponent('echo.localhost')
+  return { c, conn, server }
 }

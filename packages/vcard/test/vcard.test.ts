@@ -2,7 +2,10 @@ import { type Element, StanzaError, xml } from '@satellite/core'
 import type { StanzaErrorResponse } from '@satellite/testing'
 import { NS_VCARD, parseVcard, type VCard, vcard, vcardElement } from '@satellite/vcard'
 import { describe, expect, it } from 'vitest'
-import { DOMAIN, setup } from './helpers.js'
+import { serverAndComponent } from '../../../test-support/component.js'
+
+const DOMAIN = 'gw.localhost'
+const SECRET = 's3cret'
 
 const PNG = Buffer.from('\x89PNG\r\n\x1a\nfake image bytes', 'latin1').toString('base64')
 
@@ -84,7 +87,7 @@ describe('vcardElement / parseVcard', () => {
 
 describe('vcard plugin', () => {
   async function start(options: Partial<Parameters<typeof vcard>[1]> = {}) {
-    const { srv, xmpp } = await setup()
+    const { srv, xmpp } = await serverAndComponent(DOMAIN, SECRET)
     const asked: string[] = []
     vcard(xmpp, {
       get: async (local) => {
@@ -166,7 +169,7 @@ describe('vcard plugin', () => {
   })
 
   it('advertises vcard-temp in disco#info and stops answering once removed', async () => {
-    const { srv, xmpp } = await setup()
+    const { srv, xmpp } = await serverAndComponent(DOMAIN, SECRET)
     const off = vcard(xmpp, { get: () => ({ FN: 'x' }) })
     await xmpp.start()
     const bob = srv.client('bob@localhost/pc')
