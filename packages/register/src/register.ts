@@ -235,7 +235,8 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
         }
   // What a submitted form is checked against: the configured form, or one made of the legacy fields.
   const submitDef: DataForm =
-    form ?? ({ formType: NS_REGISTER, fields: legacyForm(legacy as LegacyField[], optional) } satisfies DataForm)
+    form ??
+    ({ formType: NS_REGISTER, fields: legacyForm(legacy as LegacyField[], optional) } satisfies DataForm)
 
   async function check(jid: string): Promise<void> {
     if (options.allow !== undefined && !(await options.allow(jid))) {
