@@ -189,7 +189,7 @@ describe('legacy-bridge through the simulated network', () => {
     let type: string | undefined
     const end = Date.now() + 3000
     while (type === undefined && Date.now() < end) {
-      type = (await vcardOf(alice, 'yan')).getChild('PHOTO')?.getChildText('TYPE')
+      type = (await vcardOf(alice, 'yan')).getChild('PHOTO')?.getChildText('TYPE') ?? undefined
       if (type === undefined) await sleep(10)
     }
     expect(type).toBe('image/gif')
