@@ -8,17 +8,27 @@ import type { SimulatedClient } from './client.js'
 import type { ConflictPolicy, Flavour } from './options.js'
 import type { RoutedEvent } from './router.js'
 import { createServer, type TestServer } from './server.js'
-import { truncate, xml } from './xml.js'
+import { type Element, truncate, xml } from './xml.js'
+
+const CONSOLE_HELP = `  <message to='echo.localhost'><body>hi</body></message>   send a stanza (an <iq/> waits for and prints its answer)
+  /msg TO TEXT                                             send a chat message
+  /iq TO XMLNS [NAME]                                      send an iq get with an empty <NAME xmlns=XMLNS/> (default query), print the answer
+  /disco TO                                                the disco#info of TO (identities and features)
+  /presence TO [TYPE]                                      send a presence (TYPE: unavailable, subscribe, probe...)
+  /join ROOM@DOMAIN/NICK                                   join a XEP-0045 room
+  /say ROOM@DOMAIN TEXT                                    send a groupchat message
+  /as JID                                                  act as JID from now on (a new client if needed)
+  /clients                                                 list the clients, the current one first
+  /help                                                    this list
+  /quit                                                    stop the server`
 
 const USAGE = `Usage: satellite-dev-server --component DOMAIN=SECRET [--component DOMAIN[=SECRET] ...]
   [--port 5347] [--host 127.0.0.1] [--domain localhost] [--flavour prosody|ejabberd]
   [--conflict kick_new|kick_old|balance] [--client alice@localhost/cli ...] [--quiet]
 
 A --component without "=SECRET" takes its secret from the environment variable SATELLITE_DEV_SECRET.
-Routed stanzas are logged to stdout. Lines typed on stdin:
-  <message to='echo.localhost'><body>hi</body></message>   send as the first --client
-  /msg TO TEXT                                             send a chat message as the first --client
-  /quit                                                    stop the server`
+Routed stanzas are logged to stdout. Lines typed on stdin act as a simulated client:
+${CONSOLE_HELP}`
 
 /**
  * Where the CLI reads and writes (for tests), plus its environment.
@@ -128,25 +138,101 @@ export async function runCli(argv: string[], io: CliIo): Promise<RunningCli> {
       await server.close()
     },
   }
+  const onLine = devConsole(
+    server,
+    clients,
+    print,
+    (text) => io.stderr.write(text),
+    () => running.close(),
+  )
   lines?.on('line', (line) => {
-    const input = line.trim()
-    if (!input) return
-    try {
-      if (input === '/quit') {
-        void running.close()
-      } else if (input.startsWith('/msg ')) {
-        const [, to = '', ...words] = input.split(/\s+/)
-        clients[0]?.send(xml('message', { to, type: 'chat' }, xml('body', {}, words.join(' '))))
-      } else if (input.startsWith('<')) {
-        clients[0]?.send(input)
-      } else {
-        io.stderr.write('type an XML stanza, /msg TO TEXT or /quit\n')
-      }
-    } catch (err) {
-      io.stderr.write(`error: ${(err as Error).message}\n`)
-    }
+    onLine(line).catch((err: Error) => io.stderr.write(`error: ${err.message}\n`))
   })
   return running
+}
+
+/**
+ * The dev server's console: one line → one action of the current simulated client (the first
+ * `--client` until `/as` picks another). Answers to iq requests are printed; everything routed is
+ * logged by the `routed` listener anyway.
+ */
+function devConsole(
+  server: TestServer,
+  clients: SimulatedClient[],
+  print: (line: string) => void,
+  complain: (text: string) => void,
+  quit: () => Promise<void>,
+): (line: string) => Promise<void> {
+  const current = () => clients[0] as SimulatedClient
+  const request = async (iq: Element | string) => {
+    const answer = await current()
+      .request(iq, 5000)
+      .catch((err: Error) => {
+        throw new Error(err.message)
+      })
+    print(`answer: ${truncate(answer.toString(), 4000)}`)
+    return answer
+  }
+  return async (line) => {
+    const input = line.trim()
+    if (!input) return
+    const [cmd = '', a = '', ...rest] = input.split(/\s+/)
+    if (input.startsWith('<')) {
+      if (/^<iq[\s>]/.test(input) && /type=['"](get|set)['"]/.test(input)) await request(input)
+      else current().send(input)
+      return
+    }
+    switch (cmd) {
+      case '/quit':
+        return quit()
+      case '/help':
+        return void complain(`${CONSOLE_HELP}\n`)
+      case '/msg':
+        if (!a) break
+        return void current().send(xml('message', { to: a, type: 'chat' }, xml('body', {}, rest.join(' '))))
+      case '/say':
+        if (!a) break
+        return void current().send(
+          xml('message', { to: a, type: 'groupchat' }, xml('body', {}, rest.join(' '))),
+        )
+      case '/presence':
+        if (!a) break
+        return void current().send(xml('presence', rest[0] ? { to: a, type: rest[0] } : { to: a }))
+      case '/join':
+        if (!a.includes('/')) return void complain('/join ROOM@DOMAIN/NICK: the nick is the resource\n')
+        return void current().send(
+          xml('presence', { to: a }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })),
+        )
+      case '/iq':
+        if (!a || !rest[0]) break
+        await request(xml('iq', { type: 'get', to: a }, xml(rest[1] ?? 'query', { xmlns: rest[0] })))
+        return
+      case '/disco': {
+        if (!a) break
+        const answer = await request(
+          xml('iq', { type: 'get', to: a }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })),
+        )
+        const q = answer.getChild('query')
+        for (const i of q?.getChildren('identity') ?? []) {
+          print(`  identity ${i.attrs.category}/${i.attrs.type}${i.attrs.name ? ` "${i.attrs.name}"` : ''}`)
+        }
+        for (const f of q?.getChildren('feature') ?? []) print(`  feature ${f.attrs.var}`)
+        return
+      }
+      case '/as': {
+        if (!a) break
+        let i = clients.findIndex((c) => c.jid === a)
+        if (i < 0) i = clients.push(server.client(a)) - 1
+        clients.unshift(...clients.splice(i, 1))
+        return void print(`acting as ${current().jid}`)
+      }
+      case '/clients':
+        return void print(`clients: ${clients.map((c) => c.jid).join(', ')}`)
+      default:
+        return void complain(`unknown input; /help lists the commands\n`)
+    }
+    complain(`missing arguments; /help lists the commands\n`)
+  }
 }
 
 function describeRoute(event: RoutedEvent): string {

@@ -55,6 +55,58 @@ describe('satellite-dev-server CLI', () => {
     c.destroy()
   })
 
+  it('console: /iq and /disco print the answer, raw iq waits for it, /as switches client, /join and /say, /help', async () => {
+    const t = io()
+    const errors: string[] = []
+    t.io.stderr.on('data', (d) => errors.push(String(d)))
+    cli = await runCli(
+      ['--port', '0', '--component', 'echo.localhost=pw', '--client', 'alice@localhost/cli'],
+      t.io,
+    )
+    const c = await rawComponent(cli.server.port, 'echo.localhost', 'pw')
+    const answerIq = (xmlns: string, payload: string) => async () => {
+      const text = await c.waitFor(
+        new RegExp(`<iq[^>]*type=.get.[^>]*>[\\s\\S]*?${xmlns.replace(/[#/.]/g, '.')}[\\s\\S]*?</iq>`),
+      )
+      const id = /id=['"]([^'"]+)['"]/.exec(text.slice(text.lastIndexOf('<iq')))?.[1]
+      const from = /from=['"]([^'"]+)['"]/.exec(text.slice(text.lastIndexOf('<iq')))?.[1]
+      c.write(`<iq type='result' id='${id}' from='echo.localhost' to='${from}'>${payload}</iq>`)
+    }
+    t.stdin.write('/disco echo.localhost\n')
+    await answerIq(
+      'disco#info',
+      "<query xmlns='http://jabber.org/protocol/disco#info'><identity category='component' type='generic' name='Echo'/><feature var='urn:xmpp:ping'/></query>",
+    )()
+    await expect.poll(() => t.output()).toContain('identity component/generic "Echo"')
+    expect(t.output()).toContain('feature urn:xmpp:ping')
+
+    t.stdin.write('/iq echo.localhost jabber:iq:version\n')
+    await answerIq('jabber:iq:version', "<query xmlns='jabber:iq:version'><name>echo</name></query>")()
+    await expect.poll(() => t.output()).toContain('<name>echo</name>')
+
+    t.stdin.write("<iq type='get' to='echo.localhost' id='raw1'><ping xmlns='urn:xmpp:ping'/></iq>\n")
+    await answerIq('urn:xmpp:ping', '')()
+    await expect.poll(() => t.output()).toMatch(/answer: <iq[^>]*id=.raw1./)
+
+    t.stdin.write('/as bob@localhost/r\n')
+    await expect.poll(() => t.output()).toContain('acting as bob@localhost/r')
+    t.stdin.write('/join room@echo.localhost/bob\n')
+    const presence = /<presence[^>]*to=.room@echo.localhost\/bob.[\s\S]*?<\/presence>/
+    const join = presence.exec(await c.waitFor(presence))?.[0] ?? ''
+    expect(join).toMatch(/from=.bob@localhost\/r./)
+    expect(join).toContain('http://jabber.org/protocol/muc')
+    t.stdin.write('/say room@echo.localhost hello room\n')
+    await c.waitFor(/type=.groupchat.[\s\S]*<body>hello room<\/body>/)
+    t.stdin.write('/clients\n')
+    await expect.poll(() => t.output()).toContain('clients: bob@localhost/r, alice@localhost/cli')
+
+    t.stdin.write('/iq\n/bogus\n/help\n')
+    await expect.poll(() => errors.join('')).toContain('/join ROOM@DOMAIN/NICK')
+    expect(errors.join('')).toContain('missing arguments')
+    expect(errors.join('')).toContain('unknown input')
+    c.destroy()
+  })
+
   it('rejects a component without a secret and bad options', async () => {
     await expect(runCli(['--component', 'echo.localhost'], io().io)).rejects.toThrow(/SATELLITE_DEV_SECRET/)
     await expect(runCli([], io().io)).rejects.toThrow(/at least one --component/)
