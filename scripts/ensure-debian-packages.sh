@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Satellite's end-to-end tests and real-server demo use, if
-# missing: Prosody, ejabberd, slixmpp (an independent XMPP client), openssl.
+# missing: Prosody (with prosody-modules, for mod_privilege), ejabberd, slixmpp (an independent XMPP client), openssl.
 # Needs root (or sudo). Safe to run again: does nothing when everything is present.
 set -euo pipefail
-want=(prosody ejabberd python3-slixmpp openssl)
+want=(prosody prosody-modules ejabberd python3-slixmpp openssl)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
