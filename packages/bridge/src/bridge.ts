@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { type Component, type Element, errorReply, type Stanza, StanzaError, xml } from '@satellite/core'
 import { fromJid, toJid } from '@satellite/escaping'
 import type { DataForm } from '@satellite/forms'
+import { privileges } from '@satellite/privilege'
 import { type LegacyField, type Registration, registration } from '@satellite/register'
 import type {
   Avatar,
@@ -42,6 +43,14 @@ export interface BridgeOptions<S> {
    * user's next available presence (or {@link Bridge.login}).
    */
   retry?: { base?: number; cap?: number; maxAttempts?: number }
+  /**
+   * Manage contacts with XEP-0356 roster pushes when the user's server granted the
+   * gateway roster `set` (default `true`): contacts are added, renamed and removed in the
+   * user's roster directly (group: the network name), with no subscription requests. When
+   * not granted, or when the server answers a roster set with an error, presence
+   * subscriptions are used as before.
+   */
+  privilegedRoster?: boolean
 }
 
 /** State of one user's legacy session. */
@@ -125,6 +134,28 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   const networkName = adapter.network.name
 
   const contactJid = (legacyId: string) => toJid(legacyId, domain)
+  const priv = options.privilegedRoster === false ? undefined : privileges(xmpp)
+  /** Roster pushes for `user` (a bare JID): granted by their server, else false. */
+  const canPush = (user: string) => {
+    const at = user.lastIndexOf('@')
+    return priv !== undefined && at > 0 && priv.can(user.slice(at + 1), 'roster', 'set')
+  }
+  /** Adds or updates the contact in `user`'s roster with a privileged roster set; false on failure. */
+  const pushContact = async (user: string, legacyId: string, name: string | undefined): Promise<boolean> => {
+    if (!canPush(user) || priv === undefined) return false
+    try {
+      await priv.rosterSet(user, {
+        jid: contactJid(legacyId),
+        ...(name === undefined ? {} : { name }),
+        groups: [networkName],
+        subscription: 'both',
+      })
+      return true
+    } catch (err) {
+      report(err as Error)
+      return false
+    }
+  }
   const send = (el: Element) => xmpp.send(el).catch((err: Error) => report(err))
   const report = (err: Error) => {
     if (xmpp.listenerCount('error') > 0) xmpp.emit('error', err)
@@ -315,15 +346,20 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     for (const c of list) {
       current.add(c.id)
       const known = stored.get(c.id)
-      if (known === undefined || !known.subscribed) {
+      const renamed = known !== undefined && known.name !== c.name
+      if (known === undefined || !known.subscribed || (renamed && canPush(us.user))) {
         await store.putContact(us.user, {
           legacyId: c.id,
           ...(c.name === undefined ? {} : { name: c.name }),
           subscribed: true,
         })
-        const p = xml('presence', { from: contactJid(c.id), to: us.user, type: 'subscribe' })
-        if (c.name !== undefined) p.c('nick', { xmlns: NS_NICK }).t(c.name)
-        void send(p)
+        // With roster permission: a roster push (a rename too); otherwise, or if the server
+        // refuses it, a subscription request carrying the nickname.
+        if (!(await pushContact(us.user, c.id, c.name)) && (known === undefined || !known.subscribed)) {
+          const p = xml('presence', { from: contactJid(c.id), to: us.user, type: 'subscribe' })
+          if (c.name !== undefined) p.c('nick', { xmlns: NS_NICK }).t(c.name)
+          void send(p)
+        }
       }
       if (c.online !== undefined) {
         us.presence.set(
@@ -346,8 +382,19 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   function forgetContact(user: string, legacyId: string): void {
     const from = contactJid(legacyId)
     void send(xml('presence', { from, to: user, type: 'unavailable' }))
-    void send(xml('presence', { from, to: user, type: 'unsubscribe' }))
-    void send(xml('presence', { from, to: user, type: 'unsubscribed' }))
+    const unsubscribe = () => {
+      void send(xml('presence', { from, to: user, type: 'unsubscribe' }))
+      void send(xml('presence', { from, to: user, type: 'unsubscribed' }))
+    }
+    if (!canPush(user) || priv === undefined) {
+      unsubscribe()
+      return
+    }
+    // With roster permission the item is removed directly; if the server refuses, as before.
+    priv.rosterRemove(user, from).catch((err: Error) => {
+      report(err)
+      unsubscribe()
+    })
   }
 
   /** The legacy session is gone: contacts unavailable, rooms closed. */
