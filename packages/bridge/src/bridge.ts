@@ -674,7 +674,9 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         }
         return
       }
-      us.resources.delete(resource)
+      // Only a resource seen available can go offline: servers also send bare-JID unavailable
+      // presences that are no such thing (Prosody acknowledges an inbound subscribe with one).
+      if (!us.resources.delete(resource)) return
       if (us.resources.size === 0) await disconnect(us)
     }),
     xmpp.presence({ to: '*' }, async (p) => {
@@ -742,7 +744,9 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         text: `gave up reconnecting to ${networkName}; go online again (available presence) to log in`,
       })
     }
-    if (us.state === 'offline') await connect(us, 'presence')
+    // A login under way (e.g. started by the initial presence a client sends just before
+    // joining its rooms) is waited for, not refused.
+    if (us.state === 'offline' || us.state === 'connecting') await connect(us, 'presence')
     const handle = us.handle
     if (us.state !== 'online' || handle === null) {
       throw new StanzaError('service-unavailable', {
