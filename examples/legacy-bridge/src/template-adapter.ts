@@ -54,5 +54,12 @@ export const templateAdapter: NetworkAdapter<TemplateSession> = {
     // avatars: { avatar: async (session, contact) => ({ type: 'image/png', data: pngBuffer }) or null },
     // (the session reports the other direction through events.typing/receipt/reaction/avatar)
     // status: { setStatus: async (session, online, status) => {} },
+    // groups: {
+    //   listGroups: async (session) => [{ id: '#general', name: 'General', subject: 'Welcome', nick: 'me' }],
+    //   members: async (session, group) => [{ id: 'zed', nick: 'Zed' }], // the others, not the user
+    //   sendGroupText: async (session, group, text) => messageId,
+    // },
+    // (and events.groupMessage/groupMembers/groupSubject; each group is a XEP-0045 room at
+    // escapeLocal(groupId)@gateway: give groups ids no contact can have, like IRC's #channel)
   },
 }

@@ -5,6 +5,8 @@ import type {
   ChatState,
   Credentials,
   LegacyContact,
+  LegacyGroup,
+  LegacyMember,
   NetworkAdapter,
   SessionEvents,
 } from '@satellite/bridge'
@@ -100,6 +102,25 @@ export class LegacyClient {
     await this.#command('AVATAR', enc(avatar.type), avatar.data.toString('base64'))
   }
 
+  /** The groups we are a member of; our nick in each is our user name. */
+  async groups(): Promise<LegacyGroup[]> {
+    return (await this.#command('GROUPS')).map((item) => {
+      const [id, name, subject] = item.split('=').map((f) => dec(f))
+      return { id: id ?? '', name: name ?? '', subject: subject ?? '', nick: this.user }
+    })
+  }
+
+  /** The other members of a group (the network lists us too; we are left out). */
+  async members(group: string): Promise<LegacyMember[]> {
+    return this.#others(await this.#command('MEMBERS', enc(group)))
+  }
+
+  /** Says `text` in `group`; resolves with the message id. */
+  async say(group: string, text: string): Promise<string> {
+    const [id] = await this.#command('GSEND', enc(group), enc(text))
+    return id ?? ''
+  }
+
   async logout(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -157,10 +178,27 @@ export class LegacyClient {
       case 'AVATAR':
         e.avatar?.(dec(rest[0]), parseAvatar(rest.slice(1)))
         return
+      case 'GMSG':
+        e.groupMessage?.({ group: dec(rest[0]), from: dec(rest[1]), id: dec(rest[2]), text: dec(rest[3]) })
+        return
+      case 'MEMBERS':
+        e.groupMembers?.(dec(rest[0]), this.#others(rest.slice(1)))
+        return
+      case 'TOPIC':
+        e.groupSubject?.(dec(rest[0]), dec(rest[1]))
+        return
       case 'BYE':
         this.#gone(dec(rest[0]))
         return
     }
+  }
+
+  /** Members (encoded user names) other than us; a member's nick is the user name. */
+  #others(fields: string[]): LegacyMember[] {
+    return fields
+      .map((f) => dec(f))
+      .filter((u) => u !== this.user)
+      .map((u) => ({ id: u, nick: u }))
   }
 
   #gone(reason: string): void {
@@ -194,8 +232,9 @@ export interface SimulatedNetworkOptions {
 }
 
 /**
- * The adapter of the simulated network: the required part plus typing, receipts, reactions and
- * avatars (no corrections: the bridge answers those with `feature-not-implemented`).
+ * The adapter of the simulated network: the required part plus typing, receipts, reactions,
+ * avatars and groups (rooms `#general@gateway`...); no corrections: the bridge answers those
+ * with `feature-not-implemented`.
  */
 export function simulatedNetworkAdapter(options: SimulatedNetworkOptions): NetworkAdapter<LegacyClient> {
   const host = options.host ?? '127.0.0.1'
@@ -222,6 +261,11 @@ export function simulatedNetworkAdapter(options: SimulatedNetworkOptions): Netwo
       receipts: { sendReceipt: (session, to, id) => session.receipt(to, id) },
       reactions: { react: (session, to, id, emojis) => session.react(to, id, emojis) },
       avatars: { avatar: (session, contact) => session.avatar(contact) },
+      groups: {
+        listGroups: (session) => session.groups(),
+        members: (session, group) => session.members(group),
+        sendGroupText: (session, group, text) => session.say(group, text),
+      },
     },
   }
 }

@@ -1,5 +1,6 @@
 // The simulated legacy network: a tiny chat server speaking the line protocol of protocol.ts.
-// Every user of the network is a contact of every other one. Run standalone:
+// Every user of the network is a contact of every other one; groups (channels such as
+// `#general`) carry messages to their members. Run standalone:
 //   node dist/network/server.js --port 5299 --users alice:pw,zed:pw2
 import { createServer, type Server, type Socket } from 'node:net'
 import { pathToFileURL } from 'node:url'
@@ -12,7 +13,24 @@ export interface NetworkOptions {
   host?: string
   /** user → password. */
   users: Record<string, string>
+  /** The groups; default {@link DEFAULT_GROUPS} (`#general`, every user a member); `[]` for none. */
+  groups?: NetworkGroup[]
 }
+
+/** A group (channel) of the network. */
+export interface NetworkGroup {
+  /** Its id; by convention `#name`, which no user name has. */
+  id: string
+  name?: string
+  topic?: string
+  /** The members; omitted: every user, including users added later. */
+  members?: string[]
+}
+
+/** The network's groups unless told otherwise: `#general`, every user a member. */
+export const DEFAULT_GROUPS: readonly NetworkGroup[] = [
+  { id: '#general', name: 'General', topic: 'Welcome to #general' },
+]
 
 /** A running simulated network. */
 export interface Network {
@@ -23,6 +41,20 @@ export interface Network {
   addUser(user: string, password: string): void
   /** Sets (or removes, with null) `user`'s picture; everyone logged in is told (`* AVATAR`). */
   setAvatar(user: string, avatar: { type: string; data: Buffer } | null): void
+  /**
+   * Adds a group (members omitted: every user); its online members are told (`* MEMBERS`).
+   * An existing group gets the new name and members.
+   */
+  addGroup(id: string, name: string, members?: string[]): void
+  /** Sets a group's members; its online members (old and new) are told (`* MEMBERS`). */
+  setMembers(group: string, members: string[]): void
+  /** Sets a group's topic; its online members are told (`* TOPIC`). */
+  setTopic(group: string, text: string): void
+  /**
+   * Member `from` says `text` in `group` (whether online or not); the other online members get
+   * it (`* GMSG`). Resolves with the message id; throws for an unknown group or a non-member.
+   */
+  say(group: string, from: string, text: string): string
   /** Disconnects `user` with a reason (`* BYE`). */
   kick(user: string, reason?: string): void
   close(): Promise<void>
@@ -44,6 +76,40 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
       if (other !== user) push(other, 'AVATAR', enc(user), ...(fields ?? []))
   }
   const sockets = new Set<Socket>()
+  /** group id → the group; `everyone`: the members are every user. */
+  const groups = new Map<
+    string,
+    { id: string; name: string; topic: string; members: Set<string>; everyone: boolean }
+  >()
+  const putGroup = (g: NetworkGroup) => {
+    const previous = groups.get(g.id)
+    groups.set(g.id, {
+      id: g.id,
+      name: g.name ?? g.id,
+      topic: g.topic ?? previous?.topic ?? '',
+      members: new Set(g.members ?? users.keys()),
+      everyone: g.members === undefined,
+    })
+    const told = new Set([...(previous?.members ?? []), ...(groups.get(g.id)?.members ?? [])])
+    for (const u of told) membersChanged(g.id, u)
+  }
+  /** Tells `user` (if online) the members of `group`. */
+  const membersChanged = (group: string, user: string) => {
+    const g = groups.get(group)
+    if (g === undefined || !sessions.has(user)) return
+    push(user, 'MEMBERS', enc(group), ...[...g.members].map(enc))
+  }
+  const groupOf = (group: string, user: string): string | { id: string; members: Set<string> } => {
+    const g = groups.get(group)
+    if (g === undefined) return `no group ${group}`
+    if (!g.members.has(user)) return `${user} is not a member of ${group}`
+    return g
+  }
+  const groupSay = (group: { id: string; members: Set<string> }, from: string, text: string): string => {
+    const id = `g${++seq}`
+    for (const u of group.members) if (u !== from) push(u, 'GMSG', enc(group.id), enc(from), id, enc(text))
+    return id
+  }
 
   const push = (user: string, ...fields: string[]) => sessions.get(user)?.write(line('*', ...fields))
   const contactList = (user: string) =>
@@ -126,6 +192,21 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
             if (!users.has(id)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${id}`))
             return reply(tag, 'OK', ...(avatars.get(id) ?? []))
           }
+          case 'GROUPS':
+            return reply(
+              tag,
+              'OK',
+              ...[...groups.values()]
+                .filter((g) => me !== null && g.members.has(me))
+                .map((g) => [g.id, g.name, g.topic].map(enc).join('=')),
+            )
+          case 'MEMBERS':
+          case 'GSEND': {
+            const g = groupOf(dec(args[0]), me)
+            if (typeof g === 'string') return reply(tag, 'ERR', 'item-not-found', enc(g))
+            if (cmd === 'MEMBERS') return reply(tag, 'OK', ...[...g.members].map(enc))
+            return reply(tag, 'OK', groupSay(g, me, dec(args[1])))
+          }
           case 'LOGOUT':
             leave()
             reply(tag, 'OK')
@@ -141,6 +222,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     })
     socket.on('error', () => {})
   })
+  for (const g of options.groups ?? DEFAULT_GROUPS) putGroup(g)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
@@ -153,6 +235,30 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     addUser(user, password) {
       users.set(user, password)
       for (const u of sessions.keys()) push(u, 'CONTACTS', ...contactList(u))
+      for (const g of groups.values()) {
+        if (!g.everyone || g.members.has(user)) continue
+        g.members.add(user)
+        for (const u of g.members) membersChanged(g.id, u)
+      }
+    },
+    addGroup(id, name, members) {
+      putGroup(members === undefined ? { id, name } : { id, name, members })
+    },
+    setMembers(group, members) {
+      const g = groups.get(group)
+      if (g === undefined) throw new Error(`no group ${group}`)
+      putGroup({ id: g.id, name: g.name, members })
+    },
+    setTopic(group, text) {
+      const g = groups.get(group)
+      if (g === undefined) throw new Error(`no group ${group}`)
+      g.topic = text
+      for (const u of g.members) push(u, 'TOPIC', enc(group), enc(text))
+    },
+    say(group, from, text) {
+      const g = groupOf(group, from)
+      if (typeof g === 'string') throw new Error(g)
+      return groupSay(g, from, text)
     },
     setAvatar(user, avatar) {
       avatarChanged(user, avatar === null ? null : [enc(avatar.type), avatar.data.toString('base64')])
