@@ -20,6 +20,7 @@ it('the demo plays its script against a real Prosody (--server prosody)', async 
   })
   expect(out).toMatch(/Prosody 0\.12/)
   expect(out).toMatch(/Hello, Satellite!/)
-  expect(out).toMatch(/\n\s+23 passed, 0 failed/)
+  expect(out).toMatch(/\n\s+26 passed, 0 failed/)
+  expect(out).toMatch(/✔ alice joins #general@gateway/)
   expect(code).toBe(0)
 }, 90_000)

@@ -9,10 +9,35 @@ import { printStanza } from './report.js'
 export type ComponentName = 'echo' | 'directory' | 'bridge'
 
 /** A client as the demo script uses it: simulated (embedded server) or real (@xmpp/client). */
+/** What a demo client waits for: the stanza name and any of its id, from, type, or a child's name. */
+export interface DemoMatch {
+  name: string
+  id?: string
+  from?: string
+  type?: string
+  child?: string
+}
+
+function matches(s: Element, m: DemoMatch): boolean {
+  return (
+    s.name === m.name &&
+    (m.id === undefined || s.attrs.id === m.id) &&
+    (m.from === undefined || s.attrs.from === m.from) &&
+    (m.type === undefined || s.attrs.type === m.type) &&
+    (m.child === undefined || s.getChildElements().some((c) => c.name === m.child))
+  )
+}
+
+const describe = (m: DemoMatch) =>
+  `${m.name}${Object.entries(m)
+    .filter(([k]) => k !== 'name')
+    .map(([k, v]) => ` ${k}=${v}`)
+    .join('')}`
+
 export interface DemoClient {
   readonly jid: string
   send(stanza: Element): void
-  expectStanza(match: { name: string; id: string }, timeout: number): Promise<Element>
+  expectStanza(match: DemoMatch, timeout: number): Promise<Element>
   request(iq: Element): Promise<Element>
 }
 
@@ -97,11 +122,11 @@ export async function prosodyStage(quiet: boolean): Promise<Stage> {
     })
     c.on('error', () => {})
     const received: Element[] = []
-    const waiters: Array<{ m: { name: string; id: string }; resolve: (e: Element) => void }> = []
+    const waiters: Array<{ m: DemoMatch; resolve: (e: Element) => void }> = []
     c.on('stanza', (s: Element) => {
       if (!quiet && (s.name === 'message' || s.name === 'presence'))
         printStanza(s.attrs.from ?? '', s, 'delivered')
-      const i = waiters.findIndex((w) => w.m.name === s.name && w.m.id === s.attrs.id)
+      const i = waiters.findIndex((w) => matches(s, w.m))
       if (i >= 0) waiters.splice(i, 1)[0]?.resolve(s)
       else received.push(s)
     })
@@ -117,13 +142,13 @@ export async function prosodyStage(quiet: boolean): Promise<Stage> {
         void c.send(s)
       },
       expectStanza: (m, t) => {
-        const hit = received.find((s) => s.name === m.name && s.attrs.id === m.id)
-        if (hit) return Promise.resolve(hit)
+        const at = received.findIndex((s) => matches(s, m))
+        if (at >= 0) return Promise.resolve(received.splice(at, 1)[0] as Element)
         return new Promise((resolve, reject) => {
           const w = { m, resolve }
           waiters.push(w)
           setTimeout(() => {
-            if (waiters.includes(w)) reject(new Error(`no ${m.name} ${m.id} within ${t} ms`))
+            if (waiters.includes(w)) reject(new Error(`no ${describe(m)} within ${t} ms`))
           }, t)
         })
       },

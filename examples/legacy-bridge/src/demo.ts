@@ -17,13 +17,24 @@ export interface DemoContext {
     jid: string
     send(el: Element): void
     request(iq: Element): Promise<Element>
-    expectStanza(m: { name: string; id: string }, timeout: number): Promise<Element>
+    expectStanza(
+      m: { name: string; id?: string; from?: string; type?: string; child?: string },
+      timeout: number,
+    ): Promise<Element>
   }>
   check(what: string, ok: boolean): void
   section(title: string): void
 }
 
 const NS_REGISTER = 'jabber:iq:register'
+const NS_MUC = 'http://jabber.org/protocol/muc'
+const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
+
+async function waitFor(list: string[], text: string, timeout = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeout
+  while (!list.includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  return list.includes(text)
+}
 
 function condition(stanza: Element | undefined): string | undefined {
   return stanza
@@ -73,8 +84,10 @@ export async function demo(ctx: DemoContext): Promise<void> {
   ctx.check('the right credentials are accepted after a real legacy login', true)
 
   const inbox: string[] = []
+  const roomInbox: string[] = []
   const zed = await LegacyClient.login(host, port, 'zed', users.zed ?? '', {
     message: (m) => inbox.push(m.text),
+    groupMessage: (m) => roomInbox.push(`${m.group} ${m.from}: ${m.text}`),
     disconnected: () => {},
   })
   try {
@@ -82,10 +95,10 @@ export async function demo(ctx: DemoContext): Promise<void> {
     alice.send(
       xml('message', { to: zedJid, type: 'chat', id: 'demo-1' }, xml('body', {}, 'hello zed, from XMPP')),
     )
-    const deadline = Date.now() + 5000
-    while (!inbox.includes('hello zed, from XMPP') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20))
-    ctx.check('alice → zed: the message reaches the legacy network', inbox.includes('hello zed, from XMPP'))
+    ctx.check(
+      'alice → zed: the message reaches the legacy network',
+      await waitFor(inbox, 'hello zed, from XMPP'),
+    )
 
     const legacyId = await zed.send('alice', 'hi alice, from the legacy network')
     const back = await alice.expectStanza({ name: 'message', id: legacyId }, 5000)
@@ -100,6 +113,35 @@ export async function demo(ctx: DemoContext): Promise<void> {
     )
     const unknown = await alice.expectStanza({ name: 'message', id: 'demo-2' }, 5000)
     ctx.check('an unknown legacy contact answers item-not-found', condition(unknown) === 'item-not-found')
+
+    // The legacy group #general is a XEP-0045 room at #general@gateway.
+    const room = toJid('#general', domain)
+    alice.send(xml('presence', { to: `${room}/alice` }, xml('x', { xmlns: NS_MUC })))
+    const self = await alice.expectStanza({ name: 'presence', from: `${room}/alice` }, 5000)
+    const codes = (self.getChild('x', NS_MUC_USER)?.getChildren('status') ?? []).map((c) => c.attrs.code)
+    await alice.expectStanza({ name: 'message', from: room, child: 'subject' }, 5000)
+    ctx.check(
+      'alice joins #general@gateway: self-presence (status 110), then the subject',
+      codes.includes('110'),
+    )
+    alice.send(xml('message', { to: room, type: 'groupchat', id: 'demo-g1' }, xml('body', {}, 'hello room')))
+    const reflected = await alice.expectStanza(
+      { name: 'message', from: `${room}/alice`, id: 'demo-g1' },
+      5000,
+    )
+    ctx.check(
+      "alice's groupchat reaches zed in the legacy group, and the room reflects it to her",
+      (await waitFor(roomInbox, '#general alice: hello room')) &&
+        reflected.getChildText('body') === 'hello room',
+    )
+    const said = await zed.say('#general', 'hi room, from the legacy network')
+    const heard = await alice.expectStanza({ name: 'message', id: said }, 5000)
+    ctx.check(
+      "zed's group message arrives from #general@gateway/zed",
+      heard.attrs.from === `${room}/zed` && heard.getChildText('body') === 'hi room, from the legacy network',
+    )
+    alice.send(xml('presence', { to: `${room}/alice`, type: 'unavailable' }))
+    await alice.expectStanza({ name: 'presence', from: `${room}/alice`, type: 'unavailable' }, 5000)
   } finally {
     await zed.logout()
   }
