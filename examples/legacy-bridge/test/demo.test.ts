@@ -40,5 +40,5 @@ it('the demo passes against the bridge and the simulated network', async () => {
     store.close()
   }
   expect(checks.filter(([, ok]) => !ok)).toEqual([])
-  expect(checks).toHaveLength(8)
+  expect(checks).toHaveLength(11)
 })

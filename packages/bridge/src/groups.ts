@@ -1,11 +1,13 @@
 // Legacy group chats as XEP-0045 rooms: `escapeLocal(groupId)@gateway`, one room view per XMPP
 // user (the room a user sees is their legacy group; another user of the gateway sees their own).
 // Implemented: join (occupants, self-presence with status 110/210, subject), leave, groupchat
-// messages both ways with reflection, member changes, topic changes, room disco, errors;
+// messages both ways with reflection, member changes, topic changes, room disco and the user's
+// rooms in the gateway's disco#items, errors;
 // the user's rooms are closed with status 332 when their legacy session ends.
 import { randomUUID } from 'node:crypto'
 import {
   type Component,
+  type DiscoItem,
   type Element,
   errorReply,
   type Stanza,
@@ -19,6 +21,7 @@ import type { GroupsCapability, IncomingGroupMessage, LegacyGroup, LegacyMember 
 export const NS_MUC = 'http://jabber.org/protocol/muc'
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
+const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items'
 
 /** What the bridge gives the group-chat part. */
 export interface GroupsHost<S> {
@@ -273,6 +276,37 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
             'muc_semianonymous',
             'muc_unmoderated',
           ].map((v) => xml('feature', { var: v })),
+        )
+      },
+    ),
+    // disco#items of the gateway, for a user whose groups are known: the registered items plus the
+    // user's rooms (what a client's "browse rooms" shows). Everyone else gets the built-in answer.
+    xmpp.iqGet(
+      {
+        xmlns: NS_DISCO_ITEMS,
+        name: 'query',
+        to: '',
+        where: (iq) =>
+          iq.fromJid !== null &&
+          iq.getChild('query')?.attrs.node === undefined &&
+          (known.get(iq.fromJid.bare().toString())?.size ?? 0) > 0,
+      },
+      (iq) => {
+        const mine = known.get(userOf(iq)) ?? new Map<string, LegacyGroup>()
+        const items: DiscoItem[] = [
+          ...(xmpp.disco.items('') ?? []),
+          ...[...mine.values()].map((g) => ({ jid: roomJid(g.id), name: g.name ?? g.id })),
+        ]
+        return xml(
+          'query',
+          { xmlns: NS_DISCO_ITEMS },
+          ...items.map((i) =>
+            xml('item', {
+              jid: i.jid,
+              ...(i.node === undefined ? {} : { node: i.node }),
+              ...(i.name === undefined ? {} : { name: i.name }),
+            }),
+          ),
         )
       },
     ),

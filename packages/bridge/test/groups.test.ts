@@ -202,6 +202,34 @@ describe('bridge: group chats (XEP-0045 rooms)', () => {
     expect(bobInfo.getChild('identity')?.attrs.category).toBe('client')
   })
 
+  it("the gateway's disco#items lists the user's rooms (only to that user)", async () => {
+    const alice = await online()
+    const items = (
+      await alice.request(
+        xml(
+          'iq',
+          { type: 'get', to: DOMAIN },
+          xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }),
+        ),
+      )
+    ).getChild('query') as Element
+    expect(items.getChildren('item').map((i) => [i.attrs.jid, i.attrs.name])).toEqual([
+      [ROOM, 'General'],
+      [toJid('#ops', DOMAIN), '#ops'],
+    ])
+    const bob = srv.client('bob@localhost/r')
+    const none = (
+      await bob.request(
+        xml(
+          'iq',
+          { type: 'get', to: DOMAIN },
+          xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }),
+        ),
+      )
+    ).getChild('query') as Element
+    expect(none.getChildren('item')).toEqual([])
+  })
+
   it('leave (110), and every room closes (110, 332) when the legacy session ends', async () => {
     const alice = await online()
     join(alice, 'alice')
