@@ -51,6 +51,12 @@ export interface BridgeOptions<S> {
    * subscriptions are used as before.
    */
   privilegedRoster?: boolean
+  /**
+   * Group messages kept in memory per user and group while the legacy session is up, and sent
+   * as the discussion history (with XEP-0203 delays) when the user joins the room; the join's
+   * `<history/>` limits apply. Default 20; 0 sends no history.
+   */
+  groupHistory?: number
 }
 
 /** State of one user's legacy session. */
@@ -118,6 +124,11 @@ function asStanzaError(err: unknown, fallback: string): StanzaError {
  * ```
  */
 export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
+  // Options are checked before anything is registered on the component.
+  const groupHistory = options.groupHistory ?? 20
+  if (!Number.isInteger(groupHistory) || groupHistory < 0) {
+    throw new TypeError(`bridge(): groupHistory must be an integer >= 0, got ${String(options.groupHistory)}`)
+  }
   const { adapter, store } = options
   const caps = adapter.capabilities ?? {}
   const domain = xmpp.domain
@@ -126,6 +137,12 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   const maxAttempts = options.retry?.maxAttempts ?? Number.POSITIVE_INFINITY
   if (!(maxAttempts >= 0)) {
     throw new RangeError(`retry.maxAttempts must be a number >= 0, got ${options.retry?.maxAttempts}`)
+  }
+  for (const [name, v] of [
+    ['retry.base', base],
+    ['retry.cap', cap],
+  ] as const) {
+    if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${name} must be a number of ms > 0, got ${v}`)
   }
   const sessions = new Map<string, UserSession<S>>()
   /** Session generations, unique across users: events of a superseded login are ignored. */
@@ -634,7 +651,15 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   const groups: Groups | undefined =
     caps.groups === undefined
       ? undefined
-      : groupChats({ xmpp, groups: caps.groups, networkName, send, report, sessionFor: liveHandle })
+      : groupChats({
+          xmpp,
+          groups: caps.groups,
+          networkName,
+          send,
+          report,
+          sessionFor: liveHandle,
+          historySize: groupHistory,
+        })
   if (groups !== undefined) unroutes.push(...groups.routes)
 
   // ------------------------------------------------------------------ presence

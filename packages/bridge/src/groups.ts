@@ -32,6 +32,8 @@ export interface GroupsHost<S> {
   report(err: Error): void
   /** The user's live legacy session (logging in if needed), or a StanzaError to answer with. */
   sessionFor(user: string): Promise<S>
+  /** Group messages kept per user and group for the discussion history sent on join (0: none). */
+  historySize: number
 }
 
 /** What the bridge calls back. */
@@ -55,6 +57,31 @@ interface Room {
   /** Legacy id → nick of the other members. */
   members: Map<string, string>
   subject: string
+}
+
+/** A group message kept for the discussion history (`from` null: the user's own). */
+interface Past {
+  from: string | null
+  id: string
+  text: string
+  at: Date
+}
+
+const NS_DELAY = 'urn:xmpp:delay'
+
+/** Which of `past` a join asks for (XEP-0045 7.2.14: maxchars 0, maxstanzas, seconds, since). */
+function wanted(past: Past[], history: Element | undefined, now: number): Past[] {
+  if (history === undefined) return past
+  const { maxchars, maxstanzas, seconds, since } = history.attrs as Record<string, string | undefined>
+  if (maxchars === '0') return []
+  let out = past
+  const s = seconds === undefined ? Number.NaN : Number(seconds)
+  if (Number.isFinite(s) && s >= 0) out = out.filter((p) => now - p.at.getTime() <= s * 1000)
+  const t = since === undefined ? Number.NaN : Date.parse(since)
+  if (Number.isFinite(t)) out = out.filter((p) => p.at.getTime() > t)
+  const n = maxstanzas === undefined ? Number.NaN : Number(maxstanzas)
+  if (Number.isInteger(n) && n >= 0) out = n === 0 ? [] : out.slice(-n)
+  return out
 }
 
 function splitAddress(address: string): { bare: string; resource: string | null } {
@@ -92,6 +119,17 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     return from.bare().toString()
   }
   const roomOf = (user: string, group: string) => rooms.get(user)?.get(group)
+  /** user → group → the newest group messages (at most historySize), joined or not. */
+  const pasts = new Map<string, Map<string, Past[]>>()
+  const remember = (user: string, group: string, past: Past) => {
+    if (host.historySize <= 0) return
+    const mine = pasts.get(user) ?? new Map<string, Past[]>()
+    pasts.set(user, mine)
+    const list = mine.get(group) ?? []
+    mine.set(group, list)
+    list.push(past)
+    if (list.length > host.historySize) list.splice(0, list.length - host.historySize)
+  }
   /** user → the user's groups, as last listed by the adapter (routes need to tell rooms from contacts). */
   const known = new Map<string, Map<string, LegacyGroup>>()
 
@@ -159,6 +197,19 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     room.resources.add(full)
     for (const nick of room.members.values()) await send(occupantPresence(group, nick, full, true))
     await send(occupantPresence(group, room.nick, full, true, room.nick === asked ? [110] : [110, 210]))
+    // The discussion history, then the subject (XEP-0045 7.2.13-15), each with its original time.
+    const history = p.getChild('x', NS_MUC)?.getChild('history')
+    for (const past of wanted(pasts.get(user)?.get(group) ?? [], history, Date.now())) {
+      const nick = past.from === null ? room.nick : (room.members.get(past.from) ?? past.from)
+      await send(
+        xml(
+          'message',
+          { from: occupant(group, nick), to: full, type: 'groupchat', id: past.id },
+          xml('body', {}, past.text),
+          xml('delay', { xmlns: NS_DELAY, from: roomJid(group), stamp: past.at.toISOString() }),
+        ),
+      )
+    }
     await send(
       xml(
         'message',
@@ -190,6 +241,7 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     const session = await host.sessionFor(user)
     const legacyId = await groups.sendGroupText(session, group, body)
     const id = msg.attrs.id ?? legacyId
+    remember(user, group, { from: null, id, text: body, at: new Date() })
     // Reflected to every resource of the user in the room, with the sender's id (XEP-0045 7.4).
     toResources(room, (to) =>
       xml('message', { from: occupant(group, room.nick), to, type: 'groupchat', id }, xml('body', {}, body)),
@@ -315,15 +367,13 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
   return {
     routes,
     message(user, m) {
+      const id = m.id !== '' ? m.id : randomUUID()
+      remember(user, m.group, { from: m.from, id, text: m.text, at: new Date() })
       const room = roomOf(user, m.group)
-      if (room === undefined) return // not joined: group messages are live only
+      if (room === undefined) return // not joined: kept for the history only
       const nick = room.members.get(m.from) ?? m.from
       toResources(room, (to) =>
-        xml(
-          'message',
-          { from: occupant(m.group, nick), to, type: 'groupchat', id: m.id !== '' ? m.id : randomUUID() },
-          xml('body', {}, m.text),
-        ),
+        xml('message', { from: occupant(m.group, nick), to, type: 'groupchat', id }, xml('body', {}, m.text)),
       )
     },
     members(user, group, list) {

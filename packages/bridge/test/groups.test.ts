@@ -33,7 +33,18 @@ beforeEach(async () => {
     { id: 'ann2', nick: 'Ann' },
   ]
   xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET })
-  gw = bridge(xmpp, {
+  gw = gateway()
+  await xmpp.start()
+})
+afterEach(async () => {
+  await gw.stop()
+  await xmpp.stop()
+  await srv.close()
+})
+
+function gateway(groupHistory?: number): Bridge {
+  return bridge(xmpp, {
+    ...(groupHistory === undefined ? {} : { groupHistory }),
     adapter: net.adapter({
       groups: {
         listGroups: async () => [
@@ -50,13 +61,7 @@ beforeEach(async () => {
     }),
     store: new SqliteStore({ key: Buffer.alloc(32, 7) }),
   })
-  await xmpp.start()
-})
-afterEach(async () => {
-  await gw.stop()
-  await xmpp.stop()
-  await srv.close()
-})
+}
 
 /** Alice registers and comes online; resolves when her legacy session is up. */
 async function online(): Promise<SimulatedClient> {
@@ -228,6 +233,81 @@ describe('bridge: group chats (XEP-0045 rooms)', () => {
       )
     ).getChild('query') as Element
     expect(none.getChildren('item')).toEqual([])
+  })
+
+  it('discussion history on join: kept while not joined, own messages too, with delays, before the subject; <history/> limits', async () => {
+    const alice = await online()
+    const session = net.live as FakeSession
+    for (const [i, text] of ['one', 'two', 'three'].entries()) {
+      session.events.groupMessage?.({ group: '#general', from: i === 1 ? 'ann2' : 'zed', id: `H${i}`, text })
+    }
+    await new Promise((r) => setTimeout(r, 20))
+    join(alice, 'alice')
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    const fromRoom = alice.received.filter(
+      (s) => s.name === 'message' && String(s.attrs.from).startsWith(ROOM),
+    )
+    expect(fromRoom.map((m) => [m.attrs.from, m.getChildText('body') ?? 'SUBJECT'])).toEqual([
+      [`${ROOM}/Zed`, 'one'],
+      [`${ROOM}/Ann (ann2)`, 'two'],
+      [`${ROOM}/Zed`, 'three'],
+      [ROOM, 'SUBJECT'],
+    ])
+    const delay = fromRoom[0]?.getChild('delay', 'urn:xmpp:delay')
+    expect(delay?.attrs.from).toBe(ROOM)
+    expect(Date.now() - Date.parse(String(delay?.attrs.stamp))).toBeLessThan(5000)
+    expect(fromRoom.map((m) => m.attrs.id).slice(0, 3)).toEqual(['H0', 'H1', 'H2'])
+
+    alice.send(xml('message', { to: ROOM, type: 'groupchat', id: 'mine' }, xml('body', {}, 'four')))
+    await alice.expectStanza({ name: 'message', id: 'mine', from: `${ROOM}/alice` })
+    // A second resource asks for the last two only; a third for none.
+    const laptop = srv.client('alice@localhost/laptop')
+    laptop.send(
+      xml(
+        'presence',
+        { to: `${ROOM}/alice` },
+        xml('x', { xmlns: NS_MUC }, xml('history', { maxstanzas: '2' })),
+      ),
+    )
+    await laptop.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    expect(
+      laptop.received.filter((s) => s.getChild('delay') !== undefined).map((m) => m.getChildText('body')),
+    ).toEqual(['three', 'four'])
+    const tablet = srv.client('alice@localhost/tablet')
+    tablet.send(
+      xml(
+        'presence',
+        { to: `${ROOM}/alice` },
+        xml('x', { xmlns: NS_MUC }, xml('history', { maxchars: '0' })),
+      ),
+    )
+    await tablet.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    expect(tablet.received.filter((s) => s.getChild('delay') !== undefined)).toEqual([])
+  })
+
+  it('groupHistory bounds what is kept (and must be an integer >= 0)', async () => {
+    expect(() => gateway(-1)).toThrow(/groupHistory must be an integer >= 0/)
+    expect(() => gateway(1.5)).toThrow(/groupHistory must be an integer >= 0/)
+    expect(() =>
+      bridge(xmpp, {
+        adapter: net.adapter(),
+        store: new SqliteStore({ key: Buffer.alloc(32, 7) }),
+        retry: { base: 0 },
+      }),
+    ).toThrow(/retry.base must be a number of ms > 0/)
+    await gw.stop()
+    gw = gateway(2)
+    const alice = await online()
+    const session = net.live as FakeSession
+    for (const text of ['a', 'b', 'c', 'd'])
+      session.events.groupMessage?.({ group: '#general', from: 'zed', id: text, text })
+    await new Promise((r) => setTimeout(r, 20))
+    join(alice, 'alice')
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    const history = alice.received
+      .filter((m) => m.getChild('delay') !== undefined)
+      .map((m) => m.getChildText('body'))
+    expect(history).toEqual(['c', 'd'])
   })
 
   it('leave (110), and every room closes (110, 332) when the legacy session ends', async () => {
