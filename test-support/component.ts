@@ -30,6 +30,17 @@ export async function serverAndComponent(
   return { srv, xmpp }
 }
 
+/**
+ * Makes `srv` greet every connection with `header` (written `delayMs` after it opens) instead
+ * of its own stream header: a port that is not what the component expects.
+ */
+export function greetWith(srv: TestServer, header: string, delayMs: number): void {
+  srv.on('connection', (conn) => {
+    conn.behave({ noHeader: true })
+    setTimeout(() => void conn.write(header), delayMs)
+  })
+}
+
 /** Sends `request`, expecting an error reply; resolves with it. */
 export async function fails(c: SimulatedClient, request: Element): Promise<StanzaErrorResponse> {
   try {

@@ -5,12 +5,11 @@
 // groupchat messages with zed, a user of the legacy network.
 import { xml as clientXml } from '@xmpp/client'
 import { describe, expect, it } from 'vitest'
-import { legacyBridge } from '../../examples/legacy-bridge/src/bot.js'
 import { LegacyClient } from '../../examples/legacy-bridge/src/network/adapter.js'
-import { startNetwork } from '../../examples/legacy-bridge/src/network/server.js'
-import { SqliteStore } from '../../packages/bridge/src/index.js'
 import { toJid } from '../../packages/escaping/src/index.js'
-import { info, KINDS, type Kind, onCleanup, realClient, satellite, slixmpp, until } from './helpers.js'
+import { afterTest } from '../../test-support/cleanup.js'
+import { registerIq, startBridge } from './bridge-setup.js'
+import { info, KINDS, type Kind, realClient, slixmpp, until } from './helpers.js'
 
 const NS_REGISTER = 'jabber:iq:register'
 const NS_MUC = 'http://jabber.org/protocol/muc'
@@ -19,20 +18,8 @@ const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
 type El = ReturnType<typeof clientXml>
 
 async function setup(kind: Kind) {
-  const s = info(kind)
-  const domain = s.XMPP_BRIDGE_DOMAIN as string
-  const password = s.XMPP_PASSWORD as string
-  const net = await startNetwork({
-    port: 0,
-    users: { alice: 'legacy-pw', bob: 'bob-pw', zed: 'zed-pw' },
-  })
-  onCleanup(() => net.close())
-  const store = new SqliteStore({ key: Buffer.alloc(32, 6) })
-  onCleanup(async () => store.close())
-  const xmpp = satellite(kind, { domain, secret: s.XMPP_BRIDGE_SECRET as string })
-  const gw = legacyBridge(xmpp, { legacyPort: net.port, store, retry: { base: 100, cap: 500 } })
-  onCleanup(() => gw.stop())
-  await xmpp.start()
+  const { domain, net } = await startBridge(kind, { alice: 'legacy-pw', bob: 'bob-pw', zed: 'zed-pw' })
+  const password = info(kind).XMPP_PASSWORD as string
   // zed, on the legacy network, answers every group message he gets in #general.
   const inbox: string[] = []
   const zed = await LegacyClient.login('127.0.0.1', net.port, 'zed', 'zed-pw', {
@@ -42,7 +29,7 @@ async function setup(kind: Kind) {
     },
     disconnected: () => {},
   })
-  onCleanup(() => zed.logout())
+  afterTest(() => zed.logout())
   return { domain, password, net, zed, inbox, room: toJid('#general', domain) }
 }
 
@@ -54,18 +41,7 @@ describe.each(KINDS)('bridged group chat through %s', (kind) => {
     const { domain, net, zed, inbox, room } = await setup(kind)
     expect(room).toBe(`#general@${domain}`)
     const alice = await realClient(kind, 'alice', 'groups')
-    await alice.request(
-      clientXml(
-        'iq',
-        { type: 'set', to: domain },
-        clientXml(
-          'query',
-          { xmlns: NS_REGISTER },
-          clientXml('username', {}, 'alice'),
-          clientXml('password', {}, 'legacy-pw'),
-        ),
-      ),
-    )
+    await alice.request(registerIq(domain, 'alice', 'legacy-pw'))
     await until(() => net.online().includes('alice'), 5000, 'alice on the legacy network')
 
     await alice.send(clientXml('presence', { to: `${room}/alice` }, clientXml('x', { xmlns: NS_MUC })))

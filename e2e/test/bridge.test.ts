@@ -4,11 +4,10 @@
 // answered with stanza errors, and unregistering removes every trace.
 import { xml as clientXml } from '@xmpp/client'
 import { describe, expect, it } from 'vitest'
-import { legacyBridge } from '../../examples/legacy-bridge/src/bot.js'
 import { LegacyClient } from '../../examples/legacy-bridge/src/network/adapter.js'
-import { startNetwork } from '../../examples/legacy-bridge/src/network/server.js'
-import { SqliteStore } from '../../packages/bridge/src/index.js'
-import { info, KINDS, type Kind, onCleanup, realClient, satellite, until } from './helpers.js'
+import { afterTest } from '../../test-support/cleanup.js'
+import { registerIq, startBridge } from './bridge-setup.js'
+import { info, KINDS, realClient, until } from './helpers.js'
 
 const NS_REGISTER = 'jabber:iq:register'
 
@@ -21,42 +20,18 @@ function conditionOf(el: { getChild(name: string): unknown }): string | undefine
   )?.name
 }
 
-async function setup(kind: Kind) {
-  const s = info(kind)
-  const domain = s.XMPP_BRIDGE_DOMAIN as string
-  const net = await startNetwork({ port: 0, users: { alice: 'legacy-pw', zed: 'zed-pw' } })
-  onCleanup(() => net.close())
-  const store = new SqliteStore({ key: Buffer.alloc(32, 5) })
-  onCleanup(async () => store.close())
-  const xmpp = satellite(kind, { domain, secret: s.XMPP_BRIDGE_SECRET as string })
-  const gw = legacyBridge(xmpp, { legacyPort: net.port, store, retry: { base: 100, cap: 500 } })
-  onCleanup(() => gw.stop())
-  await xmpp.start()
-  return { domain, net, store }
-}
-
 describe.each(KINDS)('bridge through %s', (kind) => {
   it('alice registers her legacy account, chats with zed both ways, and unregisters leaving no trace', async () => {
-    const { domain, net, store } = await setup(kind)
+    const { domain, net, store } = await startBridge(kind, { alice: 'legacy-pw', zed: 'zed-pw' })
     const zedJid = `zed@${domain}`
     const inbox: string[] = []
     const zed = await LegacyClient.login('127.0.0.1', net.port, 'zed', 'zed-pw', {
       message: (m) => inbox.push(`${m.from}: ${m.text}`),
       disconnected: () => {},
     })
-    onCleanup(() => zed.logout())
+    afterTest(() => zed.logout())
     const alice = await realClient(kind, 'alice', 'bridge')
-    const register = (password: string) =>
-      clientXml(
-        'iq',
-        { type: 'set', to: domain },
-        clientXml(
-          'query',
-          { xmlns: NS_REGISTER },
-          clientXml('username', {}, 'alice'),
-          clientXml('password', {}, password),
-        ),
-      )
+    const register = (password: string) => registerIq(domain, 'alice', password)
 
     // Wrong legacy password: not-authorized, nothing stored.
     const refused = await alice.request(register('nope')).then(

@@ -7,7 +7,8 @@ import { submitForm } from '@satellite/forms'
 import { xml as clientXml } from '@xmpp/client'
 import { describe, expect, it } from 'vitest'
 import { directory } from '../../examples/user-directory/src/service.js'
-import { info, KINDS, type Kind, onCleanup, realClient, satellite, slixmpp } from './helpers.js'
+import { afterTest } from '../../test-support/cleanup.js'
+import { info, KINDS, type Kind, realClient, satellite, slixmpp } from './helpers.js'
 
 const q = (xmlns: string, ...children: unknown[]) => clientXml('query', { xmlns }, ...children)
 
@@ -38,7 +39,7 @@ describe.each(KINDS)('%s: the user directory with real clients', (kind: Kind) =>
     const domain = s.XMPP_DIRECTORY_DOMAIN as string
     const xmpp = satellite(kind, { domain, secret: s.XMPP_DIRECTORY_SECRET as string })
     const dir = directory(xmpp, { name: 'E2E directory' })
-    onCleanup(async () => dir.stop())
+    afterTest(async () => dir.stop())
     await xmpp.start()
     const alice = await realClient(kind, 'alice')
     const bob = await realClient(kind, 'bob')

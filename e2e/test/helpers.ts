@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type Component, type ComponentOptions, component, xml } from '@satellite/core'
 import { xml as clientXml, client as xmppClient } from '@xmpp/client'
-import { afterEach, inject } from 'vitest'
+import { inject } from 'vitest'
+import { afterTest } from '../../test-support/cleanup.js'
+import { sleep } from '../../test-support/wait.js'
 import type { ServerInfo } from '../setup/servers.js'
 
 export type Kind = 'prosody' | 'ejabberd'
@@ -11,14 +13,6 @@ export const KINDS: Kind[] = ['prosody', 'ejabberd']
 
 export function info(kind: Kind): ServerInfo {
   return inject('servers')[kind]
-}
-
-const cleanups: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  while (cleanups.length > 0) await (cleanups.pop() as () => Promise<unknown>)().catch(() => {})
-})
-export function onCleanup(fn: () => Promise<unknown>): void {
-  cleanups.push(fn)
 }
 
 /** A Satellite component on the server's component port (or its direct-TLS port). */
@@ -39,7 +33,7 @@ export function satellite(
     ...(useTls ? { tls: { ca: readFileSync(s.XMPP_CA_FILE as string, 'utf8') } } : {}),
     ...rest,
   })
-  onCleanup(() => xmpp.stop())
+  afterTest(() => xmpp.stop())
   return xmpp
 }
 
@@ -131,7 +125,7 @@ export async function realClient(kind: Kind, username = 'alice', resource = 'e2e
       await c.stop().catch(() => {})
     },
   }
-  onCleanup(rc.stop)
+  afterTest(rc.stop)
   return rc
 }
 
@@ -167,7 +161,7 @@ export function slixmpp(kind: Kind, args: string[]): Promise<Record<string, unkn
   })
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+export { sleep }
 
 export async function until(cond: () => boolean, timeout = 5000, what = 'condition'): Promise<void> {
   const end = Date.now() + timeout

@@ -1,54 +1,31 @@
 // The simulated network's groups bridged as XEP-0045 rooms: the network (GROUPS, MEMBERS, GSEND,
 // * GMSG/MEMBERS/TOPIC), the reference adapter's `groups` capability, and the bridge, through
 // the embedded server.
-import { type Bridge, SqliteStore } from '@satellite/bridge'
-import { type Component, component, type Element, xml } from '@satellite/core'
+import { type Element, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
-import { createServer, type SimulatedClient, type TestServer } from '@satellite/testing'
+import type { SimulatedClient } from '@satellite/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { registerIq } from '../../../test-support/component.js'
 import { sleep, until } from '../../../test-support/wait.js'
-import { legacyBridge } from '../src/bot.js'
 import { LegacyClient } from '../src/network/adapter.js'
-import { type Network, parseUsers, startNetwork } from '../src/network/server.js'
+import { DOMAIN, type Setup, startBridge } from './helpers.js'
 
-const DOMAIN = 'bridge.localhost'
-const SECRET = 'bridge-secret'
 const NS_MUC = 'http://jabber.org/protocol/muc'
 const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
 // '#' is not one of the characters XEP-0106 escapes: the room of '#general' is '#general@gateway'.
 const ROOM = toJid('#general', DOMAIN)
 
-let srv: TestServer
-let net: Network
-let xmpp: Component
-let gw: Bridge
-
+let t: Setup
 beforeEach(async () => {
-  net = await startNetwork({ port: 0, users: parseUsers('alice:pw,zed:pw2,yan:pw3,Ann Lee:pw4') })
-  srv = await createServer({ components: { [DOMAIN]: SECRET } })
-  const store = new SqliteStore({ key: Buffer.alloc(32, 3) })
-  xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET, reconnect: { base: 20, cap: 100 } })
-  gw = legacyBridge(xmpp, { legacyPort: net.port, store, retry: { base: 50, cap: 200 } })
-  afterTest(
-    async () => {
-      await gw.stop()
-      await xmpp.stop()
-      await srv.close()
-      await net.close()
-      store.close()
-    },
-    { strict: true },
-  )
-  await xmpp.start()
+  t = await startBridge()
 })
 
 /** zed on the legacy network, recording what reaches him in groups. */
 async function zed(): Promise<{ client: LegacyClient; inbox: string[] }> {
   const inbox: string[] = []
-  const client = await LegacyClient.login('127.0.0.1', net.port, 'zed', 'pw2', {
+  const client = await LegacyClient.login('127.0.0.1', t.net.port, 'zed', 'pw2', {
     groupMessage: (m) => inbox.push(`${m.group} ${m.from} ${m.id}: ${m.text}`),
     groupSubject: (g, s) => inbox.push(`${g} topic: ${s}`),
     groupMembers: (g, members) => inbox.push(`${g} members: ${members.map((m) => m.id).join(',')}`),
@@ -60,9 +37,9 @@ async function zed(): Promise<{ client: LegacyClient; inbox: string[] }> {
 
 /** alice registers her legacy account (which logs her in). */
 async function registered(): Promise<SimulatedClient> {
-  const alice = srv.client('alice@localhost/phone')
+  const alice = t.srv.client('alice@localhost/phone')
   await alice.request(registerIq(DOMAIN, 'alice', 'pw'))
-  await until(() => net.online().includes('alice'), 'alice on the network')
+  await until(() => t.net.online().includes('alice'), 'alice on the network')
   return alice
 }
 
@@ -82,7 +59,7 @@ async function joined(alice: SimulatedClient, nick = 'alice'): Promise<Element> 
 
 describe('the network: groups', () => {
   it('GROUPS lists the groups of the user; MEMBERS the others; GSEND reaches the online members but the sender', async () => {
-    net.addGroup('#ops', 'Ops', ['alice', 'yan'])
+    t.net.addGroup('#ops', 'Ops', ['alice', 'yan'])
     const z = await zed()
     expect(await z.client.groups()).toEqual([
       { id: '#general', name: 'General', subject: 'Welcome to #general', nick: 'zed' },
@@ -93,7 +70,7 @@ describe('the network: groups', () => {
     await expect(z.client.say('#nope', 'hi')).rejects.toThrow(/no group #nope/)
 
     const annInbox: string[] = []
-    const ann = await LegacyClient.login('127.0.0.1', net.port, 'Ann Lee', 'pw4', {
+    const ann = await LegacyClient.login('127.0.0.1', t.net.port, 'Ann Lee', 'pw4', {
       groupMessage: (m) => annInbox.push(`${m.group} ${m.from}: ${m.text}`),
       disconnected: () => {},
     })
@@ -102,15 +79,15 @@ describe('the network: groups', () => {
     expect(id).toMatch(/^g\d+$/)
     await until(() => z.inbox.includes(`#general Ann Lee ${id}: hello #general, 100% = all`), 'zed to get it')
     // From outside (an offline member may speak too); the sender never gets its own message.
-    net.say('#general', 'zed', 'from zed')
+    t.net.say('#general', 'zed', 'from zed')
     await until(() => annInbox.includes('#general zed: from zed'), 'Ann to get it')
     expect(z.inbox.some((l) => l.includes('from zed'))).toBe(false)
     expect(annInbox).toEqual(['#general zed: from zed'])
-    expect(() => net.say('#ops', 'zed', 'x')).toThrow(/not a member/)
+    expect(() => t.net.say('#ops', 'zed', 'x')).toThrow(/not a member/)
 
-    net.setTopic('#general', 'new topic')
+    t.net.setTopic('#general', 'new topic')
     await until(() => z.inbox.includes('#general topic: new topic'), 'the topic push')
-    net.addUser('wes', 'pw5')
+    t.net.addUser('wes', 'pw5')
     await until(
       () => z.inbox.includes('#general members: alice,yan,Ann Lee,wes'),
       'the members push (every user is a member of #general)',
@@ -157,7 +134,7 @@ describe('legacy-bridge: groups as XEP-0045 rooms', () => {
       expect(err.getChild('error')?.getChild('item-not-found')).toBeDefined()
     }
     // Groups alice is not a member of are not hers either.
-    net.addGroup('#ops', 'Ops', ['zed'])
+    t.net.addGroup('#ops', 'Ops', ['zed'])
     join(alice, 'alice', toJid('#ops', DOMAIN))
     const ops = await alice.expectStanza({
       name: 'presence',
@@ -180,26 +157,26 @@ describe('legacy-bridge: groups as XEP-0045 rooms', () => {
     const m = await alice.expectStanza({ name: 'message', type: 'groupchat', from: `${ROOM}/zed` })
     expect([m.attrs.id, m.getChildText('body')]).toEqual([id, 'hello alice, 50% off'])
     // A member who is offline on the network (yan) still speaks through the network's API.
-    net.say('#general', 'yan', 'from yan')
+    t.net.say('#general', 'yan', 'from yan')
     await alice.expectStanza({ name: 'message', type: 'groupchat', from: `${ROOM}/yan`, body: 'from yan' })
   })
 
   it('topic and member changes on the network show in the room; a kick closes it (110 + 332)', async () => {
     const alice = await registered()
     await joined(alice)
-    net.setTopic('#general', 'Release day')
+    t.net.setTopic('#general', 'Release day')
     const subject = await alice.expectStanza(
       (s) => s.name === 'message' && s.attrs.from === ROOM && s.getChildText('subject') === 'Release day',
     )
     expect(subject.attrs.type).toBe('groupchat')
 
-    net.addUser('wes', 'pw5')
+    t.net.addUser('wes', 'pw5')
     const wes = await alice.expectStanza({ name: 'presence', from: `${ROOM}/wes` })
     expect(wes.attrs.type).toBeUndefined()
-    net.setMembers('#general', ['alice', 'zed', 'Ann Lee', 'wes'])
+    t.net.setMembers('#general', ['alice', 'zed', 'Ann Lee', 'wes'])
     await alice.expectStanza({ name: 'presence', type: 'unavailable', from: `${ROOM}/yan` })
 
-    net.kick('alice', 'maintenance')
+    t.net.kick('alice', 'maintenance')
     const closed = await alice.expectStanza({ name: 'presence', type: 'unavailable', from: `${ROOM}/alice` })
     expect(codes(closed)).toEqual(['110', '332'])
   })
@@ -210,7 +187,7 @@ describe('legacy-bridge: groups as XEP-0045 rooms', () => {
     const alice = await registered()
     alice.send(xml('presence', { to: DOMAIN }))
     alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
-    await until(() => !net.online().includes('alice'), 'the logout')
+    await until(() => !t.net.online().includes('alice'), 'the logout')
     alice.send(xml('presence', { to: DOMAIN }))
     join(alice, 'alice')
     const self = await alice.expectStanza((s) => s.name === 'presence' && s.attrs.from === `${ROOM}/alice`)
@@ -223,13 +200,13 @@ describe('legacy-bridge: groups as XEP-0045 rooms', () => {
     // while the registration brings the contacts in; no resource of the user went offline.
     // Here the registration has logged alice in and no presence of hers reached the gateway yet.
     const alice = await registered()
-    const bare = srv.client('alice@localhost')
+    const bare = t.srv.client('alice@localhost')
     bare.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
     // The gateway answers this iq after it read the presence; then give the handler time to act.
     await bare.request(xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: NS_DISCO_INFO })))
     await sleep(200)
-    expect(gw.state('alice@localhost')).toBe('online')
-    expect(net.online()).toContain('alice')
+    expect(t.gw.state('alice@localhost')).toBe('online')
+    expect(t.net.online()).toContain('alice')
     await joined(alice)
   })
 })

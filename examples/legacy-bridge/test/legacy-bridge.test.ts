@@ -1,52 +1,30 @@
 import { createHash } from 'node:crypto'
-import { type Bridge, SqliteStore } from '@satellite/bridge'
-import { type Component, component, type Element, xml } from '@satellite/core'
+import { SqliteStore } from '@satellite/bridge'
+import { type Element, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
-import { createServer, type SimulatedClient, type TestServer } from '@satellite/testing'
+import type { SimulatedClient } from '@satellite/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { fails, registerIq } from '../../../test-support/component.js'
 import { sleep, until } from '../../../test-support/wait.js'
 import { legacyBridge } from '../src/bot.js'
 import { LegacyClient } from '../src/network/adapter.js'
-import { type Network, parseUsers, startNetwork } from '../src/network/server.js'
+import { parseUsers, startNetwork } from '../src/network/server.js'
+import { DOMAIN, SECRET, type Setup, startBridge } from './helpers.js'
 
-const DOMAIN = 'bridge.localhost'
-const SECRET = 'bridge-secret'
 const NS_REGISTER = 'jabber:iq:register'
 const NS_REACTIONS = 'urn:xmpp:reactions:0'
 
-let srv: TestServer
-let net: Network
-let xmpp: Component
-let gw: Bridge
-let store: SqliteStore
-
+let t: Setup
 beforeEach(async () => {
-  net = await startNetwork({ port: 0, users: parseUsers('alice:pw,zed:pw2,yan:pw3,Ann Lee:pw4') })
-  srv = await createServer({ components: { [DOMAIN]: SECRET } })
-  store = new SqliteStore({ key: Buffer.alloc(32, 3) })
-  xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET, reconnect: { base: 20, cap: 100 } })
-  gw = legacyBridge(xmpp, { legacyPort: net.port, store, retry: { base: 50, cap: 200 } })
-  // Runs after the test's own cleanups (the last registered runs first).
-  afterTest(
-    async () => {
-      await gw.stop()
-      await xmpp.stop()
-      await srv.close()
-      await net.close()
-      store.close()
-    },
-    { strict: true },
-  )
-  await xmpp.start()
+  t = await startBridge()
 })
 
 const register = (username: string, password: string) => registerIq(DOMAIN, username, password)
 
 async function zed(): Promise<{ client: LegacyClient; inbox: string[] }> {
   const inbox: string[] = []
-  const client = await LegacyClient.login('127.0.0.1', net.port, 'zed', 'pw2', {
+  const client = await LegacyClient.login('127.0.0.1', t.net.port, 'zed', 'pw2', {
     message: (m) => inbox.push(`${m.from}: ${m.text}`),
     disconnected: () => {},
   })
@@ -64,18 +42,18 @@ describe('legacy-bridge through the simulated network', () => {
   })
 
   it('wrong legacy credentials are not-authorized; nothing is stored', async () => {
-    const alice = srv.client('alice@localhost/phone')
+    const alice = t.srv.client('alice@localhost/phone')
     expect((await fails(alice, register('alice', 'wrong'))).condition).toBe('not-authorized')
     expect((await fails(alice, register('nobody', 'pw'))).condition).toBe('not-authorized')
-    expect(store.users()).toEqual([])
-    expect(net.online()).toEqual([])
+    expect(t.store.users()).toEqual([])
+    expect(t.net.online()).toEqual([])
   })
 
   it('registers, brings the legacy contacts in, relays messages both ways, unregisters leaving no trace', async () => {
     const z = await zed()
-    const alice = srv.client('alice@localhost/phone')
+    const alice = t.srv.client('alice@localhost/phone')
     await alice.request(register('alice', 'pw'))
-    expect(net.online()).toContain('alice')
+    expect(t.net.online()).toContain('alice')
     for (const id of ['zed', 'yan', 'Ann Lee']) {
       await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid(id, DOMAIN) })
     }
@@ -86,7 +64,7 @@ describe('legacy-bridge through the simulated network', () => {
 
     alice.send(chat(toJid('zed', DOMAIN), 'hello from XMPP ✓', 'a1'))
     await until(() => z.inbox.includes('alice: hello from XMPP ✓'), 'zed to get the message')
-    expect(store.legacyIdOf('alice@localhost', 'zed', 'a1')).toMatch(/^m\d+$/)
+    expect(t.store.legacyIdOf('alice@localhost', 'zed', 'a1')).toMatch(/^m\d+$/)
 
     await z.client.send('alice', 'hi alice, multi word text')
     const m = await alice.expectStanza({ name: 'message', body: 'hi alice, multi word text' })
@@ -101,21 +79,21 @@ describe('legacy-bridge through the simulated network', () => {
     await alice.request(
       xml('iq', { type: 'set', to: DOMAIN }, xml('query', { xmlns: NS_REGISTER }, xml('remove'))),
     )
-    expect(store.counts('alice@localhost')).toEqual({ registrations: 0, contacts: 0, messages: 0 })
-    await until(() => !net.online().includes('alice'), 'the legacy logout')
+    expect(t.store.counts('alice@localhost')).toEqual({ registrations: 0, contacts: 0, messages: 0 })
+    await until(() => !t.net.online().includes('alice'), 'the legacy logout')
     await alice.expectStanza({ name: 'presence', type: 'unsubscribed', from: toJid('zed', DOMAIN) })
   })
 
   it('reactions both ways (the adapter declares them): legacy ids ↔ XMPP ids', async () => {
     const reactions: string[] = []
     const ids: string[] = []
-    const z = await LegacyClient.login('127.0.0.1', net.port, 'zed', 'pw2', {
+    const z = await LegacyClient.login('127.0.0.1', t.net.port, 'zed', 'pw2', {
       message: (m) => ids.push(m.id),
       reaction: (from, id, emojis) => reactions.push(`${from}:${id}:${emojis.join(',')}`),
       disconnected: () => {},
     })
     afterTest(() => z.logout())
-    const alice = srv.client('alice@localhost/phone')
+    const alice = t.srv.client('alice@localhost/phone')
     const disco = (
       await alice.request(
         xml(
@@ -170,7 +148,7 @@ describe('legacy-bridge through the simulated network', () => {
     await expect(z.client.setAvatar({ type: 'image/png', data: Buffer.alloc(40_000) })).rejects.toThrow(
       /at most/,
     )
-    const alice = srv.client('alice@localhost/phone')
+    const alice = t.srv.client('alice@localhost/phone')
     await alice.request(register('alice', 'pw'))
     const zedUp = (s: Element) =>
       s.name === 'presence' && s.attrs.from === toJid('zed', DOMAIN) && s.attrs.type === undefined
@@ -185,7 +163,7 @@ describe('legacy-bridge through the simulated network', () => {
     await alice.expectStanza((s) => zedUp(s) && photoOf(s) === sha1(next))
     // yan is offline: no presence to carry the hash, but the vCard follows.
     expect((await vcardOf(alice, 'yan')).getChild('PHOTO')).toBeUndefined()
-    net.setAvatar('yan', { type: 'image/gif', data: Buffer.from('GIF89a') })
+    t.net.setAvatar('yan', { type: 'image/gif', data: Buffer.from('GIF89a') })
     let type: string | undefined
     const end = Date.now() + 3000
     while (type === undefined && Date.now() < end) {
@@ -199,7 +177,7 @@ describe('legacy-bridge through the simulated network', () => {
   })
 
   it('answers unknown contact, offline contact, unregistered sender and undeclared corrections with errors', async () => {
-    const alice = srv.client('alice@localhost/phone')
+    const alice = t.srv.client('alice@localhost/phone')
     await alice.request(register('alice', 'pw'))
     alice.send(chat(toJid('ghost', DOMAIN), 'hi', 'e1'))
     const e1 = await alice.expectStanza({ name: 'message', type: 'error', id: 'e1' })
@@ -210,7 +188,7 @@ describe('legacy-bridge through the simulated network', () => {
     expect(e2.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas')).toBe(
       'yan is offline',
     )
-    const bob = srv.client('bob@localhost/pc')
+    const bob = t.srv.client('bob@localhost/pc')
     bob.send(chat(toJid('zed', DOMAIN), 'hi', 'e3'))
     const e3 = await bob.expectStanza({ name: 'message', type: 'error', id: 'e3' })
     expect(e3.getChild('error')?.getChild('registration-required')).toBeDefined()
@@ -226,7 +204,7 @@ describe('legacy-bridge through the simulated network', () => {
     expect(e4.getChild('error')?.getChild('feature-not-implemented')).toBeDefined()
     // The legacy id with a space maps losslessly and still works once online.
     const got: string[] = []
-    const ann = await LegacyClient.login('127.0.0.1', net.port, 'Ann Lee', 'pw4', {
+    const ann = await LegacyClient.login('127.0.0.1', t.net.port, 'Ann Lee', 'pw4', {
       message: (m) => got.push(`${m.from}: ${m.text}`),
       disconnected: () => {},
     })
@@ -237,12 +215,12 @@ describe('legacy-bridge through the simulated network', () => {
 
   it('a kick from the legacy network is reported, contacts go unavailable, and the session comes back', async () => {
     await zed()
-    const alice = srv.client('alice@localhost/phone')
+    const alice = t.srv.client('alice@localhost/phone')
     await alice.request(register('alice', 'pw'))
     await alice.expectStanza(
       (s) => s.name === 'presence' && s.attrs.from === toJid('zed', DOMAIN) && !s.attrs.type,
     )
-    net.kick('alice', 'maintenance')
+    t.net.kick('alice', 'maintenance')
     await alice.expectStanza({
       name: 'message',
       from: DOMAIN,
@@ -250,41 +228,45 @@ describe('legacy-bridge through the simulated network', () => {
     })
     await alice.expectStanza({ name: 'presence', type: 'unavailable', from: toJid('zed', DOMAIN) })
     await alice.expectStanza({ name: 'message', from: DOMAIN, body: 'Reconnected to Legacy IM.' })
-    await until(() => net.online().includes('alice'), 'alice back on the network')
-    expect(gw.state('alice@localhost')).toBe('online')
+    await until(() => t.net.online().includes('alice'), 'alice back on the network')
+    expect(t.gw.state('alice@localhost')).toBe('online')
   })
 
   it('with retry.maxAttempts, a network that stays down ends in a note from the gateway; available presence logs in again', async () => {
-    await gw.stop()
-    gw = legacyBridge(xmpp, { legacyPort: net.port, store, retry: { base: 20, cap: 40, maxAttempts: 2 } })
-    const alice = srv.client('alice@localhost/phone')
+    await t.gw.stop()
+    t.gw = legacyBridge(t.xmpp, {
+      legacyPort: t.net.port,
+      store: t.store,
+      retry: { base: 20, cap: 40, maxAttempts: 2 },
+    })
+    const alice = t.srv.client('alice@localhost/phone')
     await alice.request(register('alice', 'pw'))
-    const port = net.port
-    await net.close()
+    const port = t.net.port
+    await t.net.close()
     await alice.expectStanza({ name: 'message', from: DOMAIN, body: /Disconnected from Legacy IM/ })
     await alice.expectStanza({ name: 'message', from: DOMAIN, body: /Gave up after 2 attempts/ })
-    expect(gw.state('alice@localhost')).toBe('offline')
-    net = await startNetwork({ port, users: parseUsers('alice:pw,zed:pw2') })
+    expect(t.gw.state('alice@localhost')).toBe('offline')
+    t.net = await startNetwork({ port, users: parseUsers('alice:pw,zed:pw2') })
     alice.send(xml('presence', { to: DOMAIN }))
-    await until(() => net.online().includes('alice'), 'the login on presence')
-    expect(gw.state('alice@localhost')).toBe('online')
+    await until(() => t.net.online().includes('alice'), 'the login on presence')
+    expect(t.gw.state('alice@localhost')).toBe('online')
   })
 
   it('session follows the user presence: unavailable logs out, available logs in', async () => {
-    const alice = srv.client('alice@localhost/phone')
+    const alice = t.srv.client('alice@localhost/phone')
     await alice.request(register('alice', 'pw'))
     alice.send(xml('presence', { to: DOMAIN }))
     alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
-    await until(() => !net.online().includes('alice'), 'the logout')
+    await until(() => !t.net.online().includes('alice'), 'the logout')
     alice.send(xml('presence', { to: DOMAIN }))
-    await until(() => net.online().includes('alice'), 'the login')
+    await until(() => t.net.online().includes('alice'), 'the login')
     await alice.expectStanza((s) => s.name === 'presence' && s.attrs.from === DOMAIN && !s.attrs.type)
   })
 
   it('a new legacy user shows up as a new contact', async () => {
-    const alice = srv.client('alice@localhost/phone')
+    const alice = t.srv.client('alice@localhost/phone')
     await alice.request(register('alice', 'pw'))
-    net.addUser('wes', 'pw5')
+    t.net.addUser('wes', 'pw5')
     await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid('wes', DOMAIN) })
   })
 })

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { checkConnection, metrics, runModule } from '@satellite/cli'
 import { xml } from '@satellite/core'
 import { describe, expect, it } from 'vitest'
-import { testServer } from '../../../test-support/component.js'
+import { greetWith, testServer } from '../../../test-support/component.js'
 
 const DOMAIN = 'echo.localhost'
 const SECRET = 'sécret'
@@ -53,16 +53,11 @@ describe('satellite check', () => {
 
   it('diagnoses a client port (jabber:client stream)', async () => {
     const srv = await server()
-    srv.on('connection', (conn) => {
-      conn.behave({ noHeader: true })
-      setTimeout(
-        () =>
-          void conn.write(
-            "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='x'>",
-          ),
-        10,
-      )
-    })
+    greetWith(
+      srv,
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='x'>",
+      10,
+    )
     const r = await checkConnection({ service: srv.url, domain: DOMAIN, secret: SECRET })
     expect(r.steps.at(-1)?.detail).toMatch(/client \(c2s\) port/)
   })

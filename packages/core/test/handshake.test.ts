@@ -8,6 +8,7 @@ import {
   xml,
 } from '@satellite/core'
 import { describe, expect, it } from 'vitest'
+import { greetWith } from '../../../test-support/component.js'
 import { DOMAIN, make, once, server, sleep } from './helpers.js'
 
 describe('handshake', () => {
@@ -142,16 +143,11 @@ describe('handshake', () => {
 
   it('recognises a client port (stream features) as a fatal misconfiguration', async () => {
     const srv = await server()
-    srv.on('connection', (conn) => {
-      conn.behave({ noHeader: true })
-      setTimeout(
-        () =>
-          void conn.write(
-            "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' id='x'><stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>",
-          ),
-        20,
-      )
-    })
+    greetWith(
+      srv,
+      "<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' id='x'><stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>",
+      20,
+    )
     const xmpp = make(srv)
     const err = await xmpp.start().catch((e: unknown) => e)
     expect(isSatelliteError(err, 'SAT_ERR_PROTOCOL')).toBe(true)
@@ -160,16 +156,11 @@ describe('handshake', () => {
 
   it('recognises a jabber:client stream as invalid-namespace, fatal', async () => {
     const srv = await server()
-    srv.on('connection', (conn) => {
-      conn.behave({ noHeader: true })
-      setTimeout(
-        () =>
-          void conn.write(
-            "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='x'>",
-          ),
-        20,
-      )
-    })
+    greetWith(
+      srv,
+      "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='x'>",
+      20,
+    )
     const xmpp = make(srv)
     const err = await xmpp.start().catch((e: unknown) => e)
     expect((err as StreamError).condition).toBe('invalid-namespace')

@@ -18,16 +18,24 @@ import { sleep, until } from '../../../test-support/wait.js'
 const DOMAIN = 'privileged.localhost'
 const SECRET = 's3cret'
 
-/** What Prosody's mod_privilege sends (urn:xmpp:privilege:2). */
-const prosodyAnnouncement = (perms: Record<string, string>, iq?: Record<string, string>) => {
+/** An announcement: `privilege` in a message from `from` to the component. */
+const announcement = (privilege: Element, from = 'localhost') =>
+  xml('message', { from, to: DOMAIN }, privilege)
+
+/** The <privilege/> element of Prosody's mod_privilege (urn:xmpp:privilege:2). */
+const prosodyPrivilege = (perms: Record<string, string>, iq?: Record<string, string>) => {
   const p = xml('privilege', { xmlns: NS_PRIVILEGE_2 })
   for (const [access, type] of Object.entries(perms)) p.c('perm', { access, type })
   if (iq !== undefined) {
     const perm = p.c('perm', { access: 'iq' })
     for (const [ns, type] of Object.entries(iq)) perm.c('namespace', { ns, type })
   }
-  return xml('message', { from: 'localhost', to: DOMAIN }, p)
+  return p
 }
+
+/** What Prosody's mod_privilege sends (urn:xmpp:privilege:2). */
+const prosodyAnnouncement = (perms: Record<string, string>, iq?: Record<string, string>) =>
+  announcement(prosodyPrivilege(perms, iq))
 
 /** What ejabberd 23.01's mod_privilege sends (urn:xmpp:privilege:1, every access, 'none' included). */
 const ejabberdAnnouncement = (roster: string, message: string, presence: string) =>
@@ -172,22 +180,12 @@ describe('announcements', () => {
   const malformed: Array<[string, () => Element, RegExp]> = [
     [
       'a user as sender',
-      () =>
-        xml(
-          'message',
-          { from: 'mallory@localhost', to: DOMAIN },
-          prosodyAnnouncement({ roster: 'both' }).getChildElements()[0] as Element,
-        ),
+      () => announcement(prosodyPrivilege({ roster: 'both' }), 'mallory@localhost'),
       /must be a server domain/,
     ],
     [
       'an untrusted server',
-      () =>
-        xml(
-          'message',
-          { from: 'evil.example', to: DOMAIN },
-          prosodyAnnouncement({ roster: 'both' }).getChildElements()[0] as Element,
-        ),
+      () => announcement(prosodyPrivilege({ roster: 'both' }), 'evil.example'),
       /not among the trusted servers/,
     ],
     [
@@ -202,20 +200,13 @@ describe('announcements', () => {
     ],
     [
       'a perm without type',
-      () =>
-        xml(
-          'message',
-          { from: 'localhost', to: DOMAIN },
-          xml('privilege', { xmlns: NS_PRIVILEGE_1 }, xml('perm', { access: 'roster' })),
-        ),
+      () => announcement(xml('privilege', { xmlns: NS_PRIVILEGE_1 }, xml('perm', { access: 'roster' }))),
       /invalid type ''/,
     ],
     [
       'a repeated access',
       () =>
-        xml(
-          'message',
-          { from: 'localhost', to: DOMAIN },
+        announcement(
           xml(
             'privilege',
             { xmlns: NS_PRIVILEGE_2 },
@@ -228,9 +219,7 @@ describe('announcements', () => {
     [
       'an iq permission in :1',
       () =>
-        xml(
-          'message',
-          { from: 'localhost', to: DOMAIN },
+        announcement(
           xml(
             'privilege',
             { xmlns: NS_PRIVILEGE_1 },
@@ -242,9 +231,7 @@ describe('announcements', () => {
     [
       'a bad push value',
       () =>
-        xml(
-          'message',
-          { from: 'localhost', to: DOMAIN },
+        announcement(
           xml(
             'privilege',
             { xmlns: NS_PRIVILEGE_2 },
@@ -258,7 +245,7 @@ describe('announcements', () => {
       () => {
         const p = xml('privilege', { xmlns: NS_PRIVILEGE_2 })
         for (let i = 0; i < 65; i++) p.c('perm', { access: `x${i}`, type: 'none' })
-        return xml('message', { from: 'localhost', to: DOMAIN }, p)
+        return announcement(p)
       },
       /more than 64/,
     ],
@@ -285,15 +272,7 @@ describe('announcements', () => {
     const invalid = new Promise<string>((resolve) => priv.once('invalid', (i) => resolve(i.reason)))
     conn.send(prosodyAnnouncement({ roster: 'both' })) // from localhost: not trusted now
     expect(await invalid).toMatch(/localhost is not among/)
-    const g = await announced(
-      priv,
-      conn,
-      xml(
-        'message',
-        { from: 'example.org', to: DOMAIN },
-        xml('privilege', { xmlns: NS_PRIVILEGE_2 }, xml('perm', { access: 'roster', type: 'set' })),
-      ),
-    )
+    const g = await announced(priv, conn, announcement(prosodyPrivilege({ roster: 'set' }), 'example.org'))
     expect(g?.server).toBe('example.org')
     expect(priv.granted()).toBe(g)
   })
@@ -302,13 +281,7 @@ describe('announcements', () => {
     const { priv, conn } = await start({ servers: 'any', maxServers: 1 })
     await announced(priv, conn, prosodyAnnouncement({ roster: 'both' }))
     const invalid = new Promise<string>((resolve) => priv.once('invalid', (i) => resolve(i.reason)))
-    conn.send(
-      xml(
-        'message',
-        { from: 'other.example', to: DOMAIN },
-        xml('privilege', { xmlns: NS_PRIVILEGE_2 }, xml('perm', { access: 'roster', type: 'get' })),
-      ),
-    )
+    conn.send(announcement(prosodyPrivilege({ roster: 'get' }), 'other.example'))
     expect(await invalid).toMatch(/maxServers/)
     expect(priv.grants().map((g) => g.server)).toEqual(['localhost'])
   })
