@@ -36,6 +36,8 @@ describe('structured lifecycle logs', () => {
       log: (l) => lines.push(l),
     })
     const conn = await srv.waitForComponent(DOMAIN)
+    // Offline for a while: with full jitter, a reconnect can come back at once (and send() would not queue).
+    await srv.refuseConnections(300)
     conn.drop('rst')
     await until(() => parse(lines).some((e) => e.msg === 'reconnecting'))
     // While offline the queue holds one stanza; the second is dropped.
