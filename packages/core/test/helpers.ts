@@ -1,19 +1,17 @@
 import { type Component, type ComponentOptions, component } from '@satellite/core'
 import { createServer, type ServerOptions, type TestServer } from '@satellite/testing'
-import { afterEach } from 'vitest'
+import { afterTest } from '../../../test-support/cleanup.js'
+import { sleep, until as untilWhat } from '../../../test-support/wait.js'
+
+export { sleep }
 
 export const DOMAIN = 'echo.localhost'
 export const SECRET = 'sécret-🔑'
 
-const cleanups: Array<() => Promise<unknown>> = []
-afterEach(async () => {
-  while (cleanups.length > 0) await (cleanups.pop() as () => Promise<unknown>)().catch(() => {})
-})
-
 /** An embedded server with the echo domain, closed after the test. */
 export async function server(options: ServerOptions = {}): Promise<TestServer> {
   const s = await createServer({ components: { [DOMAIN]: SECRET }, ...options })
-  cleanups.push(() => s.close())
+  afterTest(() => s.close())
   return s
 }
 
@@ -26,7 +24,7 @@ export function make(srv: TestServer, options: Partial<ComponentOptions> = {}): 
     reconnect: { base: 20, cap: 100, conflictFloor: 300 },
     ...options,
   })
-  cleanups.push(() => xmpp.stop())
+  afterTest(() => xmpp.stop())
   return xmpp
 }
 
@@ -45,13 +43,6 @@ export function once<T = unknown>(
   })
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** Polls `cond` until true (or fails after `timeout`). */
-export async function until(cond: () => boolean, timeout = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeout
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
-  }
-}
+/** Polls `cond` until true (or fails after `timeout`); the core tests' argument order. */
+export const until = (cond: () => boolean, timeout = 3000, what = 'condition'): Promise<void> =>
+  untilWhat(cond, what, timeout)
