@@ -567,6 +567,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       throw err
     }
     await disconnect(us)
+    groups?.forget(user) // possibly another legacy account: its history is not this one's
     us.generation = gen
     // Subscribe the user to the gateway, then bring the contacts in.
     void send(xml('presence', { from: domain, to: user, type: 'subscribe' }))
@@ -589,6 +590,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           sessions.delete(jid)
         }
         await store.removeUser(jid)
+        groups?.forget(jid)
         for (const c of contacts) forgetContact(jid, c.legacyId)
         void send(xml('presence', { from: domain, to: jid, type: 'unsubscribe' }))
         void send(xml('presence', { from: domain, to: jid, type: 'unsubscribed' }))
@@ -658,6 +660,10 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           send,
           report,
           sessionFor: liveHandle,
+          isCurrent: (user, handle) => {
+            const us = sessions.get(user)
+            return us?.state === 'online' && us.handle === handle
+          },
           historySize: groupHistory,
         })
   if (groups !== undefined) unroutes.push(...groups.routes)
@@ -784,9 +790,22 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
 
   async function relayOutgoing(msg: Stanza): Promise<void> {
     const user = bareOf(msg)
-    const legacyId = fromJid(String(msg.attrs.to), domain)
+    const to = String(msg.attrs.to)
+    const legacyId = fromJid(to, domain)
     if (legacyId === null) throw new StanzaError('jid-malformed')
+    // Contacts have no resources; with groups, `room@gateway/nick` is an occupant: never relay
+    // that to the contact `room` (on IRC-like networks it would post to the channel).
+    if (groups !== undefined && to.includes('/')) {
+      throw new StanzaError('feature-not-implemented', {
+        text: `private messages to ${networkName} group members are not bridged; message the contact directly`,
+      })
+    }
     const handle = await liveHandle(user)
+    if (groups?.isGroup(user, legacyId)) {
+      throw new StanzaError('not-acceptable', {
+        text: `${legacyId} is a group: join the room and send groupchat messages`,
+      })
+    }
     const body = msg.getChildText('body')
     const children = msg.getChildElements()
     if (body !== null) {

@@ -32,6 +32,8 @@ export interface GroupsHost<S> {
   report(err: Error): void
   /** The user's live legacy session (logging in if needed), or a StanzaError to answer with. */
   sessionFor(user: string): Promise<S>
+  /** Whether `session` is still the user's live legacy session (it may end during a join). */
+  isCurrent(user: string, session: S): boolean
   /** Group messages kept per user and group for the discussion history sent on join (0: none). */
   historySize: number
 }
@@ -46,6 +48,10 @@ export interface Groups {
   refresh(user: string, session: unknown): Promise<void>
   /** The user's legacy session ended: every room of the user is closed (status 332). */
   closeAll(user: string): void
+  /** Whether `group` is one of the user's groups (as last listed). */
+  isGroup(user: string, group: string): boolean
+  /** The user is gone (registration removed or replaced): forget the history too. */
+  forget(user: string): void
 }
 
 interface Room {
@@ -122,7 +128,8 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
   /** user → group → the newest group messages (at most historySize), joined or not. */
   const pasts = new Map<string, Map<string, Past[]>>()
   const remember = (user: string, group: string, past: Past) => {
-    if (host.historySize <= 0) return
+    // Only the user's listed groups: what the adapter reports cannot grow the map without bound.
+    if (host.historySize <= 0 || known.get(user)?.has(group) !== true) return
     const mine = pasts.get(user) ?? new Map<string, Past[]>()
     pasts.set(user, mine)
     const list = mine.get(group) ?? []
@@ -174,12 +181,39 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     for (const to of room.resources) void send(build(to))
   }
 
+  /** Joins and leaves of one room (user + group) run one after the other. */
+  const queues = new Map<string, Promise<void>>()
+  function serial(user: string, group: string, run: () => Promise<void> | void): Promise<void> {
+    const key = `${user}\n${group}`
+    const next = (queues.get(key) ?? Promise.resolve()).then(run)
+    const tail = next.catch(() => {})
+    queues.set(key, tail)
+    void tail.then(() => {
+      if (queues.get(key) === tail) queues.delete(key)
+    })
+    return next
+  }
+
   async function join(p: Stanza, group: string, asked: string): Promise<void> {
     const user = userOf(p)
     const full = String(p.attrs.from)
-    const existing = roomOf(user, group)
-    if (existing?.resources.has(full)) return // a presence update in the room: nothing to relay
+    const present = roomOf(user, group)
+    if (present?.resources.has(full)) {
+      if (asked === present.nick) return // a presence update in the room: nothing to relay
+      throw new StanzaError('not-acceptable', {
+        text: `nicks are ${host.networkName}'s: it is ${present.nick} here`,
+      })
+    }
     const { session, info } = await groupOf(user, group)
+    const members = await groups.members(session, group)
+    if (!host.isCurrent(user, session)) {
+      throw new StanzaError('service-unavailable', {
+        type: 'wait',
+        text: `the ${host.networkName} session ended during the join`,
+      })
+    }
+    // From here on nothing awaits: live events cannot come between the room's creation and the
+    // join's stanzas, and the stanzas go out in this order (occupants, self, history, subject).
     let room = roomOf(user, group)
     if (room === undefined) {
       const nick = info.nick ?? asked
@@ -187,7 +221,7 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
         group,
         nick,
         resources: new Set(),
-        members: nicksOf(await groups.members(session, group), nick),
+        members: nicksOf(members, nick),
         subject: info.subject ?? '',
       }
       const mine = rooms.get(user) ?? new Map<string, Room>()
@@ -195,13 +229,13 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
       mine.set(group, room)
     }
     room.resources.add(full)
-    for (const nick of room.members.values()) await send(occupantPresence(group, nick, full, true))
-    await send(occupantPresence(group, room.nick, full, true, room.nick === asked ? [110] : [110, 210]))
+    for (const nick of room.members.values()) void send(occupantPresence(group, nick, full, true))
+    void send(occupantPresence(group, room.nick, full, true, room.nick === asked ? [110] : [110, 210]))
     // The discussion history, then the subject (XEP-0045 7.2.13-15), each with its original time.
     const history = p.getChild('x', NS_MUC)?.getChild('history')
     for (const past of wanted(pasts.get(user)?.get(group) ?? [], history, Date.now())) {
       const nick = past.from === null ? room.nick : (room.members.get(past.from) ?? past.from)
-      await send(
+      void send(
         xml(
           'message',
           { from: occupant(group, nick), to: full, type: 'groupchat', id: past.id },
@@ -210,7 +244,7 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
         ),
       )
     }
-    await send(
+    void send(
       xml(
         'message',
         { from: roomJid(group), to: full, type: 'groupchat', id: randomUUID() },
@@ -274,8 +308,10 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
           const group = groupOfAddress(p.attrs.to)
           const nick = splitAddress(String(p.attrs.to)).resource ?? ''
           if (group === null || nick === '') throw new StanzaError('jid-malformed')
-          if (p.attrs.type === 'unavailable') return leave(userOf(p), String(p.attrs.from), group)
-          await join(p, group, nick)
+          const user = userOf(p)
+          if (p.attrs.type === 'unavailable')
+            return serial(user, group, () => leave(user, String(p.attrs.from), group))
+          await serial(user, group, () => join(p, group, nick))
         }),
     ),
     xmpp.message({ to: '*', type: 'groupchat' }, (msg) =>
@@ -403,10 +439,15 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     async refresh(user, session) {
       await listGroups(user, session as S)
     },
+    isGroup: (user, group) => known.get(user)?.has(group) === true,
+    forget(user) {
+      pasts.delete(user)
+      known.delete(user)
+    },
     closeAll(user) {
-      const mine = rooms.get(user)
-      if (mine === undefined) return
-      for (const room of [...mine.values()]) {
+      // Listed again at the next login; meanwhile no room is offered (disco would log the user in).
+      known.delete(user)
+      for (const room of [...(rooms.get(user)?.values() ?? [])]) {
         for (const full of [...room.resources]) leave(user, full, room.group, [110, 332])
       }
       rooms.delete(user)

@@ -74,7 +74,8 @@ async function online(): Promise<SimulatedClient> {
     ),
   )
   alice.send(xml('presence', { to: DOMAIN }))
-  await alice.expectStanza({ name: 'presence', from: DOMAIN })
+  // The gateway's answer to this presence (the registration's went to the bare JID).
+  await alice.expectStanza({ name: 'presence', from: DOMAIN, to: 'alice@localhost/phone' })
   expect(gw.state('alice@localhost')).toBe('online')
   return alice
 }
@@ -308,6 +309,81 @@ describe('bridge: group chats (XEP-0045 rooms)', () => {
       .filter((m) => m.getChild('delay') !== undefined)
       .map((m) => m.getChildText('body'))
     expect(history).toEqual(['c', 'd'])
+  })
+
+  it('no leak to the legacy group: chat to an occupant or to the room address is refused, joined or not', async () => {
+    const alice = await online()
+    const errorOf = async (id: string) =>
+      (await alice.expectStanza({ name: 'message', type: 'error', id }))
+        .getChild('error')
+        ?.getChildElements()[0]?.name
+    alice.send(xml('message', { to: `${ROOM}/Zed`, type: 'chat', id: 'pm1' }, xml('body', {}, 'psst')))
+    expect(await errorOf('pm1')).toBe('feature-not-implemented')
+    alice.send(xml('message', { to: ROOM, type: 'chat', id: 'pm2' }, xml('body', {}, 'psst')))
+    expect(await errorOf('pm2')).toBe('not-acceptable')
+    expect(net.log.filter((l) => l.startsWith('send '))).toEqual([])
+    expect(sent).toEqual([])
+  })
+
+  it('joins and leaves of one room are serialised: two resources at once, a double join, a leave right after the join', async () => {
+    const alice = await online()
+    const laptop = srv.client('alice@localhost/laptop')
+    join(alice, 'alice')
+    join(laptop, 'alice')
+    join(laptop, 'alice')
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    await laptop.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    await new Promise((r) => setTimeout(r, 30))
+    const selves = laptop.received.filter((x) => x.name === 'presence' && x.attrs.from === `${ROOM}/alice`)
+    expect(selves).toHaveLength(1)
+    const session = net.live as FakeSession
+    session.events.groupMessage?.({ group: '#general', from: 'zed', id: 'both', text: 'to both' })
+    await alice.expectStanza({ name: 'message', id: 'both' })
+    await laptop.expectStanza({ name: 'message', id: 'both' })
+
+    const tablet = srv.client('alice@localhost/tablet')
+    join(tablet, 'alice')
+    tablet.send(xml('presence', { to: `${ROOM}/alice`, type: 'unavailable' }))
+    await tablet.expectStanza({ name: 'presence', type: 'unavailable', from: `${ROOM}/alice` })
+    session.events.groupMessage?.({ group: '#general', from: 'zed', id: 'after', text: 'after' })
+    await alice.expectStanza({ name: 'message', id: 'after' })
+    await new Promise((r) => setTimeout(r, 30))
+    expect(tablet.received.filter((x) => x.attrs.id === 'after')).toEqual([])
+    // A nick change is refused (the nick is the legacy network's).
+    alice.send(xml('presence', { to: `${ROOM}/other` }))
+    const refused = await alice.expectStanza({ name: 'presence', type: 'error', from: `${ROOM}/other` })
+    expect(refused.getChild('error')?.getChildElements()[0]?.name).toBe('not-acceptable')
+  })
+
+  it('after logout no room is offered (disco does not log the user in); a new registration starts without history', async () => {
+    const alice = await online()
+    const session = net.live as FakeSession
+    session.events.groupMessage?.({ group: '#general', from: 'zed', id: 'old', text: 'old news' })
+    await gw.logout('alice@localhost')
+    const logins = net.log.filter((l) => l.startsWith('login')).length
+    const items = (
+      await alice.request(
+        xml(
+          'iq',
+          { type: 'get', to: DOMAIN },
+          xml('query', { xmlns: 'http://jabber.org/protocol/disco#items' }),
+        ),
+      )
+    ).getChild('query') as Element
+    expect(items.getChildren('item')).toEqual([])
+    const info = (
+      await alice.request(xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: DISCO })))
+    ).getChild('query') as Element
+    expect(info.getChild('identity')?.attrs.category).toBe('client')
+    expect(net.log.filter((l) => l.startsWith('login'))).toHaveLength(logins)
+
+    await alice.request(
+      xml('iq', { type: 'set', to: DOMAIN }, xml('query', { xmlns: NS_REGISTER }, xml('remove'))),
+    )
+    await online()
+    join(alice, 'alice')
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    expect(alice.received.filter((x) => x.getChild('delay') !== undefined)).toEqual([])
   })
 
   it('leave (110), and every room closes (110, 332) when the legacy session ends', async () => {
