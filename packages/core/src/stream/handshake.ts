@@ -1,5 +1,6 @@
 import { createHash } from '../builtins.js'
 import { escapeXML } from '../xml/element.js'
+import { xmlChars } from '../xml/serialize.js'
 
 export const NS_COMPONENT = 'jabber:component:accept'
 export const NS_STREAMS = 'http://etherx.jabber.org/streams'
@@ -7,7 +8,7 @@ export const NS_STREAM_ERRORS = 'urn:ietf:params:xml:ns:xmpp-streams'
 
 /** The stream header a component sends (XEP-0114 section 3). */
 export function streamHeader(domain: string): string {
-  return `<?xml version='1.0'?><stream:stream xmlns='${NS_COMPONENT}' xmlns:stream='${NS_STREAMS}' to='${escapeXML(domain)}'>`
+  return `<?xml version='1.0'?><stream:stream xmlns='${NS_COMPONENT}' xmlns:stream='${NS_STREAMS}' to='${escapeXML(xmlChars(domain))}'>`
 }
 
 /**
@@ -20,8 +21,8 @@ export function handshakeDigest(streamId: string, secret: string): string {
     .digest('hex')
 }
 
-/** A stream error to send (then the stream is closed). */
+/** A stream error to send (then the stream is closed). The text may quote the server's bytes, hence {@link xmlChars}. */
 export function streamErrorXml(condition: string, text?: string): string {
-  const t = text ? `<text xmlns='${NS_STREAM_ERRORS}'>${escapeXML(text)}</text>` : ''
+  const t = text ? `<text xmlns='${NS_STREAM_ERRORS}'>${escapeXML(xmlChars(text))}</text>` : ''
   return `<stream:error><${condition} xmlns='${NS_STREAM_ERRORS}'/>${t}</stream:error></stream:stream>`
 }

@@ -18,11 +18,27 @@ const ltxAddChildren = proto._addChildren
  * `el.toString()`, with the same output as ltx's, built in one pass without a writer callback per token and
  * without a regex replace for the (usual) values that need no escaping. Elements whose class overrides
  * `toString`, `write` or `_addChildren` are serialised by their own methods.
+ *
+ * Unlike ltx, characters that XML 1.0 does not allow (C0 controls other than tab, LF and CR, U+FFFE, U+FFFF) are
+ * replaced with U+FFFD: the server would close the whole stream as not-well-formed for one of them. In text and
+ * attribute values that is all that differs from ltx; output of overridden methods and foreign writable children
+ * is passed through {@link xmlChars} as a whole.
  */
 export function serialize(el: Element): string {
   const e = el as unknown as typeof proto
-  if (e.toString !== ltxToString) return el.toString()
+  if (e.toString !== ltxToString) return xmlChars(el.toString())
   return write(el)
+}
+
+// Characters XML 1.0 (section 2.2) does not allow, surrogates aside: Node encodes a lone surrogate as U+FFFD.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const INVALID = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const INVALID_ALL = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g
+
+/** `s` with every character XML 1.0 does not allow (C0 controls but tab, LF, CR; U+FFFE; U+FFFF) replaced by U+FFFD. */
+export function xmlChars(s: string): string {
+  return INVALID.test(s) ? s.replace(INVALID_ALL, '\uFFFD') : s
 }
 
 function write(el: Element): string {
@@ -32,7 +48,7 @@ function write(el: Element): string {
     e.write((c) => {
       out += c
     })
-    return out
+    return xmlChars(out)
   }
   let s = `<${el.name}`
   const attrs = el.attrs as Record<string, unknown>
@@ -50,10 +66,13 @@ function write(el: Element): string {
     if (child == null) continue
     if ((child as { write?: unknown }).write) {
       if (child instanceof Element) s += write(child)
-      else
-        (child as unknown as Writable).write((c) => {
-          s += c
+      else {
+        let out = ''
+        ;(child as unknown as Writable).write((c) => {
+          out += c
         })
+        s += xmlChars(out)
+      }
     } else if (typeof child === 'string') s += escapeText(child)
     else if (child.toString) s += escapeText((child as number).toString(10))
   }
@@ -61,29 +80,38 @@ function write(el: Element): string {
 }
 
 // Short strings (names, ids, JIDs) are scanned inline; longer ones (bodies) with a non-global regex, whose native
-// scan is much faster per character than a charCodeAt loop.
+// scan is much faster per character than a charCodeAt loop. Both look for what needs escaping and for characters
+// XML does not allow at once, so a clean value costs one scan.
 const SHORT = 32
-const ATTR_SPECIAL = /["&'<>]/
-const TEXT_SPECIAL = /[&<>]/
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const ATTR_SPECIAL = /["&'<>\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const TEXT_SPECIAL = /[&<>\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/
 
-/** ltx's `escapeXML`, skipped when nothing needs escaping. */
+/** ltx's `escapeXML` (after {@link xmlChars}), skipped when nothing needs escaping or replacing. */
 function escapeAttr(s: string): string {
-  if (s.length > SHORT) return ATTR_SPECIAL.test(s) ? escapeXML(s) : s
+  if (s.length > SHORT) return ATTR_SPECIAL.test(s) ? escapeXML(xmlChars(s)) : s
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    // " & ' < >
-    if (c === 34 || c === 38 || c === 39 || c === 60 || c === 62) return escapeXML(s)
+    // " & ' < >, or a control character other than tab, LF, CR
+    if (c < 63) {
+      if (c < 32 ? c !== 9 && c !== 10 && c !== 13 : c === 34 || c === 38 || c === 39 || c === 60 || c === 62)
+        return escapeXML(xmlChars(s))
+    } else if (c >= 0xfffe) return escapeXML(xmlChars(s))
   }
   return s
 }
 
-/** ltx's `escapeXMLText`, skipped when nothing needs escaping. */
+/** ltx's `escapeXMLText` (after {@link xmlChars}), skipped when nothing needs escaping or replacing. */
 function escapeText(s: string): string {
-  if (s.length > SHORT) return TEXT_SPECIAL.test(s) ? escapeXMLText(s) : s
+  if (s.length > SHORT) return TEXT_SPECIAL.test(s) ? escapeXMLText(xmlChars(s)) : s
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    // & < >
-    if (c === 38 || c === 60 || c === 62) return escapeXMLText(s)
+    // & < >, or a control character other than tab, LF, CR
+    if (c < 63) {
+      if (c < 32 ? c !== 9 && c !== 10 && c !== 13 : c === 38 || c === 60 || c === 62)
+        return escapeXMLText(xmlChars(s))
+    } else if (c >= 0xfffe) return escapeXMLText(xmlChars(s))
   }
   return s
 }
