@@ -136,12 +136,18 @@ export interface RosterItem {
 export interface PrivilegeOptions {
   /**
    * The server domains whose announcements are believed. Default: the parent domain of
-   * the component (`example.org` for `gw.example.org`). `'any'` accepts any bare domain.
+   * the component (`example.org` for `gw.example.org`). `'any'` accepts any bare domain
+   * (any server the component hears from, remote ones included: see `maxServers`).
    */
   servers?: readonly string[] | 'any'
   /** Timeout of each privileged iq, in ms. Default: the component's `requestTimeout`. */
   timeout?: number
-  /** How many servers' grants are kept at most (default 16); announcements beyond are ignored. */
+  /**
+   * How many grants of servers admitted only by `servers: 'any'` are kept at most (default 16);
+   * their announcements beyond are ignored. The component's parent domain and the servers
+   * listed in `servers` are always admitted and do not count, so remote servers cannot take
+   * their place.
+   */
   maxServers?: number
   /** The most roster items one {@link Privileges.rosterSet} call takes (default 500). */
   maxItems?: number
@@ -160,8 +166,13 @@ export interface PrivilegeOptions {
 export interface PrivilegeEvents {
   /** A server announced its grant (again), or the grant was forgotten (`undefined`: offline). */
   change: [server: string, grant: Grant | undefined]
-  /** An announcement was ignored: malformed, or from a server not in `servers`. */
-  invalid: [info: { stanza: Stanza; reason: string }]
+  /**
+   * An announcement was ignored: malformed (the server's previous grant is then dropped, with
+   * a `change` to `undefined`), or from a sender not in `servers`, or beyond `maxServers`. Also
+   * emitted with `partial: true` when only a part was ignored (a `<perm/>` or `<namespace/>`
+   * with an unknown type, read as `none`; an unknown `push`, read as `false`) and the rest recorded.
+   */
+  invalid: [info: { stanza: Stanza; reason: string; partial: boolean }]
   /** A roster push forwarded by the server (XEP-0356 0.4 with `push`): `user`'s roster changed. */
   rosterPush: [push: { user: string; items: RosterItem[] }]
 }
@@ -189,16 +200,23 @@ function splitBare(address: string): { local: string | undefined; domain: string
 
 /**
  * Reads a `<privilege/>` announcement (either namespace) into a {@link Grant}. Unknown
- * `access` values are skipped (later versions may add some); a known access with an
- * unknown type, a repeated access or too many elements make it malformed: a
- * {@link PrivilegeInputError} is thrown.
+ * `access` values are skipped (later versions may add some); a known access with an unknown
+ * or missing type counts as `none` (an iq namespace with one grants nothing, an unknown `push`
+ * counts as `false`), and `onIgnored` is told why. A repeated access, a `<perm/>` without
+ * `access`, an `iq` permission in `urn:xmpp:privilege:1` or too many elements make it
+ * malformed: a {@link PrivilegeInputError} is thrown.
  *
  * @example
  * ```ts
- * const grant = parseGrant(message.getChild('privilege', NS_PRIVILEGE_2)!, 'example.org')
+ * const grant = parseGrant(message.getChild('privilege', NS_PRIVILEGE_2)!, 'example.org', 64, console.warn)
  * ```
  */
-export function parseGrant(el: Element, server: string, maxPerms = 64): Grant {
+export function parseGrant(
+  el: Element,
+  server: string,
+  maxPerms = 64,
+  onIgnored: (reason: string) => void = () => {},
+): Grant {
   const ns = el.attrs.xmlns
   if (el.name !== 'privilege' || (ns !== NS_PRIVILEGE_1 && ns !== NS_PRIVILEGE_2)) {
     throw new PrivilegeInputError(`expected <privilege xmlns='${NS_PRIVILEGE_2}'/>, got <${el.name}/>`)
@@ -238,14 +256,18 @@ export function parseGrant(el: Element, server: string, maxPerms = 64): Grant {
         if (typeof name !== 'string' || name === '')
           throw new PrivilegeInputError("a <namespace/> without 'ns'")
         if (t === undefined) continue // Prosody writes no type for a namespace allowing nothing
-        if (!IQ_TYPES.has(t)) throw new PrivilegeInputError(`invalid iq type '${t}' for ${name}`)
+        if (!IQ_TYPES.has(t)) {
+          onIgnored(`unknown iq type '${t}' for ${name}: nothing granted for it`)
+          continue
+        }
         grant.iq[name] = t as IqAccess
       }
       continue
     }
     const allowed = access === 'roster' ? ROSTER_TYPES : access === 'message' ? MESSAGE_TYPES : PRESENCE_TYPES
     if (typeof type !== 'string' || !allowed.has(type)) {
-      throw new PrivilegeInputError(`invalid type '${type ?? ''}' for permission '${access}'`)
+      onIgnored(`unknown type '${type ?? ''}' for permission '${access}': read as 'none'`)
+      continue
     }
     if (access === 'roster') {
       grant.roster = type as RosterAccess
@@ -253,12 +275,14 @@ export function parseGrant(el: Element, server: string, maxPerms = 64): Grant {
     } else if (access === 'message') grant.message = type as MessageAccess
     else grant.presence = type as PresenceAccess
   }
+  let pushOk = push !== 'false' && push !== '0'
   if (push !== undefined && push !== 'true' && push !== 'false' && push !== '1' && push !== '0') {
-    throw new PrivilegeInputError(`invalid push '${push}' for permission 'roster'`)
+    onIgnored(`unknown push '${push}' for permission 'roster': read as 'false'`)
+    pushOk = false
   }
   // 0.4: push defaults to true for get/both; 0.3 had no roster pushes at all.
   const reads = grant.roster === 'get' || grant.roster === 'both'
-  grant.rosterPush = ns === NS_PRIVILEGE_2 && reads && push !== 'false' && push !== '0'
+  grant.rosterPush = ns === NS_PRIVILEGE_2 && reads && pushOk
   return grant
 }
 
@@ -335,6 +359,8 @@ export class Privileges extends EventEmitter<PrivilegeEvents> {
   readonly #xmpp: Component
   readonly #grants = new Map<string, Grant>()
   readonly #servers: ReadonlySet<string> | 'any'
+  /** The component's parent domain (`example.org` for `gw.example.org`), or '' for none. */
+  readonly #parent: string
   readonly #timeout: number | undefined
   readonly #maxServers: number
   readonly #maxItems: number
@@ -351,6 +377,8 @@ export class Privileges extends EventEmitter<PrivilegeEvents> {
     this.#maxItems = positive('maxItems', options.maxItems, 500)
     this.#maxPerms = positive('maxPerms', options.maxPerms, 64)
     this.#timeout = options.timeout === undefined ? undefined : positive('timeout', options.timeout, 0)
+    const dot = this.#domain.indexOf('.')
+    this.#parent = dot > 0 ? this.#domain.slice(dot + 1) : ''
     if (options.servers === 'any') this.#servers = 'any'
     else if (options.servers !== undefined) {
       if (!Array.isArray(options.servers) || options.servers.some((s) => typeof s !== 'string' || s === '')) {
@@ -358,21 +386,27 @@ export class Privileges extends EventEmitter<PrivilegeEvents> {
       }
       this.#servers = new Set(options.servers.map((s) => s.toLowerCase()))
     } else {
-      const dot = this.#domain.indexOf('.')
-      this.#servers = new Set(dot > 0 ? [this.#domain.slice(dot + 1)] : [])
+      this.#servers = new Set(this.#parent === '' ? [] : [this.#parent])
     }
     const isAnnouncement = (s: Stanza) =>
       s.attrs.type !== 'error' &&
       (s.getChild('privilege', NS_PRIVILEGE_2) !== undefined ||
         s.getChild('privilege', NS_PRIVILEGE_1) !== undefined)
     // Handled from the `stanza` event (whatever routes the application registered before);
-    // the route only keeps the announcement away from the application's message routes.
+    // the route only keeps announcements of trusted servers away from the application's
+    // message routes: anything else with a <privilege/> child (e.g. a user's message to a
+    // contact) goes on to them.
     const onStanza = (s: Stanza) => {
       if (s.name === 'message' && isAnnouncement(s)) this.#announce(s)
     }
     xmpp.on('stanza', onStanza)
     this.#offs.push(() => xmpp.off('stanza', onStanza))
-    this.#offs.push(xmpp.message({ where: isAnnouncement }, () => undefined))
+    this.#offs.push(
+      xmpp.message(
+        { where: (s) => isAnnouncement(s) && this.#trustedSender(s.attrs.from) !== undefined },
+        () => undefined,
+      ),
+    )
     this.#offs.push(
       xmpp.iqSet({ xmlns: NS_ROSTER, name: 'query', to: '' }, (iq, payload) => this.#push(iq, payload)),
     )
@@ -583,34 +617,59 @@ export class Privileges extends EventEmitter<PrivilegeEvents> {
     }
   }
 
+  /** The server domain of `from` if announcements from it are believed, else undefined. */
+  #trustedSender(from: unknown): string | undefined {
+    const parts = typeof from === 'string' ? splitBare(from) : undefined
+    if (parts === undefined || parts.local !== undefined) return undefined
+    if (this.#servers !== 'any' && !this.#servers.has(parts.domain)) return undefined
+    return parts.domain
+  }
+
+  /** Whether `server` takes one of the `maxServers` slots (admitted only by `servers: 'any'`). */
+  #counted(server: string): boolean {
+    return this.#servers === 'any' && server !== this.#parent
+  }
+
   #announce(stanza: Stanza): void {
-    const invalid = (reason: string) => {
-      log('ignoring announcement from %s: %s', stanza.attrs.from, reason)
-      this.emit('invalid', { stanza, reason })
+    const invalid = (reason: string, partial = false) => {
+      log(
+        'ignoring %s from %s: %s',
+        partial ? 'part of an announcement' : 'announcement',
+        stanza.attrs.from,
+        reason,
+      )
+      this.emit('invalid', { stanza, reason, partial })
     }
     const from = stanza.attrs.from
-    const parts = typeof from === 'string' ? splitBare(from) : undefined
-    if (parts === undefined || parts.local !== undefined) {
-      invalid(`'from' must be a server domain, got '${String(from)}'`)
+    const server = this.#trustedSender(from)
+    if (server === undefined) {
+      const parts = typeof from === 'string' ? splitBare(from) : undefined
+      invalid(
+        parts === undefined || parts.local !== undefined
+          ? `'from' must be a server domain, got '${String(from)}'`
+          : `${parts.domain} is not among the trusted servers (option servers)`,
+      )
       return
     }
-    const server = parts.domain
-    if (this.#servers !== 'any' && !this.#servers.has(server)) {
-      invalid(`${server} is not among the trusted servers (option servers)`)
-      return
-    }
-    if (!this.#grants.has(server) && this.#grants.size >= this.#maxServers) {
-      invalid(`already ${this.#grants.size} servers (option maxServers)`)
-      return
+    if (!this.#grants.has(server) && this.#counted(server)) {
+      let n = 0
+      for (const s of this.#grants.keys()) if (this.#counted(s)) n++
+      if (n >= this.#maxServers) {
+        invalid(`already ${n} servers (option maxServers)`)
+        return
+      }
     }
     const el =
       stanza.getChild('privilege', NS_PRIVILEGE_2) ??
       (stanza.getChild('privilege', NS_PRIVILEGE_1) as Element)
     let grant: Grant
+    const ignored: string[] = []
     try {
-      grant = parseGrant(el, server, this.#maxPerms)
+      grant = parseGrant(el, server, this.#maxPerms, (reason) => ignored.push(reason))
     } catch (err) {
       invalid((err as Error).message)
+      // The server's current word is unreadable: its older (possibly wider) grant is not kept.
+      if (this.#grants.delete(server)) this.emit('change', server, undefined)
       return
     }
     log(
@@ -624,6 +683,7 @@ export class Privileges extends EventEmitter<PrivilegeEvents> {
     )
     this.#grants.set(server, grant)
     this.emit('change', server, grant)
+    for (const reason of ignored) invalid(reason, true)
   }
 
   #push(iq: Stanza, payload: Element): undefined {

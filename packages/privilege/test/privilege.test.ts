@@ -177,7 +177,7 @@ describe('announcements', () => {
     expect(parseGrant(future, 'x').roster).toBe('get')
   })
 
-  const malformed: Array<[string, () => Element, RegExp]> = [
+  const untrusted: Array<[string, () => Element, RegExp]> = [
     [
       'a user as sender',
       () => announcement(prosodyPrivilege({ roster: 'both' }), 'mallory@localhost'),
@@ -188,21 +188,25 @@ describe('announcements', () => {
       () => announcement(prosodyPrivilege({ roster: 'both' }), 'evil.example'),
       /not among the trusted servers/,
     ],
-    [
-      'an unknown roster type',
-      () => prosodyAnnouncement({ roster: 'everything' }),
-      /invalid type 'everything'/,
-    ],
-    [
-      'an unknown message type',
-      () => ejabberdAnnouncement('both', 'incoming', 'none'),
-      /invalid type 'incoming'/,
-    ],
-    [
-      'a perm without type',
-      () => announcement(xml('privilege', { xmlns: NS_PRIVILEGE_1 }, xml('perm', { access: 'roster' }))),
-      /invalid type ''/,
-    ],
+  ]
+
+  for (const [what, msg, reason] of untrusted) {
+    it(`ignores an announcement from ${what} and keeps the current grant`, async () => {
+      const { priv, conn } = await start()
+      await announced(priv, conn, ejabberdAnnouncement('get', 'none', 'none'))
+      const invalid = new Promise<string>((resolve) => priv.once('invalid', (i) => resolve(i.reason)))
+      let changed = false
+      priv.on('change', () => {
+        changed = true
+      })
+      conn.send(msg())
+      expect(await invalid).toMatch(reason)
+      expect(changed).toBe(false)
+      expect(priv.granted('localhost')?.roster).toBe('get')
+    })
+  }
+
+  const malformed: Array<[string, () => Element, RegExp]> = [
     [
       'a repeated access',
       () =>
@@ -229,16 +233,9 @@ describe('announcements', () => {
       /iq permission does not exist/,
     ],
     [
-      'a bad push value',
-      () =>
-        announcement(
-          xml(
-            'privilege',
-            { xmlns: NS_PRIVILEGE_2 },
-            xml('perm', { access: 'roster', type: 'get', push: 'maybe' }),
-          ),
-        ),
-      /invalid push/,
+      'a perm without access',
+      () => announcement(xml('privilege', { xmlns: NS_PRIVILEGE_1 }, xml('perm', { type: 'both' }))),
+      /without 'access'/,
     ],
     [
       'too many perms',
@@ -252,20 +249,112 @@ describe('announcements', () => {
   ]
 
   for (const [what, msg, reason] of malformed) {
-    it(`ignores an announcement with ${what} and keeps the current grant`, async () => {
+    it(`rejects a re-announcement with ${what} and drops the old grant`, async () => {
       const { priv, conn } = await start()
-      await announced(priv, conn, ejabberdAnnouncement('get', 'none', 'none'))
-      const invalid = new Promise<string>((resolve) => priv.once('invalid', (i) => resolve(i.reason)))
-      let changed = false
-      priv.on('change', () => {
-        changed = true
-      })
+      await announced(priv, conn, ejabberdAnnouncement('both', 'outgoing', 'none'))
+      const invalid = new Promise<{ reason: string; partial: boolean }>((resolve) =>
+        priv.once('invalid', (i) => resolve(i)),
+      )
+      const changes: Array<[string, Grant | undefined]> = []
+      priv.on('change', (s, g) => changes.push([s, g]))
       conn.send(msg())
-      expect(await invalid).toMatch(reason)
-      expect(changed).toBe(false)
-      expect(priv.granted('localhost')?.roster).toBe('get')
+      const info = await invalid
+      expect(info.reason).toMatch(reason)
+      expect(info.partial).toBe(false)
+      // the stale (wider) grant is not kept: the server's current word is unknown
+      expect(changes).toEqual([['localhost', undefined]])
+      expect(priv.granted('localhost')).toBeUndefined()
+      expect(priv.can('localhost', 'roster', 'set')).toBe(false)
+      await expect(priv.rosterSet('alice@localhost', { jid: 'bob@localhost' })).rejects.toMatchObject({
+        reason: 'not-granted',
+      })
     })
   }
+
+  it('reads an unknown or missing type as none for that perm only, and reports it', async () => {
+    const { priv, conn } = await start()
+    await announced(priv, conn, ejabberdAnnouncement('both', 'outgoing', 'roster'))
+    const reports: Array<{ reason: string; partial: boolean }> = []
+    priv.on('invalid', (i) => reports.push({ reason: i.reason, partial: i.partial }))
+    const grant = await announced(
+      priv,
+      conn,
+      announcement(
+        xml(
+          'privilege',
+          { xmlns: NS_PRIVILEGE_2 },
+          xml('perm', { access: 'roster', type: 'everything', push: 'true' }),
+          xml('perm', { access: 'message', type: 'outgoing' }),
+          xml('perm', { access: 'presence' }),
+          xml(
+            'perm',
+            { access: 'iq' },
+            xml('namespace', { ns: 'urn:a', type: 'all' }),
+            xml('namespace', { ns: 'urn:b', type: 'get' }),
+          ),
+        ),
+      ),
+    )
+    expect(grant).toMatchObject({
+      roster: 'none',
+      rosterPush: false,
+      message: 'outgoing',
+      presence: 'none',
+      iq: { 'urn:b': 'get' },
+    })
+    expect(priv.can('localhost', 'roster', 'get')).toBe(false)
+    expect(priv.can('localhost', 'message')).toBe(true)
+    await until(() => reports.length === 3, 'three reports')
+    expect(reports).toEqual([
+      { reason: expect.stringMatching(/unknown type 'everything' for permission 'roster'/), partial: true },
+      { reason: expect.stringMatching(/unknown type '' for permission 'presence'/), partial: true },
+      { reason: expect.stringMatching(/unknown iq type 'all' for urn:a/), partial: true },
+    ])
+    // an unknown push value reads as false (pushes refused), the type stays
+    const warned: string[] = []
+    const g = parseGrant(
+      xml(
+        'privilege',
+        { xmlns: NS_PRIVILEGE_2 },
+        xml('perm', { access: 'roster', type: 'get', push: 'maybe' }),
+      ),
+      'x',
+      64,
+      (r) => warned.push(r),
+    )
+    expect(g).toMatchObject({ roster: 'get', rosterPush: false })
+    expect(warned).toEqual([expect.stringMatching(/unknown push 'maybe'/)])
+  })
+
+  it("lets a <privilege/> message from an untrusted sender through to the application's routes", async () => {
+    const { xmpp, priv, conn } = await start()
+    await announced(priv, conn, prosodyAnnouncement({ roster: 'both' }))
+    const seen: string[] = []
+    xmpp.message({}, (m) => {
+      seen.push(String(m.attrs.from))
+      return undefined
+    })
+    const reasons: string[] = []
+    priv.on('invalid', (i) => reasons.push(i.reason))
+    // a user's message to a contact of the component carrying such a child
+    conn.send(
+      xml(
+        'message',
+        { from: 'mallory@localhost/pc', to: `bob@${DOMAIN}`, type: 'chat' },
+        xml('body', {}, 'hi'),
+        prosodyPrivilege({ roster: 'both' }),
+      ),
+    )
+    conn.send(announcement(prosodyPrivilege({ roster: 'both' }), 'evil.example'))
+    await until(() => seen.length === 2, 'both messages at the application')
+    expect(seen).toEqual(['mallory@localhost/pc', 'evil.example'])
+    // a trusted announcement is still kept from the application
+    await announced(priv, conn, prosodyAnnouncement({ roster: 'get' }))
+    await sleep(50)
+    expect(seen).toHaveLength(2)
+    expect(priv.granted('localhost')?.roster).toBe('get')
+    expect(reasons).toHaveLength(2)
+  })
 
   it('accepts the servers given in options, and any with servers: any', async () => {
     const { priv, conn } = await start({ servers: ['example.org'] })
@@ -277,13 +366,18 @@ describe('announcements', () => {
     expect(priv.granted()).toBe(g)
   })
 
-  it('keeps at most maxServers grants', async () => {
+  it("keeps at most maxServers grants of servers admitted by 'any'; the parent domain always has its place", async () => {
     const { priv, conn } = await start({ servers: 'any', maxServers: 1 })
-    await announced(priv, conn, prosodyAnnouncement({ roster: 'both' }))
+    await announced(priv, conn, announcement(prosodyPrivilege({ roster: 'get' }), 'other.example'))
     const invalid = new Promise<string>((resolve) => priv.once('invalid', (i) => resolve(i.reason)))
-    conn.send(announcement(prosodyPrivilege({ roster: 'get' }), 'other.example'))
+    conn.send(announcement(prosodyPrivilege({ roster: 'get' }), 'third.example'))
     expect(await invalid).toMatch(/maxServers/)
-    expect(priv.grants().map((g) => g.server)).toEqual(['localhost'])
+    // remote servers cannot take the slot of the component's own server
+    await announced(priv, conn, prosodyAnnouncement({ roster: 'both' }))
+    expect(priv.grants().map((g) => g.server)).toEqual(['other.example', 'localhost'])
+    // a re-announcement of a kept server is still taken
+    await announced(priv, conn, announcement(prosodyPrivilege({ roster: 'set' }), 'other.example'))
+    expect(priv.granted('other.example')?.roster).toBe('set')
   })
 
   it('refuses bad options with a typed error', async () => {
@@ -434,7 +528,45 @@ describe('roster', () => {
     push('mallory@example.org', 'p2')
     const refused = await conn.expectStanza({ name: 'iq', id: 'p2' })
     expect(refused.attrs.type).toBe('error')
+    // a full JID, or the server domain itself, is no user's forwarded push
+    for (const [from, id] of [
+      ['alice@localhost/phone', 'p3'],
+      ['localhost', 'p4'],
+    ] as const) {
+      push(from, id)
+      const answer = await conn.expectStanza({ name: 'iq', id })
+      expect(answer.attrs.type).toBe('error')
+      expect(answer.getChild('error')?.getChild('service-unavailable')).toBeDefined()
+    }
     expect(pushes).toHaveLength(1)
+  })
+
+  it("refuses forwarded roster pushes when the server announced push='false'", async () => {
+    const { priv, conn } = await start()
+    await announced(
+      priv,
+      conn,
+      announcement(
+        xml(
+          'privilege',
+          { xmlns: NS_PRIVILEGE_2 },
+          xml('perm', { access: 'roster', type: 'both', push: 'false' }),
+        ),
+      ),
+    )
+    expect(priv.granted()?.rosterPush).toBe(false)
+    const pushes: unknown[] = []
+    priv.on('rosterPush', (p) => pushes.push(p))
+    conn.send(
+      xml(
+        'iq',
+        { type: 'set', from: 'alice@localhost', to: DOMAIN, id: 'np1' },
+        xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: 'bob@localhost' })),
+      ),
+    )
+    const answer = await conn.expectStanza({ name: 'iq', id: 'np1' })
+    expect(answer.attrs.type).toBe('error')
+    expect(pushes).toEqual([])
   })
 })
 
