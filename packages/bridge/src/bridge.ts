@@ -157,9 +157,29 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     const at = user.lastIndexOf('@')
     return priv !== undefined && at > 0 && priv.can(user.slice(at + 1), 'roster', 'set')
   }
-  /** Adds or updates the contact in `user`'s roster with a privileged roster set; false on failure. */
+  const serverOf = (user: string) => user.slice(user.lastIndexOf('@') + 1).toLowerCase()
+  /**
+   * Roster changes made with presence subscriptions only because no roster `set` grant was
+   * known yet (grants come again after each handshake, maybe after the sync of a session):
+   * user → legacy id → name of contacts to add or rename, and legacy ids of contacts to
+   * remove. Made with roster sets as soon as the user's server grants roster `set`
+   * ({@link catchUp}). In memory: lost on restart.
+   */
+  const unpushed = new Map<string, Map<string, string | undefined>>()
+  const unremoved = new Map<string, Set<string>>()
+  /**
+   * Adds or updates the contact in `user`'s roster with a privileged roster set; false on
+   * failure. Without the grant (yet), the contact is remembered for {@link catchUp}.
+   */
   const pushContact = async (user: string, legacyId: string, name: string | undefined): Promise<boolean> => {
-    if (!canPush(user) || priv === undefined) return false
+    if (priv === undefined) return false
+    if (!canPush(user)) {
+      const later = unpushed.get(user) ?? new Map<string, string | undefined>()
+      unpushed.set(user, later.set(legacyId, name))
+      unremoved.get(user)?.delete(legacyId)
+      return false
+    }
+    unpushed.get(user)?.delete(legacyId)
     try {
       await priv.rosterSet(user, {
         jid: contactJid(legacyId),
@@ -364,6 +384,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       current.add(c.id)
       const known = stored.get(c.id)
       const renamed = known !== undefined && known.name !== c.name
+      unremoved.get(us.user)?.delete(c.id)
       if (known === undefined || !known.subscribed || (renamed && canPush(us.user))) {
         await store.putContact(us.user, {
           legacyId: c.id,
@@ -377,6 +398,8 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           if (c.name !== undefined) p.c('nick', { xmlns: NS_NICK }).t(c.name)
           void send(p)
         }
+      } else if (renamed) {
+        await pushContact(us.user, c.id, c.name) // no grant (yet): remembered for the rename
       }
       if (c.online !== undefined) {
         us.presence.set(
@@ -403,8 +426,15 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       void send(xml('presence', { from, to: user, type: 'unsubscribe' }))
       void send(xml('presence', { from, to: user, type: 'unsubscribed' }))
     }
+    const later = unpushed.get(user)
+    later?.delete(legacyId)
+    if (later?.size === 0) unpushed.delete(user)
     if (!canPush(user) || priv === undefined) {
       unsubscribe()
+      if (priv !== undefined) {
+        // The item stays in the roster (subscription none): removed once the grant comes.
+        unremoved.set(user, (unremoved.get(user) ?? new Set<string>()).add(legacyId))
+      }
       return
     }
     // With roster permission the item is removed directly; if the server refuses, as before.
@@ -412,6 +442,49 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       report(err)
       unsubscribe()
     })
+  }
+
+  /**
+   * `server` granted roster `set` (the announcement may come after the sessions' contact
+   * sync: see `unpushed`): contacts that were only sent a presence `subscribe` are now set in
+   * the roster (name, group, `subscription='both'`), renames are set, and contacts that were
+   * only unsubscribed are removed. A subscription request already sent is not withdrawn (the
+   * user may still answer it; the item is in the roster either way).
+   */
+  async function catchUp(server: string): Promise<void> {
+    if (priv === undefined) return
+    for (const user of new Set([...unpushed.keys(), ...unremoved.keys()])) {
+      if (serverOf(user) !== server || !canPush(user)) continue
+      const sets = unpushed.get(user)
+      const removals = unremoved.get(user)
+      unpushed.delete(user)
+      unremoved.delete(user)
+      for (const id of removals ?? []) {
+        await priv.rosterRemove(user, contactJid(id)).catch((err: Error) => report(err))
+      }
+      if (sets === undefined) continue
+      const stored = new Map((await store.contacts(user)).map((c) => [c.legacyId, c]))
+      for (const [id, name] of sets) {
+        const known = stored.get(id)
+        if (known === undefined) continue // removed since
+        // a failure is reported (and, if the grant went away meanwhile, remembered again)
+        if ((await pushContact(user, id, name)) && known.name !== name) {
+          await store.putContact(user, {
+            legacyId: id,
+            ...(name === undefined ? {} : { name }),
+            subscribed: true,
+          })
+        }
+      }
+    }
+  }
+  if (priv !== undefined) {
+    const onGrant = (server: string) => {
+      if (unpushed.size === 0 && unremoved.size === 0) return
+      catchUp(server).catch((err: Error) => report(err))
+    }
+    priv.on('change', onGrant)
+    unroutes.push(() => priv.off('change', onGrant))
   }
 
   /** The legacy session is gone: contacts unavailable, rooms closed. */
@@ -741,7 +814,9 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     const known = (await store.contacts(us.user)).some((c) => c.legacyId === m.from)
     if (!known) {
       await store.putContact(us.user, { legacyId: m.from, subscribed: true })
-      void send(xml('presence', { from: contactJid(m.from), to: us.user, type: 'subscribe' }))
+      if (!(await pushContact(us.user, m.from, undefined))) {
+        void send(xml('presence', { from: contactJid(m.from), to: us.user, type: 'subscribe' }))
+      }
     }
     // The legacy id doubles as the XMPP id (as Slidge does): stable and easy to correlate.
     const id = m.id !== '' ? m.id : randomUUID()

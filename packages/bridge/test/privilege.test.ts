@@ -56,19 +56,24 @@ async function start(
   const rosterOf = new Map<string, { name?: string; groups: string[]; subscription?: string }>()
   serve(conn, options.answer ?? 'ok', sets, rosterOf)
   if (roster !== undefined) {
-    conn.send(
-      xml(
-        'message',
-        { from: 'localhost', to: DOMAIN },
-        xml('privilege', { xmlns: NS_PRIVILEGE_2 }, xml('perm', { access: 'roster', type: roster })),
-      ),
-    )
+    announce(conn, roster)
     await sleep(30)
   }
   const alice = srv.client('alice@localhost/phone')
   await alice.request(registerIq(DOMAIN, 'alice', 'pw'))
   await until(() => gw.state('alice@localhost') === 'online', 'the legacy login')
   return { alice, sets, rosterOf, conn }
+}
+
+/** The server's XEP-0356 announcement of roster access `roster` to the gateway. */
+function announce(conn: ServerConnection, roster: string) {
+  conn.send(
+    xml(
+      'message',
+      { from: 'localhost', to: DOMAIN },
+      xml('privilege', { xmlns: NS_PRIVILEGE_2 }, xml('perm', { access: 'roster', type: roster })),
+    ),
+  )
 }
 
 function serve(
@@ -153,6 +158,81 @@ describe('bridge: contacts with XEP-0356 roster permission', () => {
     await sleep(50)
     expect(subscriptions(alice, 'unsubscribe')).toEqual([])
     expect(subscriptions(alice, 'unsubscribed')).toEqual([])
+    expect(subscriptions(alice, 'subscribe')).toEqual([])
+  })
+})
+
+describe('bridge: roster permission granted after the contact sync', () => {
+  // Grants are forgotten when the component goes offline and announced again after the
+  // handshake, while sessions log in at once (onOnline, loginAtStart): the sync may come first.
+  it('sets the contacts that were sent a subscribe, removes those that were unsubscribed, once granted', async () => {
+    const { alice, sets, rosterOf, conn } = await start(undefined)
+    for (const id of ['zed', 'Ann Lee@work', 'olga']) {
+      await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid(id, DOMAIN) })
+    }
+    // still no grant: a rename is not sent, a removal is an unsubscribe
+    const s = net.live as FakeSession
+    s.events.contacts([
+      { id: 'zed', name: 'Zed Z', online: true },
+      { id: 'Ann Lee@work', name: 'Ann', online: true },
+    ])
+    await alice.expectStanza({ name: 'presence', type: 'unsubscribe', from: toJid('olga', DOMAIN) })
+    expect(sets).toEqual([])
+    // the user had olga in the roster (she answered the subscription request)
+    rosterOf.set(toJid('olga', DOMAIN), { groups: [], subscription: 'both' })
+    announce(conn, 'both')
+    await until(
+      () => rosterOf.size === 2 && rosterOf.get(toJid('zed', DOMAIN))?.name === 'Zed Z',
+      'the contacts set, olga removed',
+    )
+    expect(rosterOf.get(toJid('Ann Lee@work', DOMAIN))).toEqual({
+      name: 'Ann',
+      groups: ['FakeNet'],
+      subscription: 'both',
+    })
+    expect(rosterOf.has(toJid('olga', DOMAIN))).toBe(false)
+    expect(sets).toHaveLength(3)
+    expect(store.contacts('alice@localhost')).toEqual([
+      { legacyId: 'Ann Lee@work', name: 'Ann', subscribed: true },
+      { legacyId: 'zed', name: 'Zed Z', subscribed: true },
+    ])
+    // done once: a re-announcement (e.g. after a reconnect) sets nothing again
+    announce(conn, 'both')
+    await sleep(50)
+    expect(sets).toHaveLength(3)
+  })
+
+  it('after a component reconnect, a contact synced before the new announcement is set once it comes', async () => {
+    const { alice, sets, rosterOf, conn } = await start('both')
+    await until(() => rosterOf.size === 3, 'three roster items')
+    net.contacts.push({ id: 'yan', name: 'Yan', online: true })
+    const next = srv.waitForComponent(DOMAIN, { fresh: true, timeout: 15_000 })
+    conn.drop('fin')
+    const again = await next
+    serve(again, 'ok', sets, rosterOf)
+    // the session logs in again at once; no grant yet: yan gets a subscription request
+    await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid('yan', DOMAIN) }, 15_000)
+    expect(rosterOf.has(toJid('yan', DOMAIN))).toBe(false)
+    announce(again, 'both')
+    await until(() => rosterOf.get(toJid('yan', DOMAIN))?.name === 'Yan', 'yan in the roster')
+    expect(rosterOf.size).toBe(4)
+  })
+
+  it('a contact added while granted only roster get is set when set is granted', async () => {
+    const { alice, rosterOf, conn } = await start('get')
+    await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid('olga', DOMAIN) })
+    expect(rosterOf.size).toBe(0)
+    announce(conn, 'set')
+    await until(() => rosterOf.size === 3, 'three roster items')
+  })
+
+  it('a contact first seen by its message gets a roster set when granted', async () => {
+    const { alice, rosterOf } = await start('both')
+    await until(() => rosterOf.size === 3, 'three roster items')
+    ;(net.live as FakeSession).events.message({ from: 'newbie', id: 'L1', text: 'hello' })
+    await alice.expectStanza({ name: 'message', from: toJid('newbie', DOMAIN) })
+    await until(() => rosterOf.has(toJid('newbie', DOMAIN)), 'the roster set')
+    await sleep(50)
     expect(subscriptions(alice, 'subscribe')).toEqual([])
   })
 })
