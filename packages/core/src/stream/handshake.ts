@@ -21,7 +21,7 @@ export function handshakeDigest(streamId: string, secret: string): string {
     .digest('hex')
 }
 
-/** A stream error to send (then the stream is closed). The text may quote the server's bytes, hence {@link xmlChars}. */
+/** A stream error to send (then the stream is closed). The text may quote the server's bytes, hence `xmlChars`. */
 export function streamErrorXml(condition: string, text?: string): string {
   const t = text ? `<text xmlns='${NS_STREAM_ERRORS}'>${escapeXML(xmlChars(text))}</text>` : ''
   return `<stream:error><${condition} xmlns='${NS_STREAM_ERRORS}'/>${t}</stream:error></stream:stream>`
