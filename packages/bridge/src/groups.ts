@@ -161,11 +161,14 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     to: string,
     available: boolean,
     codes: number[] = [],
+    newNick?: string,
   ) {
+    // Members stay members when they leave (a members-only room); only the role goes (XEP-0045 7.14).
+    const item = { affiliation: 'member', role: available ? 'participant' : 'none' }
     const x = xml(
       'x',
       { xmlns: NS_MUC_USER },
-      xml('item', { affiliation: available ? 'member' : 'none', role: available ? 'participant' : 'none' }),
+      xml('item', newNick === undefined ? item : { ...item, nick: newNick }),
     )
     for (const code of codes) x.c('status', { code: String(code) })
     return xml(
@@ -417,7 +420,14 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
       if (room === undefined) return
       const next = nicksOf(list, room.nick)
       for (const [id, nick] of room.members) {
-        if (next.get(id) !== nick) toResources(room, (to) => occupantPresence(group, nick, to, false))
+        const renamed = next.get(id)
+        if (renamed === nick) continue
+        // Gone, or a nick change: unavailable with status 303 and the new nick, then available (XEP-0045 7.6).
+        toResources(room, (to) =>
+          renamed === undefined
+            ? occupantPresence(group, nick, to, false)
+            : occupantPresence(group, nick, to, false, [303], renamed),
+        )
       }
       for (const [id, nick] of next) {
         if (room.members.get(id) !== nick) toResources(room, (to) => occupantPresence(group, nick, to, true))

@@ -139,9 +139,24 @@ describe('bridge: group chats (XEP-0045 rooms)', () => {
       { id: 'bob', nick: 'Bob' },
     ])
     const gone = await alice.expectStanza({ name: 'presence', type: 'unavailable', from: `${ROOM}/Ann` })
-    expect(gone.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs.role).toBe('none')
+    expect(gone.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs).toMatchObject({
+      role: 'none',
+      affiliation: 'member',
+    })
+    expect(codes(gone)).toEqual([])
     await alice.expectStanza({ name: 'presence', type: 'unavailable', from: `${ROOM}/Ann (ann2)` })
     await alice.expectStanza((s) => s.attrs.from === `${ROOM}/Bob` && s.attrs.type === undefined)
+    // zed renames himself: status 303 with the new nick, then the new occupant.
+    session.events.groupMembers?.('#general', [
+      { id: 'zed', nick: 'Zedd' },
+      { id: 'bob', nick: 'Bob' },
+    ])
+    const renamed = await alice.expectStanza({ name: 'presence', type: 'unavailable', from: `${ROOM}/Zed` })
+    expect(codes(renamed)).toEqual(['303'])
+    expect(renamed.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs.nick).toBe('Zedd')
+    await alice.expectStanza((x) => x.attrs.from === `${ROOM}/Zedd` && x.attrs.type === undefined)
+    session.events.groupMessage?.({ group: '#general', from: 'zed', id: 'z1', text: 'new name' })
+    expect((await alice.expectStanza({ name: 'message', id: 'z1' })).attrs.from).toBe(`${ROOM}/Zedd`)
     session.events.groupSubject?.('#general', 'New topic')
     const subject = await alice.expectStanza(
       (s) => s.attrs.from === ROOM && s.getChildText('subject') === 'New topic',
