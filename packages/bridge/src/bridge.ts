@@ -310,7 +310,10 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       message: guard((m: IncomingMessage) => relayIncoming(us, m)),
       presence: guard((contact: string, online: boolean, status?: string) => {
         us.presence.set(contact, status === undefined ? { online } : { online, status })
-        if (us.state === 'online') contactPresence(us.user, contact, online, status)
+        if (us.state === 'online') {
+          contactPresence(us.user, contact, online, status)
+          groups?.presence(us.user, contact)
+        }
       }),
       contacts: guard((list: LegacyContact[]) => syncContacts(us, list)),
       disconnected: guard((reason: string) => lost(us, reason)),
@@ -733,6 +736,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           send,
           report,
           sessionFor: liveHandle,
+          presenceOf: (user, legacyId) => sessions.get(user)?.presence.get(legacyId),
           isCurrent: (user, handle) => {
             const us = sessions.get(user)
             return us?.state === 'online' && us.handle === handle

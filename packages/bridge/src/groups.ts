@@ -34,6 +34,8 @@ export interface GroupsHost<S> {
   sessionFor(user: string): Promise<S>
   /** Whether `session` is still the user's live legacy session (it may end during a join). */
   isCurrent(user: string, session: S): boolean
+  /** What the legacy session last said of a contact's presence (members who are contacts). */
+  presenceOf(user: string, legacyId: string): { online: boolean; status?: string } | undefined
   /** Group messages kept per user and group for the discussion history sent on join (0: none). */
   historySize: number
 }
@@ -48,6 +50,8 @@ export interface Groups {
   refresh(user: string, session: unknown): Promise<void>
   /** The user's legacy session ended: every room of the user is closed (status 332). */
   closeAll(user: string): void
+  /** A contact's presence changed: its occupant presence in the user's rooms follows. */
+  presence(user: string, legacyId: string): void
   /** Whether `group` is one of the user's groups (as last listed). */
   isGroup(user: string, group: string): boolean
   /** The user is gone (registration removed or replaced): forget the history too. */
@@ -162,6 +166,7 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     available: boolean,
     codes: number[] = [],
     newNick?: string,
+    pres?: { online: boolean; status?: string },
   ) {
     // Members stay members when they leave (a members-only room); only the role goes (XEP-0045 7.14).
     const item = { affiliation: 'member', role: available ? 'participant' : 'none' }
@@ -171,11 +176,18 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
       xml('item', newNick === undefined ? item : { ...item, nick: newNick }),
     )
     for (const code of codes) x.c('status', { code: String(code) })
+    // A member offline on the legacy network stays in the room, shown away (with its status text, if any).
+    const extra: Element[] = []
+    if (available && pres !== undefined) {
+      if (!pres.online) extra.push(xml('show', {}, 'away'))
+      if (pres.status !== undefined && pres.status !== '') extra.push(xml('status', {}, pres.status))
+    }
     return xml(
       'presence',
       available
         ? { from: occupant(group, nick), to }
         : { from: occupant(group, nick), to, type: 'unavailable' },
+      ...extra,
       x,
     )
   }
@@ -232,7 +244,9 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
       mine.set(group, room)
     }
     room.resources.add(full)
-    for (const nick of room.members.values()) void send(occupantPresence(group, nick, full, true))
+    for (const [id, nick] of room.members) {
+      void send(occupantPresence(group, nick, full, true, [], undefined, host.presenceOf(user, id)))
+    }
     void send(occupantPresence(group, room.nick, full, true, room.nick === asked ? [110] : [110, 210]))
     // The discussion history, then the subject (XEP-0045 7.2.13-15), each with its original time.
     const history = p.getChild('x', NS_MUC)?.getChild('history')
@@ -430,7 +444,11 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
         )
       }
       for (const [id, nick] of next) {
-        if (room.members.get(id) !== nick) toResources(room, (to) => occupantPresence(group, nick, to, true))
+        if (room.members.get(id) !== nick) {
+          toResources(room, (to) =>
+            occupantPresence(group, nick, to, true, [], undefined, host.presenceOf(user, id)),
+          )
+        }
       }
       room.members = next
     },
@@ -448,6 +466,14 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     },
     async refresh(user, session) {
       await listGroups(user, session as S)
+    },
+    presence(user, legacyId) {
+      const pres = host.presenceOf(user, legacyId)
+      for (const room of rooms.get(user)?.values() ?? []) {
+        const nick = room.members.get(legacyId)
+        if (nick === undefined) continue
+        toResources(room, (to) => occupantPresence(room.group, nick, to, true, [], undefined, pres))
+      }
     },
     isGroup: (user, group) => known.get(user)?.has(group) === true,
     forget(user) {

@@ -401,6 +401,26 @@ describe('bridge: group chats (XEP-0045 rooms)', () => {
     expect(alice.received.filter((x) => x.getChild('delay') !== undefined)).toEqual([])
   })
 
+  it('members who are contacts carry their legacy presence in the room (away when offline, status text)', async () => {
+    const alice = await online()
+    join(alice, 'alice')
+    const zed = await alice.expectStanza({ name: 'presence', from: `${ROOM}/Zed` })
+    expect(zed.getChild('show')).toBeUndefined() // zed is online on the fake network
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    const session = net.live as FakeSession
+    session.events.presence('zed', false, 'gone fishing')
+    const away = await alice.expectStanza(
+      (x) => x.attrs.from === `${ROOM}/Zed` && x.getChildText('show') === 'away',
+    )
+    expect(away.attrs.type).toBeUndefined()
+    expect(away.getChildText('status')).toBe('gone fishing')
+    session.events.presence('zed', true)
+    const back = await alice.expectStanza(
+      (x) => x.attrs.from === `${ROOM}/Zed` && x !== zed && x !== away && x.getChild('show') === undefined,
+    )
+    expect(back.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs.role).toBe('participant')
+  })
+
   it('leave (110), and every room closes (110, 332) when the legacy session ends', async () => {
     const alice = await online()
     join(alice, 'alice')
