@@ -2,7 +2,7 @@ import type * as Net from 'node:net'
 import type * as Tls from 'node:tls'
 import { EventEmitter, net, tls } from './builtins.js'
 import { type ComponentOptions, type ResolvedOptions, resolveOptions } from './config.js'
-import { ErrorCodes, SatelliteError, StanzaError, StreamError } from './errors.js'
+import { ErrorCodes, isSatelliteError, SatelliteError, StanzaError, StreamError } from './errors.js'
 import { type JID, parseJid } from './jid.js'
 import { logger } from './log.js'
 import { installResponders, NS_CAPS, NS_PING } from './responders/builtin.js'
@@ -173,6 +173,7 @@ export class Component extends EventEmitter<ComponentEvents> {
     this.disco = new Disco(this.#router, { category: 'component', type: 'generic', name: o.name })
     const caps = o.responders.caps
     if (typeof caps === 'object' && caps.node) this.disco.capsNode = caps.node
+    if (typeof caps === 'object' && caps.cacheSize !== undefined) this.disco.capsCacheSize = caps.cacheSize
     this.#caps = caps !== false && o.responders.disco !== false
     this.#router.onChange = () => this.disco.invalidate()
     installResponders(this.#router, this.disco, o.responders)
@@ -382,7 +383,14 @@ export class Component extends EventEmitter<ComponentEvents> {
       }
       if (name === 'presence' && this.#caps && attrs.type === undefined) this.#addCaps(stanza)
     }
-    const data = serialize(stanza)
+    let data: string
+    try {
+      data = serialize(stanza)
+    } catch (err) {
+      // A name that is not an XML name (SAT_ERR_XML_NAME): refused before anything is written.
+      logOut.error('refused a stanza: %s', (err as Error).message)
+      return quietReject(err as Error)
+    }
     const max = this.options.limits.maxOutboundStanzaBytes
     if (data.length * 3 > max && Buffer.byteLength(data) > max) {
       return quietReject(
@@ -987,21 +995,30 @@ export class Component extends EventEmitter<ComponentEvents> {
       this.#iqError(iq, new TypeError('iq handler returned something that is not an Element'))
       return
     }
-    this.#reply(iqResult(iq, res ?? undefined))
+    this.#reply(iqResult(iq, res ?? undefined), iq)
   }
 
   #iqError(iq: Stanza, err: unknown): void {
     if (err instanceof StanzaError) {
-      this.#reply(errorReply(iq, err))
+      this.#reply(errorReply(iq, err), iq)
       return
     }
     this.#handlerError(iq, err)
     this.#reply(errorReply(iq, new StanzaError('internal-server-error')))
   }
 
-  #reply(stanza: Element): void {
+  /**
+   * Sends an answer; losses are reported through 'dropped'. When the answer to `request` (an iq
+   * get/set) is refused because the handler built a name that is not an XML name, the requester
+   * still gets exactly one answer: `internal-server-error`, and the handler's error is reported.
+   */
+  #reply(stanza: Element, request?: Stanza): void {
     if (!stanza.attrs.to) return // nobody to answer (the server always stamps 'from')
-    this.send(stanza).catch(() => {}) // losses are reported through 'dropped'
+    this.send(stanza).catch((err: unknown) => {
+      if (request === undefined || !isSatelliteError(err, ErrorCodes.XML_NAME)) return
+      this.#handlerError(request, err)
+      this.#reply(errorReply(request, new StanzaError('internal-server-error')))
+    })
   }
 
   #addCaps(presence: Element): void {

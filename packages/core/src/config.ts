@@ -75,8 +75,12 @@ export interface ResponderOptions {
   version?: boolean | { name?: string; version?: string; os?: string }
   /** XEP-0202 entity time. */
   time?: boolean
-  /** XEP-0115 caps on the presence the component sends: `false`, or the caps node URI. */
-  caps?: boolean | { node?: string }
+  /**
+   * XEP-0115 caps on the presence the component sends: `false`, or the caps node URI and the
+   * number of local parts whose verification string is cached (`cacheSize`, default 1000; the
+   * least recently used is forgotten: presences can come from any local part a peer chooses).
+   */
+  caps?: boolean | { node?: string; cacheSize?: number }
 }
 
 /**
@@ -235,9 +239,22 @@ export function resolveOptions(options: ComponentOptions): ResolvedOptions {
         512 * 1024,
       ),
     },
-    responders: options.responders ?? {},
+    responders: resolveResponders(options.responders),
     signal: options.signal,
   }
+}
+
+function resolveResponders(r: ResponderOptions | undefined): ResponderOptions {
+  if (r === undefined) return {}
+  if (typeof r.caps !== 'object' || r.caps === null) return r
+  const cacheSize = positive('responders.caps.cacheSize', r.caps.cacheSize, 1000)
+  if (!Number.isInteger(cacheSize)) {
+    throw new SatelliteError(
+      ErrorCodes.CONFIG,
+      `responders.caps.cacheSize must be an integer, got ${cacheSize}`,
+    )
+  }
+  return { ...r, caps: { ...r.caps, cacheSize } }
 }
 
 /**

@@ -37,6 +37,11 @@ export const ErrorCodes = {
   STANZA_TOO_BIG: 'SAT_ERR_STANZA_TOO_BIG',
   /** `send()` was given something that is not a stanza element. */
   INVALID_STANZA: 'SAT_ERR_INVALID_STANZA',
+  /**
+   * An element or attribute name is not a valid XML name, or uses an undeclared prefix: refused
+   * by `xml()` or `send()` before anything is written (the connection stays up).
+   */
+  XML_NAME: 'SAT_ERR_XML_NAME',
   /** An iq request got no answer before its timeout. */
   IQ_TIMEOUT: 'SAT_ERR_IQ_TIMEOUT',
   /** The connection went down while an iq request was waiting for its answer. */
@@ -180,12 +185,30 @@ const DEFAULT_TYPES: Record<StanzaErrorCondition, StanzaErrorType> = {
 
 /** The default error `type` for a condition, as RFC 6120 section 8.3.3 suggests. */
 export function defaultErrorType(condition: string): StanzaErrorType {
-  return DEFAULT_TYPES[condition as StanzaErrorCondition] ?? 'cancel'
+  return isStanzaErrorCondition(condition) ? DEFAULT_TYPES[condition] : 'cancel'
+}
+
+/** True for the 23 defined conditions of RFC 6120 section 8.3.3 (the closed set a condition belongs to). */
+export function isStanzaErrorCondition(s: unknown): s is StanzaErrorCondition {
+  return typeof s === 'string' && Object.hasOwn(DEFAULT_TYPES, s)
+}
+
+const ERROR_TYPES: ReadonlySet<string> = new Set(['auth', 'cancel', 'continue', 'modify', 'wait'])
+
+/** True for the five error types of RFC 6120 section 8.3.2. */
+export function isStanzaErrorType(s: unknown): s is StanzaErrorType {
+  return typeof s === 'string' && ERROR_TYPES.has(s)
 }
 
 /**
  * A stanza-level error (RFC 6120 section 8.3). Throw it from an iq handler to answer
  * with that condition; `request()` rejects with one when the peer answers `type='error'`.
+ *
+ * The condition is always one of the 23 of RFC 6120 (it becomes an element name on the wire):
+ * anything else, such as a condition read from a legacy network or from a peer's error, becomes
+ * `undefined-condition` (RFC 6120: an unknown condition is treated as that), and a `type` that
+ * is not one of the five becomes the condition's default. Application-specific conditions go in
+ * `application`.
  *
  * @example
  * ```ts
@@ -195,7 +218,8 @@ export function defaultErrorType(condition: string): StanzaErrorType {
  * ```
  */
 export class StanzaError extends SatelliteError {
-  readonly condition: string
+  /** One of the 23 conditions of RFC 6120 (anything else given became `undefined-condition`). */
+  readonly condition: StanzaErrorCondition
   readonly type: StanzaErrorType
   readonly text: string | undefined
   /** An application-specific condition element, if any (kept as the parsed element). */
@@ -206,12 +230,20 @@ export class StanzaError extends SatelliteError {
     condition: StanzaErrorCondition | (string & {}),
     options: { type?: StanzaErrorType; text?: string; application?: unknown; stanza?: unknown } = {},
   ) {
-    super(ErrorCodes.STANZA, options.text ? `${condition}: ${options.text}` : condition)
+    const known = isStanzaErrorCondition(condition)
+    const cond = known ? condition : 'undefined-condition'
+    const label = known ? cond : `${cond} (given ${shownCondition(condition)})`
+    super(ErrorCodes.STANZA, options.text ? `${label}: ${options.text}` : label)
     this.name = 'StanzaError'
-    this.condition = condition
-    this.type = options.type ?? defaultErrorType(condition)
+    this.condition = cond
+    this.type = isStanzaErrorType(options.type) ? options.type : defaultErrorType(cond)
     this.text = options.text
     this.application = options.application
     this.stanza = options.stanza
   }
+}
+
+function shownCondition(c: unknown): string {
+  if (typeof c !== 'string') return `a ${typeof c}`
+  return JSON.stringify(c.length > 64 ? `${c.slice(0, 64)}…` : c)
 }

@@ -16,6 +16,8 @@ export {
   defaultErrorType,
   ErrorCodes,
   isSatelliteError,
+  isStanzaErrorCondition,
+  isStanzaErrorType,
   SatelliteError,
   StanzaError,
   StreamError,
@@ -35,6 +37,7 @@ export { classifyCondition, FATAL_STREAM_CONDITIONS } from './stream/backoff.js'
 export { explainStreamError } from './stream/explain.js'
 export { handshakeDigest, NS_COMPONENT, streamErrorXml, streamHeader } from './stream/handshake.js'
 export { Element, escapeXML, escapeXMLText, xml } from './xml/element.js'
+export { isXmlName } from './xml/names.js'
 export type { StreamParserHandlers, StreamParserLimits, XmlViolation } from './xml/parser.js'
 export { StreamParser, XmlViolationError } from './xml/parser.js'
 export { localPart, Stanza } from './xml/stanza.js'

@@ -58,9 +58,16 @@ export class Disco {
   readonly #entries = new Map<string, Entry>()
   readonly #router: Router
   readonly #defaultIdentity: Identity
+  /** Local part → verification string, least recently used first; at most {@link capsCacheSize}. */
   #capsCache = new Map<string, string>()
   /** Node URI used in XEP-0115 caps. */
   capsNode = 'https://github.com/satellite-xmpp/satellite'
+  /**
+   * Most local parts whose caps verification string is kept (default 1000, option
+   * `responders.caps.cacheSize`). Presences go out from any local part a peer chooses (both
+   * Prosody and ejabberd forward a client's probe to any local part), so the cache is an LRU.
+   */
+  capsCacheSize = 1000
 
   /** @internal Created by the component; use it as `xmpp.disco`. */
   constructor(router: Router, defaultIdentity: Identity) {
@@ -106,6 +113,11 @@ export class Disco {
     this.#capsCache.clear()
   }
 
+  /** Local parts whose caps verification string is cached now (at most {@link capsCacheSize}). */
+  get capsCached(): number {
+    return this.#capsCache.size
+  }
+
   /** disco#info for the JID with local part `local` ('' = the domain); null if nothing is known. */
   info(local: string, node?: string): DiscoInfo | null {
     const l = local.toLowerCase()
@@ -143,12 +155,20 @@ export class Disco {
   /** XEP-0115 verification string for the JID with local part `local`, or null. */
   capsVer(local: string): string | null {
     const l = local.toLowerCase()
-    const cached = this.#capsCache.get(l)
-    if (cached !== undefined) return cached
+    const cache = this.#capsCache
+    const cached = cache.get(l)
+    if (cached !== undefined) {
+      // Most recently used last (a Map iterates in insertion order).
+      cache.delete(l)
+      cache.set(l, cached)
+      return cached
+    }
     const info = this.info(l)
     if (!info) return null
     const ver = capsHash(info)
-    this.#capsCache.set(l, ver)
+    while (cache.size > 0 && cache.size >= this.capsCacheSize)
+      cache.delete(cache.keys().next().value as string)
+    cache.set(l, ver)
     return ver
   }
 

@@ -1,4 +1,11 @@
-import { ErrorCodes, SatelliteError, StanzaError, type StanzaErrorType } from '../errors.js'
+import {
+  ErrorCodes,
+  isStanzaErrorCondition,
+  isStanzaErrorType,
+  SatelliteError,
+  StanzaError,
+  type StanzaErrorType,
+} from '../errors.js'
 import { Element, xml } from '../xml/element.js'
 import type { Stanza } from '../xml/stanza.js'
 
@@ -14,9 +21,15 @@ export function iqResult(iq: Element, payload?: Element): Element {
   return reply
 }
 
-/** Builds the `<error/>` element of a stanza error. */
+/**
+ * Builds the `<error/>` element of a stanza error. The condition becomes an element name: one
+ * outside RFC 6120's set (possible only if `condition` was changed after construction) is
+ * written as `undefined-condition`.
+ */
 export function errorElement(err: StanzaError): Element {
-  const el = xml('error', { type: err.type }, xml(err.condition, { xmlns: NS_STANZAS }))
+  const condition = isStanzaErrorCondition(err.condition) ? err.condition : 'undefined-condition'
+  const type = isStanzaErrorType(err.type) ? err.type : 'cancel'
+  const el = xml('error', { type }, xml(condition, { xmlns: NS_STANZAS }))
   if (err.text) el.c('text', { xmlns: NS_STANZAS }).t(err.text)
   if (err.application instanceof Element) el.cnode(err.application)
   return el
@@ -50,6 +63,7 @@ export function stanzaErrorFrom(stanza: Element): StanzaError {
       application = el
     }
   }
+  // A peer's condition or type outside RFC 6120's closed sets is normalised by StanzaError.
   const type = (error.attrs.type as StanzaErrorType | undefined) ?? 'cancel'
   const opts: ConstructorParameters<typeof StanzaError>[1] = { type, stanza }
   if (text !== undefined) opts.text = text

@@ -1,6 +1,7 @@
 import type xmlFn from '@xmpp/xml'
 import type { Element as LtxElement } from '@xmpp/xml'
 import { requireDep as require } from '../builtins.js'
+import { checkNames } from './names.js'
 
 // @xmpp/xml 0.13 is CommonJS, a thin layer over ltx: its `xml()` is ltx's createElement, its
 // Element and escaping are ltx's. We load those three ltx files directly (same package, same
@@ -12,11 +13,17 @@ const escaping = require('ltx/lib/escape.js') as {
   escapeXML(s: string): string
   escapeXMLText(s: string): string
 }
-const mod = Object.assign((...args: Parameters<typeof xmlFn>) => createElement(...args), {
-  Element: require('ltx/lib/Element.js') as typeof LtxElement,
-  escapeXML: escaping.escapeXML,
-  escapeXMLText: escaping.escapeXMLText,
-}) as typeof xmlFn & {
+const mod = Object.assign(
+  (...args: Parameters<typeof xmlFn>) => {
+    checkNames(args[0], args[1] as Record<string, unknown> | null | undefined)
+    return createElement(...args)
+  },
+  {
+    Element: require('ltx/lib/Element.js') as typeof LtxElement,
+    escapeXML: escaping.escapeXML,
+    escapeXMLText: escaping.escapeXMLText,
+  },
+) as typeof xmlFn & {
   Element: typeof LtxElement
   escapeXML(s: string): string
   escapeXMLText(s: string): string
@@ -32,7 +39,11 @@ export type Element = LtxElement
 export const Element: typeof LtxElement = mod.Element
 
 /**
- * Builds an element, exactly as `@xmpp/xml`'s `xml()` (and `@xmpp/component`'s) does.
+ * Builds an element, exactly as `@xmpp/xml`'s `xml()` (and `@xmpp/component`'s) does, except that
+ * an element or attribute name that is not a valid XML name throws a `SatelliteError` with code
+ * `SAT_ERR_XML_NAME` (a name built from a string from outside could otherwise inject markup).
+ * Names are ASCII letters, digits, `_`, `-`, `.` and at most one `:`; prefixes are checked
+ * against their `xmlns:` declarations when the stanza is sent.
  *
  * @example
  * ```ts

@@ -1,4 +1,7 @@
+import { ErrorCodes, SatelliteError } from '../errors.js'
 import { Element, escapeXML, escapeXMLText } from './element.js'
+import { NOT_A_NAME, nameError, prefixError, scanQName, UNPREFIXED } from './names.js'
+import { StreamParser } from './parser.js'
 
 type Writer = (s: string) => void
 interface Writable {
@@ -17,7 +20,11 @@ const ltxAddChildren = proto._addChildren
 /**
  * `el.toString()`, with the same output as ltx's, built in one pass without a writer callback per token and
  * without a regex replace for the (usual) values that need no escaping. Elements whose class overrides
- * `toString`, `write` or `_addChildren` are serialised by their own methods.
+ * `toString`, `write` or `_addChildren` are serialised by their own methods, whose output is then parsed and
+ * checked as the server would (it must be a self-contained well-formed fragment).
+ *
+ * Unlike ltx, every element and attribute name must be a valid XML name whose prefix (if any) is declared in
+ * the stanza (see `names.ts`): otherwise a `SatelliteError` `SAT_ERR_XML_NAME` is thrown and nothing is written.
  *
  * Unlike ltx, characters that XML 1.0 does not allow (C0 controls other than tab, LF and CR, U+FFFE, U+FFFF) are
  * replaced with U+FFFD: the server would close the whole stream as not-well-formed for one of them. In text and
@@ -26,8 +33,8 @@ const ltxAddChildren = proto._addChildren
  */
 export function serialize(el: Element): string {
   const e = el as unknown as typeof proto
-  if (e.toString !== ltxToString) return xmlChars(el.toString())
-  return write(el)
+  if (e.toString !== ltxToString) return checkedFragment(xmlChars(el.toString()), el.name)
+  return write(el, ROOT_SCOPE)
 }
 
 // Characters XML 1.0 (section 2.2) does not allow, surrogates aside: Node encodes a lone surrogate as U+FFFD.
@@ -41,23 +48,66 @@ export function xmlChars(s: string): string {
   return INVALID.test(s) ? s.replace(INVALID_ALL, '\uFFFD') : s
 }
 
-function write(el: Element): string {
+/** Namespace prefixes declared by the elements being written, innermost first. */
+type Scope = { readonly prefix: string; readonly next: Scope } | null
+
+/** Declared around every stanza: `xml` by definition, `stream` by the stream header. */
+const ROOT_SCOPE: Scope = { prefix: 'xml', next: { prefix: 'stream', next: null } }
+
+function declared(prefix: string, scope: Scope): boolean {
+  for (let s = scope; s !== null; s = s.next) if (s.prefix === prefix) return true
+  return false
+}
+
+function write(el: Element, scope: Scope): string {
   const e = el as unknown as typeof proto
   if (e.write !== ltxWrite || e._addChildren !== ltxAddChildren) {
     let out = ''
     e.write((c) => {
       out += c
     })
-    return xmlChars(out)
+    return checkedFragment(xmlChars(out), el.name)
   }
-  let s = `<${el.name}`
-  const attrs = el.attrs as Record<string, unknown>
+  return writeTree(el.name, el.attrs as Record<string, unknown>, el.children as unknown[], scope)
+}
+
+/**
+ * One element and its subtree. Every element and attribute name is checked as it is written
+ * ({@link scanQName}: a loop over a few char codes), and every prefix against the declarations in
+ * scope; a bad one throws `SAT_ERR_XML_NAME` and nothing of the stanza is written.
+ */
+function writeTree(name: unknown, attrs: Record<string, unknown>, children: unknown[], outer: Scope): string {
+  const colon = scanQName(name)
+  if (colon === NOT_A_NAME) throw nameError('element', name)
+  const tag = name as string
+  let scope = outer
+  let s = `<${tag}`
+  let prefixedAttr = false
   for (const k in attrs) {
     const v = attrs[k]
     // === null || undefined, as ltx
-    if (v != null) s += ` ${k}="${escapeAttr(typeof v === 'string' ? v : (v as number).toString(10))}"`
+    if (v == null) continue
+    const kc = scanQName(k)
+    if (kc === NOT_A_NAME) throw nameError('attribute', k, tag)
+    if (kc !== UNPREFIXED) {
+      // xmlns:p='' (undeclaring a prefix) is not allowed by Namespaces in XML 1.0: not a declaration.
+      if (kc === 5 && k.startsWith('xmlns') && v !== '') scope = { prefix: k.slice(6), next: scope }
+      else prefixedAttr = true
+    }
+    s += ` ${k}="${escapeAttr(typeof v === 'string' ? v : (v as number).toString(10))}"`
   }
-  const children = el.children as unknown[]
+  if (colon !== UNPREFIXED) {
+    const prefix = tag.slice(0, colon)
+    if (prefix === 'xmlns' || !declared(prefix, scope)) throw prefixError(tag, tag)
+  }
+  if (prefixedAttr) {
+    for (const k in attrs) {
+      if (attrs[k] == null) continue
+      const kc = k.indexOf(':')
+      if (kc < 0 || (kc === 5 && k.startsWith('xmlns'))) continue
+      if (!declared(k.slice(0, kc), scope)) throw prefixError(k, tag)
+    }
+  }
   if (children.length === 0) return `${s}/>`
   s += '>'
   for (let i = 0; i < children.length; i++) {
@@ -65,18 +115,80 @@ function write(el: Element): string {
     // Skip null/undefined; then the same order of checks as ltx's _addChildren.
     if (child == null) continue
     if ((child as { write?: unknown }).write) {
-      if (child instanceof Element) s += write(child)
-      else {
+      if (child instanceof Element) s += write(child, scope)
+      else if (isElementLike(child as object)) {
+        const foreign = child as unknown as ElementLike
+        s += writeTree(foreign.name, foreign.attrs, foreign.children, scope)
+      } else {
         let out = ''
         ;(child as unknown as Writable).write((c) => {
           out += c
         })
-        s += xmlChars(out)
+        s += checkedFragment(xmlChars(out), tag)
       }
     } else if (typeof child === 'string') s += escapeText(child)
     else if (child.toString) s += escapeText((child as number).toString(10))
   }
-  return `${s}</${el.name}>`
+  return `${s}</${tag}>`
+}
+
+/** An element of another copy of ltx (e.g. a second `@xmpp/xml`): written as ours, names checked. */
+type ElementLike = { name: unknown; attrs: Record<string, unknown>; children: unknown[] }
+function isElementLike(c: object): c is ElementLike {
+  const o = c as { name?: unknown; attrs?: unknown; children?: unknown }
+  return (
+    typeof o.name === 'string' && typeof o.attrs === 'object' && o.attrs !== null && Array.isArray(o.children)
+  )
+}
+
+const FRAGMENT_HEADER = Buffer.from(
+  "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:component:accept'>",
+)
+const UNLIMITED = { maxStanzaBytes: Number.POSITIVE_INFINITY, maxDepth: Number.POSITIVE_INFINITY }
+
+/**
+ * Markup written by an overridden `write`/`toString` or by a foreign writable child is not built
+ * by Satellite: it is parsed (strictly, as the server would) and its names checked before it is
+ * accepted. It must be a self-contained well-formed fragment (prefixes declared within it).
+ */
+function checkedFragment(out: string, within: unknown): string {
+  let wrapper: Element | undefined
+  let problem: string | undefined
+  const parser = new StreamParser(
+    {
+      onStreamStart() {},
+      onStanza(stanza) {
+        if (wrapper === undefined) wrapper = stanza
+        else problem = 'more than one element'
+      },
+      onStreamEnd() {},
+      onError(err) {
+        problem ??= err.message
+      },
+    },
+    UNLIMITED,
+  )
+  parser.write(FRAGMENT_HEADER)
+  parser.write(Buffer.from(`<w>${out}</w>`))
+  if (wrapper === undefined && problem === undefined) problem = 'unbalanced markup'
+  if (problem !== undefined) {
+    throw new SatelliteError(
+      ErrorCodes.XML_NAME,
+      `the markup written by a custom write()/toString() in <${String(within)}> is not a well-formed fragment (${problem}); nothing was written`,
+    )
+  }
+  checkParsedNames(wrapper as Element)
+  return out
+}
+
+function checkParsedNames(el: Element): void {
+  for (const child of el.children) {
+    if (typeof child === 'string') continue
+    const c = child as Element
+    if (scanQName(c.name) === NOT_A_NAME) throw nameError('element', c.name)
+    for (const k in c.attrs) if (scanQName(k) === NOT_A_NAME) throw nameError('attribute', k, c.name)
+    checkParsedNames(c)
+  }
 }
 
 // Short strings (names, ids, JIDs) are scanned inline; longer ones (bodies) with a non-global regex, whose native
