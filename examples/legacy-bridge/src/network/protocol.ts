@@ -2,6 +2,9 @@
 // by single spaces, every free-text or id field percent-encoded with encodeURIComponent; a line
 // is at most 64 KiB, so pictures are small: MAX_AVATAR_BYTES). Group ids are `#name` by
 // convention (so they do not clash with user names); groups are made by the network's operator.
+// Both sides treat the other as hostile: a line that is too long, badly encoded or has a field
+// that is not what it must be is dropped (or answered `ERR bad-request`) and logged; the
+// connection goes on.
 //
 //   client → server   <tag> LOGIN <user> <password>        → <tag> OK | <tag> ERR <condition> <text>
 //                     <tag> CONTACTS                       → <tag> OK <id>=online|offline ...
@@ -31,25 +34,93 @@
 /** The largest picture the network carries (its base64 must fit in one 64 KiB line). */
 export const MAX_AVATAR_BYTES = 32 * 1024
 
+/**
+ * The longest line either side reads or writes, in characters (a well-formed line is ASCII, as
+ * every free field is percent-encoded, so characters are bytes): 64 KiB. The knob is
+ * `maxLineLength` of the network's and the adapter's limits.
+ */
+export const MAX_LINE_LENGTH = 64 * 1024
+
+/**
+ * A line or a field that breaks the protocol: a bad percent-encoding, a field that is not what
+ * it must be. The side reading it drops the line (or answers `ERR bad-request`) and goes on.
+ */
+export class ProtocolError extends Error {
+  override name = 'ProtocolError'
+}
+
 export const enc = (s: string): string => encodeURIComponent(s)
-export const dec = (s: string | undefined): string => decodeURIComponent(s ?? '')
+
+/**
+ * Decodes a percent-encoded field. A malformed one (`%zz`, `%`, a broken UTF-8 sequence) throws
+ * a {@link ProtocolError}, never a `URIError`.
+ */
+export function dec(s: string | undefined): string {
+  try {
+    return decodeURIComponent(s ?? '')
+  } catch {
+    throw new ProtocolError(`malformed percent-encoding in ${preview(s ?? '')}`)
+  }
+}
+
+/** The start of `s` for a log line: at most 80 characters, control characters escaped. */
+export function preview(s: string, max = 80): string {
+  const cut = s.length > max ? `${s.slice(0, max)}…(${s.length} chars)` : s
+  return JSON.stringify(cut)
+}
 
 export function line(...fields: string[]): string {
   return `${fields.join(' ')}\n`
 }
 
-/** Splits a socket's data into lines. */
-export function lineReader(onLine: (line: string) => void): (chunk: Buffer | string) => void {
+/** A line splitter; `buffered` is how many characters of an unfinished line it holds. */
+export interface LineReader {
+  (chunk: Buffer | string): void
+  readonly buffered: number
+}
+
+/**
+ * Splits a socket's data into lines. A line longer than `maxLength` (default
+ * {@link MAX_LINE_LENGTH}) is never held: what was read of it is dropped, and so is the rest up
+ * to its end; `onTooLong` is told once per such line, as soon as it is known. So the reader holds at most `maxLength`
+ * characters, whatever the peer sends.
+ */
+export function lineReader(
+  onLine: (line: string) => void,
+  options: { maxLength?: number; onTooLong?: (length: number) => void } = {},
+): LineReader {
+  const max = options.maxLength ?? MAX_LINE_LENGTH
   let buffer = ''
-  return (chunk) => {
-    buffer += chunk.toString()
-    let nl = buffer.indexOf('\n')
+  /** Inside a line already known to be too long: drop up to its end. */
+  let skipping = false
+  const read = (chunk: Buffer | string) => {
+    const data = typeof chunk === 'string' ? chunk : chunk.toString()
+    let start = 0
+    let nl = data.indexOf('\n')
     while (nl >= 0) {
-      const l = buffer.slice(0, nl).replace(/\r$/, '')
-      buffer = buffer.slice(nl + 1)
+      const piece = data.slice(start, nl)
+      start = nl + 1
+      nl = data.indexOf('\n', start)
+      if (skipping) {
+        skipping = false
+        continue
+      }
+      if (buffer.length + piece.length > max) {
+        options.onTooLong?.(buffer.length + piece.length)
+        buffer = ''
+        continue
+      }
+      const l = (buffer + piece).replace(/\r$/, '')
+      buffer = ''
       if (l !== '') onLine(l)
-      nl = buffer.indexOf('\n')
     }
-    if (buffer.length > 64 * 1024) buffer = '' // a line that long is garbage
+    const rest = data.length - start
+    if (skipping) return
+    if (buffer.length + rest > max) {
+      options.onTooLong?.(buffer.length + rest)
+      skipping = true
+      buffer = ''
+    } else buffer += data.slice(start)
   }
+  return Object.defineProperty(read, 'buffered', { get: () => buffer.length }) as LineReader
 }

@@ -2,9 +2,41 @@
 // Every user of the network is a contact of every other one; groups (channels such as
 // `#general`) carry messages to their members. Run standalone:
 //   node dist/network/server.js --port 5299 --users alice:pw,zed:pw2
+// Like a real network it relays what it does not read (message texts, typing states, receipts,
+// reactions, pictures) as its users sent them: its clients must check every field. What it reads
+// itself is decoded defensively: a malformed line is answered `ERR bad-request` and logged
+// (DEBUG=legacy-bridge:network); the connection goes on. NetworkLimits bound what a client can
+// make it hold.
 import { createServer, type Server, type Socket } from 'node:net'
 import { pathToFileURL } from 'node:url'
-import { dec, enc, line, lineReader } from './protocol.js'
+import createDebug from 'debug'
+import { dec, enc, line, lineReader, MAX_LINE_LENGTH, ProtocolError, preview } from './protocol.js'
+
+const log = createDebug('legacy-bridge:network')
+const logError = createDebug('legacy-bridge:network:error')
+
+/** What clients can make the network hold (see {@link DEFAULT_NETWORK_LIMITS}). */
+export interface NetworkLimits {
+  /** The longest line read, in characters (default 64 KiB); a longer one is dropped. */
+  maxLineLength?: number
+  /** Open connections, logged in or not (default 1000); more are closed at once. */
+  maxConnections?: number
+  /** Milliseconds a connection may stay without logging in (default 30,000); then it is closed. */
+  loginTimeout?: number
+  /** Message ids remembered for reactions (default 10,000); the oldest are forgotten first. */
+  maxMessages?: number
+  /** Characters waiting to be written to one connection (default 1 MiB); beyond, it is closed. */
+  maxBacklog?: number
+}
+
+/** The defaults of {@link NetworkLimits}. */
+export const DEFAULT_NETWORK_LIMITS: Required<NetworkLimits> = {
+  maxLineLength: MAX_LINE_LENGTH,
+  maxConnections: 1000,
+  loginTimeout: 30_000,
+  maxMessages: 10_000,
+  maxBacklog: 1024 * 1024,
+}
 
 /** Options of {@link startNetwork}. */
 export interface NetworkOptions {
@@ -15,6 +47,8 @@ export interface NetworkOptions {
   users: Record<string, string>
   /** The groups; default {@link DEFAULT_GROUPS} (`#general`, every user a member); `[]` for none. */
   groups?: NetworkGroup[]
+  /** Bounds on what clients can make the network hold; defaults {@link DEFAULT_NETWORK_LIMITS}. */
+  limits?: NetworkLimits
 }
 
 /** A group (channel) of the network. */
@@ -37,6 +71,8 @@ export interface Network {
   readonly port: number
   /** Users logged in now. */
   online(): string[]
+  /** Sizes of what the network holds for its clients (each bounded by {@link NetworkLimits}). */
+  stats(): { connections: number; messages: number }
   /** Adds a user; everyone logged in gets the new contact list. */
   addUser(user: string, password: string): void
   /** Sets (or removes, with null) `user`'s picture; everyone logged in is told (`* AVATAR`). */
@@ -62,11 +98,20 @@ export interface Network {
 
 /** Starts the simulated legacy network. */
 export async function startNetwork(options: NetworkOptions): Promise<Network> {
+  const limits = { ...DEFAULT_NETWORK_LIMITS, ...options.limits }
+  for (const [k, v] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new TypeError(`network limits: ${k} must be an integer >= 1, got ${v}`)
+  }
   const users = new Map(Object.entries(options.users))
   const sessions = new Map<string, Socket>()
   let seq = 0
-  /** Message id → sender and recipient (reactions are allowed between them only). */
+  /** Message id → sender and recipient (reactions are allowed between them only); the last maxMessages. */
   const messages = new Map<string, { from: string; to: string }>()
+  const remember = (id: string, m: { from: string; to: string }) => {
+    messages.set(id, m)
+    if (messages.size > limits.maxMessages) messages.delete(messages.keys().next().value as string)
+  }
   /** user → picture fields (encoded type, base64). */
   const avatars = new Map<string, [string, string]>()
   const avatarChanged = (user: string, fields: [string, string] | null) => {
@@ -111,7 +156,19 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     return id
   }
 
-  const push = (user: string, ...fields: string[]) => sessions.get(user)?.write(line('*', ...fields))
+  /** Writes to a connection; one that lets more than maxBacklog wait (it does not read) is closed. */
+  const write = (socket: Socket, data: string) => {
+    if (!socket.writable) return
+    socket.write(data)
+    if (socket.writableLength > limits.maxBacklog) {
+      log('closing a connection that does not read (%d characters waiting)', socket.writableLength)
+      socket.destroy()
+    }
+  }
+  const push = (user: string, ...fields: string[]) => {
+    const socket = sessions.get(user)
+    if (socket !== undefined) write(socket, line('*', ...fields))
+  }
   const contactList = (user: string) =>
     [...users.keys()]
       .filter((u) => u !== user)
@@ -122,9 +179,14 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
 
   const server: Server = createServer((socket) => {
     sockets.add(socket)
+    socket.setNoDelay(true) // small request/answer lines: no Nagle delay
     socket.setEncoding('utf8')
     let me: string | null = null
-    const reply = (tag: string, ...fields: string[]) => socket.write(line(tag, ...fields))
+    let loginTimer: NodeJS.Timeout | null = setTimeout(() => {
+      log('closing a connection that did not log in within %d ms', limits.loginTimeout)
+      socket.destroy()
+    }, limits.loginTimeout)
+    const reply = (tag: string, ...fields: string[]) => write(socket, line(tag, ...fields))
     const leave = () => {
       if (me !== null && sessions.get(me) === socket) {
         sessions.delete(me)
@@ -132,96 +194,122 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
       }
       me = null
     }
+    const command = (tag: string, cmd: string, args: string[]) => {
+      if (cmd === 'LOGIN') {
+        const user = dec(args[0])
+        const password = dec(args[1])
+        if (users.get(user) === undefined || users.get(user) !== password) {
+          return reply(tag, 'ERR', 'not-authorized', enc('wrong user name or password'))
+        }
+        if (me !== user) leave() // this connection was another user: that one is logged out
+        const previous = sessions.get(user)
+        if (previous !== undefined && previous !== socket) {
+          write(previous, line('*', 'BYE', enc('logged in from another place')))
+          previous.end()
+        }
+        me = user
+        if (loginTimer !== null) clearTimeout(loginTimer)
+        loginTimer = null
+        sessions.set(user, socket)
+        reply(tag, 'OK')
+        return broadcastPresence(user, 'online')
+      }
+      if (me === null) return reply(tag, 'ERR', 'not-authorized', enc('log in first'))
+      switch (cmd) {
+        case 'CONTACTS':
+          return reply(tag, 'OK', ...contactList(me))
+        case 'SEND': {
+          const to = dec(args[0])
+          if (!users.has(to)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${to}`))
+          if (!sessions.has(to)) return reply(tag, 'ERR', 'recipient-unavailable', enc(`${to} is offline`))
+          const id = `m${++seq}`
+          remember(id, { from: me, to })
+          push(to, 'MSG', enc(me), id, args[1] ?? '')
+          return reply(tag, 'OK', id)
+        }
+        case 'TYPING':
+        case 'RECEIPT': {
+          const to = dec(args[0])
+          if (!users.has(to)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${to}`))
+          push(to, cmd, enc(me), args[1] ?? '')
+          return reply(tag, 'OK')
+        }
+        case 'REACT': {
+          const to = dec(args[0])
+          const id = dec(args[1])
+          const m = messages.get(id)
+          const between =
+            m !== undefined && ((m.from === me && m.to === to) || (m.from === to && m.to === me))
+          if (!between) return reply(tag, 'ERR', 'item-not-found', enc(`no message ${id} with ${to}`))
+          push(to, 'REACT', enc(me), enc(id), ...args.slice(2))
+          return reply(tag, 'OK')
+        }
+        case 'AVATAR':
+          if (args.length === 0) avatarChanged(me, null)
+          else if (args.length === 2 && args[0] !== '' && args[1] !== '')
+            avatarChanged(me, [args[0] as string, args[1] as string])
+          else return reply(tag, 'ERR', 'bad-request', enc('AVATAR <type> <base64>, or nothing'))
+          return reply(tag, 'OK')
+        case 'GETAVATAR': {
+          const id = dec(args[0])
+          if (!users.has(id)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${id}`))
+          return reply(tag, 'OK', ...(avatars.get(id) ?? []))
+        }
+        case 'GROUPS':
+          return reply(
+            tag,
+            'OK',
+            ...[...groups.values()]
+              .filter((g) => me !== null && g.members.has(me))
+              .map((g) => [g.id, g.name, g.topic].map(enc).join('=')),
+          )
+        case 'MEMBERS':
+        case 'GSEND': {
+          const g = groupOf(dec(args[0]), me)
+          if (typeof g === 'string') return reply(tag, 'ERR', 'item-not-found', enc(g))
+          if (cmd === 'MEMBERS') return reply(tag, 'OK', ...[...g.members].map(enc))
+          return reply(tag, 'OK', groupSay(g, me, dec(args[1])))
+        }
+        case 'LOGOUT':
+          leave()
+          reply(tag, 'OK')
+          return void socket.end()
+        default:
+          return reply(tag, 'ERR', 'bad-request', enc('unknown command'))
+      }
+    }
     socket.on(
       'data',
-      lineReader((l) => {
-        const [tag = '?', cmd = '', ...args] = l.split(' ')
-        if (cmd === 'LOGIN') {
-          const user = dec(args[0])
-          if (users.get(user) === undefined || users.get(user) !== dec(args[1])) {
-            return reply(tag, 'ERR', 'not-authorized', enc('wrong user name or password'))
+      lineReader(
+        (l) => {
+          const [tag = '?', cmd = '', ...args] = l.split(' ')
+          try {
+            command(tag, cmd, args)
+          } catch (err) {
+            if (err instanceof ProtocolError) {
+              log('%s: bad line %s: %s', me ?? 'a client', preview(l), err.message)
+              reply(tag, 'ERR', 'bad-request', enc('malformed line'))
+            } else {
+              logError('%s: %s failed: %O', me ?? 'a client', preview(l), err)
+              reply(tag, 'ERR', 'internal-server-error', enc('internal error'))
+            }
           }
-          const previous = sessions.get(user)
-          if (previous !== undefined && previous !== socket) {
-            previous.write(line('*', 'BYE', enc('logged in from another place')))
-            previous.end()
-          }
-          me = user
-          sessions.set(user, socket)
-          reply(tag, 'OK')
-          return broadcastPresence(user, 'online')
-        }
-        if (me === null) return reply(tag, 'ERR', 'not-authorized', enc('log in first'))
-        switch (cmd) {
-          case 'CONTACTS':
-            return reply(tag, 'OK', ...contactList(me))
-          case 'SEND': {
-            const to = dec(args[0])
-            if (!users.has(to)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${to}`))
-            if (!sessions.has(to)) return reply(tag, 'ERR', 'recipient-unavailable', enc(`${to} is offline`))
-            const id = `m${++seq}`
-            messages.set(id, { from: me, to })
-            push(to, 'MSG', enc(me), id, args[1] ?? '')
-            return reply(tag, 'OK', id)
-          }
-          case 'TYPING':
-          case 'RECEIPT': {
-            const to = dec(args[0])
-            if (!users.has(to)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${to}`))
-            push(to, cmd, enc(me), args[1] ?? '')
-            return reply(tag, 'OK')
-          }
-          case 'REACT': {
-            const to = dec(args[0])
-            const id = dec(args[1])
-            const m = messages.get(id)
-            const between =
-              m !== undefined && ((m.from === me && m.to === to) || (m.from === to && m.to === me))
-            if (!between) return reply(tag, 'ERR', 'item-not-found', enc(`no message ${id} with ${to}`))
-            push(to, 'REACT', enc(me), enc(id), ...args.slice(2))
-            return reply(tag, 'OK')
-          }
-          case 'AVATAR':
-            if (args.length === 0) avatarChanged(me, null)
-            else if (args.length === 2 && args[0] !== '' && args[1] !== '')
-              avatarChanged(me, [args[0] as string, args[1] as string])
-            else return reply(tag, 'ERR', 'bad-request', enc('AVATAR <type> <base64>, or nothing'))
-            return reply(tag, 'OK')
-          case 'GETAVATAR': {
-            const id = dec(args[0])
-            if (!users.has(id)) return reply(tag, 'ERR', 'item-not-found', enc(`no user ${id}`))
-            return reply(tag, 'OK', ...(avatars.get(id) ?? []))
-          }
-          case 'GROUPS':
-            return reply(
-              tag,
-              'OK',
-              ...[...groups.values()]
-                .filter((g) => me !== null && g.members.has(me))
-                .map((g) => [g.id, g.name, g.topic].map(enc).join('=')),
-            )
-          case 'MEMBERS':
-          case 'GSEND': {
-            const g = groupOf(dec(args[0]), me)
-            if (typeof g === 'string') return reply(tag, 'ERR', 'item-not-found', enc(g))
-            if (cmd === 'MEMBERS') return reply(tag, 'OK', ...[...g.members].map(enc))
-            return reply(tag, 'OK', groupSay(g, me, dec(args[1])))
-          }
-          case 'LOGOUT':
-            leave()
-            reply(tag, 'OK')
-            return void socket.end()
-          default:
-            return reply(tag, 'ERR', 'bad-request', enc(`unknown command ${cmd}`))
-        }
-      }),
+        },
+        {
+          maxLength: limits.maxLineLength,
+          onTooLong: (n) => log('%s: dropped a line of %d+ characters', me ?? 'a client', n),
+        },
+      ),
     )
     socket.on('close', () => {
+      if (loginTimer !== null) clearTimeout(loginTimer)
       sockets.delete(socket)
       leave()
     })
-    socket.on('error', () => {})
+    socket.on('error', (err) => log('%s: connection error: %s', me ?? 'a client', err.message))
   })
+  server.maxConnections = limits.maxConnections
+  server.on('drop', () => log('refused a connection: %d open (maxConnections)', sockets.size))
   for (const g of options.groups ?? DEFAULT_GROUPS) putGroup(g)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -232,6 +320,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   return {
     port,
     online: () => [...sessions.keys()],
+    stats: () => ({ connections: sockets.size, messages: messages.size }),
     addUser(user, password) {
       users.set(user, password)
       for (const u of sessions.keys()) push(u, 'CONTACTS', ...contactList(u))
@@ -266,7 +355,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     kick(user, reason = 'kicked') {
       const s = sessions.get(user)
       if (s === undefined) return
-      s.write(line('*', 'BYE', enc(reason)))
+      write(s, line('*', 'BYE', enc(reason)))
       sessions.delete(user)
       broadcastPresence(user, 'offline')
       s.end()
