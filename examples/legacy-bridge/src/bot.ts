@@ -8,12 +8,17 @@ import {
   SqliteStore,
 } from '@satellite/bridge'
 import type { Component } from '@satellite/core'
-import { simulatedNetworkAdapter } from './network/adapter.js'
+import { type LegacyClientLimits, simulatedNetworkAdapter } from './network/adapter.js'
 
 /** Where the bridge finds its network and keeps its state (defaults from the environment). */
 export interface LegacyBridgeOptions {
   legacyHost?: string
   legacyPort?: number
+  /**
+   * What the network can make each legacy session hold: the longest line (64 KiB), commands
+   * waiting for an answer (256), how long one waits (30 s). See {@link LegacyClientLimits}.
+   */
+  legacyLimits?: LegacyClientLimits
   store?: BridgeStore
   loginAtStart?: boolean
   retry?: BridgeOptions<unknown>['retry']
@@ -31,6 +36,7 @@ export function legacyBridge(xmpp: Component, options: LegacyBridgeOptions = {})
     adapter: simulatedNetworkAdapter({
       host: options.legacyHost ?? env.LEGACY_HOST ?? '127.0.0.1',
       port: options.legacyPort ?? Number(env.LEGACY_PORT ?? 5299),
+      ...(options.legacyLimits !== undefined ? { limits: options.legacyLimits } : {}),
     }),
     store,
     loginAtStart: options.loginAtStart ?? env.BRIDGE_LOGIN_AT_START === '1',

@@ -1,6 +1,20 @@
 // A template for a real network: copy this file, fill in each TODO, and pass the adapter to
 // `bridge(xmpp, { adapter, store })`. The simulated network's adapter (network/adapter.ts) is
 // the complete reference implementation.
+//
+// Treat everything the network sends as hostile (its users and its server alike); see
+// network/fields.ts for the checks the reference adapter makes:
+// - Parse defensively where the data arrives (a socket's `data` handler, your library's
+//   callbacks): a malformed message is dropped and logged, never thrown out of the handler
+//   (an exception there ends the process), and the session goes on.
+// - A chat state is one of the five of XEP-0085; an error condition one of RFC 6120's (anything
+//   else: `undefined-condition`); contact and group ids are non-empty, without control
+//   characters, short enough for a JID; picture types look like `type/subtype`, their data is
+//   bounded. Drop what does not fit; leave a bad item out of a list rather than the whole list.
+// - Bound what the network can make you hold: line or frame length, requests waiting for an
+//   answer (and a timeout on each), anything keyed by what the network chooses.
+// - Users see short fixed texts (`new StanzaError('service-unavailable', { text: 'the network
+//   is unreachable' })`); addresses, socket errors and stack traces go to your debug log.
 import type { Credentials, LegacyContact, NetworkAdapter, SessionEvents } from '@satellite/bridge'
 import { StanzaError } from '@satellite/core'
 
@@ -21,7 +35,7 @@ export const templateAdapter: NetworkAdapter<TemplateSession> = {
     // TODO: connect with credentials.username / credentials.password. The bridge calls login both
     // to validate a registration and for every session (at presence, at start, after reconnects).
     // Wrong credentials: throw new StanzaError('not-authorized'). Network down: any other error
-    // (the bridge retries with backoff).
+    // (the bridge retries with backoff), with a short text that names no host or port.
     // Then wire your library's callbacks to `events`: events.message({ from, id, text }),
     // events.presence(contact, online), events.contacts(list), events.disconnected(reason).
     if (credentials.password === '') throw new StanzaError('not-authorized', { text: 'empty password' })
