@@ -1,120 +1,54 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { type Component, type Element, errorReply, type Stanza, StanzaError, xml } from '@satellite/core'
 import { fromJid, toJid } from '@satellite/escaping'
 import type { DataForm } from '@satellite/forms'
 import { privileges } from '@satellite/privilege'
-import { type LegacyField, type Registration, registration } from '@satellite/register'
-import type {
-  Avatar,
-  ChatState,
-  Credentials,
-  IncomingGroupMessage,
-  IncomingMessage,
-  LegacyContact,
-  LegacyMember,
-  NetworkAdapter,
-  SessionEvents,
-} from './adapter.js'
+import { type Registration, registration } from '@satellite/register'
+import { access, domainOf, userOf } from './access.js'
+import type { Credentials, IncomingMessage, LegacyContact } from './adapter.js'
+import { AvatarCache, type CachedAvatar } from './avatars.js'
+import { type ContactRoutesHost, contactPresenceRoute, gatewayRoutes } from './contact-routes.js'
+import { type EventSink, sessionEvents } from './events.js'
 import { type Groups, groupChats, NS_MUC } from './groups.js'
-import type { BridgeStore } from './store.js'
+import { guardAdapter, userText } from './guard.js'
+import { KeyedQueue, QueueFullError, setBounded } from './limits.js'
+import { BridgeError, BridgeErrorCodes, reporter } from './log.js'
+import {
+  type Bridge,
+  type BridgeOptions,
+  type ConnectReason,
+  resolveOptions,
+  type UserSession,
+} from './options.js'
+import { roster } from './roster.js'
+import { deferralError, LoginThrottle } from './throttle.js'
+import { CHAT_STATES, cleanText, isLegacyId } from './validate.js'
 
-export const NS_GATEWAY = 'jabber:iq:gateway'
+export { NS_GATEWAY, NS_VCARD } from './contact-routes.js'
+export type { Bridge, BridgeOptions, BridgeSizes, SessionState } from './options.js'
+
 export const NS_CHATSTATES = 'http://jabber.org/protocol/chatstates'
 export const NS_RECEIPTS = 'urn:xmpp:receipts'
 export const NS_CORRECT = 'urn:xmpp:message-correct:0'
 export const NS_REACTIONS = 'urn:xmpp:reactions:0'
 export const NS_NICK = 'http://jabber.org/protocol/nick'
-export const NS_VCARD = 'vcard-temp'
 export const NS_VCARD_UPDATE = 'vcard-temp:x:update'
 const NS_HINTS = 'urn:xmpp:hints'
 
-const CHAT_STATES: ReadonlySet<string> = new Set(['active', 'composing', 'paused', 'inactive', 'gone'])
+/** The same registration values (whatever the order of the fields). */
+const sameRegistration = (a: Registration, b: Registration) =>
+  JSON.stringify(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1))) ===
+  JSON.stringify(Object.entries(b).sort(([x], [y]) => (x < y ? -1 : 1)))
 
-/** Options of {@link bridge}. */
-export interface BridgeOptions<S> {
-  adapter: NetworkAdapter<S>
-  store: BridgeStore
-  /** Log every registered user in when the component comes online (default false: on their presence). */
-  loginAtStart?: boolean
-  /**
-   * Legacy re-logins after a disconnect: exponential backoff in ms (default base 1000, cap 60000)
-   * and at most `maxAttempts` attempts in a row (default: no limit). After the last one fails,
-   * the user is told by a message from the gateway and the session stays logged out until the
-   * user's next available presence (or {@link Bridge.login}).
-   */
-  retry?: { base?: number; cap?: number; maxAttempts?: number }
-  /**
-   * Manage contacts with XEP-0356 roster pushes when the user's server granted the
-   * gateway roster `set` (default `true`): contacts are added, renamed and removed in the
-   * user's roster directly (group: the network name), with no subscription requests. When
-   * not granted, or when the server answers a roster set with an error, presence
-   * subscriptions are used as before.
-   */
-  privilegedRoster?: boolean
-  /**
-   * Group messages kept in memory per user and group while the legacy session is up, and sent
-   * as the discussion history (with XEP-0203 delays) when the user joins the room; the join's
-   * `<history/>` limits apply. Default 20; 0 sends no history.
-   */
-  groupHistory?: number
-}
-
-/** State of one user's legacy session. */
-export type SessionState = 'offline' | 'connecting' | 'online' | 'retrying'
-
-/** Handle returned by {@link bridge}. */
-export interface Bridge {
-  /** The state of `user`'s legacy session (bare JID). */
-  state(user: string): SessionState
-  /** Logs `user` in now (no-op when online). */
-  login(user: string): Promise<void>
-  /** Logs `user` out and marks the contacts unavailable. */
-  logout(user: string): Promise<void>
-  /** The JID standing for a legacy id. */
-  contactJid(legacyId: string): string
-  /** Removes the routes and logs every session out. */
-  stop(): Promise<void>
-}
-
-interface UserSession<S> {
-  user: string
-  state: SessionState
-  handle: S | null
-  /** Bumped on every login/logout: events of older sessions are ignored. */
-  generation: number
-  resources: Set<string>
-  attempt: number
-  /** Re-logins ran out of attempts: nothing logs in again but the user's available presence. */
-  gaveUp: boolean
-  timer: NodeJS.Timeout | null
-  /** Known legacy presence of contacts (legacy id → online/status). */
-  presence: Map<string, { online: boolean; status?: string }>
-  /** Contacts' pictures known so far (legacy id → picture and SHA-1, or null: none). */
-  avatars: Map<string, CachedAvatar | null>
-  connecting: Promise<void> | null
-}
-
-interface CachedAvatar extends Avatar {
-  /** Hex SHA-1 of the bytes (XEP-0153). */
-  hash: string
-}
-
-function bareOf(stanza: Stanza): string {
-  const from = stanza.fromJid
-  if (from === null) throw new StanzaError('bad-request', { text: 'the stanza has no valid from' })
-  return from.bare().toString()
-}
-
-function asStanzaError(err: unknown, fallback: string): StanzaError {
-  if (err instanceof StanzaError) return err
-  return new StanzaError(fallback, { text: err instanceof Error ? err.message : String(err) })
-}
+const refused = (err: unknown) =>
+  err instanceof StanzaError && (err.condition === 'not-authorized' || err.condition === 'forbidden')
 
 /**
  * Turns the component into an XEP-0100 gateway to the legacy network of `adapter`: disco
  * identity `gateway/<type>`, XEP-0077 registration of legacy credentials (checked by a real
  * login), `jabber:iq:gateway`, one legacy session per registered user, messages and presence
- * relayed both ways, contacts at `escapeLocal(legacyId)@domain`.
+ * relayed both ways, contacts at `escapeLocal(legacyId)@domain`. Everything the adapter does
+ * or reports goes through a guard: an adapter bug ends at most that user's session.
  *
  * @example
  * ```ts
@@ -125,82 +59,65 @@ function asStanzaError(err: unknown, fallback: string): StanzaError {
  */
 export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   // Options are checked before anything is registered on the component.
-  const groupHistory = options.groupHistory ?? 20
-  if (!Number.isInteger(groupHistory) || groupHistory < 0) {
-    throw new TypeError(`bridge(): groupHistory must be an integer >= 0, got ${String(options.groupHistory)}`)
-  }
+  const { groupHistory, limits, loginLimits, base, cap, maxAttempts, fields } = resolveOptions(options)
+  const throttle = new LoginThrottle(loginLimits)
   const { adapter, store } = options
   const caps = adapter.capabilities ?? {}
   const domain = xmpp.domain
-  const base = options.retry?.base ?? 1000
-  const cap = options.retry?.cap ?? 60_000
-  const maxAttempts = options.retry?.maxAttempts ?? Number.POSITIVE_INFINITY
-  if (!(maxAttempts >= 0)) {
-    throw new RangeError(`retry.maxAttempts must be a number >= 0, got ${options.retry?.maxAttempts}`)
-  }
-  for (const [name, v] of [
-    ['retry.base', base],
-    ['retry.cap', cap],
-  ] as const) {
-    if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${name} must be a number of ms > 0, got ${v}`)
-  }
+  const report = reporter(xmpp, limits.reportsPerMinute)
+  const networkName = cleanText(String(adapter.network?.name ?? ''), 100) || 'legacy network'
+  const users = access({
+    store,
+    domain,
+    allowedDomains: options.allowedDomains,
+    report,
+    maxTracked: limits.sessions,
+  })
+  const dropped = (user?: string) => (what: string) =>
+    report(
+      new BridgeError(
+        BridgeErrorCodes.ADAPTER,
+        `bridge: dropped from the ${networkName} adapter${user === undefined ? '' : ` (${user})`}: ${what}`,
+      ),
+    )
+  const limit = (what: string) => report(new BridgeError(BridgeErrorCodes.LIMIT, `bridge: ${what}`))
+  const guarded = guardAdapter(adapter, { limits, networkName, report, dropped: dropped() })
   const sessions = new Map<string, UserSession<S>>()
+  /** Contacts' pictures known so far (user + legacy id → picture and SHA-1, or null: none). */
+  const avatars = new AvatarCache(limits.contacts, limits.avatarCacheBytes)
+  /** Registrations (and removals) of one user run one after the other. */
+  const registrations = new KeyedQueue(limits.pendingRegistrations)
   /** Session generations, unique across users: events of a superseded login are ignored. */
   let generations = 0
   const unroutes: Array<() => void> = []
-  const networkName = adapter.network.name
 
   const contactJid = (legacyId: string) => toJid(legacyId, domain)
-  const priv = options.privilegedRoster === false ? undefined : privileges(xmpp)
-  /** Roster pushes for `user` (a bare JID): granted by their server, else false. */
-  const canPush = (user: string) => {
-    const at = user.lastIndexOf('@')
-    return priv !== undefined && at > 0 && priv.can(user.slice(at + 1), 'roster', 'set')
-  }
-  const serverOf = (user: string) => user.slice(user.lastIndexOf('@') + 1).toLowerCase()
-  /**
-   * Roster changes made with presence subscriptions only because no roster `set` grant was
-   * known yet (grants come again after each handshake, maybe after the sync of a session):
-   * user → legacy id → name of contacts to add or rename, and legacy ids of contacts to
-   * remove. Made with roster sets as soon as the user's server grants roster `set`
-   * ({@link catchUp}). In memory: lost on restart.
-   */
-  const unpushed = new Map<string, Map<string, string | undefined>>()
-  const unremoved = new Map<string, Set<string>>()
-  /**
-   * Adds or updates the contact in `user`'s roster with a privileged roster set; false on
-   * failure. Without the grant (yet), the contact is remembered for {@link catchUp}.
-   */
-  const pushContact = async (user: string, legacyId: string, name: string | undefined): Promise<boolean> => {
-    if (priv === undefined) return false
-    if (!canPush(user)) {
-      const later = unpushed.get(user) ?? new Map<string, string | undefined>()
-      unpushed.set(user, later.set(legacyId, name))
-      unremoved.get(user)?.delete(legacyId)
-      return false
-    }
-    unpushed.get(user)?.delete(legacyId)
+  const send = async (el: Element) => {
     try {
-      await priv.rosterSet(user, {
-        jid: contactJid(legacyId),
-        ...(name === undefined ? {} : { name }),
-        groups: [networkName],
-        subscription: 'both',
-      })
-      return true
+      await xmpp.send(el)
     } catch (err) {
       report(err as Error)
-      return false
     }
   }
-  const send = (el: Element) => xmpp.send(el).catch((err: Error) => report(err))
-  const report = (err: Error) => {
-    if (xmpp.listenerCount('error') > 0) xmpp.emit('error', err)
-  }
+  const contacts = roster({
+    priv: options.privilegedRoster === false ? undefined : privileges(xmpp),
+    store,
+    networkName,
+    contactJid,
+    send,
+    report,
+    maxUsers: limits.sessions,
+    maxContacts: limits.contacts,
+  })
+  unroutes.push(() => contacts.stop())
 
   // ------------------------------------------------------------------ disco
 
-  xmpp.disco.identity({ category: 'gateway', type: adapter.network.type, name: networkName })
+  xmpp.disco.identity({
+    category: 'gateway',
+    type: String(adapter.network?.type ?? 'unknown'),
+    name: networkName,
+  })
   xmpp.disco.identity({ category: 'client', type: 'pc', name: `${networkName} contact` }, { to: '*' })
   const features: string[] = []
   if (caps.typing) features.push(NS_CHATSTATES)
@@ -218,25 +135,42 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
 
   // ------------------------------------------------------------------ sessions
 
+  /** The user's session entry, made if needed; `resource-constraint` beyond `limits.sessions`. */
   function session(user: string): UserSession<S> {
     let us = sessions.get(user)
-    if (us === undefined) {
-      us = {
-        user,
-        state: 'offline',
-        handle: null,
-        generation: 0,
-        resources: new Set(),
-        attempt: 0,
-        gaveUp: false,
-        timer: null,
-        presence: new Map(),
-        avatars: new Map(),
-        connecting: null,
-      }
-      sessions.set(user, us)
+    if (us !== undefined) return us
+    if (sessions.size >= limits.sessions) {
+      limit(`${sessions.size} sessions (limits.sessions): none for ${user}`)
+      throw new StanzaError('resource-constraint', {
+        type: 'wait',
+        text: 'the gateway is full; try again later',
+      })
     }
+    us = {
+      user,
+      state: 'offline',
+      handle: null,
+      generation: 0,
+      resources: new Set(),
+      attempt: 0,
+      gaveUp: false,
+      broken: false,
+      timer: null,
+      presence: new Map(),
+      connecting: null,
+    }
+    sessions.set(user, us)
     return us
+  }
+
+  /** Forgets a session that holds nothing (logged out, no resource, nothing pending or to remember). */
+  function release(us: UserSession<S>): void {
+    const idle =
+      us.state === 'offline' && us.resources.size === 0 && us.timer === null && us.connecting === null
+    if (idle && !us.gaveUp && !us.broken && sessions.get(us.user) === us) {
+      sessions.delete(us.user)
+      avatars.clear(us.user)
+    }
   }
 
   function notify(user: string, text: string): void {
@@ -260,35 +194,24 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     if (online && caps.avatars !== undefined) {
       // XEP-0153: the hash of the picture, empty for none, no <photo/> while not known yet.
       const x = p.c('x', { xmlns: NS_VCARD_UPDATE })
-      const av = sessions.get(user)?.avatars.get(legacyId)
+      const av = avatars.get(user, legacyId)
       if (av !== undefined) x.c('photo').t(av?.hash ?? '')
     }
     void send(p)
   }
 
-  function cacheAvatar(us: UserSession<S>, legacyId: string, av: Avatar | null): CachedAvatar | null {
-    const entry =
-      av === null
-        ? null
-        : { type: av.type, data: av.data, hash: createHash('sha1').update(av.data).digest('hex') }
-    us.avatars.set(legacyId, entry)
-    return entry
-  }
-
   /** The contact's picture: known, or asked to the adapter (undefined: unknown, e.g. offline or failed). */
   async function avatarOf(us: UserSession<S>, legacyId: string): Promise<CachedAvatar | null | undefined> {
     if (caps.avatars === undefined) return null
-    if (us.avatars.has(legacyId)) return us.avatars.get(legacyId)
+    if (avatars.has(us.user, legacyId)) return avatars.get(us.user, legacyId)
     const handle = us.handle
     if (handle === null) return undefined
     const gen = us.generation
     try {
-      const av = await caps.avatars.avatar(handle, legacyId)
-      if (us.generation !== gen) return undefined
-      return cacheAvatar(us, legacyId, av)
-    } catch (err) {
-      report(err instanceof Error ? err : new Error(String(err)))
-      return undefined
+      const av = await guarded.avatar(us.user, handle, legacyId)
+      return us.generation === gen ? avatars.set(us.user, legacyId, av) : undefined
+    } catch {
+      return undefined // reported by the guard
     }
   }
 
@@ -296,28 +219,35 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     void send(xml('presence', online ? { from: domain, to } : { from: domain, to, type: 'unavailable' }))
   }
 
-  function eventsFor(us: UserSession<S>, gen: number): SessionEvents {
-    const live = () => us.generation === gen
-    const guard =
-      <A extends unknown[]>(fn: (...args: A) => Promise<void> | void) =>
+  /** The events of one login: checked by `sessionEvents`, then ignored unless that login is the current one. */
+  function eventsFor(us: UserSession<S>, gen: number) {
+    const run =
+      <A extends unknown[]>(fn: (...args: A) => unknown) =>
       (...args: A) => {
-        if (!live()) return
+        if (us.generation !== gen) return
         Promise.resolve()
           .then(() => fn(...args))
           .catch((err: Error) => report(err))
       }
-    return {
-      message: guard((m: IncomingMessage) => relayIncoming(us, m)),
-      presence: guard((contact: string, online: boolean, status?: string) => {
-        us.presence.set(contact, status === undefined ? { online } : { online, status })
+    const sink: EventSink = {
+      message: run((m: IncomingMessage) => relayIncoming(us, m)),
+      presence: run((contact: string, online: boolean, status: string | undefined) => {
+        const value = status === undefined ? { online } : { online, status }
+        if (setBounded(us.presence, contact, value, limits.contacts) > 0) {
+          limit(
+            `presences of ${us.user}: more than ${limits.contacts} contacts (limits.contacts), the oldest dropped`,
+          )
+        }
         if (us.state === 'online') {
           contactPresence(us.user, contact, online, status)
           groups?.presence(us.user, contact)
         }
       }),
-      contacts: guard((list: LegacyContact[]) => syncContacts(us, list)),
-      disconnected: guard((reason: string) => lost(us, reason)),
-      typing: guard((contact: string, state: ChatState) => {
+      contacts: run((list: LegacyContact[]) => syncContacts(us, list)),
+      disconnected: run((reason: string | undefined) => lost(us, reason || 'the connection was lost')),
+      typing: run((contact: string, state: string) => {
+        // sessionEvents let only the five XEP-0085 states through; never an element name from outside.
+        if (!CHAT_STATES.has(state)) return
         void send(
           xml(
             'message',
@@ -326,7 +256,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           ),
         )
       }),
-      receipt: guard(async (contact: string, legacyId: string) => {
+      receipt: run(async (contact: string, legacyId: string) => {
         const id = await store.xmppIdOf(us.user, contact, legacyId)
         if (id === null) return
         void send(
@@ -337,7 +267,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           ),
         )
       }),
-      reaction: guard(async (contact: string, legacyId: string, emojis: string[]) => {
+      reaction: run(async (contact: string, legacyId: string, emojis: string[]) => {
         const id = await store.xmppIdOf(us.user, contact, legacyId)
         if (id === null) return
         const reactions = xml('reactions', { xmlns: NS_REACTIONS, id })
@@ -351,20 +281,19 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           ),
         )
       }),
-      groupMessage: guard((m: IncomingGroupMessage) => groups?.message(us.user, m)),
-      groupMembers: guard((group: string, members: LegacyMember[]) =>
-        groups?.members(us.user, group, members),
-      ),
-      groupSubject: guard((group: string, subject: string) => groups?.subject(us.user, group, subject)),
-      avatar: guard((contact: string, av: Avatar | null) => {
+      groupMessage: run((m) => groups?.message(us.user, m)),
+      groupMembers: run((group, members) => groups?.members(us.user, group, members)),
+      groupSubject: run((group, subject) => groups?.subject(us.user, group, subject)),
+      avatar: run((contact, av) => {
         if (caps.avatars === undefined) return
-        cacheAvatar(us, contact, av)
+        avatars.set(us.user, contact, av)
         const pres = us.presence.get(contact)
         if (us.state === 'online' && pres?.online === true) {
           contactPresence(us.user, contact, true, pres.status)
         }
       }),
     }
+    return sessionEvents({ limits, dropped: dropped(us.user) }, sink)
   }
 
   /** After a successful login: contacts, their presence, the gateway's presence. */
@@ -373,22 +302,31 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     us.state = 'online'
     us.attempt = 0
     us.gaveUp = false
-    us.avatars.clear() // asked again: they may have changed while logged out
+    us.broken = false
+    avatars.clear(us.user) // asked again: they may have changed while logged out
     gatewayPresence(us.user, true)
-    await syncContacts(us, await adapter.listContacts(handle))
-    await groups?.refresh(us.user, handle)
+    const gen = us.generation
+    // A failing contact list (reported by the guard) leaves the stored contacts as they are.
+    const list = await guarded.listContacts(us.user, handle).catch(() => null)
+    if (us.generation !== gen) return
+    if (list !== null) await syncContacts(us, list)
+    await groups?.refresh(us.user, handle).catch(() => {})
   }
 
   async function syncContacts(us: UserSession<S>, list: LegacyContact[]): Promise<void> {
     const stored = new Map((await store.contacts(us.user)).map((c) => [c.legacyId, c]))
     const current = new Set<string>()
-    if (caps.avatars !== undefined) await Promise.all(list.map((c) => avatarOf(us, c.id)))
+    if (caps.avatars !== undefined) {
+      for (let i = 0; i < list.length; i += 16) {
+        await Promise.all(list.slice(i, i + 16).map((c) => avatarOf(us, c.id)))
+      }
+    }
     for (const c of list) {
       current.add(c.id)
       const known = stored.get(c.id)
       const renamed = known !== undefined && known.name !== c.name
-      unremoved.get(us.user)?.delete(c.id)
-      if (known === undefined || !known.subscribed || (renamed && canPush(us.user))) {
+      contacts.keep(us.user, c.id)
+      if (known === undefined || !known.subscribed || (renamed && contacts.canPush(us.user))) {
         await store.putContact(us.user, {
           legacyId: c.id,
           ...(c.name === undefined ? {} : { name: c.name }),
@@ -396,19 +334,17 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         })
         // With roster permission: a roster push (a rename too); otherwise, or if the server
         // refuses it, a subscription request carrying the nickname.
-        if (!(await pushContact(us.user, c.id, c.name)) && (known === undefined || !known.subscribed)) {
+        if (!(await contacts.push(us.user, c.id, c.name)) && (known === undefined || !known.subscribed)) {
           const p = xml('presence', { from: contactJid(c.id), to: us.user, type: 'subscribe' })
           if (c.name !== undefined) p.c('nick', { xmlns: NS_NICK }).t(c.name)
           void send(p)
         }
       } else if (renamed) {
-        await pushContact(us.user, c.id, c.name) // no grant (yet): remembered for the rename
+        await contacts.push(us.user, c.id, c.name) // no grant (yet): remembered for the rename
       }
       if (c.online !== undefined) {
-        us.presence.set(
-          c.id,
-          c.status === undefined ? { online: c.online } : { online: c.online, status: c.status },
-        )
+        const value = c.status === undefined ? { online: c.online } : { online: c.online, status: c.status }
+        setBounded(us.presence, c.id, value, limits.contacts)
       }
       const pres = us.presence.get(c.id)
       contactPresence(us.user, c.id, pres?.online === true, pres?.status)
@@ -417,77 +353,9 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       if (current.has(id)) continue
       await store.removeContact(us.user, id)
       us.presence.delete(id)
-      us.avatars.delete(id)
-      forgetContact(us.user, id)
+      avatars.delete(us.user, id)
+      if (isLegacyId(id)) contacts.forget(us.user, id)
     }
-  }
-
-  function forgetContact(user: string, legacyId: string): void {
-    const from = contactJid(legacyId)
-    void send(xml('presence', { from, to: user, type: 'unavailable' }))
-    const unsubscribe = () => {
-      void send(xml('presence', { from, to: user, type: 'unsubscribe' }))
-      void send(xml('presence', { from, to: user, type: 'unsubscribed' }))
-    }
-    const later = unpushed.get(user)
-    later?.delete(legacyId)
-    if (later?.size === 0) unpushed.delete(user)
-    if (!canPush(user) || priv === undefined) {
-      unsubscribe()
-      if (priv !== undefined) {
-        // The item stays in the roster (subscription none): removed once the grant comes.
-        unremoved.set(user, (unremoved.get(user) ?? new Set<string>()).add(legacyId))
-      }
-      return
-    }
-    // With roster permission the item is removed directly; if the server refuses, as before.
-    priv.rosterRemove(user, from).catch((err: Error) => {
-      report(err)
-      unsubscribe()
-    })
-  }
-
-  /**
-   * `server` granted roster `set` (the announcement may come after the sessions' contact
-   * sync: see `unpushed`): contacts that were only sent a presence `subscribe` are now set in
-   * the roster (name, group, `subscription='both'`), renames are set, and contacts that were
-   * only unsubscribed are removed. A subscription request already sent is not withdrawn (the
-   * user may still answer it; the item is in the roster either way).
-   */
-  async function catchUp(server: string): Promise<void> {
-    if (priv === undefined) return
-    for (const user of new Set([...unpushed.keys(), ...unremoved.keys()])) {
-      if (serverOf(user) !== server || !canPush(user)) continue
-      const sets = unpushed.get(user)
-      const removals = unremoved.get(user)
-      unpushed.delete(user)
-      unremoved.delete(user)
-      for (const id of removals ?? []) {
-        await priv.rosterRemove(user, contactJid(id)).catch((err: Error) => report(err))
-      }
-      if (sets === undefined) continue
-      const stored = new Map((await store.contacts(user)).map((c) => [c.legacyId, c]))
-      for (const [id, name] of sets) {
-        const known = stored.get(id)
-        if (known === undefined) continue // removed since
-        // a failure is reported (and, if the grant went away meanwhile, remembered again)
-        if ((await pushContact(user, id, name)) && known.name !== name) {
-          await store.putContact(user, {
-            legacyId: id,
-            ...(name === undefined ? {} : { name }),
-            subscribed: true,
-          })
-        }
-      }
-    }
-  }
-  if (priv !== undefined) {
-    const onGrant = (server: string) => {
-      if (unpushed.size === 0 && unremoved.size === 0) return
-      catchUp(server).catch((err: Error) => report(err))
-    }
-    priv.on('change', onGrant)
-    unroutes.push(() => priv.off('change', onGrant))
   }
 
   /** The legacy session is gone: contacts unavailable, rooms closed. */
@@ -496,57 +364,91 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     groups?.closeAll(us.user)
   }
 
-  /** Logs the user in (if registered); resolves when done (or failed: the user is told). */
-  function connect(us: UserSession<S>, reason: 'presence' | 'start' | 'retry' | 'reconnect'): Promise<void> {
+  /** A login of `us` in `delay` ms (state `retrying` meanwhile). */
+  function later(us: UserSession<S>, delay: number, reason: ConnectReason): void {
+    us.state = 'retrying'
+    us.timer = setTimeout(() => {
+      us.timer = null
+      us.connecting = null
+      us.state = 'offline'
+      void connect(us, reason)
+    }, delay)
+    us.timer.unref?.()
+  }
+
+  /**
+   * Logs the user in (if registered and allowed); resolves when done (or failed: the user is
+   * told). Logins take from `loginLimits` (those on the user's presence from the user's own
+   * limits too); one that has to wait is made later.
+   */
+  function connect(us: UserSession<S>, reason: ConnectReason): Promise<void> {
     if (us.state === 'online') return Promise.resolve()
     if (us.connecting !== null) return us.connecting
     if (us.timer !== null) {
       clearTimeout(us.timer)
       us.timer = null
     }
+    const deferral = throttle.acquire(us.user, reason === 'presence')
+    if (deferral !== null) {
+      limit(`login of ${us.user} in ${deferral.wait} ms (loginLimits: ${deferral.reason})`)
+      later(us, deferral.wait, reason)
+      return Promise.resolve()
+    }
     const gen = ++generations
     us.generation = gen
     us.state = 'connecting'
     us.gaveUp = false
     const run = (async () => {
-      const credentials = await store.getRegistration(us.user)
-      if (credentials === null) {
+      const stored = users.allowed(us.user) ? await users.read(us.user) : { kind: 'none' as const }
+      if (us.generation !== gen) return
+      if (stored.kind !== 'ok') {
         us.state = 'offline'
+        if (stored.kind === 'unreadable' && !us.broken) {
+          us.broken = true
+          notify(
+            us.user,
+            `Your stored ${networkName} login cannot be used any more; register again with ${domain}.`,
+          )
+        }
         return
       }
       let handle: S
       try {
-        handle = await adapter.login(credentials, eventsFor(us, gen))
+        handle = await guarded.login(us.user, stored.credentials, eventsFor(us, gen))
       } catch (err) {
         if (us.generation !== gen) return
-        const e = asStanzaError(err, 'service-unavailable')
-        if (e.condition === 'not-authorized' || e.condition === 'forbidden') {
+        const condition = err instanceof StanzaError ? err.condition : 'service-unavailable'
+        if (refused(err)) {
+          throttle.refused(us.user)
           us.state = 'offline'
-          notify(
-            us.user,
-            `${networkName} refused the login (${e.text ?? e.condition}); update your registration.`,
-          )
+          notify(us.user, `${networkName} refused the login (${condition}); update your registration.`)
           return
         }
-        retryLater(us, e.text ?? e.condition)
+        retryLater(us, userText(condition, networkName))
         return
       }
+      throttle.succeeded(us.user)
       if (us.generation !== gen) {
-        await adapter.logout(handle).catch(() => {})
+        await guarded.logout(us.user, handle)
         return
       }
       await established(us, handle)
       if (reason === 'retry') notify(us.user, `Reconnected to ${networkName}.`)
     })()
-      .catch((err: Error) => report(err))
+      .catch((err: Error) => {
+        report(err)
+        if (us.generation === gen && us.state === 'connecting') us.state = 'offline'
+      })
       .finally(() => {
         if (us.generation === gen) us.connecting = null
+        release(us)
       })
     us.connecting = run
     return run
   }
 
   function retryLater(us: UserSession<S>, reason: string): void {
+    const why = reason.length > 200 ? `${reason.slice(0, 200)}…` : reason
     if (us.attempt >= maxAttempts) {
       const tries = us.attempt
       us.attempt = 0
@@ -557,26 +459,16 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       gatewayPresence(us.user, false)
       notify(
         us.user,
-        `Disconnected from ${networkName}: ${reason}. Gave up after ${tries} ${tries === 1 ? 'attempt' : 'attempts'} to reconnect; go online again (available presence) to log in.`,
+        `Disconnected from ${networkName}: ${why}. Gave up after ${tries} ${tries === 1 ? 'attempt' : 'attempts'} to reconnect; go online again (available presence) to log in.`,
       )
       return
     }
     const delay = Math.min(cap, base * 2 ** us.attempt)
     us.attempt++
-    us.state = 'retrying'
     us.handle = null
     allUnavailable(us)
-    notify(
-      us.user,
-      `Disconnected from ${networkName}: ${reason}. Reconnecting in ${Math.ceil(delay / 1000)} s.`,
-    )
-    us.timer = setTimeout(() => {
-      us.timer = null
-      us.connecting = null
-      us.state = 'offline'
-      void connect(us, 'retry')
-    }, delay)
-    us.timer.unref?.()
+    notify(us.user, `Disconnected from ${networkName}: ${why}. Reconnecting in ${Math.ceil(delay / 1000)} s.`)
+    later(us, delay, 'retry')
   }
 
   function lost(us: UserSession<S>, reason: string): void {
@@ -599,13 +491,13 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       allUnavailable(us)
       gatewayPresence(us.user, false)
     }
-    if (handle !== null) await adapter.logout(handle).catch((err: Error) => report(err))
+    if (handle !== null) await guarded.logout(us.user, handle)
   }
 
   // ------------------------------------------------------------------ registration (XEP-0077)
 
-  const fields: readonly LegacyField[] = adapter.registration?.fields ?? ['username', 'password']
-  const instructions = adapter.registration?.instructions ?? `Enter your ${networkName} login`
+  const instructions =
+    cleanText(adapter.registration?.instructions, limits.fieldLength) ?? `Enter your ${networkName} login`
   const form: DataForm = {
     title: `${networkName} registration`,
     instructions,
@@ -619,110 +511,126 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
 
   /**
    * Checks the credentials by logging in with them; on success that session replaces the
-   * current one (if any). A refused login leaves the current session and registration as they are.
+   * current one (if any). A refused login leaves the current session and registration as they
+   * are, and no state behind. The same credentials again while online: nothing to do (no login,
+   * no subscription request). Runs one at a time per user (see `registrations`).
    */
   async function validate(user: string, values: Registration): Promise<void> {
+    if (!users.allowed(user)) {
+      throw new StanzaError('not-allowed', { text: `this gateway does not serve users of ${domainOf(user)}` })
+    }
+    const before = await users.read(user)
+    if (
+      before.kind === 'ok' &&
+      sameRegistration(before.credentials, values) &&
+      sessions.get(user)?.state === 'online'
+    ) {
+      return
+    }
     const us = session(user)
+    const deferral = throttle.acquire(user, true)
+    if (deferral !== null) {
+      release(us)
+      limit(`registration of ${user} refused for ${deferral.wait} ms (loginLimits: ${deferral.reason})`)
+      throw deferralError(deferral, networkName)
+    }
     const gen = ++generations // not current until it succeeds: its events wait for that
     let handle: S
     try {
-      handle = await adapter.login(values as Credentials, eventsFor(us, gen))
+      handle = await guarded.login(user, values as Credentials, eventsFor(us, gen))
     } catch (err) {
-      const e = asStanzaError(err, 'service-unavailable')
-      if (e.condition === 'not-authorized') {
-        throw new StanzaError('not-authorized', {
-          text: e.text ?? `${networkName} refused these credentials`,
-        })
-      }
-      throw e
+      release(us)
+      if (!refused(err)) throw err // a guarded error: a valid condition and a stable text
+      throttle.refused(user)
+      throw new StanzaError('not-authorized', { text: `${networkName} refused these credentials` })
     }
+    throttle.succeeded(user)
     try {
       await store.putRegistration(user, values as Credentials)
     } catch (err) {
-      await adapter.logout(handle).catch(() => {})
-      throw err
+      await guarded.logout(user, handle)
+      release(us)
+      report(err as Error)
+      throw new StanzaError('internal-server-error', { text: 'the registration could not be stored' })
     }
+    users.reset(user)
     await disconnect(us)
     groups?.forget(user) // possibly another legacy account: its history is not this one's
     us.generation = gen
-    // Subscribe the user to the gateway, then bring the contacts in.
-    void send(xml('presence', { from: domain, to: user, type: 'subscribe' }))
+    // A new registration subscribes the user to the gateway; then the contacts come in.
+    if (before.kind !== 'ok') void send(xml('presence', { from: domain, to: user, type: 'subscribe' }))
     await established(us, handle)
   }
+
+  async function unregister(jid: string): Promise<void> {
+    const us = sessions.get(jid)
+    const stored = await store.contacts(jid)
+    if (us !== undefined) {
+      await disconnect(us)
+      sessions.delete(jid)
+    }
+    avatars.clear(jid)
+    await store.removeUser(jid)
+    users.reset(jid)
+    groups?.forget(jid)
+    for (const c of stored) if (isLegacyId(c.legacyId)) contacts.forget(jid, c.legacyId)
+    void send(xml('presence', { from: domain, to: jid, type: 'unsubscribe' }))
+    void send(xml('presence', { from: domain, to: jid, type: 'unsubscribed' }))
+    gatewayPresence(jid, false)
+  }
+
+  const queued = (jid: string, task: () => Promise<void>) =>
+    registrations.run(jid, task).catch((err: unknown) => {
+      if (!(err instanceof QueueFullError)) throw err
+      limit(
+        `registrations of ${jid}: more than ${limits.pendingRegistrations} waiting (limits.pendingRegistrations)`,
+      )
+      throw new StanzaError('resource-constraint', {
+        type: 'wait',
+        text: 'your registrations are already under way; try again in a moment',
+      })
+    })
 
   const reg = registration(xmpp, {
     fields,
     form,
     instructions,
+    allow: (jid) => users.mayRegister(jid),
     hooks: {
-      get: (jid) => store.getRegistration(jid),
-      register: (jid, values) => validate(jid, values),
-      update: (jid, values) => validate(jid, values),
-      remove: async (jid) => {
-        const us = sessions.get(jid)
-        const contacts = await store.contacts(jid)
-        if (us !== undefined) {
-          await disconnect(us)
-          sessions.delete(jid)
-        }
-        await store.removeUser(jid)
-        groups?.forget(jid)
-        for (const c of contacts) forgetContact(jid, c.legacyId)
-        void send(xml('presence', { from: domain, to: jid, type: 'unsubscribe' }))
-        void send(xml('presence', { from: domain, to: jid, type: 'unsubscribed' }))
-        gatewayPresence(jid, false)
+      // An unreadable registration reads as one without values: the user can unregister or register again.
+      get: async (jid) => {
+        const r = await users.read(jid)
+        return r.kind === 'ok' ? r.credentials : r.kind === 'unreadable' ? {} : null
       },
+      register: (jid, values) => queued(jid, () => validate(jid, values)),
+      update: (jid, values) => queued(jid, () => validate(jid, values)),
+      remove: (jid) => queued(jid, () => unregister(jid)),
     },
   })
   unroutes.push(() => reg.stop())
 
-  // ------------------------------------------------------------------ jabber:iq:gateway (XEP-0100 §6.3)
+  // ------------------------------------------------------------------ jabber:iq:gateway, vCards, contacts' presence
 
-  unroutes.push(
-    xmpp.iqGet({ xmlns: NS_GATEWAY, name: 'query', to: '' }, () =>
-      xml(
-        'query',
-        { xmlns: NS_GATEWAY },
-        xml('desc', {}, `Enter the ${networkName} ID of the contact`),
-        xml('prompt', {}, `${networkName} ID`),
-      ),
-    ),
-    xmpp.iqSet({ xmlns: NS_GATEWAY, name: 'query', to: '' }, (_iq, query) => {
-      const input = (query.getChildText('prompt') ?? '').trim()
-      if (input === '') throw new StanzaError('bad-request', { text: 'give the contact ID in <prompt/>' })
-      const id = adapter.normalizeId !== undefined ? adapter.normalizeId(input) : input
-      let address: string
-      try {
-        address = contactJid(id)
-      } catch (err) {
-        throw new StanzaError('not-acceptable', { text: (err as Error).message })
-      }
-      return xml('query', { xmlns: NS_GATEWAY }, xml('jid', {}, address))
-    }),
-  )
-
-  // ------------------------------------------------------------------ contacts' vCards (XEP-0054)
-
-  unroutes.push(
-    xmpp.iqGet({ xmlns: NS_VCARD, name: 'vCard', to: '*' }, async (iq) => {
-      const user = bareOf(iq)
-      const legacyId = fromJid(String(iq.attrs.to), domain)
-      if (legacyId === null) throw new StanzaError('item-not-found')
-      if ((await store.getRegistration(user)) === null) {
-        throw new StanzaError('registration-required', { text: `register with ${domain} first` })
-      }
-      const contact = (await store.contacts(user)).find((c) => c.legacyId === legacyId)
-      if (contact === undefined) throw new StanzaError('item-not-found', { text: 'not one of your contacts' })
-      const card = xml('vCard', { xmlns: NS_VCARD }, xml('FN', {}, contact.name ?? legacyId))
-      if (contact.name !== undefined) card.c('NICKNAME').t(contact.name)
+  const contactHost: ContactRoutesHost = {
+    xmpp,
+    networkName,
+    normalizeId: guarded.normalizeId,
+    contactJid,
+    registered: async (user) => (await users.read(user)).kind !== 'none',
+    contacts: (user) => store.contacts(user),
+    avatar: (user, legacyId) => {
       const us = sessions.get(user)
-      const av = us === undefined ? undefined : await avatarOf(us, legacyId)
-      if (av !== undefined && av !== null) {
-        card.c('PHOTO').c('TYPE').t(av.type).up().c('BINVAL').t(av.data.toString('base64'))
-      }
-      return card
-    }),
-  )
+      return us === undefined ? Promise.resolve(undefined) : avatarOf(us, legacyId)
+    },
+    presence: (user, legacyId) => {
+      const us = sessions.get(user)
+      const pres = us?.presence.get(legacyId)
+      return { online: us?.state === 'online' && pres?.online === true, status: pres?.status }
+    },
+    contactPresence,
+    send,
+  }
+  unroutes.push(...gatewayRoutes(contactHost))
 
   // ------------------------------------------------------------------ group chats (before the contact routes)
 
@@ -731,8 +639,11 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       ? undefined
       : groupChats({
           xmpp,
-          groups: caps.groups,
+          listGroups: guarded.listGroups,
+          members: guarded.members,
+          sendGroupText: guarded.sendGroupText,
           networkName,
+          limits,
           send,
           report,
           sessionFor: liveHandle,
@@ -747,12 +658,60 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
 
   // ------------------------------------------------------------------ presence
 
+  /** Available and unavailable presences of one user to the gateway, one after the other. */
+  const presences = new KeyedQueue(2 * limits.resources)
+
+  /**
+   * Follows the user's resources: the first available one logs in (not awaited), the last one
+   * going unavailable logs out. Resolves with the session after an available presence.
+   */
+  async function presenceChange(
+    user: string,
+    resource: string,
+    available: boolean,
+  ): Promise<UserSession<S> | null> {
+    if (!available) {
+      // Only a resource seen available can go offline: servers also send bare-JID unavailable
+      // presences that are no such thing (Prosody acknowledges an inbound subscribe with one).
+      const us = sessions.get(user)
+      if (us === undefined || !us.resources.delete(resource)) return null
+      if (us.resources.size === 0) {
+        await disconnect(us)
+        release(us)
+      }
+      return null
+    }
+    if (!users.allowed(user) || (await users.read(user)).kind === 'none') return null
+    let us: UserSession<S>
+    try {
+      us = session(user)
+    } catch {
+      return null // the gateway is full (reported)
+    }
+    const fresh = !us.resources.has(resource) && us.resources.size < limits.resources
+    if (!us.resources.has(resource) && !fresh) {
+      limit(
+        `resources of ${user}: more than ${limits.resources} (limits.resources), ${resource} not followed`,
+      )
+    }
+    if (fresh) us.resources.add(resource)
+    if (us.state === 'online') {
+      if (fresh) {
+        gatewayPresence(user, true, resource)
+        for (const [id, pres] of us.presence) contactPresence(user, id, pres.online, pres.status, resource)
+      }
+    } else if (us.state !== 'retrying') {
+      void connect(us, 'presence')
+    }
+    return us
+  }
+
   unroutes.push(
     xmpp.presence({ to: '' }, async (p) => {
-      const user = bareOf(p)
+      const user = userOf(p)
       const type = p.attrs.type ?? 'available'
       if (type === 'subscribe') {
-        const registered = (await store.getRegistration(user)) !== null
+        const registered = (await users.read(user)).kind !== 'none'
         return send(
           xml('presence', { from: domain, to: user, type: registered ? 'subscribed' : 'unsubscribed' }),
         )
@@ -762,64 +721,37 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         return gatewayPresence(user, us?.state === 'online', p.attrs.from)
       }
       if (type !== 'available' && type !== 'unavailable') return
-      if ((await store.getRegistration(user)) === null) return
-      const us = session(user)
       const resource = String(p.attrs.from)
-      if (type === 'available') {
-        const fresh = !us.resources.has(resource)
-        us.resources.add(resource)
-        if (us.state === 'online') {
-          if (fresh) {
-            gatewayPresence(user, true, resource)
-            for (const [id, pres] of us.presence)
-              contactPresence(user, id, pres.online, pres.status, resource)
-          }
-        } else if (us.state !== 'retrying') {
-          await connect(us, 'presence')
-        }
-        if (caps.status !== undefined && us.handle !== null) {
-          await caps.status.setStatus(us.handle, true, p.getChildText('status') ?? undefined)
-        }
-        return
-      }
-      // Only a resource seen available can go offline: servers also send bare-JID unavailable
-      // presences that are no such thing (Prosody acknowledges an inbound subscribe with one).
-      if (!us.resources.delete(resource)) return
-      if (us.resources.size === 0) await disconnect(us)
-    }),
-    xmpp.presence({ to: '*' }, async (p) => {
-      const user = bareOf(p)
-      const type = p.attrs.type ?? 'available'
-      const legacyId = fromJid(String(p.attrs.to), domain)
-      if (legacyId === null) return
-      const registered = (await store.getRegistration(user)) !== null
-      if (type === 'subscribe') {
-        if (!registered) {
-          return send(
-            errorReply(
-              p,
-              new StanzaError('registration-required', { text: `register with ${domain} first` }),
-            ),
-          )
-        }
-        return send(xml('presence', { from: p.attrs.to, to: user, type: 'subscribed' }))
-      }
-      if (type === 'probe' && registered) {
-        const pres = sessions.get(user)?.presence.get(legacyId)
-        const online = sessions.get(user)?.state === 'online' && pres?.online === true
-        return contactPresence(user, legacyId, online, pres?.status, p.attrs.from)
+      const us = await presences
+        .run(user, () => presenceChange(user, resource, type === 'available'))
+        .catch((err: unknown) => {
+          if (!(err instanceof QueueFullError)) throw err
+          limit(`presences of ${user}: too many waiting (2 × limits.resources), one dropped`)
+          return null
+        })
+      if (us === null) return
+      if (us.connecting !== null) await us.connecting
+      if (caps.status !== undefined && us.handle !== null) {
+        const status = cleanText(p.getChildText('status') ?? undefined, limits.fieldLength)
+        await guarded.setStatus(user, us.handle, true, status).catch(() => {})
       }
     }),
+    contactPresenceRoute(contactHost),
   )
 
   // ------------------------------------------------------------------ messages
 
   async function relayIncoming(us: UserSession<S>, m: IncomingMessage): Promise<void> {
-    const known = (await store.contacts(us.user)).some((c) => c.legacyId === m.from)
-    if (!known) {
-      await store.putContact(us.user, { legacyId: m.from, subscribed: true })
-      if (!(await pushContact(us.user, m.from, undefined))) {
-        void send(xml('presence', { from: contactJid(m.from), to: us.user, type: 'subscribe' }))
+    const stored = await store.contacts(us.user)
+    if (!stored.some((c) => c.legacyId === m.from)) {
+      // A message from someone new adds the contact, within limits.contacts.
+      if (stored.length >= limits.contacts) {
+        limit(`contacts of ${us.user}: more than ${limits.contacts} (limits.contacts), a sender not added`)
+      } else {
+        await store.putContact(us.user, { legacyId: m.from, subscribed: true })
+        if (!(await contacts.push(us.user, m.from, undefined))) {
+          void send(xml('presence', { from: contactJid(m.from), to: us.user, type: 'subscribe' }))
+        }
       }
     }
     // The legacy id doubles as the XMPP id (as Slidge does): stable and easy to correlate.
@@ -845,8 +777,14 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
 
   /** The user's live legacy session, logging in if needed; a StanzaError to answer with otherwise. */
   async function liveHandle(user: string): Promise<S> {
-    if ((await store.getRegistration(user)) === null) {
+    const stored = await users.read(user)
+    if (stored.kind === 'none') {
       throw new StanzaError('registration-required', { text: `register with ${domain} first` })
+    }
+    if (stored.kind === 'unreadable') {
+      throw new StanzaError('registration-required', {
+        text: `your stored ${networkName} login cannot be used; register with ${domain} again`,
+      })
     }
     const us = session(user)
     if (us.gaveUp) {
@@ -859,6 +797,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     if (us.state === 'offline' || us.state === 'connecting') await connect(us, 'presence')
     const handle = us.handle
     if (us.state !== 'online' || handle === null) {
+      release(us)
       throw new StanzaError('service-unavailable', {
         type: 'wait',
         text: `not connected to ${networkName} right now`,
@@ -868,10 +807,13 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   }
 
   async function relayOutgoing(msg: Stanza): Promise<void> {
-    const user = bareOf(msg)
+    const user = userOf(msg)
     const to = String(msg.attrs.to)
     const legacyId = fromJid(to, domain)
-    if (legacyId === null) throw new StanzaError('jid-malformed')
+    // A local part that unescapes to no usable id (a lone surrogate, too long) is no contact.
+    if (legacyId === null || !isLegacyId(legacyId)) {
+      throw new StanzaError('jid-malformed', { text: 'not the address of a contact' })
+    }
     // Contacts have no resources; with groups, `room@gateway/nick` is an occupant: never relay
     // that to the contact `room` (on IRC-like networks it would post to the channel).
     if (groups !== undefined && to.includes('/')) {
@@ -895,18 +837,18 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         const original = await store.legacyIdOf(user, legacyId, String(replace.attrs.id ?? ''))
         if (original === null)
           throw new StanzaError('item-not-found', { text: 'the corrected message is unknown' })
-        const newId = await caps.corrections.correct(handle, legacyId, original, body)
+        const newId = await guarded.correct(user, handle, legacyId, original, body)
         await store.putMessage(user, { contact: legacyId, xmppId, legacyId: newId })
         return
       }
-      const sent = await adapter.sendText(handle, legacyId, body)
+      const sent = await guarded.sendText(user, handle, legacyId, body)
       await store.putMessage(user, { contact: legacyId, xmppId, legacyId: sent })
       return
     }
     for (const c of children) {
       if (c.attrs.xmlns === NS_CHATSTATES && CHAT_STATES.has(c.name)) {
         if (caps.typing === undefined) throw unsupported('typing notifications')
-        await caps.typing.sendTyping(handle, legacyId, c.name as ChatState)
+        await guarded.sendTyping(user, handle, legacyId, c.name as 'active')
         return
       }
       if (c.attrs.xmlns === NS_RECEIPTS && c.name === 'received') {
@@ -914,7 +856,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         const original = await store.legacyIdOf(user, legacyId, String(c.attrs.id ?? ''))
         if (original === null)
           throw new StanzaError('item-not-found', { text: 'the received message is unknown' })
-        await caps.receipts.sendReceipt(handle, legacyId, original)
+        await guarded.sendReceipt(user, handle, legacyId, original)
         return
       }
       if (c.attrs.xmlns === NS_REACTIONS && c.name === 'reactions') {
@@ -923,7 +865,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         if (original === null)
           throw new StanzaError('item-not-found', { text: 'the message reacted to is unknown' })
         const emojis = c.getChildElements().flatMap((r) => (r.name === 'reaction' ? [r.getText()] : []))
-        await caps.reactions.react(handle, legacyId, original, emojis)
+        await guarded.react(user, handle, legacyId, original, emojis)
         return
       }
     }
@@ -934,8 +876,13 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       try {
         await relayOutgoing(msg)
       } catch (err) {
-        const e = asStanzaError(err, 'undefined-condition')
+        // StanzaErrors are the bridge's own or the guard's (valid condition, stable text); anything
+        // else is a bug or a store failure: logged, and a stable text for the user.
         if (!(err instanceof StanzaError)) report(err as Error)
+        const e =
+          err instanceof StanzaError
+            ? err
+            : new StanzaError('undefined-condition', { text: 'the gateway could not relay this message' })
         await send(errorReply(msg, e))
       }
     }),
@@ -957,7 +904,16 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         }
       }
       if (options.loginAtStart === true) {
-        for (const user of await store.users()) void connect(session(user), 'start')
+        for (const user of await store.users()) {
+          if (!users.allowed(user)) continue
+          if (sessions.size >= limits.sessions && !sessions.has(user)) {
+            limit(
+              `loginAtStart: ${sessions.size} sessions (limits.sessions), the other users log in on their presence`,
+            )
+            break
+          }
+          void connect(session(user), 'start')
+        }
       }
     })().catch((err: Error) => report(err))
   }
@@ -965,14 +921,33 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   unroutes.push(() => xmpp.off('online', onOnline))
   if (xmpp.online) onOnline()
 
+  const max = (xs: Iterable<number>) => {
+    let m = 0
+    for (const x of xs) m = Math.max(m, x)
+    return m
+  }
   return {
     state: (user) => sessions.get(user)?.state ?? 'offline',
-    login: (user) => connect(session(user), 'presence'),
+    login: (user) => connect(session(user), 'start'),
     logout: async (user) => {
       const us = sessions.get(user)
-      if (us !== undefined) await disconnect(us)
+      if (us !== undefined) {
+        await disconnect(us)
+        release(us)
+      }
     },
     contactJid,
+    sizes: () => ({
+      sessions: sessions.size,
+      resources: max([...sessions.values()].map((us) => us.resources.size)),
+      presence: max([...sessions.values()].map((us) => us.presence.size)),
+      avatars: avatars.size,
+      avatarBytes: avatars.bytes,
+      roster: contacts.size,
+      logins: throttle.size,
+      registrations: registrations.size,
+      groups: groups?.sizes(),
+    }),
     stop: async () => {
       for (const u of unroutes.splice(0)) u()
       for (const us of sessions.values()) await disconnect(us)

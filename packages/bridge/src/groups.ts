@@ -16,7 +16,10 @@ import {
   xml,
 } from '@satellite/core'
 import { fromJid, toJid } from '@satellite/escaping'
-import type { GroupsCapability, IncomingGroupMessage, LegacyGroup, LegacyMember } from './adapter.js'
+import type { IncomingGroupMessage, LegacyGroup, LegacyMember } from './adapter.js'
+import { KeyedQueue, QueueFullError, type ResolvedLimits } from './limits.js'
+import { BridgeError, BridgeErrorCodes } from './log.js'
+import { isLegacyId, toResource } from './validate.js'
 
 export const NS_MUC = 'http://jabber.org/protocol/muc'
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
@@ -26,8 +29,12 @@ const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items'
 /** What the bridge gives the group-chat part. */
 export interface GroupsHost<S> {
   xmpp: Component
-  groups: GroupsCapability<S>
+  /** The adapter's groups capability, guarded: clean values or StanzaErrors with stable texts. */
+  listGroups(user: string, session: S): Promise<LegacyGroup[]>
+  members(user: string, session: S, group: string): Promise<LegacyMember[]>
+  sendGroupText(user: string, session: S, group: string, text: string): Promise<string>
   networkName: string
+  limits: ResolvedLimits
   send(el: Element): Promise<void>
   report(err: Error): void
   /** The user's live legacy session (logging in if needed), or a StanzaError to answer with. */
@@ -56,6 +63,26 @@ export interface Groups {
   isGroup(user: string, group: string): boolean
   /** The user is gone (registration removed or replaced): forget the history too. */
   forget(user: string): void
+  /** Entries of the maps (for monitoring and tests). */
+  sizes(): GroupSizes
+}
+
+/** How much the group-chat part holds (totals, and the largest per user or room). */
+export interface GroupSizes {
+  /** Users with known groups. */
+  users: number
+  /** Most groups known for one user. */
+  groups: number
+  /** Rooms joined, all users. */
+  rooms: number
+  /** Most members in one room. */
+  members: number
+  /** Most of the user's resources in one room. */
+  roomResources: number
+  /** Most characters of history kept for one user. */
+  historyChars: number
+  /** Joins and leaves under way or waiting. */
+  pendingJoins: number
 }
 
 interface Room {
@@ -101,22 +128,31 @@ function splitAddress(address: string): { bare: string; resource: string | null 
     : { bare: address.slice(0, slash), resource: address.slice(slash + 1) }
 }
 
-/** Nicks of the members, unique and distinct from the user's own nick. */
+/** A sender's nick as an occupant resource when it is not a member (a nick nothing else has). */
+const strangerNick = (id: string) => toResource(id) ?? 'unknown member'
+
+/**
+ * Nicks of the members as JID resources (see {@link toResource}: what cannot be one is
+ * dropped or replaced by the member id), unique and distinct from the user's own nick.
+ */
 function nicksOf(members: LegacyMember[], own: string): Map<string, string> {
   const taken = new Set<string>([own])
   const out = new Map<string, string>()
   for (const m of members) {
-    let nick = m.nick !== '' ? m.nick : m.id
-    if (taken.has(nick)) nick = `${nick} (${m.id})`
-    for (let i = 2; taken.has(nick); i++) nick = `${m.nick} (${m.id}) ${i}`
+    const base = toResource(m.nick) ?? toResource(m.id) ?? 'member'
+    let nick = base
+    if (taken.has(nick)) nick = toResource(`${base} (${m.id})`) ?? `${base} (member)`
+    for (let i = 2; taken.has(nick); i++) nick = `${base} ${i}`
     taken.add(nick)
     out.set(m.id, nick)
   }
   return out
 }
 
+const pastChars = (p: Past) => p.text.length + p.id.length + 64
+
 export function groupChats<S>(host: GroupsHost<S>): Groups {
-  const { xmpp, groups, send, report } = host
+  const { xmpp, send, report, limits } = host
   const domain = xmpp.domain
   /** user (bare JID) → group id → room. */
   const rooms = new Map<string, Map<string, Room>>()
@@ -129,23 +165,38 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     return from.bare().toString()
   }
   const roomOf = (user: string, group: string) => rooms.get(user)?.get(group)
-  /** user → group → the newest group messages (at most historySize), joined or not. */
-  const pasts = new Map<string, Map<string, Past[]>>()
+  /**
+   * user → group → the newest group messages (at most historySize), joined or not; at most
+   * `limits.historyChars` characters per user (the oldest message of any group dropped first).
+   */
+  const pasts = new Map<string, { chars: number; groups: Map<string, Past[]> }>()
   const remember = (user: string, group: string, past: Past) => {
     // Only the user's listed groups: what the adapter reports cannot grow the map without bound.
     if (host.historySize <= 0 || known.get(user)?.has(group) !== true) return
-    const mine = pasts.get(user) ?? new Map<string, Past[]>()
+    const mine = pasts.get(user) ?? { chars: 0, groups: new Map<string, Past[]>() }
     pasts.set(user, mine)
-    const list = mine.get(group) ?? []
-    mine.set(group, list)
+    const list = mine.groups.get(group) ?? []
+    mine.groups.set(group, list)
     list.push(past)
-    if (list.length > host.historySize) list.splice(0, list.length - host.historySize)
+    mine.chars += pastChars(past)
+    if (list.length > host.historySize) {
+      for (const p of list.splice(0, list.length - host.historySize)) mine.chars -= pastChars(p)
+    }
+    while (mine.chars > limits.historyChars) {
+      let oldest: [string, Past[]] | undefined
+      for (const entry of mine.groups) {
+        if (oldest === undefined || (entry[1][0] as Past).at < (oldest[1][0] as Past).at) oldest = entry
+      }
+      if (oldest === undefined) break
+      mine.chars -= pastChars(oldest[1].shift() as Past)
+      if (oldest[1].length === 0) mine.groups.delete(oldest[0])
+    }
   }
   /** user → the user's groups, as last listed by the adapter (routes need to tell rooms from contacts). */
   const known = new Map<string, Map<string, LegacyGroup>>()
 
   async function listGroups(user: string, session: S): Promise<Map<string, LegacyGroup>> {
-    const list = new Map((await groups.listGroups(session)).map((g) => [g.id, g]))
+    const list = new Map((await host.listGroups(user, session)).map((g) => [g.id, g]))
     known.set(user, list)
     return list
   }
@@ -196,17 +247,30 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     for (const to of room.resources) void send(build(to))
   }
 
-  /** Joins and leaves of one room (user + group) run one after the other. */
-  const queues = new Map<string, Promise<void>>()
-  function serial(user: string, group: string, run: () => Promise<void> | void): Promise<void> {
-    const key = `${user}\n${group}`
-    const next = (queues.get(key) ?? Promise.resolve()).then(run)
-    const tail = next.catch(() => {})
-    queues.set(key, tail)
-    void tail.then(() => {
-      if (queues.get(key) === tail) queues.delete(key)
-    })
-    return next
+  /** Joins and leaves of one room (user + group) run one after the other; at most `limits.pendingJoins` rooms busy. */
+  const queues = new KeyedQueue(limits.resources)
+  async function serial(user: string, group: string, run: () => Promise<void> | void): Promise<void> {
+    if (queues.size >= limits.pendingJoins) {
+      report(
+        new BridgeError(
+          BridgeErrorCodes.LIMIT,
+          `bridge: ${queues.size} room joins under way (limits.pendingJoins); refused one of ${user}`,
+        ),
+      )
+      throw new StanzaError('resource-constraint', {
+        type: 'wait',
+        text: 'too many room joins under way; try again in a moment',
+      })
+    }
+    try {
+      return await queues.run(`${user}\n${group}`, async () => run())
+    } catch (err) {
+      if (!(err instanceof QueueFullError)) throw err
+      throw new StanzaError('resource-constraint', {
+        type: 'wait',
+        text: 'too many joins of this room under way; try again in a moment',
+      })
+    }
   }
 
   async function join(p: Stanza, group: string, asked: string): Promise<void> {
@@ -219,8 +283,18 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
         text: `nicks are ${host.networkName}'s: it is ${present.nick} here`,
       })
     }
+    if (
+      present === undefined
+        ? (rooms.get(user)?.size ?? 0) >= limits.groups
+        : present.resources.size >= limits.resources
+    ) {
+      throw new StanzaError('resource-constraint', {
+        type: 'wait',
+        text: 'too many rooms or resources in rooms',
+      })
+    }
     const { session, info } = await groupOf(user, group)
-    const members = await groups.members(session, group)
+    const members = await host.members(user, session, group)
     if (!host.isCurrent(user, session)) {
       throw new StanzaError('service-unavailable', {
         type: 'wait',
@@ -250,8 +324,8 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     void send(occupantPresence(group, room.nick, full, true, room.nick === asked ? [110] : [110, 210]))
     // The discussion history, then the subject (XEP-0045 7.2.13-15), each with its original time.
     const history = p.getChild('x', NS_MUC)?.getChild('history')
-    for (const past of wanted(pasts.get(user)?.get(group) ?? [], history, Date.now())) {
-      const nick = past.from === null ? room.nick : (room.members.get(past.from) ?? past.from)
+    for (const past of wanted(pasts.get(user)?.groups.get(group) ?? [], history, Date.now())) {
+      const nick = past.from === null ? room.nick : (room.members.get(past.from) ?? strangerNick(past.from))
       void send(
         xml(
           'message',
@@ -290,8 +364,8 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     const body = msg.getChildText('body')
     if (body === null) return // chat states and other bodiless messages are not relayed
     const session = await host.sessionFor(user)
-    const legacyId = await groups.sendGroupText(session, group, body)
-    const id = msg.attrs.id ?? legacyId
+    const legacyId = await host.sendGroupText(user, session, group, body)
+    const id = msg.attrs.id ?? (legacyId !== '' ? legacyId : randomUUID())
     remember(user, group, { from: null, id, text: body, at: new Date() })
     // Reflected to every resource of the user in the room, with the sender's id (XEP-0045 7.4).
     toResources(room, (to) =>
@@ -303,17 +377,21 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     try {
       await run()
     } catch (err) {
+      // Details go to the log; the user gets a stable text.
       if (!(err instanceof StanzaError)) report(err as Error)
       const e =
         err instanceof StanzaError
           ? err
-          : new StanzaError('undefined-condition', { text: err instanceof Error ? err.message : String(err) })
+          : new StanzaError('undefined-condition', { text: 'the gateway could not do this' })
       await send(errorReply(stanza, e))
     }
   }
 
-  const groupOfAddress = (to: string | undefined) =>
-    to === undefined ? null : fromJid(splitAddress(to).bare, domain)
+  /** The group an address stands for (null: another domain, no local part, or no usable group id). */
+  const groupOfAddress = (to: string | undefined) => {
+    const id = to === undefined ? null : fromJid(splitAddress(to).bare, domain)
+    return id !== null && isLegacyId(id) ? id : null
+  }
   const isOccupantAddress = (to: string | undefined) => to !== undefined && splitAddress(to).resource !== null
 
   const routes: Unroute[] = [
@@ -424,7 +502,7 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
       remember(user, m.group, { from: m.from, id, text: m.text, at: new Date() })
       const room = roomOf(user, m.group)
       if (room === undefined) return // not joined: kept for the history only
-      const nick = room.members.get(m.from) ?? m.from
+      const nick = room.members.get(m.from) ?? strangerNick(m.from)
       toResources(room, (to) =>
         xml('message', { from: occupant(m.group, nick), to, type: 'groupchat', id }, xml('body', {}, m.text)),
       )
@@ -476,6 +554,19 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
       }
     },
     isGroup: (user, group) => known.get(user)?.has(group) === true,
+    sizes: () => {
+      const max = (xs: Iterable<number>) => Math.max(0, ...xs)
+      const allRooms = [...rooms.values()].flatMap((m) => [...m.values()])
+      return {
+        users: known.size,
+        groups: max([...known.values()].map((m) => m.size)),
+        rooms: allRooms.length,
+        members: max(allRooms.map((r) => r.members.size)),
+        roomResources: max(allRooms.map((r) => r.resources.size)),
+        historyChars: max([...pasts.values()].map((p) => p.chars)),
+        pendingJoins: queues.size,
+      }
+    },
     forget(user) {
       pasts.delete(user)
       known.delete(user)

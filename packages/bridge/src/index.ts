@@ -18,7 +18,7 @@ export type {
   StatusCapability,
   TypingCapability,
 } from './adapter.js'
-export type { Bridge, BridgeOptions, SessionState } from './bridge.js'
+export type { Bridge, BridgeOptions, BridgeSizes, SessionState } from './bridge.js'
 export {
   bridge,
   NS_CHATSTATES,
@@ -31,6 +31,10 @@ export {
   NS_VCARD_UPDATE,
 } from './bridge.js'
 export { BridgeKeyError, decrypt, encrypt, keyFromEnv, parseKey } from './crypto.js'
+export type { GroupSizes } from './groups.js'
 export { NS_MUC, NS_MUC_USER } from './groups.js'
+export type { BridgeLimits, LoginLimits } from './limits.js'
+export type { BridgeErrorCode } from './log.js'
+export { BridgeError, BridgeErrorCodes } from './log.js'
 export type { BridgeStore, MaybePromise, MessageMapping, SqliteStoreOptions, StoredContact } from './store.js'
 export { BRIDGE_MIGRATIONS, SqliteStore } from './store.js'

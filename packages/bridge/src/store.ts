@@ -120,12 +120,24 @@ export class SqliteStore implements BridgeStore {
     }
   }
 
+  /** The user's credentials; a row that cannot be read (altered, another key) throws a {@link BridgeKeyError}. */
   getRegistration(user: string): Credentials | null {
     const row = this.db.prepare('SELECT credentials FROM registrations WHERE user = ?').get(user) as
-      | { credentials: string }
+      | { credentials: unknown }
       | undefined
     if (row === undefined) return null
-    return JSON.parse(decrypt(this.#key, row.credentials, user)) as Credentials
+    let credentials: unknown
+    try {
+      credentials = JSON.parse(decrypt(this.#key, String(row.credentials), user))
+    } catch (err) {
+      throw new BridgeKeyError(
+        err instanceof BridgeKeyError ? err.message : 'the stored credentials do not decode (altered data)',
+      )
+    }
+    if (typeof credentials !== 'object' || credentials === null || Array.isArray(credentials)) {
+      throw new BridgeKeyError('the stored credentials do not decode (altered data)')
+    }
+    return credentials as Credentials
   }
 
   putRegistration(user: string, credentials: Credentials): void {

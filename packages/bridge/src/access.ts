@@ -1,0 +1,89 @@
+// Who may use the gateway (the allow-list of user domains) and reading a user's stored
+// registration without letting an unreadable row lock the user out.
+import { type Stanza, StanzaError } from '@satellite/core'
+import type { Credentials } from './adapter.js'
+import { BridgeKeyError } from './crypto.js'
+import { setBounded } from './limits.js'
+import { BridgeError, BridgeErrorCodes } from './log.js'
+import type { BridgeStore } from './store.js'
+
+/** A user's stored registration: none, readable, or there but unreadable (altered row, other key). */
+export type StoredRegistration =
+  | { kind: 'none' }
+  | { kind: 'ok'; credentials: Credentials }
+  | { kind: 'unreadable' }
+
+/** The parent domain of a component domain (`localhost` for `bridge.localhost`). */
+export function parentDomain(domain: string): string {
+  const dot = domain.indexOf('.')
+  return dot < 0 ? domain : domain.slice(dot + 1)
+}
+
+/** The bare JID of a stanza's sender; `bad-request` without a valid `from`. */
+export function userOf(stanza: Stanza): string {
+  const from = stanza.fromJid
+  if (from === null) throw new StanzaError('bad-request', { text: 'the stanza has no valid from' })
+  return from.bare().toString()
+}
+
+export const domainOf = (user: string): string => user.slice(user.lastIndexOf('@') + 1).toLowerCase()
+
+export interface Access {
+  /** Whether users of `user`'s domain may register and log in. */
+  allowed(user: string): boolean
+  /** For the registrar: allowed, or registered already (so that they can always unregister); else `not-allowed`. */
+  mayRegister(user: string): Promise<boolean>
+  /** The user's registration; an unreadable one is reported to the operator once per user. */
+  read(user: string): Promise<StoredRegistration>
+  /** `user` registered again or unregistered: a later unreadable row is reported again. */
+  reset(user: string): void
+}
+
+export function access(options: {
+  store: BridgeStore
+  domain: string
+  allowedDomains: readonly string[] | undefined
+  report(err: Error): void
+  /** Users remembered as reported (the oldest forgotten first). */
+  maxTracked: number
+}): Access {
+  const list = options.allowedDomains ?? [parentDomain(options.domain)]
+  if (!Array.isArray(list) || list.some((d) => typeof d !== 'string' || d === '')) {
+    throw new TypeError('bridge(): allowedDomains must be a list of domains (or ["*"])')
+  }
+  const domains = new Set(list.map((d) => d.toLowerCase()))
+  const reported = new Map<string, true>()
+  const allowed = (user: string) => domains.has('*') || domains.has(domainOf(user))
+
+  async function read(user: string): Promise<StoredRegistration> {
+    try {
+      const credentials = await options.store.getRegistration(user)
+      return credentials === null ? { kind: 'none' } : { kind: 'ok', credentials }
+    } catch (err) {
+      if (!(err instanceof BridgeKeyError)) throw err
+      if (!reported.has(user)) {
+        setBounded(reported, user, true, options.maxTracked)
+        options.report(
+          new BridgeError(
+            BridgeErrorCodes.CREDENTIALS,
+            `bridge: the stored credentials of ${user} cannot be read (${err.message}); the user can unregister or register again`,
+            { cause: err },
+          ),
+        )
+      }
+      return { kind: 'unreadable' }
+    }
+  }
+
+  return {
+    allowed,
+    read,
+    reset: (user) => void reported.delete(user),
+    async mayRegister(user) {
+      if (allowed(user) || (await read(user)).kind !== 'none') return true
+      throw new StanzaError('not-allowed', {
+        text: `this gateway does not serve users of ${domainOf(user)}`,
+      })
+    },
+  }
+}

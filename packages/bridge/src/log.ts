@@ -1,0 +1,75 @@
+// What the bridge reports to the operator: on the component's `error` event (which
+// `satellite run` logs, one line each), rate-limited so that a legacy user sending garbage
+// cannot flood the log. Users never see these details.
+import type { Component } from '@satellite/core'
+import { TokenBucket } from './limits.js'
+
+/** Codes of {@link BridgeError}. */
+export const BridgeErrorCodes = {
+  /** An adapter call threw, timed out or returned garbage, or an adapter event carried garbage (dropped). */
+  ADAPTER: 'SAT_ERR_BRIDGE_ADAPTER',
+  /** A user's stored credentials cannot be read (altered row, other key): the user must register again. */
+  CREDENTIALS: 'SAT_ERR_BRIDGE_CREDENTIALS',
+  /** A bound of `limits` or `loginLimits` was reached: something was refused or dropped. */
+  LIMIT: 'SAT_ERR_BRIDGE_LIMIT',
+  /** Reports were left out (more than `limits.reportsPerMinute`); the message says how many. */
+  SUPPRESSED: 'SAT_ERR_BRIDGE_SUPPRESSED',
+} as const
+
+export type BridgeErrorCode = (typeof BridgeErrorCodes)[keyof typeof BridgeErrorCodes]
+
+/** What the bridge reports on the component's `error` event about its adapter, store and limits. */
+export class BridgeError extends Error {
+  override readonly name = 'BridgeError'
+  constructor(
+    readonly code: BridgeErrorCode,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+  }
+}
+
+const MAX_DETAIL = 300
+
+/** A short, one-line rendering of whatever was thrown, for the log. */
+export function detail(err: unknown): string {
+  let s: string
+  try {
+    s = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+  } catch {
+    s = 'an unprintable value'
+  }
+  s = s.replace(/\s+/g, ' ')
+  return s.length > MAX_DETAIL ? `${s.slice(0, MAX_DETAIL)}…` : s
+}
+
+/** The bridge's reporting function: emits `error` on the component, at most `perMinute` a minute. */
+export function reporter(
+  xmpp: Component,
+  perMinute: number,
+  now: () => number = Date.now,
+): (err: Error) => void {
+  const bucket = new TokenBucket(perMinute, perMinute / 60_000, now)
+  let suppressed = 0
+  const emit = (err: Error) => {
+    if (xmpp.listenerCount('error') > 0) xmpp.emit('error', err)
+  }
+  return (err) => {
+    if (bucket.wait() > 0) {
+      suppressed++
+      return
+    }
+    bucket.take()
+    if (suppressed > 0) {
+      emit(
+        new BridgeError(
+          BridgeErrorCodes.SUPPRESSED,
+          `bridge: ${suppressed} more reports were left out (limits.reportsPerMinute)`,
+        ),
+      )
+      suppressed = 0
+    }
+    emit(err)
+  }
+}

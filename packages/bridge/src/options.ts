@@ -1,0 +1,154 @@
+// The options of bridge() (checked before anything is registered), its handle, and the state
+// it keeps per user.
+import { LEGACY_FIELDS, type LegacyField } from '@satellite/register'
+import type { NetworkAdapter } from './adapter.js'
+import type { GroupSizes } from './groups.js'
+import {
+  type BridgeLimits,
+  type LoginLimits,
+  type ResolvedLimits,
+  type ResolvedLoginLimits,
+  resolveLimits,
+  resolveLoginLimits,
+} from './limits.js'
+import type { BridgeStore } from './store.js'
+
+/** Options of {@link bridge}. */
+export interface BridgeOptions<S> {
+  adapter: NetworkAdapter<S>
+  store: BridgeStore
+  /** Log every registered user in when the component comes online (default false: on their presence). */
+  loginAtStart?: boolean
+  /**
+   * Legacy re-logins after a disconnect: exponential backoff in ms (default base 1000, cap 60000)
+   * and at most `maxAttempts` attempts in a row (default: no limit). After the last one fails,
+   * the user is told by a message from the gateway and the session stays logged out until the
+   * user's next available presence (or {@link Bridge.login}).
+   */
+  retry?: { base?: number; cap?: number; maxAttempts?: number }
+  /**
+   * Manage contacts with XEP-0356 roster pushes when the user's server granted the
+   * gateway roster `set` (default `true`): contacts are added, renamed and removed in the
+   * user's roster directly (group: the network name), with no subscription requests. When
+   * not granted, or when the server answers a roster set with an error, presence
+   * subscriptions are used as before.
+   */
+  privilegedRoster?: boolean
+  /**
+   * Group messages kept in memory per user and group while the legacy session is up, and sent
+   * as the discussion history (with XEP-0203 delays) when the user joins the room; the join's
+   * `<history/>` limits apply. Default 20; 0 sends no history.
+   */
+  groupHistory?: number
+  /**
+   * Domains whose users may register and log in; others get `not-allowed`. Default: the
+   * parent domain of the component's domain (`localhost` for `bridge.localhost`); `['*']`:
+   * anybody. A user registered before keeps `get` and `<remove/>`.
+   */
+  allowedDomains?: readonly string[]
+  /** Bounds of the bridge's memory and of what it takes from the adapter ({@link BridgeLimits}). */
+  limits?: BridgeLimits
+  /** Limits on legacy logins: per user, backoff after refused credentials, global ({@link LoginLimits}). */
+  loginLimits?: LoginLimits
+}
+
+/** State of one user's legacy session. */
+export type SessionState = 'offline' | 'connecting' | 'online' | 'retrying'
+
+/** How much the bridge holds in memory: totals, and the largest per user (see {@link BridgeLimits}). */
+export interface BridgeSizes {
+  /** Users with a session entry. */
+  sessions: number
+  /** Most resources followed for one user. */
+  resources: number
+  /** Most contacts' presences kept for one user. */
+  presence: number
+  /** Contact pictures kept (all users) and their bytes. */
+  avatars: number
+  avatarBytes: number
+  /** Users with roster changes waiting for a XEP-0356 grant. */
+  roster: number
+  /** Users whose login attempts are remembered. */
+  logins: number
+  /** Users with a registration under way. */
+  registrations: number
+  /** The group-chat part (undefined without the `groups` capability). */
+  groups: GroupSizes | undefined
+}
+
+/** Handle returned by {@link bridge}. */
+export interface Bridge {
+  /** The state of `user`'s legacy session (bare JID). */
+  state(user: string): SessionState
+  /** Logs `user` in now (no-op when online). */
+  login(user: string): Promise<void>
+  /** Logs `user` out and marks the contacts unavailable. */
+  logout(user: string): Promise<void>
+  /** The JID standing for a legacy id. */
+  contactJid(legacyId: string): string
+  /** How much the bridge holds in memory (for monitoring; every figure is bounded by `limits`). */
+  sizes(): BridgeSizes
+  /** Removes the routes and logs every session out. */
+  stop(): Promise<void>
+}
+
+export interface UserSession<S> {
+  user: string
+  state: SessionState
+  handle: S | null
+  /** Bumped on every login/logout: events of older sessions are ignored. */
+  generation: number
+  resources: Set<string>
+  attempt: number
+  /** Re-logins ran out of attempts: nothing logs in again but the user's available presence. */
+  gaveUp: boolean
+  /** The stored credentials cannot be read; the user was told to register again. */
+  broken: boolean
+  timer: NodeJS.Timeout | null
+  /** Known legacy presence of contacts (legacy id → online/status), at most `limits.contacts`. */
+  presence: Map<string, { online: boolean; status?: string }>
+  connecting: Promise<void> | null
+}
+
+export type ConnectReason = 'presence' | 'start' | 'retry' | 'reconnect'
+
+/** The options with their defaults, checked: a bad value throws before anything is registered. */
+export function resolveOptions<S>(options: BridgeOptions<S>): {
+  groupHistory: number
+  limits: ResolvedLimits
+  loginLimits: ResolvedLoginLimits
+  base: number
+  cap: number
+  maxAttempts: number
+  fields: readonly LegacyField[]
+} {
+  const groupHistory = options.groupHistory ?? 20
+  if (!Number.isInteger(groupHistory) || groupHistory < 0) {
+    throw new TypeError(`bridge(): groupHistory must be an integer >= 0, got ${String(options.groupHistory)}`)
+  }
+  const base = options.retry?.base ?? 1000
+  const cap = options.retry?.cap ?? 60_000
+  const maxAttempts = options.retry?.maxAttempts ?? Number.POSITIVE_INFINITY
+  if (!(maxAttempts >= 0)) {
+    throw new RangeError(`retry.maxAttempts must be a number >= 0, got ${options.retry?.maxAttempts}`)
+  }
+  for (const [name, v] of [
+    ['retry.base', base],
+    ['retry.cap', cap],
+  ] as const) {
+    if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${name} must be a number of ms > 0, got ${v}`)
+  }
+  const fields: readonly LegacyField[] = options.adapter.registration?.fields ?? ['username', 'password']
+  if (!Array.isArray(fields) || fields.some((f) => !(LEGACY_FIELDS as readonly string[]).includes(f))) {
+    throw new TypeError(`bridge(): registration fields must be among ${LEGACY_FIELDS.join(', ')}`)
+  }
+  return {
+    groupHistory,
+    limits: resolveLimits(options.limits),
+    loginLimits: resolveLoginLimits(options.loginLimits),
+    base,
+    cap,
+    maxAttempts,
+    fields,
+  }
+}
