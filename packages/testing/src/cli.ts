@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { SimulatedClient } from './client.js'
 import type { ConflictPolicy, Flavour } from './options.js'
+import { printable } from './redact.js'
 import type { RoutedEvent } from './router.js'
 import { createServer, type TestServer } from './server.js'
-import { type Element, truncate, xml } from './xml.js'
+import { type Element, xml } from './xml.js'
 
 const CONSOLE_HELP = `  <message to='echo.localhost'><body>hi</body></message>   send a stanza (an <iq/> waits for and prints its answer)
   /msg TO TEXT                                             send a chat message
@@ -170,7 +171,7 @@ function devConsole(
       .catch((err: Error) => {
         throw new Error(err.message)
       })
-    print(`answer: ${truncate(answer.toString(), 4000)}`)
+    print(`answer: ${printable(answer, 4000)}`)
     return answer
   }
   return async (line) => {
@@ -239,7 +240,7 @@ function describeRoute(event: RoutedEvent): string {
   const { stanza } = event
   const kind = `${stanza.name}${stanza.attrs.type ? `(${stanza.attrs.type})` : ''}`
   const body = stanza.getChildText('body')
-  const summary = body === null ? truncate(stanza.toString(), 400) : JSON.stringify(body)
+  const summary = body === null ? printable(stanza, 400) : JSON.stringify(body)
   return `${event.source} -> ${event.target} ${kind} ${event.outcome}: ${summary}`
 }
 

@@ -3,7 +3,8 @@ import { StanzaErrorResponse } from './errors.js'
 import type { Jid } from './jid.js'
 import { logger } from './log.js'
 import { Inbox, type StanzaMatcher } from './match.js'
-import { cloneElement, type Element, NS, toElement } from './xml.js'
+import { toElement } from './strict.js'
+import { cloneElement, type Element, NS } from './xml.js'
 
 const log = logger('client')
 

@@ -14,8 +14,9 @@ import { parseJid } from './jid.js'
 import { logger } from './log.js'
 import { Inbox, type StanzaMatcher } from './match.js'
 import type { ResolvedOptions } from './options.js'
+import { type Namespaces, parseStrict, toElement, XmlSyntaxError } from './strict.js'
 import { Timers } from './timers.js'
-import { cloneElement, type Element, escapeXML, NS, parseElement, toElement, truncate } from './xml.js'
+import { cloneElement, type Element, escapeXML, NS, truncate } from './xml.js'
 
 const log = logger('connection')
 
@@ -51,6 +52,13 @@ export interface WriteOptions {
 export interface SentStreamError {
   condition: string
   text?: string
+  /**
+   * When the server closed the stream because of the component's input (`not-well-formed`,
+   * `restricted-xml`): what was wrong and where, e.g. `mismatched tag: </message> closes <a>`.
+   * Never sent on the wire (Prosody sends no text; ejabberd sends expat's message, e.g.
+   * `mismatched tag`, as `text`).
+   */
+  reason?: string
 }
 
 /**
@@ -103,6 +111,8 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   #headerSent = false
   #behaviour: Behaviour
   #headerElement: Element | undefined
+  /** Namespace bindings of the stream header, in scope for every stanza. */
+  #namespaces: Namespaces = new Map()
   #handshakeTimer: NodeJS.Timeout | undefined
   #lastWriteAt = 0
   #blackholed = false
@@ -239,9 +249,17 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
    * conn.streamError('system-shutdown', 'Server is restarting')
    */
   streamError(condition: StreamErrorCondition | (string & {}), text?: string): void {
+    this.#streamError(condition, text, undefined)
+  }
+
+  #streamError(condition: string, text: string | undefined, reason: string | undefined): void {
     if (this.#phase === 'closing' || this.#phase === 'closed') return
     if (!this.#headerSent) this.#sendHeader(this.#streamId ?? '')
-    this.#streamErrorSent = text === undefined ? { condition } : { condition, text }
+    this.#streamErrorSent = {
+      condition,
+      ...(text === undefined ? {} : { text }),
+      ...(reason === undefined ? {} : { reason }),
+    }
     log('#%d stream error %s%s', this.id, condition, text ? ` (${text})` : '')
     this.#write(streamErrorXml(condition, text))
     this.#close()
@@ -398,11 +416,12 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   #onHeader(text: string): void {
     let header: Element
     try {
-      const name = /^<([^\s/>]+)/.exec(text)?.[1] ?? 'stream:stream'
-      header = parseElement(text.endsWith('/>') ? text : `${text}</${name}>`)
+      const parsed = parseStrict(text, new Map(), true)
+      header = parsed.element
+      this.#namespaces = parsed.namespaces
     } catch (err) {
       this.#sendHeader('')
-      this.streamError('not-well-formed', (err as Error).message)
+      this.#badInput(err)
       return
     }
     this.#headerElement = header
@@ -453,9 +472,9 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     if (this.#phase === 'closing' || this.#phase === 'closed' || this.#phase === 'silent') return
     let el: Element
     try {
-      el = parseElement(text)
+      el = parseStrict(text, this.#namespaces).element
     } catch (err) {
-      this.streamError('not-well-formed', (err as Error).message)
+      this.#badInput(err)
       return
     }
     if (this.#headerElement) el.parent = this.#headerElement
@@ -484,7 +503,19 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     const { rules } = this.#host.options
     log('#%d input rejected: %o', this.id, error)
     if (error.kind === 'too-big') this.streamError(rules.tooBigCondition, rules.tooBigText)
-    else this.streamError(error.kind, error.reason)
+    else this.#inputError(error.kind, error.expat, `${error.expat}: ${error.reason}`)
+  }
+
+  /** A frame the strict parser refused (anything else thrown is a bug: not-well-formed too). */
+  #badInput(err: unknown): void {
+    log('#%d input rejected: %s', this.id, (err as Error).message)
+    if (err instanceof XmlSyntaxError) this.#inputError(err.condition, err.expat, err.message)
+    else this.#inputError('not-well-formed', 'not well-formed', String((err as Error).message))
+  }
+
+  /** Closes the stream over bad XML: Prosody sends no text, ejabberd expat's message. */
+  #inputError(condition: 'not-well-formed' | 'restricted-xml', expat: string, reason: string): void {
+    this.#streamError(condition, this.#host.options.rules.xmlErrorText ? expat : undefined, reason)
   }
 
   #onStreamEnd(): void {
@@ -629,12 +660,13 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   }
 
   #write(data: string): void {
+    // only the first tag's name and the size: the data may carry a client's password
     if (this.#blackholed) {
-      log('#%d blackholed, dropped: %s', this.id, truncate(data, 100))
+      log('#%d blackholed, dropped %s (%d chars)', this.id, tagOf(data), data.length)
       return
     }
     if (this.#socket.destroyed || this.#socket.writableEnded) {
-      log('#%d write after close dropped: %s', this.id, truncate(data, 100))
+      log('#%d write after close dropped %s (%d chars)', this.id, tagOf(data), data.length)
       return
     }
     this.#lastWriteAt = Date.now()
@@ -666,6 +698,11 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     this.#resolveClosed()
     this.emit('close')
   }
+}
+
+/** `<name>` of the first tag of some XML, for logs. */
+function tagOf(data: string): string {
+  return `<${truncate(/^\s*<\/?([^\s/>]*)/.exec(data)?.[1] ?? '?', 40)}>`
 }
 
 function shuffle<T>(items: T[]): void {

@@ -1,4 +1,5 @@
-import { type Element, truncate } from './xml.js'
+import { printable } from './redact.js'
+import type { Element } from './xml.js'
 
 /**
  * A string compared exactly, or a regular expression tested against the value.
@@ -180,7 +181,7 @@ export class Inbox {
 
   #error(matcher: StanzaMatcher, what: string): ExpectTimeoutError {
     const lines = this.received.map(
-      (s, i) => `  ${i + 1}.${this.#consumed.has(s) ? ' (consumed)' : ''} ${truncate(s.toString(), 300)}`,
+      (s, i) => `  ${i + 1}.${this.#consumed.has(s) ? ' (consumed)' : ''} ${printable(s, 300)}`,
     )
     const list = lines.length === 0 ? ' nothing.' : `\n${lines.join('\n')}`
     return new ExpectTimeoutError(

@@ -81,6 +81,8 @@ export interface BounceSpec {
 export interface FlavourRules {
   tooBigCondition: 'not-well-formed' | 'policy-violation'
   tooBigText: string | undefined
+  /** Send expat's message (e.g. `mismatched tag`) as the text of an XML stream error. */
+  xmlErrorText: boolean
   missingTo: 'bad-request' | 'improper-addressing'
   missingFrom: 'stamp' | 'improper-addressing'
   beforeAuth: 'service-unavailable' | 'not-authorized'
@@ -114,6 +116,7 @@ export interface ResolvedOptions {
 const PROSODY: FlavourRules = {
   tooBigCondition: 'not-well-formed',
   tooBigText: undefined,
+  xmlErrorText: false,
   missingTo: 'bad-request',
   missingFrom: 'stamp',
   beforeAuth: 'service-unavailable',
@@ -135,6 +138,7 @@ const PROSODY: FlavourRules = {
 const EJABBERD: FlavourRules = {
   tooBigCondition: 'policy-violation',
   tooBigText: 'XML stanza is too big',
+  xmlErrorText: true,
   missingTo: 'improper-addressing',
   missingFrom: 'improper-addressing',
   beforeAuth: 'not-authorized',

@@ -24,9 +24,6 @@ export const xml = xmlModule as unknown as typeof import('@xmpp/xml').default
 export const escapeXML: (s: string) => string = xmlModule.escapeXML
 /** Escapes `& < >` for text. @internal */
 export const escapeXMLText: (s: string) => string = xmlModule.escapeXMLText
-/** The lenient ltx-based parser from `@xmpp/xml`. @internal */
-export const XmlParser = xmlModule.Parser
-
 /** Namespaces used on the wire. @internal */
 export const NS = {
   component: 'jabber:component:accept',
@@ -43,41 +40,6 @@ export const NS = {
 /** True when `value` is an ltx element. @internal */
 export function isElement(value: unknown): value is Element {
   return value instanceof ElementClass
-}
-
-/**
- * Parses one complete XML element from a string (used for stanzas given as strings).
- * Throws on anything that is not exactly one element.
- * @internal
- */
-export function parseElement(text: string): Element {
-  const parser = new XmlParser()
-  let found: Element | undefined
-  let failure: Error | undefined
-  parser.on('start', (el: Element) => {
-    found = el
-  })
-  // The stream-oriented parser emits the root's direct children separately.
-  parser.on('element', (el: Element) => {
-    found?.append(el)
-  })
-  let ended = false
-  parser.on('end', () => {
-    ended = true
-  })
-  parser.on('error', (err: Error) => {
-    failure = err
-  })
-  parser.write(text)
-  if (failure) throw failure
-  if (!found || !ended) throw new TypeError(`Not an XML element: ${truncate(text, 80)}`)
-  found.parent = null
-  return found
-}
-
-/** Accepts an element or an XML string and returns an element. @internal */
-export function toElement(stanza: Element | string): Element {
-  return typeof stanza === 'string' ? parseElement(stanza) : stanza
 }
 
 /** Shortens a string for error messages. @internal */
