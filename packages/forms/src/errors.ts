@@ -70,10 +70,20 @@ export function conditionFor(errors: readonly FieldError[]): 'bad-request' | 'no
   return errors.some((e) => STRUCTURAL.has(e.reason)) ? 'bad-request' : 'not-acceptable'
 }
 
+/** How many field errors the text of a {@link FormError} spells out (the others are counted). */
+const TEXT_ERRORS = 3
+
+function errorText(list: readonly FieldError[]): string {
+  const shown = list.slice(0, TEXT_ERRORS).map((e) => e.message)
+  if (list.length > TEXT_ERRORS) shown.push(`${list.length - TEXT_ERRORS} more`)
+  return shown.join('; ')
+}
+
 /**
  * A data form error. It is a `StanzaError` (condition `bad-request` or `not-acceptable`,
- * text naming the fields), so an iq handler can simply let it propagate and Satellite
- * answers with the right stanza error. `errors` lists every problem found.
+ * text naming the fields: the first three problems, then how many more), so an iq handler
+ * can simply let it propagate and Satellite answers with the right stanza error. `errors`
+ * lists every problem found. Values from outside are quoted with {@link excerpt}.
  *
  * @example
  * ```ts
@@ -93,7 +103,7 @@ export class FormError extends StanzaError {
   ) {
     const list: readonly FieldError[] =
       typeof errors === 'string' ? [{ var: undefined, reason: 'malformed', message: errors }] : errors
-    super(options.condition ?? conditionFor(list), { text: list.map((e) => e.message).join('; ') })
+    super(options.condition ?? conditionFor(list), { text: errorText(list) })
     this.name = 'FormError'
     this.errors = list
   }

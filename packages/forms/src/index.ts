@@ -3,6 +3,7 @@ export type { FieldError, FieldErrorReason } from './errors.js'
 export { conditionFor, FormError } from './errors.js'
 export type { ParsedField, ParsedForm } from './parse.js'
 export { fieldValue, findForm, parseForm } from './parse.js'
+export { excerpt } from './text.js'
 export type {
   BooleanField,
   DataForm,

@@ -1,5 +1,6 @@
 import type { Element } from '@satellite/core'
 import { FormError } from './errors.js'
+import { excerpt } from './text.js'
 import {
   FIELD_TYPES,
   type FieldOption,
@@ -74,9 +75,9 @@ function children(el: Element, name: string): Element[] {
 function parseField(el: Element, where: string, typed: boolean): ParsedField {
   const name = el.attrs.var as string | undefined
   const rawType = el.attrs.type as string | undefined
-  const label = name === undefined ? `a field ${where}` : `field '${name}'`
+  const label = name === undefined ? `a field ${where}` : `field '${excerpt(name)}'`
   if (rawType !== undefined && !FIELD_TYPES.includes(rawType as FieldType)) {
-    throw new FormError(`${label} has an unknown type '${rawType}'`)
+    throw new FormError(`${label} has an unknown type '${excerpt(rawType)}'`)
   }
   const type = (rawType ?? (typed ? 'text-single' : undefined)) as FieldType | undefined
   if (name === undefined && type !== 'fixed') throw new FormError(`a field ${where} has no var`)
@@ -86,7 +87,7 @@ function parseField(el: Element, where: string, typed: boolean): ParsedField {
     throw new FormError(`${label} (${type}) has ${values.length} values`)
   }
   if (type === 'boolean' && values[0] !== undefined && !BOOLEANS.has(values[0])) {
-    throw new FormError(`${label} is boolean but its value is '${values[0]}'`)
+    throw new FormError(`${label} is boolean but its value is '${excerpt(values[0])}'`)
   }
   const options: FieldOption[] = []
   for (const o of children(el, 'option')) {
@@ -111,7 +112,7 @@ function parseFields(parent: Element, where: string, typed: boolean): ParsedFiel
   for (const el of children(parent, 'field')) {
     const f = parseField(el, where, typed)
     if (f.var !== undefined) {
-      if (seen.has(f.var)) throw new FormError(`field '${f.var}' appears twice ${where}`)
+      if (seen.has(f.var)) throw new FormError(`field '${excerpt(f.var)}' appears twice ${where}`)
       seen.add(f.var)
     }
     out.push(f)
@@ -138,11 +139,12 @@ function parseFields(parent: Element, where: string, typed: boolean): ParsedFiel
  */
 export function parseForm(x: Element): ParsedForm {
   if (x.name !== 'x' || (x.attrs.xmlns ?? x.getNS()) !== NS_DATA) {
-    throw new FormError(`expected <x xmlns='${NS_DATA}'/>, got <${x.name}/>`)
+    throw new FormError(`expected <x xmlns='${NS_DATA}'/>, got <${excerpt(x.name)}/>`)
   }
   const rawType = x.attrs.type as string | undefined
   if (rawType === undefined) throw new FormError('the data form has no type')
-  if (!FORM_TYPES.includes(rawType as FormType)) throw new FormError(`unknown data form type '${rawType}'`)
+  if (!FORM_TYPES.includes(rawType as FormType))
+    throw new FormError(`unknown data form type '${excerpt(rawType)}'`)
   const type = rawType as FormType
   const typed = type === 'form' || type === 'result'
   const fields = parseFields(x, 'in the form', typed)
@@ -168,7 +170,9 @@ export function parseForm(x: Element): ParsedForm {
     for (const item of items) {
       const row = parseFields(item, 'in an <item/>', false)
       for (const f of row) {
-        if (!known.has(f.var)) throw new FormError(`an <item/> has field '${f.var}' that <reported/> lacks`)
+        if (!known.has(f.var)) {
+          throw new FormError(`an <item/> has field '${excerpt(String(f.var))}' that <reported/> lacks`)
+        }
       }
       form.items.push(row)
     }
@@ -215,7 +219,9 @@ export function fieldValue(field: ParsedField, type: FieldType | undefined = fie
   if (t === 'boolean') {
     const v = field.values[0]
     if (v === undefined) return false
-    if (!BOOLEANS.has(v)) throw new FormError(`field '${field.var}' is boolean but its value is '${v}'`)
+    if (!BOOLEANS.has(v)) {
+      throw new FormError(`field '${excerpt(String(field.var))}' is boolean but its value is '${excerpt(v)}'`)
+    }
     return v === '1' || v === 'true'
   }
   if (MULTI_VALUE_TYPES.includes(t)) return [...field.values]

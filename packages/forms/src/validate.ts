@@ -1,6 +1,7 @@
 import { type Element, parseJid } from '@satellite/core'
 import { type FieldError, FormError } from './errors.js'
 import { type ParsedField, type ParsedForm, parseForm } from './parse.js'
+import { excerpt } from './text.js'
 import type { DataForm, Field, FieldValue, FormValues, InputField, TextHints } from './types.js'
 
 /**
@@ -154,7 +155,7 @@ function convert(f: InputField, sub: ParsedField, errors: FieldError[]): FieldVa
           errors.push({
             var: name,
             reason: 'invalid-jid',
-            message: `field '${name}': '${v}' is not a valid JID`,
+            message: `field '${name}': '${excerpt(v)}' is not a valid JID`,
           })
         } else out.push(parseJid(v).toString())
       }
@@ -172,7 +173,7 @@ function convert(f: InputField, sub: ParsedField, errors: FieldError[]): FieldVa
             errors.push({
               var: name,
               reason: 'not-in-options',
-              message: `field '${name}': '${v}' is not one of the options`,
+              message: `field '${name}': '${excerpt(v)}' is not one of the options`,
             })
             break
           }
@@ -243,7 +244,7 @@ export function validateSubmission<Fs extends readonly Field[]>(
       errors.push({
         var: 'FORM_TYPE',
         reason: 'form-type',
-        message: `expected FORM_TYPE '${definition.formType}', got '${form.formType ?? '(none)'}'`,
+        message: `expected FORM_TYPE '${definition.formType}', got '${excerpt(form.formType ?? '(none)')}'`,
       })
       return { ok: false, errors }
     }
@@ -255,7 +256,7 @@ export function validateSubmission<Fs extends readonly Field[]>(
     if (s.var === undefined || s.var === 'FORM_TYPE') continue
     if (!defs.has(s.var)) {
       if (options.ignoreUnknown !== true) {
-        errors.push({ var: s.var, reason: 'unknown-field', message: `unknown field '${s.var}'` })
+        errors.push({ var: s.var, reason: 'unknown-field', message: `unknown field '${excerpt(s.var)}'` })
       }
       continue
     }
