@@ -1,4 +1,5 @@
 import { type Element, StanzaError, xml } from '@satellite/core'
+import { excerpt } from '@satellite/forms'
 
 /**
  * The XEP-0059 result set management namespace.
@@ -44,7 +45,9 @@ export interface RsmResponse {
 function nonNegativeInt(el: Element, what: string): number {
   const text = el.getText().trim()
   if (!/^\d{1,15}$/.test(text)) {
-    throw new StanzaError('bad-request', { text: `<${what}/> must be a non-negative integer, got '${text}'` })
+    throw new StanzaError('bad-request', {
+      text: `<${what}/> must be a non-negative integer, got '${excerpt(text)}'`,
+    })
   }
   return Number(text)
 }
@@ -74,7 +77,9 @@ export function parseRsm(parent: Element): RsmRequest | undefined {
   const seen = new Set<string>()
   const out: RsmRequest = {}
   for (const c of set.getChildElements()) {
-    if (seen.has(c.name)) throw new StanzaError('bad-request', { text: `RSM <${c.name}/> given twice` })
+    if (seen.has(c.name)) {
+      throw new StanzaError('bad-request', { text: `RSM <${excerpt(c.name)}/> given twice` })
+    }
     seen.add(c.name)
     switch (c.name) {
       case 'max':
@@ -160,7 +165,8 @@ export function paginate<T>(
   const max = Math.min(rsm?.max ?? defaultMax, defaultMax)
   const find = (uid: string): number => {
     const i = all.findIndex((item) => id(item) === uid)
-    if (i < 0) throw new StanzaError('item-not-found', { text: `no item '${uid}' in the result set` })
+    if (i < 0)
+      throw new StanzaError('item-not-found', { text: `no item '${excerpt(uid)}' in the result set` })
     return i
   }
   let start: number

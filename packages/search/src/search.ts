@@ -1,6 +1,7 @@
 import { type Component, type Element, type Stanza, StanzaError, xml } from '@satellite/core'
 import {
   type DataForm,
+  excerpt,
   type Field,
   type FieldValue,
   FormError,
@@ -296,9 +297,11 @@ export function search(xmpp: Component, options: SearchOptions): SearchHandle {
     for (const c of children) {
       if (c.name === 'instructions') continue
       if (!LEGACY.has(c.name) || !allowed.has(c.name)) {
-        throw new StanzaError('bad-request', { text: `unknown search field '${c.name}'` })
+        throw new StanzaError('bad-request', { text: `unknown search field '${excerpt(c.name)}'` })
       }
-      if (seen.has(c.name)) throw new StanzaError('bad-request', { text: `field '${c.name}' given twice` })
+      if (seen.has(c.name)) {
+        throw new StanzaError('bad-request', { text: `field '${excerpt(c.name)}' given twice` })
+      }
       seen.add(c.name)
       const v = c.getText()
       if (v !== '') criteria[c.name] = v
