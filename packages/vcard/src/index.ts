@@ -1,2 +1,10 @@
-export type { VCard, VCardName, VCardOrg, VCardPhoto, VCardTel, VcardOptions } from './vcard.js'
-export { NS_VCARD, parseVcard, vcard, vcardElement } from './vcard.js'
+export type {
+  VCard,
+  VCardName,
+  VCardOrg,
+  VCardPhoto,
+  VCardTel,
+  VCardTelType,
+  VcardOptions,
+} from './vcard.js'
+export { NS_VCARD, parseVcard, TEL_TYPES, vcard, vcardElement } from './vcard.js'

@@ -40,7 +40,45 @@ export interface VCardOrg {
 }
 
 /**
+ * The type flags of a `<TEL/>` (XEP-0054's schema): the closed set of element names a
+ * telephone number may carry.
+ *
+ * @example
+ * ```ts
+ * const flags = TEL_TYPES.filter((t) => legacy.flags.includes(t))
+ * ```
+ */
+export const TEL_TYPES = [
+  'HOME',
+  'WORK',
+  'VOICE',
+  'FAX',
+  'PAGER',
+  'MSG',
+  'CELL',
+  'VIDEO',
+  'BBS',
+  'MODEM',
+  'ISDN',
+  'PCS',
+  'PREF',
+] as const
+
+/**
+ * A type flag of a `<TEL/>` (one of {@link TEL_TYPES}).
+ *
+ * @example
+ * ```ts
+ * const t: VCardTelType = 'CELL'
+ * ```
+ */
+export type VCardTelType = (typeof TEL_TYPES)[number]
+
+const TEL_TYPE_SET: ReadonlySet<string> = new Set(TEL_TYPES)
+
+/**
  * A telephone number (`<TEL/>`), with its type flags (`VOICE`, `CELL`, `WORK`, `HOME`...).
+ * The flags become element names: only {@link TEL_TYPES} are accepted.
  *
  * @example
  * ```ts
@@ -49,7 +87,7 @@ export interface VCardOrg {
  */
 export interface VCardTel {
   number: string
-  types?: string[]
+  types?: VCardTelType[]
 }
 
 /**
@@ -101,7 +139,8 @@ const NAME_PARTS: Array<[keyof VCardName, string]> = [
 const KNOWN = new Set<string>([...SIMPLE, 'N', 'EMAIL', 'TEL', 'ORG', 'PHOTO'])
 
 /**
- * Builds the `<vCard xmlns='vcard-temp'/>` element of a {@link VCard}.
+ * Builds the `<vCard xmlns='vcard-temp'/>` element of a {@link VCard}. Throws a `TypeError`
+ * for a `TEL` type that is not one of {@link TEL_TYPES} (it would become an element name).
  *
  * @example
  * ```ts
@@ -129,7 +168,10 @@ export function vcardElement(v: VCard): Element {
   for (const e of emails) el.c('EMAIL').c('INTERNET').up().c('USERID').t(e)
   for (const tel of v.TEL ?? []) {
     const t = el.c('TEL')
-    for (const type of tel.types ?? []) t.c(type)
+    for (const type of tel.types ?? []) {
+      if (!TEL_TYPE_SET.has(type)) throw new TypeError(`not a vCard TEL type: '${String(type).slice(0, 32)}'`)
+      t.c(type)
+    }
     t.c('NUMBER').t(tel.number)
   }
   if (v.ORG !== undefined) {
@@ -154,7 +196,7 @@ function text(el: Element | undefined, name: string): string | undefined {
 /**
  * Reads a `<vCard xmlns='vcard-temp'/>` element into a {@link VCard}. Element names are
  * matched exactly (upper case, as the spec writes them); `BINVAL` loses its line breaks;
- * unknown children land in `extra`. Throws a `TypeError` if `el` is not a vCard.
+ * unknown children land in `extra`; `TEL` flags other than {@link TEL_TYPES} are dropped. Throws a `TypeError` if `el` is not a vCard.
  *
  * @example
  * ```ts
@@ -190,7 +232,10 @@ export function parseVcard(el: Element): VCard {
   for (const t of el.getChildren('TEL')) {
     const number = text(t, 'NUMBER')
     if (number === undefined) continue
-    const types = t.getChildElements().flatMap((c) => (c.name === 'NUMBER' ? [] : [c.name]))
+    // only the flags of the schema: other children are dropped, never reused as names
+    const types = t
+      .getChildElements()
+      .flatMap((c) => (TEL_TYPE_SET.has(c.name) ? [c.name as VCardTelType] : []))
     tels.push(types.length > 0 ? { number, types } : { number })
   }
   if (tels.length > 0) v.TEL = tels
