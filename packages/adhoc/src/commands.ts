@@ -11,6 +11,7 @@ import {
 } from '@satellite/core'
 import {
   type DataForm,
+  excerpt,
   type Field,
   FormError,
   type FormValues,
@@ -235,18 +236,58 @@ export interface CommandsOptions {
   maxSessions?: number
   /** How many expired session ids are remembered to answer `session-expired` (default 1000). */
   rememberExpired?: number
+  /**
+   * Requesters (full JID, as `allowed` receives it) who may use the {@link reservedSessions}:
+   * typically the administrators. Default: nobody.
+   */
+  privileged?: (from: string) => boolean | Promise<boolean>
+  /**
+   * Sessions of `maxSessions` that only `privileged` requesters may open: the others share
+   * `maxSessions - reservedSessions`, so however many accounts they use they cannot lock the
+   * administrators out. Default (with `privileged`): 100, or half of `maxSessions` if smaller.
+   */
+  reservedSessions?: number
+}
+
+/**
+ * Sizes of a registry's tables (see {@link CommandRegistry.stats}), e.g. for metrics.
+ *
+ * @example
+ * ```ts
+ * const { sessions, privileged, requesters, expired } = registry.stats
+ * ```
+ */
+export interface CommandStats {
+  /** Live sessions. */
+  sessions: number
+  /** Live sessions of privileged requesters. */
+  privileged: number
+  /** Requesters (bare JIDs) holding at least one live session. */
+  requesters: number
+  /** Expired session ids remembered to answer `session-expired`. */
+  expired: number
 }
 
 interface Live {
   session: Session<unknown> & { stage: number }
   def: CommandDefinition<unknown>
   bare: string
+  /** Opened by a privileged requester (counted against the whole of `maxSessions`). */
+  privileged: boolean
   timer: NodeJS.Timeout | null
   /** The form definition shown at the current stage (submissions are validated against it). */
   shown: DataForm | undefined
   /** Requests of one session are handled one after the other. */
   queue: Promise<unknown>
   done: boolean
+}
+
+function count(name: string, value: number | undefined, fallback: number, min: number): number {
+  const n = value ?? fallback
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new TypeError(`commands(): ${name} must be an integer >= ${min}, got ${value}`)
+  }
+  return n
 }
 
 const bareOf = (address: string): string => {
@@ -278,14 +319,29 @@ export class CommandRegistry {
   readonly #maxPer: number
   readonly #max: number
   readonly #remember: number
+  readonly #privileged: ((from: string) => boolean | Promise<boolean>) | undefined
+  readonly #reserved: number
+  /** Live sessions of privileged requesters. */
+  #privilegedCount = 0
   readonly #offs: Array<() => void>
 
   constructor(xmpp: Component, options: CommandsOptions = {}) {
     const to = options.to ?? ''
-    this.#timeout = options.sessionTimeout ?? 600_000
-    this.#maxPer = options.maxSessionsPerRequester ?? 5
-    this.#max = options.maxSessions ?? 10_000
-    this.#remember = options.rememberExpired ?? 1000
+    this.#timeout = count('sessionTimeout', options.sessionTimeout, 600_000, 1)
+    this.#maxPer = count('maxSessionsPerRequester', options.maxSessionsPerRequester, 5, 1)
+    this.#max = count('maxSessions', options.maxSessions, 10_000, 1)
+    this.#remember = count('rememberExpired', options.rememberExpired, 1000, 0)
+    this.#privileged = options.privileged
+    if (this.#privileged === undefined && options.reservedSessions !== undefined) {
+      throw new TypeError('commands(): reservedSessions needs privileged (who may use them)')
+    }
+    const reserveDefault = this.#privileged === undefined ? 0 : Math.min(100, Math.floor(this.#max / 2))
+    this.#reserved = count('reservedSessions', options.reservedSessions, reserveDefault, 0)
+    if (this.#reserved >= this.#max) {
+      throw new TypeError(
+        `commands(): reservedSessions (${this.#reserved}) must be less than maxSessions (${this.#max})`,
+      )
+    }
     this.#offs = [
       xmpp.iqSet({ xmlns: NS_COMMANDS, name: 'command', to }, (iq, payload) => this.#handle(iq, payload)),
       xmpp.iqGet(
@@ -322,6 +378,24 @@ export class CommandRegistry {
    */
   get sessions(): number {
     return this.#live.size
+  }
+
+  /**
+   * Sizes of the registry's tables: each is bounded (sessions by `maxSessions`, requesters by
+   * the sessions, expired ids by `rememberExpired`).
+   *
+   * @example
+   * ```ts
+   * metrics.gauge('adhoc_requesters', registry.stats.requesters)
+   * ```
+   */
+  get stats(): CommandStats {
+    return {
+      sessions: this.#live.size,
+      privileged: this.#privilegedCount,
+      requesters: this.#perRequester.size,
+      expired: this.#expired.size,
+    }
   }
 
   /**
@@ -405,11 +479,11 @@ export class CommandRegistry {
       throw new StanzaError('bad-request', { text: 'the command has no node' })
     const rawAction = cmd.attrs.action as string | undefined
     if (rawAction !== undefined && !ACTIONS.has(rawAction)) {
-      throw commandError('malformed-action', `unknown action '${rawAction}'`)
+      throw commandError('malformed-action', `unknown action '${excerpt(rawAction)}'`)
     }
     const action = (rawAction ?? 'execute') as CommandAction
     const def = this.#defs.get(node)
-    if (def === undefined) throw new StanzaError('item-not-found', { text: `no command '${node}'` })
+    if (def === undefined) throw new StanzaError('item-not-found', { text: `no command '${excerpt(node)}'` })
     const from = iq.attrs.from ?? ''
     if (!(await this.#allowed(def, from))) throw new StanzaError('forbidden')
     const sessionId = cmd.attrs.sessionid as string | undefined
@@ -434,8 +508,15 @@ export class CommandRegistry {
     const stages = def.stages ?? []
     // A command without stages completes within this request: it holds no session.
     const held = stages.length > 0
-    if (held && ((this.#perRequester.get(bare) ?? 0) >= this.#maxPer || this.#live.size >= this.#max)) {
-      throw new StanzaError('resource-constraint', { text: 'too many open command sessions' })
+    const privileged = held && this.#privileged !== undefined && (await this.#privileged(from))
+    // Checked and counted with no await in between, so that concurrent executes cannot exceed
+    // the limits. The others may not take the last `reservedSessions`.
+    if (held) {
+      const ordinary = this.#live.size - this.#privilegedCount
+      const full = this.#live.size >= this.#max || (!privileged && ordinary >= this.#max - this.#reserved)
+      if (full || (this.#perRequester.get(bare) ?? 0) >= this.#maxPer) {
+        throw new StanzaError('resource-constraint', { text: 'too many open command sessions' })
+      }
     }
     const session: Live['session'] = {
       id: randomUUID(),
@@ -450,6 +531,7 @@ export class CommandRegistry {
       session,
       def,
       bare,
+      privileged,
       timer: null,
       shown: undefined,
       queue: Promise.resolve(),
@@ -459,8 +541,8 @@ export class CommandRegistry {
       session.state = def.init === undefined ? {} : await def.init(session as Session<undefined>)
       return this.#complete(live, [])
     }
-    // Counted at once, so that concurrent executes cannot exceed the limits.
     this.#live.set(session.id, live)
+    if (privileged) this.#privilegedCount++
     this.#perRequester.set(bare, (this.#perRequester.get(bare) ?? 0) + 1)
     try {
       session.state = def.init === undefined ? {} : await def.init(session as Session<undefined>)
@@ -562,6 +644,7 @@ export class CommandRegistry {
     live.timer = null
     const id = live.session.id
     if (!this.#live.delete(id)) return // a command without stages: never counted
+    if (live.privileged) this.#privilegedCount--
     const n = (this.#perRequester.get(live.bare) ?? 1) - 1
     if (n <= 0) this.#perRequester.delete(live.bare)
     else this.#perRequester.set(live.bare, n)

@@ -3,6 +3,7 @@ export type {
   CommandDefinition,
   CommandErrorCondition,
   CommandResult,
+  CommandStats,
   CommandsOptions,
   MaybeAsync,
   Note,
