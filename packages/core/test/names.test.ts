@@ -17,6 +17,7 @@ import {
 } from '@satellite/core'
 import { describe, expect, it } from 'vitest'
 import { sleep } from '../../../test-support/wait.js'
+import { CACHE_SIZE, cachedNames } from '../src/xml/names.js'
 import { serialize } from '../src/xml/serialize.js'
 import { DOMAIN, make, server, until } from './helpers.js'
 
@@ -292,5 +293,17 @@ describe('the caps cache is bounded (issue #13, item 4)', () => {
         }),
       ).toThrow(/cacheSize/)
     }
+  })
+})
+
+describe('the cache of valid names is bounded', () => {
+  it('holds at most CACHE_SIZE names, whatever a peer makes us write; invalid names never enter', () => {
+    for (let i = 0; i < 5000; i++) serialize(xml('message', { [`a${i}`]: '1' }, xml(`e${i}`, {})))
+    expect(cachedNames()).toBeLessThanOrEqual(CACHE_SIZE)
+    expect(cachedNames()).toBeGreaterThan(0)
+    const before = cachedNames()
+    for (let i = 0; i < 100; i++) expect(isXmlName(`bad name ${i}`)).toBe(false)
+    for (let i = 0; i < 100; i++) refused(() => xml(`bad name ${i}`))
+    expect(cachedNames()).toBe(before)
   })
 })

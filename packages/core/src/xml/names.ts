@@ -48,6 +48,27 @@ export function scanQName(s: unknown): number {
   return colon
 }
 
+/** Valid names seen last (name → {@link scanQName} result); emptied when {@link CACHE_SIZE} is reached. */
+const cache = new Map<string, number>()
+/** Names are few and repeat; anything a peer could make us write beyond this only churns the cache. */
+export const CACHE_SIZE = 256
+
+/**
+ * {@link scanQName} through a small cache of valid names: a lookup of a name string whose hash
+ * V8 already holds (attribute keys of object literals, names written before) costs less than
+ * scanning it, which keeps the check out of the echo benchmark. Invalid names are never cached.
+ */
+export function checkQName(s: unknown): number {
+  const hit = cache.get(s as string)
+  if (hit !== undefined) return hit
+  const r = scanQName(s)
+  if (r !== NOT_A_NAME) {
+    if (cache.size >= CACHE_SIZE) cache.clear()
+    cache.set(s as string, r)
+  }
+  return r
+}
+
 /** True if `s` is a name Satellite writes (see {@link scanQName}), without checking prefixes. */
 export function isXmlName(s: unknown): s is string {
   return scanQName(s) !== NOT_A_NAME
@@ -82,9 +103,14 @@ export function prefixError(name: string, within: string): SatelliteError {
  * (prefixes are checked at `send()`, when the whole tree is known).
  */
 export function checkNames(name: unknown, attrs: Record<string, unknown> | null | undefined): void {
-  if (scanQName(name) === NOT_A_NAME) throw nameError('element', name)
+  if (checkQName(name) === NOT_A_NAME) throw nameError('element', name)
   if (attrs == null) return
   for (const k in attrs) {
-    if (attrs[k] != null && scanQName(k) === NOT_A_NAME) throw nameError('attribute', k, name as string)
+    if (attrs[k] != null && checkQName(k) === NOT_A_NAME) throw nameError('attribute', k, name as string)
   }
+}
+
+/** Names in the cache now (at most {@link CACHE_SIZE}). @internal */
+export function cachedNames(): number {
+  return cache.size
 }

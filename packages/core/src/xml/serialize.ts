@@ -1,6 +1,6 @@
 import { ErrorCodes, SatelliteError } from '../errors.js'
 import { Element, escapeXML, escapeXMLText } from './element.js'
-import { NOT_A_NAME, nameError, prefixError, scanQName, UNPREFIXED } from './names.js'
+import { checkQName, NOT_A_NAME, nameError, prefixError, scanQName, UNPREFIXED } from './names.js'
 import { StreamParser } from './parser.js'
 
 type Writer = (s: string) => void
@@ -73,11 +73,11 @@ function write(el: Element, scope: Scope): string {
 
 /**
  * One element and its subtree. Every element and attribute name is checked as it is written
- * ({@link scanQName}: a loop over a few char codes), and every prefix against the declarations in
+ * ({@link checkQName}: a lookup in a small cache of valid names), and every prefix against the declarations in
  * scope; a bad one throws `SAT_ERR_XML_NAME` and nothing of the stanza is written.
  */
 function writeTree(name: unknown, attrs: Record<string, unknown>, children: unknown[], outer: Scope): string {
-  const colon = scanQName(name)
+  const colon = checkQName(name)
   if (colon === NOT_A_NAME) throw nameError('element', name)
   const tag = name as string
   let scope = outer
@@ -87,7 +87,7 @@ function writeTree(name: unknown, attrs: Record<string, unknown>, children: unkn
     const v = attrs[k]
     // === null || undefined, as ltx
     if (v == null) continue
-    const kc = scanQName(k)
+    const kc = checkQName(k)
     if (kc === NOT_A_NAME) throw nameError('attribute', k, tag)
     if (kc !== UNPREFIXED) {
       // xmlns:p='' (undeclaring a prefix) is not allowed by Namespaces in XML 1.0: not a declaration.
