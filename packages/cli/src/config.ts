@@ -24,6 +24,16 @@ interface SettingMeta {
 
 const DOMAIN_RE = /^[^\s@/]+$/
 
+/**
+ * The shortest secret `satellite run`, `satellite config` and `satellite check` accept, in
+ * characters, unless `SATELLITE_SECRET_MIN_LENGTH` says otherwise. A short secret is found from
+ * one captured handshake (the digest is a SHA-1 of the public stream id and the secret), and
+ * `secret = "o"` in a config is a mistake, not a choice.
+ * @example
+ * if ([...secret].length < MIN_SECRET_LENGTH) throw new Error('use a longer secret')
+ */
+export const MIN_SECRET_LENGTH = 8
+
 type Ctx = z.core.$RefinementCtx<string | undefined>
 
 function fail(ctx: Ctx, raw: string, expected: string): typeof z.NEVER {
@@ -129,6 +139,11 @@ export const settingsSchema = z.object({
     shown: '(one of the two)',
     description:
       'A file holding the secret (surrounding whitespace trimmed), e.g. a Docker or Kubernetes secret mount.',
+  }),
+  SATELLITE_SECRET_MIN_LENGTH: integer(MIN_SECRET_LENGTH, {
+    shown: String(MIN_SECRET_LENGTH),
+    description:
+      'Shortest secret accepted, in characters; a shorter one is refused before connecting (by `satellite check` too).',
   }),
   SATELLITE_RECONNECT_BASE_MS: integer(1000, {
     shown: '1000',
@@ -249,6 +264,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SatelliteConfi
   } else {
     problems.push('XMPP_SECRET: is not set (set XMPP_SECRET or XMPP_SECRET_FILE)')
   }
+  if (s && secret) {
+    const short = secretTooShort(secret, s.SATELLITE_SECRET_MIN_LENGTH, secretSource.split(' ')[0] as string)
+    if (short) problems.push(short)
+  }
   if (problems.length > 0 || !s || secret === undefined) {
     throw configError(`invalid configuration:\n  ${problems.join('\n  ')}`)
   }
@@ -271,6 +290,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SatelliteConfi
     requestTimeout: s.SATELLITE_REQUEST_TIMEOUT_MS,
   }
   return { options, secretSource, logFormat: s.SATELLITE_LOG }
+}
+
+/**
+ * The problem with a secret shorter than `min` characters (never the secret or its length), as
+ * a line of the configuration error; `undefined` when it is long enough.
+ * @example
+ * secretTooShort('o', 8) // 'XMPP_SECRET: shorter than 8 characters: …'
+ */
+export function secretTooShort(secret: string, min: number, name = 'XMPP_SECRET'): string | undefined {
+  if ([...secret].length >= min) return undefined
+  return `${name}: shorter than ${min} characters: use a longer secret on the server and here (e.g. \`openssl rand -hex 16\`), or lower SATELLITE_SECRET_MIN_LENGTH`
+}
+
+/**
+ * `SATELLITE_SECRET_MIN_LENGTH` from `env` (default {@link MIN_SECRET_LENGTH}); throws
+ * `SAT_ERR_CONFIG` when it is not a positive integer.
+ * @example
+ * const min = secretMinLength(process.env)
+ */
+export function secretMinLength(env: NodeJS.ProcessEnv): number {
+  const parsed = settingsSchema.shape.SATELLITE_SECRET_MIN_LENGTH.safeParse(env.SATELLITE_SECRET_MIN_LENGTH)
+  if (!parsed.success) {
+    throw configError(
+      `invalid configuration:\n  SATELLITE_SECRET_MIN_LENGTH: ${parsed.error.issues[0]?.message}`,
+    )
+  }
+  return parsed.data
 }
 
 /** The effective configuration with the secret replaced by `[redacted]`, for printing. */

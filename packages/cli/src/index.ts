@@ -4,13 +4,17 @@ export type { LogFormat, SatelliteConfig } from './config.js'
 export {
   formatConfig,
   loadConfig,
+  MIN_SECRET_LENGTH,
   redactedConfig,
   SETTINGS,
+  secretMinLength,
+  secretTooShort,
   settingsSchema,
   settingsTable,
 } from './config.js'
 export type { LifecycleLog, LogLevel } from './log.js'
 export { lifecycleLog, logLifecycle } from './log.js'
-export { prometheusMetrics } from './prometheus.js'
+export type { MetricsOptions } from './prometheus.js'
+export { MAX_REASON_LABELS, prometheusMetrics } from './prometheus.js'
 export type { ComponentModule, RunningComponent, RunOptions } from './run.js'
 export { metrics, runModule } from './run.js'

@@ -7,23 +7,29 @@ export type LogLevel = 'info' | 'warn' | 'error'
 /** Writes one lifecycle log line: `[satellite] msg` as text, or one JSON object per line. */
 export type LifecycleLog = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void
 
+/** Fields whose values are never written, whatever they hold: they are replaced by `[redacted]`. */
+const SECRET_FIELDS = /^(secret|password|passphrase|token|key|credentials?)$/i
+
+/** JSON.stringify replacer: the value of a secret field, at any depth, is written `[redacted]`. */
+function hideSecrets(key: string, value: unknown): unknown {
+  return key !== '' && SECRET_FIELDS.test(key) && value !== undefined ? '[redacted]' : value
+}
+
 /**
  * Creates the lifecycle logger of `satellite run`. In `json` format each line is
- * `{"time":"<ISO 8601>","level":"info","msg":"…",…fields}`. Every string in `redact` (the
- * secret) is replaced by `[redacted]` in the line before it is written, whatever the format.
+ * `{"time":"<ISO 8601>","level":"info","msg":"…",…fields}`; the text format writes
+ * `[satellite] msg` (no fields). The secret never reaches a log call: messages are built from
+ * statuses, codes and error messages, which never hold it. Fields known to be secret (`secret`,
+ * `password`, `token`, `key`, `credentials`, at any depth) are written `[redacted]` should one
+ * be passed; nothing else is rewritten (a substring search for the secret would garble the
+ * lines that happen to contain it, `c[redacted]nnecting`, and so reveal it).
  */
-export function lifecycleLog(
-  format: LogFormat,
-  write: (line: string) => void,
-  redact: string[] = [],
-): LifecycleLog {
-  const secrets = redact.filter((s) => s.length > 0)
-  const clean = (line: string) => secrets.reduce((l, s) => l.split(s).join('[redacted]'), line)
+export function lifecycleLog(format: LogFormat, write: (line: string) => void): LifecycleLog {
   return (level, msg, fields = {}) => {
     if (format === 'json') {
-      write(clean(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })))
+      write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, hideSecrets))
     } else {
-      write(clean(`[satellite] ${msg}`))
+      write(`[satellite] ${msg}`)
     }
   }
 }

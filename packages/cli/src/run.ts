@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { type Component, component } from '@satellite/core'
 import { type LogFormat, loadConfig } from './config.js'
 import { type LifecycleLog, lifecycleLog, logLifecycle } from './log.js'
+import { MAX_REASON_LABELS, type MetricsOptions, reasonCounts } from './prometheus.js'
 
 /**
  * What `satellite run` loads: a module whose default export sets up a component
@@ -45,7 +46,7 @@ export interface RunningComponent {
   xmpp: Component
   /** Port of the health endpoint, if enabled. */
   healthPort: number | undefined
-  /** Writes a line to the lifecycle log, in its format (the secret redacted). */
+  /** Writes a line to the lifecycle log, in its format (secret fields redacted). */
   log: LifecycleLog
   stop(): Promise<void>
 }
@@ -71,7 +72,7 @@ export async function runModule(options: RunOptions): Promise<RunningComponent> 
   }
   const config = loadConfig(env)
   const format = options.logFormat ?? config.logFormat
-  const log = lifecycleLog(format, write, [config.options.secret])
+  const log = lifecycleLog(format, write)
   const mod = (await import(pathToFileURL(resolve(options.module)).href)) as { default?: unknown }
   if (typeof mod.default !== 'function') {
     throw new Error(
@@ -127,8 +128,11 @@ export async function runModule(options: RunOptions): Promise<RunningComponent> 
   }
 }
 
-/** Prometheus text exposition of a component's counters. */
-export function metrics(xmpp: Component): string {
+/**
+ * Prometheus text exposition of a component's counters (at most `options.maxReasonLabels`
+ * reason labels on the reconnect counter, default {@link MAX_REASON_LABELS}).
+ */
+export function metrics(xmpp: Component, options: MetricsOptions = {}): string {
   const s = xmpp.stats
   const lat = s.iqLatency
   const lines = [
@@ -143,7 +147,7 @@ export function metrics(xmpp: Component): string {
     `satellite_stanzas_out_total ${s.stanzasOut}`,
     '# HELP satellite_reconnects_total Reconnects, by reason.',
     '# TYPE satellite_reconnects_total counter',
-    ...Object.entries(s.reconnectsByReason).map(
+    ...[...reasonCounts(s.reconnectsByReason, options.maxReasonLabels)].map(
       ([reason, n]) => `satellite_reconnects_total{reason="${reason.replace(/["\\\n]/g, '_')}"} ${n}`,
     ),
     '# HELP satellite_queue_depth Stanzas waiting in the outbound queue.',

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { greetWith, testServer } from '../../../test-support/component.js'
 
 const DOMAIN = 'echo.localhost'
-const SECRET = 'sécret'
+const SECRET = 'sécret-42'
 /** An embedded server for DOMAIN, closed after the test (a failure to close fails it). */
 const server = () => testServer(DOMAIN, SECRET, { strict: true })
 
@@ -89,7 +89,7 @@ describe('satellite check', () => {
       [bin, 'check', '--service', 'xmpp://127.0.0.1:1', '--domain', DOMAIN],
       {
         encoding: 'utf8',
-        env: { ...process.env, XMPP_SECRET: 'x' },
+        env: { ...process.env, XMPP_SECRET: 'long-enough-secret' },
       },
     )
     expect(run.stdout).toMatch(/✘ TCP connect/)

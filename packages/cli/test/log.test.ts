@@ -99,17 +99,40 @@ describe('structured lifecycle logs', () => {
     expect(out + err).not.toContain(SECRET)
   })
 
-  it('redacts the secret should a message contain it; text format keeps [satellite] lines', () => {
+  it('never rewrites a line to hide the secret: a status that equals it is written as it is', async () => {
+    // Substring redaction turned every line containing the secret into "[redacted]" (with a
+    // one-letter secret: "c[redacted]nnecting"): the garbling itself told the secret.
+    const secret = 'authenticating'
+    const srv = await testServer(DOMAIN, secret, { strict: true })
+    const lines: string[] = []
+    const running = await runModule({
+      module: fixture,
+      env: { XMPP_SERVICE: srv.url, XMPP_DOMAIN: DOMAIN, XMPP_SECRET: secret },
+      log: (l) => lines.push(l),
+    })
+    await running.stop()
+    expect(lines).toContain('[satellite] authenticating')
+    expect(lines).toContain('[satellite] connecting')
+    expect(lines.join('\n')).not.toContain('[redacted]')
+  })
+
+  it('writes fields known to be secret as [redacted], at any depth; text lines are [satellite] msg', () => {
     const json: string[] = []
-    lifecycleLog('json', (l) => json.push(l), ['s3cr3t'])('error', 'bad s3cr3t here', { detail: 'x s3cr3t' })
-    expect(json[0]).not.toContain('s3cr3t')
+    lifecycleLog('json', (l) => json.push(l))('error', 'failed', {
+      secret: 's3cr3t-value',
+      detail: { password: 'pw-value', user: 'alice' },
+      code: 'SAT_ERR_X',
+    })
+    expect(json[0]).not.toMatch(/s3cr3t-value|pw-value/)
     expect(JSON.parse(json[0] as string)).toMatchObject({
       level: 'error',
-      msg: 'bad [redacted] here',
-      detail: 'x [redacted]',
+      msg: 'failed',
+      secret: '[redacted]',
+      detail: { password: '[redacted]', user: 'alice' },
+      code: 'SAT_ERR_X',
     })
     const text: string[] = []
-    lifecycleLog('text', (l) => text.push(l), ['s3cr3t'])('info', 'online s3cr3t')
-    expect(text).toEqual(['[satellite] online [redacted]'])
+    lifecycleLog('text', (l) => text.push(l))('info', 'online', { secret: 'never-written' })
+    expect(text).toEqual(['[satellite] online'])
   })
 })

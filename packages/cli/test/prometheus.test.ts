@@ -39,3 +39,34 @@ it('registers the component counters in a prom-client registry, read at scrape t
   expect(await registry.metrics()).toMatch(/^satellite_stanzas_in_total 3$/m)
   await xmpp.stop()
 })
+
+it('bounds the reason labels of the reconnect counter: past the limit they add up as "other"', async () => {
+  const { MAX_REASON_LABELS, metrics } = await import('@satellite/cli')
+  const xmpp = component({
+    service: 'xmpp://127.0.0.1:1',
+    domain: 'echo.localhost',
+    secret: 'long-enough-secret',
+  })
+  // a server can name a new stream error condition on every connection
+  for (let i = 0; i < 1000; i++) xmpp.stats.reconnect(`made-up-condition-${i}`)
+  const text = metrics(xmpp)
+  const lines = text.split('\n').filter((l) => l.startsWith('satellite_reconnects_total{'))
+  expect(lines).toHaveLength(MAX_REASON_LABELS)
+  expect(lines[0]).toBe('satellite_reconnects_total{reason="made-up-condition-0"} 1')
+  expect(lines.at(-1)).toBe(`satellite_reconnects_total{reason="other"} ${1000 - (MAX_REASON_LABELS - 1)}`)
+  expect(metrics(xmpp, { maxReasonLabels: 3 }).match(/^satellite_reconnects_total\{/gm)).toHaveLength(3)
+  const registry = new Registry()
+  prometheusMetrics(xmpp, registry, 'satellite_', { maxReasonLabels: 10 })
+  const scraped = (await registry.metrics())
+    .split('\n')
+    .filter((l) => l.startsWith('satellite_reconnects_total{'))
+  expect(scraped).toHaveLength(10)
+  expect(scraped).toContain('satellite_reconnects_total{reason="other"} 991')
+  // the labels stay put as counts grow: a new reason after the limit adds to "other"
+  xmpp.stats.reconnect('made-up-condition-0')
+  xmpp.stats.reconnect('yet-another')
+  const again = await registry.metrics()
+  expect(again).toContain('satellite_reconnects_total{reason="made-up-condition-0"} 2')
+  expect(again).toContain('satellite_reconnects_total{reason="other"} 992')
+  expect(() => prometheusMetrics(xmpp, new Registry(), 'x_', { maxReasonLabels: 0 })).toThrow(RangeError)
+})
