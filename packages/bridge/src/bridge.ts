@@ -944,6 +944,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       avatars: avatars.size,
       avatarBytes: avatars.bytes,
       roster: contacts.size,
+      rosterContacts: contacts.largest,
       logins: throttle.size,
       registrations: registrations.size,
       groups: groups?.sizes(),

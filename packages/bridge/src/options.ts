@@ -66,8 +66,9 @@ export interface BridgeSizes {
   /** Contact pictures kept (all users) and their bytes. */
   avatars: number
   avatarBytes: number
-  /** Users with roster changes waiting for a XEP-0356 grant. */
+  /** Users with roster changes waiting for a XEP-0356 grant, and the most changes for one user. */
   roster: number
+  rosterContacts: number
   /** Users whose login attempts are remembered. */
   logins: number
   /** Users with a registration under way. */

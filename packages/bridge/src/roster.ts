@@ -32,6 +32,8 @@ export interface Roster {
   stop(): void
   /** Users with something to catch up. */
   readonly size: number
+  /** Most contacts to catch up for one user. */
+  readonly largest: number
 }
 
 export function roster(host: RosterHost): Roster {
@@ -173,6 +175,11 @@ export function roster(host: RosterHost): Roster {
     stop: () => void priv?.off('change', onGrant),
     get size() {
       return new Set([...unpushed.keys(), ...unremoved.keys()]).size
+    },
+    get largest() {
+      let n = 0
+      for (const m of [...unpushed.values(), ...unremoved.values()]) n = Math.max(n, m.size)
+      return n
     },
   }
 }
