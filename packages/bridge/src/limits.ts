@@ -16,7 +16,7 @@ export interface BridgeLimits {
   members?: number
   /** Joins and leaves of rooms waiting to run, all users together; more are refused `resource-constraint`. Default 1,000. */
   pendingJoins?: number
-  /** Registrations of one user waiting behind the one under way; more are refused `resource-constraint`. Default 5. */
+  /** Registrations of one user waiting behind the one under way; more are refused `resource-constraint`. Default 32. */
   pendingRegistrations?: number
   /** Longest message text from the adapter, in UTF-16 units; longer messages are dropped (and logged). Default 65,536. */
   textLength?: number
@@ -75,7 +75,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   groups: 500,
   members: 5_000,
   pendingJoins: 1_000,
-  pendingRegistrations: 5,
+  pendingRegistrations: 32,
   textLength: 65_536,
   fieldLength: 1_024,
   reactions: 64,
