@@ -1,8 +1,10 @@
 // The user directory as a component module: `satellite run dist/bot.js` runs it too.
 // Configured through the environment (see README): DIRECTORY_DB, DIRECTORY_NAME,
 // DIRECTORY_ADMINS, DIRECTORY_ALLOWED_DOMAINS, DIRECTORY_ALLOW_FEDERATED,
-// DIRECTORY_SEARCH_BURST, DIRECTORY_SEARCH_PER_MINUTE, DIRECTORY_PAGE_SIZE.
+// DIRECTORY_SEARCH_BURST, DIRECTORY_SEARCH_PER_MINUTE, DIRECTORY_WRITE_BURST,
+// DIRECTORY_WRITE_PER_MINUTE, DIRECTORY_PAGE_SIZE.
 import type { Component } from '@satellite/core'
+import type { RateLimit } from './limits.js'
 import { type Directory, type DirectoryOptions, directory } from './service.js'
 
 const list = (v: string | undefined): string[] | undefined => {
@@ -21,6 +23,14 @@ function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return n
 }
 
+/** A rate limit from `<prefix>_BURST` and `<prefix>_PER_MINUTE`, or undefined when neither is set. */
+function rateLimit(env: NodeJS.ProcessEnv, prefix: string): RateLimit | undefined {
+  const burst = positive(env, `${prefix}_BURST`)
+  const perMinute = positive(env, `${prefix}_PER_MINUTE`)
+  if (burst === undefined && perMinute === undefined) return undefined
+  return { ...(burst !== undefined ? { burst } : {}), ...(perMinute !== undefined ? { perMinute } : {}) }
+}
+
 /** Directory options from the environment. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DirectoryOptions {
   const options: DirectoryOptions = { dbPath: env.DIRECTORY_DB || ':memory:' }
@@ -30,14 +40,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DirectoryO
   const domains = list(env.DIRECTORY_ALLOWED_DOMAINS)
   if (domains) options.allowedDomains = domains
   if (/^(1|true|yes)$/i.test(env.DIRECTORY_ALLOW_FEDERATED ?? '')) options.allowFederated = true
-  const burst = positive(env, 'DIRECTORY_SEARCH_BURST')
-  const perMinute = positive(env, 'DIRECTORY_SEARCH_PER_MINUTE')
-  if (burst !== undefined || perMinute !== undefined) {
-    options.rateLimit = {
-      ...(burst !== undefined ? { burst } : {}),
-      ...(perMinute !== undefined ? { perMinute } : {}),
-    }
-  }
+  const searches = rateLimit(env, 'DIRECTORY_SEARCH')
+  if (searches) options.rateLimit = searches
+  const writes = rateLimit(env, 'DIRECTORY_WRITE')
+  if (writes) options.writeLimit = writes
   const pageSize = positive(env, 'DIRECTORY_PAGE_SIZE')
   if (pageSize !== undefined) options.pageSize = pageSize
   return options

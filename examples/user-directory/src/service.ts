@@ -2,9 +2,10 @@
 // ad-hoc commands (XEP-0050) onto a Satellite component, over a DirectoryStore.
 import { type CommandRegistry, commands, type Session, type Stage } from '@satellite/adhoc'
 import { type Component, StanzaError } from '@satellite/core'
-import type { DataForm, Field } from '@satellite/forms'
+import { type DataForm, excerpt, type Field } from '@satellite/forms'
 import { type Registration, registration } from '@satellite/register'
 import { paginate, type SearchItem, search } from '@satellite/search'
+import { type RateLimit, RateLimiter, takeOrRefuse } from './limits.js'
 import {
   type DirectoryEntry,
   type DirectoryQuery,
@@ -35,8 +36,24 @@ export interface DirectoryOptions {
   allowedDomains?: readonly string[]
   /** Let anybody (any domain, federated users included) use the service. Default false. */
   allowFederated?: boolean
-  /** Search rate limit per requester (bare JID): a token bucket. */
-  rateLimit?: { burst?: number; perMinute?: number }
+  /** Search rate limit per requester (bare JID): a token bucket (default burst 10, 30 a minute). */
+  rateLimit?: RateLimit
+  /**
+   * Rate limit of changes per requester (bare JID): registrations, updates, removals, entry
+   * edits and deletions (default burst 5, 12 a minute). Admins are not limited.
+   */
+  writeLimit?: RateLimit
+  /** Ad-hoc command sessions (XEP-0050). */
+  sessions?: {
+    /** Live sessions in all (default 10,000). */
+    max?: number
+    /** Live sessions per requester, bare JID (default 5). */
+    perRequester?: number
+    /** Sessions of `max` only admins may open (default 100, or half of `max` if smaller). */
+    adminReserve?: number
+    /** Idle time after which a session expires, in ms (default 600,000). */
+    timeout?: number
+  }
   /** Page size when the searcher gives no `<max/>`, and cap of `<max/>` (default 20). */
   pageSize?: number
   /** Most matches a search considers (the result set that is paged; default 500). */
@@ -53,6 +70,8 @@ export interface DirectoryOptions {
 export interface Directory {
   store: DirectoryStore
   commands: CommandRegistry
+  /** The rate limiters (their `size` is the number of requesters tracked). */
+  limiters: { searches: RateLimiter; writes: RateLimiter }
   /** Removes the routes, ends command sessions, closes the store if it opened it. */
   stop(): void
 }
@@ -166,42 +185,7 @@ const bareOf = (address: string): string => {
 }
 const domainOf = (bare: string): string => bare.slice(bare.indexOf('@') + 1)
 
-/** A token bucket per key: `burst` tokens, refilled at `perMinute` per minute. */
-export class RateLimiter {
-  readonly #buckets = new Map<string, { tokens: number; at: number }>()
-  readonly #burst: number
-  readonly #perMs: number
-  readonly #now: () => number
-
-  constructor(burst: number, perMinute: number, now: () => number = Date.now) {
-    this.#burst = burst
-    this.#perMs = perMinute / 60_000
-    this.#now = now
-  }
-
-  /** Takes a token for `key`; returns false (and takes nothing) when the bucket is empty. */
-  take(key: string): boolean {
-    const now = this.#now()
-    const b = this.#buckets.get(key) ?? { tokens: this.#burst, at: now }
-    b.tokens = Math.min(this.#burst, b.tokens + (now - b.at) * this.#perMs)
-    b.at = now
-    this.#buckets.delete(key) // re-inserted last: the map stays ordered by last use
-    this.#buckets.set(key, b)
-    if (this.#buckets.size > 10_000) {
-      // Forget the least recently used bucket (a forgotten bucket restarts full, which only a
-      // requester idle for longer than the most recent 10,000 others can benefit from).
-      const oldest = this.#buckets.keys().next().value as string
-      this.#buckets.delete(oldest)
-    }
-    if (b.tokens < 1) return false
-    b.tokens -= 1
-    return true
-  }
-
-  get size(): number {
-    return this.#buckets.size
-  }
-}
+export { type RateLimit, RateLimiter } from './limits.js'
 
 /** A search result row: the public entry, plus the legacy columns `first`/`last`. */
 function resultItem(e: PublicEntry): SearchItem & Record<string, string> {
@@ -241,18 +225,31 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
     options.rateLimit?.burst ?? 10,
     options.rateLimit?.perMinute ?? 30,
     options.now,
+    options.rateLimit?.maxRequesters,
+  )
+  const writes = new RateLimiter(
+    options.writeLimit?.burst ?? 5,
+    options.writeLimit?.perMinute ?? 12,
+    options.now,
+    options.writeLimit?.maxRequesters,
   )
   const isAdmin = (address: string) => admins.has(bareOf(address))
+  /** A change by `requester` (a JID): one token of its write bucket, unless an admin. */
+  const mayWrite = (requester: string) => {
+    if (!isAdmin(requester)) takeOrRefuse(writes, bareOf(requester), 'changes')
+  }
   const allowed = (address: string) => {
     const bare = bareOf(address)
     return admins.has(bare) || options.allowFederated === true || domains.has(domainOf(bare))
   }
 
-  function save(entry: Omit<DirectoryEntry, 'updated'>): void {
+  /** Checks and stores an entry on behalf of `requester` (a JID; rate-limited unless an admin). */
+  function save(entry: Omit<DirectoryEntry, 'updated'>, requester: string): void {
     checkEntry(entry)
     if (store.get(entry.jid) === null && store.count() >= maxEntries) {
       throw new StanzaError('resource-constraint', { type: 'wait', text: 'the directory is full' })
     }
+    mayWrite(requester)
     store.put(entry)
   }
 
@@ -292,12 +289,15 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
           set('locality', values.city)
           set('email', values.email)
           delete (entry as Partial<DirectoryEntry>).updated
-          save(entry)
+          save(entry, jid)
         } else {
-          save(entryFromForm(jid, values, current))
+          save(entryFromForm(jid, values, current), jid)
         }
       },
-      remove: (jid) => void store.remove(jid),
+      remove: (jid) => {
+        mayWrite(jid)
+        store.remove(jid)
+      },
     },
   })
 
@@ -333,12 +333,7 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
         const field = key === 'first' || key === 'last' ? 'fullname' : (key as keyof DirectoryQuery)
         q[field] = q[field] === undefined ? v : `${q[field]} ${v}`
       }
-      if (!limiter.take(paging.from)) {
-        throw new StanzaError('resource-constraint', {
-          type: 'wait',
-          text: 'too many searches; try again in a few seconds',
-        })
-      }
+      takeOrRefuse(limiter, paging.from, 'searches')
       const matches = store.search(q, maxResults)
       const page = paginate(matches, paging, (m) => m.jid, paging.max)
       const items = store.publicEntries(page.items.map((m) => m.jid)).map(resultItem)
@@ -347,13 +342,26 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
   })
 
   // XEP-0050
-  const registry = commands(xmpp, { sessionTimeout: 10 * 60_000, maxSessionsPerRequester: 5 })
+  // Admins get sessions of their own: users of many accounts cannot lock them out.
+  const registry = commands(xmpp, {
+    sessionTimeout: options.sessions?.timeout ?? 10 * 60_000,
+    maxSessionsPerRequester: options.sessions?.perRequester ?? 5,
+    maxSessions: options.sessions?.max ?? 10_000,
+    ...(admins.size > 0
+      ? {
+          privileged: isAdmin,
+          ...(options.sessions?.adminReserve !== undefined
+            ? { reservedSessions: options.sessions.adminReserve }
+            : {}),
+        }
+      : {}),
+  })
   type EditState = { jid?: string }
   const editStage = (who: (s: Session<EditState>) => string) => ({
     form: (s: Session<EditState>) => entryForm(store.get(who(s))),
     submit: (values: Record<string, unknown>, s: Session<EditState>) => {
       const jid = who(s)
-      save(entryFromForm(jid, values, store.get(jid)))
+      save(entryFromForm(jid, values, store.get(jid)), s.from)
     },
   })
   const self = (s: Session<unknown>) => bareOf(s.from)
@@ -392,6 +400,7 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
     ],
     complete: (s) => {
       if (s.state.confirm !== true) return { notes: ['Nothing was deleted.'] }
+      mayWrite(s.from)
       return { notes: [store.remove(self(s)) ? 'Your entry is deleted.' : 'You had no entry.'] }
     },
   })
@@ -406,7 +415,9 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
       },
       submit: (values, s) => {
         const jid = bareOf(String(values.jid))
-        if (store.get(jid) === null) throw new StanzaError('item-not-found', { text: `no entry for ${jid}` })
+        if (store.get(jid) === null) {
+          throw new StanzaError('item-not-found', { text: `no entry for ${excerpt(jid)}` })
+        }
         s.state.jid = jid
         if (values.confirm !== undefined) (s.state as Record<string, unknown>).confirm = values.confirm
       },
@@ -480,6 +491,7 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
   return {
     store,
     commands: registry,
+    limiters: { searches: limiter, writes },
     stop() {
       reg.stop()
       finder.stop()

@@ -505,6 +505,8 @@ describe('persistence and configuration', () => {
         DIRECTORY_ALLOW_FEDERATED: 'true',
         DIRECTORY_SEARCH_BURST: '5',
         DIRECTORY_SEARCH_PER_MINUTE: '12',
+        DIRECTORY_WRITE_BURST: '2',
+        DIRECTORY_WRITE_PER_MINUTE: '6',
         DIRECTORY_NAME: 'People',
       }),
     ).toEqual({
@@ -514,9 +516,15 @@ describe('persistence and configuration', () => {
       allowedDomains: ['localhost', 'example.org'],
       allowFederated: true,
       rateLimit: { burst: 5, perMinute: 12 },
+      writeLimit: { burst: 2, perMinute: 6 },
+    })
+    expect(optionsFromEnv({ DIRECTORY_WRITE_PER_MINUTE: '1' })).toEqual({
+      dbPath: ':memory:',
+      writeLimit: { perMinute: 1 },
     })
     expect(optionsFromEnv({})).toEqual({ dbPath: ':memory:' })
     expect(() => optionsFromEnv({ DIRECTORY_SEARCH_BURST: 'lots' })).toThrow(/DIRECTORY_SEARCH_BURST/)
+    expect(() => optionsFromEnv({ DIRECTORY_WRITE_BURST: '0' })).toThrow(/DIRECTORY_WRITE_BURST/)
   })
 
   it('bounds the rate limiter memory', () => {
