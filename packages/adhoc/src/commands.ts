@@ -282,10 +282,16 @@ interface Live {
   done: boolean
 }
 
-function count(name: string, value: number | undefined, fallback: number, min: number): number {
+function count(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const n = value ?? fallback
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new TypeError(`commands(): ${name} must be an integer >= ${min}, got ${value}`)
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new TypeError(`commands(): ${name} must be an integer from ${min} to ${max}, got ${value}`)
   }
   return n
 }
@@ -327,7 +333,7 @@ export class CommandRegistry {
 
   constructor(xmpp: Component, options: CommandsOptions = {}) {
     const to = options.to ?? ''
-    this.#timeout = count('sessionTimeout', options.sessionTimeout, 600_000, 1)
+    this.#timeout = count('sessionTimeout', options.sessionTimeout, 600_000, 1, 2 ** 31 - 1) // setTimeout's range
     this.#maxPer = count('maxSessionsPerRequester', options.maxSessionsPerRequester, 5, 1)
     this.#max = count('maxSessions', options.maxSessions, 10_000, 1)
     this.#remember = count('rememberExpired', options.rememberExpired, 1000, 0)

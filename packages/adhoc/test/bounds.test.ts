@@ -83,9 +83,13 @@ describe('adhoc: sessions reserved for privileged requesters', () => {
       /reservedSessions \(10\) must be less than maxSessions \(10\)/,
     )
     for (const bad of [0, -1, 1.5, Number.NaN]) {
-      expect(() => commands(xmpp, { maxSessions: bad })).toThrow(/maxSessions must be an integer >= 1/)
+      expect(() => commands(xmpp, { maxSessions: bad })).toThrow(/maxSessions must be an integer from 1 to/)
     }
     expect(() => commands(xmpp, { rememberExpired: -1 })).toThrow(/rememberExpired/)
+    // beyond setTimeout's range Node fires at once: every session would expire immediately
+    expect(() => commands(xmpp, { sessionTimeout: 2 ** 31 })).toThrow(
+      /sessionTimeout must be an integer from 1 to 2147483647/,
+    )
     // the default reserve fits small pools: half of maxSessions
     expect(() => commands(xmpp, { privileged: isAdmin, maxSessions: 3 })).not.toThrow()
   })
