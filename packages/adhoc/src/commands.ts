@@ -237,7 +237,7 @@ export interface CommandsOptions {
   /** How many expired session ids are remembered to answer `session-expired` (default 1000). */
   rememberExpired?: number
   /**
-   * Requesters (full JID, as `allowed` receives it) who may use the {@link reservedSessions}:
+   * Requesters (full JID, as `allowed` receives it) who may use the `reservedSessions`:
    * typically the administrators. Default: nobody.
    */
   privileged?: (from: string) => boolean | Promise<boolean>

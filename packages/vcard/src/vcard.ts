@@ -196,7 +196,8 @@ function text(el: Element | undefined, name: string): string | undefined {
 /**
  * Reads a `<vCard xmlns='vcard-temp'/>` element into a {@link VCard}. Element names are
  * matched exactly (upper case, as the spec writes them); `BINVAL` loses its line breaks;
- * unknown children land in `extra`; `TEL` flags other than {@link TEL_TYPES} are dropped. Throws a `TypeError` if `el` is not a vCard.
+ * unknown children land in `extra`; `TEL` flags other than {@link TEL_TYPES} are dropped.
+ * Throws a `TypeError` if `el` is not a vCard.
  *
  * @example
  * ```ts
