@@ -2,7 +2,14 @@ import type * as Net from 'node:net'
 import type * as Tls from 'node:tls'
 import { EventEmitter, net, tls } from './builtins.js'
 import { type ComponentOptions, type ResolvedOptions, resolveOptions } from './config.js'
-import { ErrorCodes, isSatelliteError, SatelliteError, StanzaError, StreamError } from './errors.js'
+import {
+  ErrorCodes,
+  isSatelliteError,
+  SatelliteError,
+  STREAM_ERROR_CONDITIONS,
+  StanzaError,
+  StreamError,
+} from './errors.js'
 import { type JID, parseJid } from './jid.js'
 import { logger } from './log.js'
 import { installResponders, NS_CAPS, NS_PING } from './responders/builtin.js'
@@ -651,6 +658,14 @@ export class Component extends EventEmitter<ComponentEvents> {
       if (child.name === 'text') text = child.getText()
       else if (child.attrs.xmlns === NS_STREAM_ERRORS || condition === 'undefined-condition')
         condition = child.name
+    }
+    // The condition keys stats and metrics and is shown in messages: RFC 6120's closed set only.
+    if (!STREAM_ERROR_CONDITIONS.has(condition)) {
+      logConn.error(
+        'stream error with an unknown condition (%j): read as undefined-condition',
+        condition.slice(0, 64),
+      )
+      condition = 'undefined-condition'
     }
     const klass = classifyCondition(condition, text)
     const message = explainStreamError(condition, this.domain, text)

@@ -128,6 +128,35 @@ export class StreamError extends SatelliteError {
   }
 }
 
+/** The conditions of RFC 6120 section 4.9.3 (stream errors). */
+export const STREAM_ERROR_CONDITIONS: ReadonlySet<string> = new Set([
+  'bad-format',
+  'bad-namespace-prefix',
+  'conflict',
+  'connection-timeout',
+  'host-gone',
+  'host-unknown',
+  'improper-addressing',
+  'internal-server-error',
+  'invalid-from',
+  'invalid-namespace',
+  'invalid-xml',
+  'not-authorized',
+  'not-well-formed',
+  'policy-violation',
+  'remote-connection-failed',
+  'reset',
+  'resource-constraint',
+  'restricted-xml',
+  'see-other-host',
+  'system-shutdown',
+  'undefined-condition',
+  'unsupported-encoding',
+  'unsupported-feature',
+  'unsupported-stanza-type',
+  'unsupported-version',
+])
+
 /** Conditions of RFC 6120 section 8.3.3 (stanza errors). */
 export type StanzaErrorCondition =
   | 'bad-request'

@@ -19,6 +19,7 @@ export {
   isStanzaErrorCondition,
   isStanzaErrorType,
   SatelliteError,
+  STREAM_ERROR_CONDITIONS,
   StanzaError,
   StreamError,
 } from './errors.js'

@@ -11,6 +11,7 @@ import {
   isStanzaErrorCondition,
   isStanzaErrorType,
   isXmlName,
+  STREAM_ERROR_CONDITIONS,
   StanzaError,
   stanzaErrorFrom,
   xml,
@@ -305,5 +306,26 @@ describe('the cache of valid names is bounded', () => {
     for (let i = 0; i < 100; i++) expect(isXmlName(`bad name ${i}`)).toBe(false)
     for (let i = 0; i < 100; i++) refused(() => xml(`bad name ${i}`))
     expect(cachedNames()).toBe(before)
+  })
+})
+
+describe("the server's stream error conditions are a closed set too", () => {
+  it('an unknown condition reads as undefined-condition: stats keys stay bounded, no prototype key', async () => {
+    const srv = await server()
+    const xmpp = make(srv)
+    const conditions: string[] = []
+    xmpp.on('error', (e) => conditions.push((e as { condition?: string }).condition ?? ''))
+    await xmpp.start()
+    for (const made of ['__proto__', 'made-up-1', 'made-up-2', 'made-up-3']) {
+      const conn = srv.connectionsFor(DOMAIN)[0]
+      if (conn === undefined) throw new Error('not connected')
+      conn.streamError(made)
+      await until(() => conditions.length > 0 && srv.connectionsFor(DOMAIN).length === 1 && xmpp.online, 3000)
+      conditions.length = 0
+    }
+    expect(Object.keys(xmpp.stats.reconnectsByReason)).toEqual(['undefined-condition'])
+    expect(xmpp.stats.reconnectsByReason['undefined-condition']).toBe(4)
+    expect(Object.getPrototypeOf(xmpp.stats.reconnectsByReason)).toBe(Object.prototype)
+    expect(STREAM_ERROR_CONDITIONS.has('conflict')).toBe(true)
   })
 })
