@@ -1,5 +1,5 @@
 // The Satellite hello world: an external component that echoes chat messages.
-// Run: XMPP_DOMAIN=echo.localhost XMPP_SECRET=secret pnpm --filter echo-bot start
+// Run: XMPP_DOMAIN=echo.localhost XMPP_SECRET=echo-secret pnpm --filter echo-bot start
 import { component, configFromEnv } from '@satellite/core'
 import echoBot from './bot.js'
 

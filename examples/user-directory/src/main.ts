@@ -1,5 +1,5 @@
 // The user directory as a program.
-// Run: XMPP_DOMAIN=directory.localhost XMPP_SECRET=secret DIRECTORY_DB=./directory.db pnpm --filter user-directory start
+// Run: XMPP_DOMAIN=directory.localhost XMPP_SECRET=directory-secret DIRECTORY_DB=./directory.db pnpm --filter user-directory start
 import { component, configFromEnv } from '@satellite/core'
 import { directoryFromEnv } from './bot.js'
 
