@@ -121,6 +121,8 @@ export function validGatewayAddress(address: string): boolean {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+const NS_CHATSTATES = 'http://jabber.org/protocol/chatstates'
+const CHAT_STATES = new Set(['active', 'composing', 'paused', 'inactive', 'gone'])
 
 /**
  * What is wrong with a stanza the gateway wrote to `user` (empty: nothing): element and
@@ -131,6 +133,7 @@ export function problems(stanza: Element, user: string): string[] {
   const out: string[] = []
   const walk = (el: Element) => {
     if (!NAME.test(el.name)) out.push(`element name ${JSON.stringify(el.name)}`)
+    if (el.attrs.xmlns === NS_CHATSTATES && !CHAT_STATES.has(el.name)) out.push(`chat state ${el.name}`)
     for (const a of Object.keys(el.attrs)) if (!NAME.test(a)) out.push(`attribute name ${JSON.stringify(a)}`)
     for (const c of el.getChildElements()) walk(c)
   }
