@@ -262,6 +262,43 @@ function hostile(
   }
 }
 
+describe('bridge: an adapter that hangs', () => {
+  it('a call that never answers is given up after limits.adapterTimeout (remote-server-timeout); a session that comes late is logged out', async () => {
+    const net = new FakeNetwork()
+    const adapter = net.adapter()
+    const login = adapter.login
+    let late: (() => void) | undefined
+    adapter.login = (credentials, events) =>
+      late === undefined
+        ? new Promise((resolve) => {
+            late = () => resolve(login(credentials, events))
+          })
+        : login(credentials, events)
+    const g = await gateway({ adapter, limits: { adapterTimeout: 50 } }, net)
+    const alice = g.srv.client('alice@localhost/phone')
+    const e = await fails(
+      alice,
+      xml(
+        'iq',
+        { type: 'set', to: DOMAIN },
+        xml(
+          'query',
+          { xmlns: 'jabber:iq:register' },
+          xml('username', {}, 'alice'),
+          xml('password', {}, 'pw'),
+        ),
+      ),
+    )
+    expect([e.condition, e.text]).toEqual(['remote-server-timeout', 'FakeNet did not answer in time'])
+    expect(g.gw.sizes().sessions).toBe(0)
+    late?.()
+    await until(() => net.log.includes('logout alice'), 'the late session logged out')
+    // The next registration is not stuck behind the one that hung.
+    await register(alice)
+    expect(g.gw.state('alice@localhost')).toBe('online')
+  })
+})
+
 describe('bridge: an adapter that throws', () => {
   it.each(['sync', 'async'] as const)(
     "from every callback (%s) ends at most that user's session: no crash, no unhandled rejection, the stream and other users go on",
