@@ -115,8 +115,9 @@ export interface RegistrationHooks {
  */
 export interface RegistrationOptions {
   /**
-   * Legacy fields. XEP-0077 treats every field listed in the legacy response as required, and
-   * so does this registrar, except those named in `optional`.
+   * Legacy fields (names of {@link LEGACY_FIELDS}; anything else is a `TypeError`). XEP-0077
+   * treats every field listed in the legacy response as required, and so does this registrar,
+   * except those named in `optional`.
    */
   fields?: readonly LegacyField[]
   /**
@@ -217,6 +218,14 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
   const legacy = options.fields === undefined ? undefined : [...new Set(options.fields)]
   if (legacy === undefined && options.form === undefined) {
     throw new TypeError('registration() needs `fields`, `form`, or both')
+  }
+  // Each legacy field becomes an element name in the answer to a get: only XEP-0077's names.
+  for (const name of legacy ?? []) {
+    if (!(LEGACY_FIELDS as readonly string[]).includes(name)) {
+      throw new TypeError(
+        `registration(): '${String(name)}' is not a legacy field of XEP-0077 (LEGACY_FIELDS)`,
+      )
+    }
   }
   const optional: ReadonlySet<string> = new Set(options.optional ?? [])
   for (const name of optional) {

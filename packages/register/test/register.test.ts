@@ -180,6 +180,12 @@ describe('register: legacy fields', () => {
     expect(() => registration(xmpp, { hooks, fields: ['username'], optional: ['email'] })).toThrow(
       /optional field 'email' is not one of `fields`/,
     )
+    // Field names become element names: only XEP-0077's.
+    for (const bad of ['a><b', 'x', '']) {
+      expect(() => registration(xmpp, { hooks, fields: ['username', bad as 'username'] })).toThrow(
+        /not a legacy field of XEP-0077/,
+      )
+    }
     use({ fields: ['username', 'password', 'email', 'city'], optional: ['email', 'city'] })
     const c = client()
     const q = (await c.request(iq('get'))).getChild('query', NS) as Element
