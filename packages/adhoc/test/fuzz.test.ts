@@ -9,7 +9,7 @@ import { defineForm, submitForm } from '@satellite/forms'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { serverAndComponent } from '../../../test-support/component.js'
-import { answer, dataForm, noUnhandledRejection, oneOf } from '../../forms/test/fuzz-support.js'
+import { answer, dataForm, noUnhandledRejection, oneOf } from '../../../test-support/fuzz.js'
 
 const DOMAIN = 'gw.localhost'
 const NODES = ['ping', 'multi', 'admin', 'boom']

@@ -16,7 +16,7 @@ import {
 } from '@satellite/forms'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { dataForm, MAX_ERROR_TEXT, text } from './fuzz-support.js'
+import { dataForm, MAX_ERROR_TEXT, text } from '../../../test-support/fuzz.js'
 
 const definition = defineForm({
   formType: 'urn:example',

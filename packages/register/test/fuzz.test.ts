@@ -10,7 +10,7 @@ import { LEGACY_FIELDS, type Registration, registration } from '@satellite/regis
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { serverAndComponent } from '../../../test-support/component.js'
-import { answer, dataForm, noUnhandledRejection, oneOf } from '../../forms/test/fuzz-support.js'
+import { answer, dataForm, noUnhandledRejection, oneOf } from '../../../test-support/fuzz.js'
 
 const DOMAIN = 'gw.localhost'
 const NS = 'jabber:iq:register'

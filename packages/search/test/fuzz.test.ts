@@ -9,7 +9,7 @@ import { NS_RSM, paginate, search } from '@satellite/search'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { serverAndComponent } from '../../../test-support/component.js'
-import { answer, dataForm, noUnhandledRejection, oneOf, rsmSet } from '../../forms/test/fuzz-support.js'
+import { answer, dataForm, noUnhandledRejection, oneOf, rsmSet } from '../../../test-support/fuzz.js'
 
 const DOMAIN = 'search.localhost'
 const NS = 'jabber:iq:search'

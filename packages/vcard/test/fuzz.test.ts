@@ -7,7 +7,7 @@ import { NS_VCARD, parseVcard, TEL_TYPES, type VCard, vcard, vcardElement } from
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { serverAndComponent } from '../../../test-support/component.js'
-import { answer, noUnhandledRejection, oneOf, text } from '../../forms/test/fuzz-support.js'
+import { answer, noUnhandledRejection, oneOf, text } from '../../../test-support/fuzz.js'
 
 const DOMAIN = 'gw.localhost'
 const NAMES = [

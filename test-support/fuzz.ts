@@ -1,10 +1,12 @@
-// Shared by the fuzz tests of the protocol toolkit (forms, adhoc, search, vcard, register,
-// user-directory): arbitraries for hostile payloads and the checks every answer must pass.
+// Test support for the repository's own tests (not published): shared by the fast-check fuzz
+// tests (core, the protocol toolkit, the directory): arbitraries for hostile payloads and the
+// checks every answer must pass.
 import { type Element, xml } from '@satellite/core'
-import { NS_DATA } from '@satellite/forms'
 import { type SimulatedClient, StanzaErrorResponse } from '@satellite/testing'
 import fc from 'fast-check'
 import { expect } from 'vitest'
+
+const NS_DATA = 'jabber:x:data'
 
 /** The stanza error conditions of RFC 6120 section 8.3.3. */
 export const RFC6120_CONDITIONS: ReadonlySet<string> = new Set([
