@@ -225,6 +225,8 @@ export function toJid(foreignId: string, domain: string, options: EscapeOptions 
 /**
  * The foreign identifier a JID at `domain` stands for (the resource is ignored), or
  * `null` if the JID has no local part or is at another domain (compared case-insensitively).
+ * The identifier may be one no foreign system takes (`\u{d800}` decodes to a lone
+ * surrogate): check it before use.
  *
  * @example
  * ```ts
