@@ -17,6 +17,8 @@ try {
 xmpp.on('status', (status, info) =>
   console.log(`[legacy-bridge] ${status}${info ? ` in ${info.delay} ms (${info.reason})` : ''}`),
 )
+// Also the bridge's reports (BridgeError, code SAT_ERR_BRIDGE_*): adapter failures, dropped input,
+// bounds reached, unreadable credentials; at most limits.reportsPerMinute (60) a minute.
 xmpp.on('error', (err) => console.error(`[legacy-bridge] ${err.message}`))
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void gateway.stop().finally(() => xmpp.stop()))
