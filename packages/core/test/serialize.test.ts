@@ -70,8 +70,13 @@ describe('serialize', () => {
 
   it('keeps characters XML allows as ltx writes them (tab, LF, CR, DEL, C1, U+FFFD, astral)', () => {
     const ok = 'a\tb\nc\rd\u007f\u0085\u00a0\ud7ff\ue000\ufffc\ufffd\u{10000}\u{10FFFF}😀'
-    same(xml('a', { v: ok }, ok))
-    same(xml('a', { v: ok.repeat(5) }, ok.repeat(5)))
+    same(xml('a', {}, ok))
+    same(xml('a', {}, ok.repeat(5)))
+    // In attribute values, tab, LF and CR are character references: a parser turns them into spaces.
+    const refs = (s: string) => s.replaceAll('\t', '&#9;').replaceAll('\n', '&#10;').replaceAll('\r', '&#13;')
+    expect(serialize(xml('a', { v: ok }))).toBe(`<a v="${refs(ok)}"/>`)
+    expect(serialize(xml('a', { v: ok.repeat(5) }))).toBe(`<a v="${refs(ok.repeat(5))}"/>`)
+    expect(serialize(xml('a', { v: '"\t<' }))).toBe('<a v="&quot;&#9;&lt;"/>')
   })
 })
 

@@ -27,9 +27,10 @@ const ltxAddChildren = proto._addChildren
  * the stanza (see `names.ts`): otherwise a `SatelliteError` `SAT_ERR_XML_NAME` is thrown and nothing is written.
  *
  * Unlike ltx, characters that XML 1.0 does not allow (C0 controls other than tab, LF and CR, U+FFFE, U+FFFF) are
- * replaced with U+FFFD: the server would close the whole stream as not-well-formed for one of them. In text and
- * attribute values that is all that differs from ltx; output of overridden methods and foreign writable children
- * is passed through {@link xmlChars} as a whole.
+ * replaced with U+FFFD: the server would close the whole stream as not-well-formed for one of them; and tab, LF
+ * and CR in attribute values are written as character references (a parser would read them as spaces). In text
+ * and attribute values that is all that differs from ltx; output of overridden methods and foreign writable
+ * children is passed through {@link xmlChars} as a whole.
  */
 export function serialize(el: Element): string {
   const e = el as unknown as typeof proto
@@ -196,22 +197,34 @@ function checkParsedNames(el: Element): void {
 // XML does not allow at once, so a clean value costs one scan.
 const SHORT = 32
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
-const ATTR_SPECIAL = /["&'<>\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/
+const ATTR_SPECIAL = /["&'<>\0-\x1F\uFFFE\uFFFF]/
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
 const TEXT_SPECIAL = /[&<>\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/
 
-/** ltx's `escapeXML` (after {@link xmlChars}), skipped when nothing needs escaping or replacing. */
+/**
+ * ltx's `escapeXML` (after {@link xmlChars}), skipped when nothing needs escaping or replacing; unlike ltx, tab,
+ * LF and CR are written as character references. A parser normalises them to spaces in attribute values (XML 1.0
+ * section 3.3.3), so written raw an `id` with a tab comes back from the server as another id and the answer to it
+ * is never matched (found by the fuzz test).
+ */
 function escapeAttr(s: string): string {
-  if (s.length > SHORT) return ATTR_SPECIAL.test(s) ? escapeXML(xmlChars(s)) : s
+  if (s.length > SHORT) return ATTR_SPECIAL.test(s) ? escapeAttrSlow(s) : s
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    // " & ' < >, or a control character other than tab, LF, CR
+    // " & ' < >, or a control character
     if (c < 63) {
-      if (c < 32 ? c !== 9 && c !== 10 && c !== 13 : c === 34 || c === 38 || c === 39 || c === 60 || c === 62)
-        return escapeXML(xmlChars(s))
-    } else if (c >= 0xfffe) return escapeXML(xmlChars(s))
+      if (c < 32 || c === 34 || c === 38 || c === 39 || c === 60 || c === 62) return escapeAttrSlow(s)
+    } else if (c >= 0xfffe) return escapeAttrSlow(s)
   }
   return s
+}
+
+const ATTR_WHITESPACE = /[\t\n\r]/g
+const WHITESPACE_REFS: Record<string, string> = { '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' }
+
+function escapeAttrSlow(s: string): string {
+  const escaped = escapeXML(xmlChars(s))
+  return escaped.replace(ATTR_WHITESPACE, (c) => WHITESPACE_REFS[c] as string)
 }
 
 /** ltx's `escapeXMLText` (after {@link xmlChars}), skipped when nothing needs escaping or replacing. */
