@@ -17,7 +17,7 @@ import {
 } from '@satellite/core'
 import { fromJid, toJid } from '@satellite/escaping'
 import type { IncomingGroupMessage, LegacyGroup, LegacyMember } from './adapter.js'
-import { KeyedQueue, QueueFullError, type ResolvedLimits } from './limits.js'
+import { KeyedQueue, QueueFullError, type ResolvedLimits, setBounded } from './limits.js'
 import { BridgeError, BridgeErrorCodes } from './log.js'
 import { isLegacyId, toResource } from './validate.js'
 
@@ -79,8 +79,9 @@ export interface GroupSizes {
   members: number
   /** Most of the user's resources in one room. */
   roomResources: number
-  /** Most characters of history kept for one user. */
+  /** Most characters of history kept for one user, and users with history. */
   historyChars: number
+  historyUsers: number
   /** Joins and leaves under way or waiting. */
   pendingJoins: number
 }
@@ -173,8 +174,12 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
   const remember = (user: string, group: string, past: Past) => {
     // Only the user's listed groups: what the adapter reports cannot grow the map without bound.
     if (host.historySize <= 0 || known.get(user)?.has(group) !== true) return
-    const mine = pasts.get(user) ?? { chars: 0, groups: new Map<string, Past[]>() }
-    pasts.set(user, mine)
+    let mine = pasts.get(user)
+    if (mine === undefined) {
+      // Kept after the session ends (for the next join): at most limits.sessions users, the oldest dropped.
+      mine = { chars: 0, groups: new Map<string, Past[]>() }
+      setBounded(pasts, user, mine, limits.sessions)
+    }
     const list = mine.groups.get(group) ?? []
     mine.groups.set(group, list)
     list.push(past)
@@ -564,6 +569,7 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
         members: max(allRooms.map((r) => r.members.size)),
         roomResources: max(allRooms.map((r) => r.resources.size)),
         historyChars: max([...pasts.values()].map((p) => p.chars)),
+        historyUsers: pasts.size,
         pendingJoins: queues.size,
       }
     },

@@ -70,6 +70,11 @@ export interface SqliteStoreOptions {
    * corrections and reactions to older messages are answered `item-not-found`.
    */
   maxMessages?: number
+  /**
+   * Users whose inserts since their last prune are counted (default 10,000): beyond, the least
+   * recently written user is pruned at once and forgotten, so the counters stay bounded.
+   */
+  trackedUsers?: number
 }
 
 /**
@@ -88,7 +93,8 @@ export class SqliteStore implements BridgeStore {
   readonly maxMessages: number
   readonly #key: Buffer
   readonly #pruneEvery: number
-  /** Inserts per user since its last prune. */
+  readonly #tracked: number
+  /** Inserts per user since its last prune (at most `trackedUsers`, least recently written first). */
   readonly #inserts = new Map<string, number>()
 
   constructor(options: SqliteStoreOptions) {
@@ -96,6 +102,11 @@ export class SqliteStore implements BridgeStore {
     const max = options.maxMessages ?? 10_000
     if (!(max >= 1)) throw new RangeError(`maxMessages must be at least 1, got ${max}`)
     this.maxMessages = max
+    const tracked = options.trackedUsers ?? 10_000
+    if (!Number.isInteger(tracked) || tracked < 1) {
+      throw new RangeError(`trackedUsers must be an integer >= 1, got ${String(options.trackedUsers)}`)
+    }
+    this.#tracked = tracked
     this.#pruneEvery = Number.isFinite(max) ? Math.max(1, Math.ceil(max / 100)) : 0
     this.#key = options.key
     this.db = openDatabase({ path: options.path ?? ':memory:', migrations: BRIDGE_MIGRATIONS })
@@ -194,12 +205,22 @@ export class SqliteStore implements BridgeStore {
       .run(user, m.contact, m.xmppId, m.legacyId, Date.now())
     if (this.#pruneEvery === 0) return
     const n = (this.#inserts.get(user) ?? 0) + 1
+    this.#inserts.delete(user)
     if (n < this.#pruneEvery) {
       this.#inserts.set(user, n)
+      for (const [oldest] of this.#inserts) {
+        if (this.#inserts.size <= this.#tracked) break
+        this.#inserts.delete(oldest)
+        this.pruneMessages(oldest)
+      }
       return
     }
-    this.#inserts.set(user, 0)
     this.pruneMessages(user)
+  }
+
+  /** Users whose inserts since their last prune are counted (at most `trackedUsers`). */
+  get counted(): number {
+    return this.#inserts.size
   }
 
   /** Drops `user`'s message id mappings beyond the newest {@link maxMessages}; returns how many. */

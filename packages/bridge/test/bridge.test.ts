@@ -692,6 +692,21 @@ describe('bridge: storage and keys', () => {
     expect(() => new SqliteStore({ key: KEY, maxMessages: 0 })).toThrow(RangeError)
   })
 
+  it('the insert counters are bounded (trackedUsers): the least recently written user is pruned at once and forgotten', () => {
+    const small = new SqliteStore({ key: KEY, maxMessages: 200, trackedUsers: 3 })
+    const users = ['a', 'b', 'c', 'd'].map((u) => `${u}@localhost`)
+    for (const u of users) small.putRegistration(u, { username: u, password: 'pw' })
+    const put = (user: string, n: number) =>
+      small.putMessage(user, { contact: 'zed', xmppId: `x${n}`, legacyId: `L${n}` })
+    for (let n = 1; n <= 201; n++) put('a@localhost', n) // pruned every 2 inserts: 201 rows, one insert counted
+    expect(small.counts('a@localhost').messages).toBe(201)
+    for (const u of users.slice(1)) put(u, 1)
+    expect(small.counted).toBe(3)
+    expect(small.counts('a@localhost').messages).toBe(200) // pruned when forgotten
+    expect(() => new SqliteStore({ key: KEY, trackedUsers: 0 })).toThrow(RangeError)
+    small.close()
+  })
+
   it('the relay works on with a pruned id map: a receipt to a pruned message is item-not-found', async () => {
     store.close()
     store = new SqliteStore({ key: KEY, maxMessages: 2 })

@@ -186,6 +186,33 @@ describe('bridge: bounded group-chat maps', () => {
     expect(g.gw.sizes().groups?.historyChars).toBeLessThanOrEqual(2000)
   })
 
+  it('discussion history kept after the session ends: limits.sessions users', async () => {
+    const net = new FakeNetwork()
+    net.contacts = []
+    for (const u of ids(4, 'u')) net.accounts.set(u, 'pw')
+    const g = await gateway(
+      {
+        limits: { sessions: 2 },
+        adapter: net.adapter({
+          groups: {
+            listGroups: async () => [{ id: '#g0' }],
+            members: async () => [],
+            sendGroupText: async () => 'G',
+          },
+        }),
+      },
+      net,
+    )
+    for (const u of ids(4, 'u')) {
+      await register(g.srv.client(`${u}@localhost/r`), u, 'pw')
+      await until(() => g.gw.sizes().groups?.groups === 1, 'the groups listed')
+      live(net).events.groupMessage?.({ group: '#g0', from: 'm1', id: `h-${u}`, text: 'hello' })
+      await until(() => (g.gw.sizes().groups?.historyChars ?? 0) > 0, 'the history')
+      await g.gw.logout(`${u}@localhost`)
+    }
+    expect(g.gw.sizes().groups?.historyUsers).toBe(2)
+  })
+
   it('joins under way: limits.pendingJoins', async () => {
     let open: () => void = () => {}
     gate = new Promise((r) => {
