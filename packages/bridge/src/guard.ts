@@ -132,17 +132,22 @@ export function call<T>(
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let done = false
-    const timer = setTimeout(() => {
-      done = true
-      reject(
-        adapterError(
-          ctx,
-          spec,
-          new StanzaError('remote-server-timeout', { text: `no answer in ${ctx.limits.adapterTimeout} ms` }),
-        ),
-      )
-    }, ctx.limits.adapterTimeout)
-    timer.unref?.()
+    const ms = ctx.limits.adapterTimeout
+    // Beyond 2^31-1 ms setTimeout fires at once: no timeout then (Infinity lifts the bound).
+    const timer =
+      ms <= 2 ** 31 - 1
+        ? setTimeout(() => {
+            done = true
+            reject(
+              adapterError(
+                ctx,
+                spec,
+                new StanzaError('remote-server-timeout', { text: `no answer in ${ms} ms` }),
+              ),
+            )
+          }, ms)
+        : undefined
+    timer?.unref?.()
     const settle = (ok: boolean, v: unknown) => {
       if (done) {
         if (ok) late?.(v as T)

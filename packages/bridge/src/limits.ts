@@ -143,6 +143,10 @@ export class TokenBucket {
     this.#at = now()
   }
   #refill(): void {
+    if (!Number.isFinite(this.perMs)) {
+      this.#tokens = this.burst // no limit
+      return
+    }
     const t = this.now()
     this.#tokens = Math.min(this.burst, this.#tokens + (t - this.#at) * this.perMs)
     this.#at = t

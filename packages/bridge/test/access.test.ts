@@ -2,7 +2,7 @@
 // per-user and global limits on legacy logins, no state for a failed registration,
 // registrations of one user one at a time, and a corrupted credentials row that never locks
 // the user out.
-import { BridgeErrorCodes } from '@satellite/bridge'
+import { BridgeErrorCodes, bridge } from '@satellite/bridge'
 import { type Element, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
 import type { StanzaErrorResponse } from '@satellite/testing'
@@ -114,6 +114,41 @@ describe('bridge: login limits', () => {
     expect(
       g.errors.some((e) => codeOf(e) === BridgeErrorCodes.LIMIT && /loginLimits: user/.test(e.message)),
     ).toBe(true)
+  })
+
+  it('Infinity lifts a bound (adapterTimeout, the buckets); anything not > 0 is refused at bridge()', async () => {
+    const net = new FakeNetwork()
+    const adapter = net.adapter()
+    const login = adapter.login
+    // A login that takes a moment (setTimeout would take Infinity for 1 ms).
+    adapter.login = (c, e) => new Promise((r) => setTimeout(r, 20)).then(() => login(c, e))
+    const g = await gateway(
+      {
+        adapter,
+        limits: { adapterTimeout: Number.POSITIVE_INFINITY },
+        loginLimits: {
+          perUser: { burst: Number.POSITIVE_INFINITY, perMinute: Number.POSITIVE_INFINITY },
+          backoff: { after: 100 },
+        },
+      },
+      net,
+    )
+    const alice = g.srv.client('alice@localhost/phone')
+    for (let i = 0; i < 10; i++)
+      expect((await fails(alice, registerAs('alice', 'x'))).condition).toBe('not-authorized')
+    await register(alice)
+    expect(g.gw.state('alice@localhost')).toBe('online')
+    for (const limits of [
+      { sessions: 0 },
+      { textLength: -1 },
+      { contacts: 1.5 },
+      { adapterTimeout: Number.NaN },
+    ]) {
+      expect(() => bridge(g.xmpp, { adapter: g.net.adapter(), store: g.store, limits })).toThrow(RangeError)
+    }
+    expect(() =>
+      bridge(g.xmpp, { adapter: g.net.adapter(), store: g.store, loginLimits: { backoff: { after: -1 } } }),
+    ).toThrow(RangeError)
   })
 
   it('global: beyond the bucket, registrations get resource-constraint (wait) with a retry hint', async () => {
