@@ -367,12 +367,15 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   /** A login of `us` in `delay` ms (state `retrying` meanwhile). */
   function later(us: UserSession<S>, delay: number, reason: ConnectReason): void {
     us.state = 'retrying'
-    us.timer = setTimeout(() => {
-      us.timer = null
-      us.connecting = null
-      us.state = 'offline'
-      void connect(us, reason)
-    }, delay)
+    us.timer = setTimeout(
+      () => {
+        us.timer = null
+        us.connecting = null
+        us.state = 'offline'
+        void connect(us, reason)
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    ) // beyond, setTimeout would fire at once
     us.timer.unref?.()
   }
 
