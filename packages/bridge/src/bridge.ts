@@ -155,6 +155,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       attempt: 0,
       gaveUp: false,
       broken: false,
+      busy: 0,
       timer: null,
       presence: new Map(),
       connecting: null,
@@ -167,7 +168,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   function release(us: UserSession<S>): void {
     const idle =
       us.state === 'offline' && us.resources.size === 0 && us.timer === null && us.connecting === null
-    if (idle && !us.gaveUp && !us.broken && sessions.get(us.user) === us) {
+    if (idle && us.busy === 0 && !us.gaveUp && !us.broken && sessions.get(us.user) === us) {
       sessions.delete(us.user)
       avatars.clear(us.user)
     }
@@ -531,9 +532,23 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       return
     }
     const us = session(user)
+    us.busy++ // a presence meanwhile must not release the entry this registration fills
+    try {
+      await registerLogin(us, user, values, before.kind !== 'ok')
+    } finally {
+      us.busy--
+      release(us)
+    }
+  }
+
+  async function registerLogin(
+    us: UserSession<S>,
+    user: string,
+    values: Registration,
+    fresh: boolean,
+  ): Promise<void> {
     const deferral = throttle.acquire(user, true)
     if (deferral !== null) {
-      release(us)
       limit(`registration of ${user} refused for ${deferral.wait} ms (loginLimits: ${deferral.reason})`)
       throw deferralError(deferral, networkName)
     }
@@ -542,7 +557,6 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     try {
       handle = await guarded.login(user, values as Credentials, eventsFor(us, gen))
     } catch (err) {
-      release(us)
       if (!refused(err)) throw err // a guarded error: a valid condition and a stable text
       throttle.refused(user)
       throw new StanzaError('not-authorized', { text: `${networkName} refused these credentials` })
@@ -552,7 +566,6 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       await store.putRegistration(user, values as Credentials)
     } catch (err) {
       await guarded.logout(user, handle)
-      release(us)
       report(err as Error)
       throw new StanzaError('internal-server-error', { text: 'the registration could not be stored' })
     }
@@ -561,7 +574,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     groups?.forget(user) // possibly another legacy account: its history is not this one's
     us.generation = gen
     // A new registration subscribes the user to the gateway; then the contacts come in.
-    if (before.kind !== 'ok') void send(xml('presence', { from: domain, to: user, type: 'subscribe' }))
+    if (fresh) void send(xml('presence', { from: domain, to: user, type: 'subscribe' }))
     await established(us, handle)
   }
 

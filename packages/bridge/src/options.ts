@@ -105,6 +105,8 @@ export interface UserSession<S> {
   gaveUp: boolean
   /** The stored credentials cannot be read; the user was told to register again. */
   broken: boolean
+  /** Registrations holding this entry (it is not released meanwhile). */
+  busy: number
   timer: NodeJS.Timeout | null
   /** Known legacy presence of contacts (legacy id → online/status), at most `limits.contacts`. */
   presence: Map<string, { online: boolean; status?: string }>

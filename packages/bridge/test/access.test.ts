@@ -233,6 +233,43 @@ describe('bridge: registrations of one user', () => {
   })
 })
 
+describe('bridge: a registration under way', () => {
+  it('keeps its session entry while presences come and go: the registered session is the one the gateway knows', async () => {
+    const net = new FakeNetwork()
+    const adapter = net.adapter()
+    const login = adapter.login
+    let gate: Promise<void> = Promise.resolve()
+    let started = 0
+    adapter.login = async (c, e) => {
+      started++
+      await gate
+      return login(c, e)
+    }
+    const g = await gateway({ adapter }, net)
+    const alice = g.srv.client('alice@localhost/phone')
+    await register(alice)
+    alice.send(xml('presence', { to: DOMAIN }))
+    await barrier(alice)
+    // A new password, checked by a slow login; meanwhile the user goes offline.
+    let open: () => void = () => {}
+    gate = new Promise<void>((r) => {
+      open = r
+    })
+    net.accounts.set('alice', 'pw2')
+    const registered = register(alice, 'alice', 'pw2')
+    await until(() => started === 2, 'the second login under way')
+    alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
+    await until(() => net.log.includes('logout alice'), 'the logout of the first session')
+    open()
+    await registered
+    expect(g.gw.state('alice@localhost')).toBe('online')
+    expect(g.gw.sizes().sessions).toBe(1)
+    alice.send(xml('message', { to: toJid('zed', DOMAIN), type: 'chat', id: 'm1' }, xml('body', {}, 'hi')))
+    await until(() => net.log.includes('send alice→zed L1: hi'), 'the message on the registered session')
+    expect(logins(net)).toBe(2)
+  })
+})
+
 describe('bridge: a corrupted credentials row', () => {
   it('never locks the user out: get, messages and presence answer clearly, <remove/> and a new registration work; one log line', async () => {
     const g = await gateway()
