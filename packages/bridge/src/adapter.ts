@@ -67,7 +67,10 @@ export type ChatState = 'active' | 'composing' | 'paused' | 'inactive' | 'gone'
 
 /**
  * What a legacy session reports to the bridge. The adapter calls these for the life of the
- * session (from the moment `login` resolves).
+ * session (from the moment `login` resolves). Every argument is checked before use (ids that
+ * fit a JID, the five chat states, bounded strings and lists, `online` a boolean...): what does
+ * not pass is dropped and reported on the component's `error` event; events of a session that
+ * ended are ignored. They never throw.
  */
 export interface SessionEvents {
   /** A message from a contact. */
@@ -76,7 +79,11 @@ export interface SessionEvents {
   presence(contact: string, online: boolean, status?: string): void
   /** The contact list changed: the whole new list. */
   contacts(contacts: LegacyContact[]): void
-  /** The session was lost (network error, kicked...). The bridge logs in again with backoff. */
+  /**
+   * The session was lost (network error, kicked...). The bridge logs in again with backoff. The
+   * reason is shown to the user (cut at 200 characters): a text meant for users, never a socket
+   * error with an address.
+   */
   disconnected(reason: string): void
   /** A contact's chat state (only for adapters declaring `typing`). */
   typing?(contact: string, state: ChatState): void
@@ -159,10 +166,14 @@ export interface Capabilities<S> {
  * The connector to a legacy network: a small required part (log in, log out, send text, list
  * contacts) plus optional {@link Capabilities}. `S` is the adapter's session handle.
  *
- * Errors: throw a `StanzaError` from `@satellite/core` to choose what the user sees:
+ * Errors: throw a `StanzaError` from `@satellite/core` to choose the condition the user sees:
  * `not-authorized` from `login` for wrong credentials, `item-not-found` from `sendText` for an
  * unknown contact, `recipient-unavailable` for an offline one. Any other error is reported as
- * `service-unavailable` (login) or `undefined-condition` (sending).
+ * `service-unavailable` (login) or `undefined-condition` (sending). The text is shown for
+ * conditions that answer a request (`item-not-found`, `recipient-unavailable`, `not-acceptable`...),
+ * cut at 200 characters; failures (`service-unavailable`, timeouts, exceptions) and login errors
+ * get a fixed text and the details go to the log. Every call is guarded: a throw, a rejection or
+ * no answer within `limits.adapterTimeout` fails that request only.
  *
  * @example
  * ```ts
