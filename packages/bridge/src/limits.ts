@@ -2,7 +2,7 @@
 // resources, legacy contact and group ids, nicks) and every string or list an adapter hands
 // over has one, with a default and an option. Also the small tools they need.
 
-/** Bounds of {@link BridgeOptions.limits}; each has a default. */
+/** Bounds of the `limits` option of `bridge()`; each has a default. */
 export interface BridgeLimits {
   /** Users with a legacy session in memory (online, logging in, retrying); more are refused `resource-constraint`. Default 10,000. */
   sessions?: number
@@ -36,7 +36,7 @@ export interface BridgeLimits {
   reportsPerMinute?: number
 }
 
-/** Limits on legacy logins ({@link BridgeOptions.loginLimits}). */
+/** Limits on legacy logins (the `loginLimits` option of `bridge()`). */
 export interface LoginLimits {
   /**
    * Logins a user asks for (registrations, and logins on their presence or message): a token
