@@ -1,6 +1,7 @@
 import { type Component, type Element, type Stanza, StanzaError, xml } from '@satellite/core'
 import {
   type DataForm,
+  excerpt,
   type Field,
   type FieldValue,
   FormError,
@@ -349,10 +350,10 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
     const values: Record<string, string> = {}
     for (const c of fields) {
       if (!allowed.has(c.name) || (c.attrs.xmlns !== undefined && c.attrs.xmlns !== NS_REGISTER)) {
-        throw new StanzaError('bad-request', { text: `unknown field '${c.name}'` })
+        throw new StanzaError('bad-request', { text: `unknown field '${excerpt(c.name)}'` })
       }
       if (values[c.name] !== undefined) {
-        throw new StanzaError('bad-request', { text: `field '${c.name}' appears twice` })
+        throw new StanzaError('bad-request', { text: `field '${excerpt(c.name)}' appears twice` })
       }
       values[c.name] = c.getText()
     }

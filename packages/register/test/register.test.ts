@@ -281,6 +281,16 @@ describe('register: data form', () => {
     expect(users.size).toBe(0)
   })
 
+  it('quotes a field name from the request cut short in its error text (#13)', async () => {
+    use({ fields: ['username', 'password'] })
+    const c = client()
+    const long = `x${'y'.repeat(5000)}`
+    const err = await fails(c, iq('set', xml('username', {}, 'a'), xml(long, {}, 'b')))
+    expect(err.condition).toBe('bad-request')
+    expect(err.text).toMatch(/^unknown field 'xy+…'$/)
+    expect(err.text?.length ?? 0).toBeLessThan(100)
+  })
+
   it('form only: legacy submissions are refused with bad-request', async () => {
     use({ form: options.form as NonNullable<RegistrationOptions['form']> })
     const c = client()

@@ -69,7 +69,10 @@ export function checkQName(s: unknown): number {
   return r
 }
 
-/** True if `s` is a name Satellite writes (see {@link scanQName}), without checking prefixes. */
+/**
+ * True if `s` is a name Satellite writes: `local` or `prefix:local`, each part ASCII letters, digits, `_`, `-` and
+ * `.`, not starting with a digit, `-` or `.` (prefixes are not checked against declarations here).
+ */
 export function isXmlName(s: unknown): s is string {
   return scanQName(s) !== NOT_A_NAME
 }
