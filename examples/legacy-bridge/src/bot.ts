@@ -27,7 +27,9 @@ export interface LegacyBridgeOptions {
 /**
  * Wires the bridge kit to the simulated network. From the environment: LEGACY_HOST (127.0.0.1),
  * LEGACY_PORT (5299), BRIDGE_DB (bridge.db), BRIDGE_KEY or BRIDGE_KEY_FILE (required),
- * BRIDGE_RETRY_MAX (re-login attempts after a legacy disconnect before giving up; default: no limit).
+ * BRIDGE_RETRY_MAX (re-login attempts after a legacy disconnect before giving up; default: no limit),
+ * BRIDGE_ALLOWED_DOMAINS (comma-separated domains whose users may register, `*` for anybody; default:
+ * the parent domain of the component's).
  */
 export function legacyBridge(xmpp: Component, options: LegacyBridgeOptions = {}): Bridge {
   const env = process.env
@@ -40,12 +42,22 @@ export function legacyBridge(xmpp: Component, options: LegacyBridgeOptions = {})
     }),
     store,
     loginAtStart: options.loginAtStart ?? env.BRIDGE_LOGIN_AT_START === '1',
+    ...allowedDomains(env.BRIDGE_ALLOWED_DOMAINS),
     ...(options.retry !== undefined
       ? { retry: options.retry }
       : env.BRIDGE_RETRY_MAX !== undefined && env.BRIDGE_RETRY_MAX !== ''
         ? { retry: { maxAttempts: Number(env.BRIDGE_RETRY_MAX) } }
         : {}),
   })
+}
+
+/** BRIDGE_ALLOWED_DOMAINS as the bridge's option (unset or empty: the bridge's default). */
+function allowedDomains(value: string | undefined): { allowedDomains?: string[] } {
+  const list = (value ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '')
+  return list.length === 0 ? {} : { allowedDomains: list }
 }
 
 export default function legacyBridgeModule(xmpp: Component): void {

@@ -107,6 +107,31 @@ describe('legacyLimits', () => {
   })
 })
 
+describe('BRIDGE_ALLOWED_DOMAINS', () => {
+  const withEnv = (value: string) => {
+    const saved = process.env.BRIDGE_ALLOWED_DOMAINS
+    process.env.BRIDGE_ALLOWED_DOMAINS = value
+    try {
+      return legacyBridge(t.xmpp, { legacyPort: t.net.port, store: t.store })
+    } finally {
+      if (saved === undefined) delete process.env.BRIDGE_ALLOWED_DOMAINS
+      else process.env.BRIDGE_ALLOWED_DOMAINS = saved
+    }
+  }
+
+  it('replaces the default allow-list (the parent domain); * lets anybody register', async () => {
+    await t.gw.stop()
+    t.gw = withEnv(' elsewhere.example , ')
+    const refused = await fails(t.srv.client('alice@localhost/phone'), registerIq(DOMAIN, 'alice', 'pw'))
+    expect(refused.condition).toBe('not-allowed')
+    expect(t.gw.state('alice@localhost')).toBe('offline')
+    await t.gw.stop()
+    t.gw = withEnv('*')
+    await t.srv.client('alice@localhost/laptop').request(registerIq(DOMAIN, 'alice', 'pw'))
+    await until(() => t.gw.state('alice@localhost') === 'online', 'alice online')
+  })
+})
+
 describe('what users are told carries no internal detail', () => {
   const INTERNAL = /127\.0\.0\.1|ECONN|EPIPE|:\d{2,5}\b/
 

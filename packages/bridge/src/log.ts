@@ -1,8 +1,12 @@
 // What the bridge reports to the operator: on the component's `error` event (which
 // `satellite run` logs, one line each), rate-limited so that a legacy user sending garbage
-// cannot flood the log. Users never see these details.
+// cannot flood the log; every report also goes to the `satellite:bridge` debug log (off unless
+// DEBUG asks for it). Users never see these details.
 import type { Component } from '@satellite/core'
+import createDebug from 'debug'
 import { TokenBucket } from './limits.js'
+
+const log = createDebug('satellite:bridge')
 
 /** Codes of {@link BridgeError}. */
 export const BridgeErrorCodes = {
@@ -56,6 +60,7 @@ export function reporter(
     if (xmpp.listenerCount('error') > 0) xmpp.emit('error', err)
   }
   return (err) => {
+    log('%s: %s', (err as { code?: string }).code ?? err.name, detail(err))
     if (bucket.wait() > 0) {
       suppressed++
       return
