@@ -1,7 +1,7 @@
 import type xmlFn from '@xmpp/xml'
 import type { Element as LtxElement } from '@xmpp/xml'
 import { requireDep as require } from '../builtins.js'
-import { checkNames } from './names.js'
+import { checkElementName } from './names.js'
 
 // @xmpp/xml 0.13 is CommonJS, a thin layer over ltx: its `xml()` is ltx's createElement, its
 // Element and escaping are ltx's. We load those three ltx files directly (same package, same
@@ -15,7 +15,7 @@ const escaping = require('ltx/lib/escape.js') as {
 }
 const mod = Object.assign(
   (...args: Parameters<typeof xmlFn>) => {
-    checkNames(args[0], args[1] as Record<string, unknown> | null | undefined)
+    checkElementName(args[0])
     return createElement(...args)
   },
   {
@@ -40,10 +40,11 @@ export const Element: typeof LtxElement = mod.Element
 
 /**
  * Builds an element, exactly as `@xmpp/xml`'s `xml()` (and `@xmpp/component`'s) does, except that
- * an element or attribute name that is not a valid XML name throws a `SatelliteError` with code
+ * an element name that is not a valid XML name throws a `SatelliteError` with code
  * `SAT_ERR_XML_NAME` (a name built from a string from outside could otherwise inject markup).
- * Names are ASCII letters, digits, `_`, `-`, `.` and at most one `:`; prefixes are checked
- * against their `xmlns:` declarations when the stanza is sent.
+ * Names are ASCII letters, digits, `_`, `-`, `.` and at most one `:`. Attribute names, and
+ * prefixes against their `xmlns:` declarations, are checked when the stanza is sent: `send()`
+ * refuses a bad one with the same code before anything is written.
  *
  * @example
  * ```ts
