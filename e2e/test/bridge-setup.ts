@@ -1,4 +1,5 @@
 // Shared setup of the bridge tests: the legacy-bridge example on the real server's bridge domain.
+import type { Component } from '@satellite/core'
 import { xml as clientXml } from '@xmpp/client'
 import { legacyBridge } from '../../examples/legacy-bridge/src/bot.js'
 import { type Network, startNetwork } from '../../examples/legacy-bridge/src/network/server.js'
@@ -13,7 +14,7 @@ import { info, type Kind, satellite } from './helpers.js'
 export async function startBridge(
   kind: Kind,
   users: Record<string, string>,
-): Promise<{ domain: string; net: Network; store: SqliteStore }> {
+): Promise<{ domain: string; net: Network; store: SqliteStore; xmpp: Component }> {
   const s = info(kind)
   const domain = s.XMPP_BRIDGE_DOMAIN as string
   const net = await startNetwork({ port: 0, users })
@@ -24,7 +25,7 @@ export async function startBridge(
   const gw = legacyBridge(xmpp, { legacyPort: net.port, store, retry: { base: 100, cap: 500 } })
   afterTest(() => gw.stop())
   await xmpp.start()
-  return { domain, net, store }
+  return { domain, net, store, xmpp }
 }
 
 /** A jabber:iq:register set to `domain` with the username and password fields (XEP-0077). */
