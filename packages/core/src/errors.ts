@@ -233,6 +233,9 @@ export function isStanzaErrorType(s: unknown): s is StanzaErrorType {
  * A stanza-level error (RFC 6120 section 8.3). Throw it from an iq handler to answer
  * with that condition; `request()` rejects with one when the peer answers `type='error'`.
  *
+ * The second argument is either the human-readable text (`new StanzaError('not-allowed',
+ * 'Search is for local users only')`) or the options `{ text, type, application, stanza }`.
+ *
  * The condition is always one of the 23 of RFC 6120 (it becomes an element name on the wire):
  * anything else, such as a condition read from a legacy network or from a peer's error, becomes
  * `undefined-condition` (RFC 6120: an unknown condition is treated as that), and a `type` that
@@ -242,8 +245,9 @@ export function isStanzaErrorType(s: unknown): s is StanzaErrorType {
  * @example
  * ```ts
  * xmpp.iqGet({ xmlns: 'jabber:iq:search' }, () => {
- *   throw new StanzaError('not-allowed', { text: 'Search is for local users only' })
+ *   throw new StanzaError('not-allowed', 'Search is for local users only')
  * })
+ * throw new StanzaError('resource-constraint', { type: 'wait', text: 'try again in 5 s' })
  * ```
  */
 export class StanzaError extends SatelliteError {
@@ -255,10 +259,25 @@ export class StanzaError extends SatelliteError {
   readonly application: unknown
   /** The error stanza that carried this error, when it came from the network. */
   readonly stanza: unknown
+  /** A stanza error with `text` as its human-readable `<text/>`. */
+  constructor(condition: StanzaErrorCondition | (string & {}), text?: string)
+  /** A stanza error with options: `type` (default: the condition's), `text`, `application`, `stanza`. */
   constructor(
     condition: StanzaErrorCondition | (string & {}),
-    options: { type?: StanzaErrorType; text?: string; application?: unknown; stanza?: unknown } = {},
+    options?: { type?: StanzaErrorType; text?: string; application?: unknown; stanza?: unknown },
+  )
+  constructor(
+    condition: StanzaErrorCondition | (string & {}),
+    textOrOptions?:
+      | string
+      | { type?: StanzaErrorType; text?: string; application?: unknown; stanza?: unknown },
   ) {
+    const options =
+      typeof textOrOptions === 'string'
+        ? { text: textOrOptions }
+        : typeof textOrOptions === 'object' && textOrOptions !== null
+          ? textOrOptions
+          : {}
     const known = isStanzaErrorCondition(condition)
     const cond = known ? condition : 'undefined-condition'
     const label = known ? cond : `${cond} (given ${shownCondition(condition)})`
