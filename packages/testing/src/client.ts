@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { type CommandOptions, CommandSession } from './command.js'
 import { StanzaErrorResponse } from './errors.js'
 import type { Jid } from './jid.js'
 import { logger } from './log.js'
@@ -115,6 +116,21 @@ export class SimulatedClient extends EventEmitter<SimulatedClientEvents> {
     const reply = await waiting
     if (reply.attrs.type === 'error') throw new StanzaErrorResponse(reply)
     return reply
+  }
+
+  /**
+   * Executes the XEP-0050 ad-hoc command `node` at `to` and resolves with the session once the
+   * first answer came (its first stage's form, or the result of a command without stages);
+   * rejects with a {@link StanzaErrorResponse} on an error answer. Drive the rest of the session
+   * with `next(values)`, `prev()`, `complete(values)` and `cancel()`.
+   * @example
+   * const session = await alice.command('poll.localhost', 'create-poll')
+   * await session.next({ question: 'Lunch?' })
+   * await session.complete({ choices: ['pizza', 'sushi'] })
+   * expect(session.status).toBe('completed')
+   */
+  command(to: string, node: string, options: CommandOptions = {}): Promise<CommandSession> {
+    return new CommandSession(this, to, node, options).execute()
   }
 
   /**

@@ -107,12 +107,18 @@ export class StanzaErrorResponse extends Error {
   readonly errorType: string | undefined
   /** The `<text/>` of the error, if any. */
   readonly text: string | undefined
+  /**
+   * The name of the application-specific condition (a child of `<error/>` in another
+   * namespace), e.g. `bad-payload` for XEP-0050; its element is in `error`.
+   */
+  readonly application: string | undefined
 
   constructor(stanza: Element) {
     const error = stanza.getChild('error')
     const condition = error
       ?.getChildElements()
       .find((c) => c.getNS() === NS.stanzas && c.name !== 'text')?.name
+    const application = error?.getChildElements().find((c) => c.getNS() !== NS.stanzas)?.name
     const text = error?.getChildText('text', NS.stanzas) ?? undefined
     super(
       `${stanza.name} error from ${stanza.attrs.from ?? '(no from)'}: ${condition ?? 'unknown'}${text ? ` (${text})` : ''}`,
@@ -122,5 +128,6 @@ export class StanzaErrorResponse extends Error {
     this.condition = condition
     this.errorType = error?.attrs.type
     this.text = text
+    this.application = application
   }
 }

@@ -3,6 +3,16 @@ export type { CliIo, RunningCli } from './cli.js'
 export { runCli } from './cli.js'
 export type { SimulatedClientEvents } from './client.js'
 export { SimulatedClient } from './client.js'
+export type {
+  CommandNote,
+  CommandOptions,
+  CommandStatus,
+  CommandStep,
+  ReceivedField,
+  ReceivedForm,
+  SubmitValues,
+} from './command.js'
+export { CommandSession, readForm, formSubmission } from './command.js'
 export type { SentStreamError, ServerConnectionEvents, WriteOptions } from './connection.js'
 export { ServerConnection } from './connection.js'
 export type { ErrorReplyOptions, StanzaErrorType, StreamErrorCondition } from './errors.js'
