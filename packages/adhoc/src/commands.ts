@@ -4,9 +4,11 @@ import {
   type Element,
   NS_DISCO_INFO,
   NS_DISCO_ITEMS,
+  parseJid,
   type Stanza,
   StanzaError,
   type StanzaErrorCondition,
+  type StanzaErrorType,
   xml,
 } from '@satellite/core'
 import {
@@ -60,17 +62,80 @@ export type CommandErrorCondition =
 
 /**
  * A stanza error carrying a XEP-0050 application condition: `session-expired` goes with
- * `not-allowed` (as the specification's table says), the others with `bad-request`.
+ * `not-allowed` (as the specification's table says), the others with `bad-request`. The
+ * second argument is the text, or `{ text, type }`, as for `new StanzaError(condition, …)`.
  *
  * @example
  * ```ts
  * throw commandError('bad-payload', 'the amount must be positive')
+ * throw commandError('bad-payload', { text: 'the poll is being counted', type: 'wait' })
  * ```
  */
-export function commandError(condition: CommandErrorCondition, text?: string): StanzaError {
+export function commandError(
+  condition: CommandErrorCondition,
+  textOrOptions?: string | { text?: string; type?: StanzaErrorType },
+): StanzaError {
   const defined: StanzaErrorCondition = condition === 'session-expired' ? 'not-allowed' : 'bad-request'
   const application = xml(condition, { xmlns: NS_COMMANDS })
-  return new StanzaError(defined, text === undefined ? { application } : { application, text })
+  const { text, type } = typeof textOrOptions === 'string' ? { text: textOrOptions } : (textOrOptions ?? {})
+  return new StanzaError(defined, {
+    application,
+    ...(text === undefined ? {} : { text }),
+    ...(type === undefined ? {} : { type }),
+  })
+}
+
+/**
+ * The requester of a command, from the iq's `from`: the full JID as received, and its parts
+ * (local part and domain lower-cased, as `@satellite/core`'s `parseJid` reads them).
+ *
+ * @example
+ * ```ts
+ * const complete = (session: Session<unknown>) => ({
+ *   notes: [`Saved for ${session.requester.bare} (from ${session.requester.resource || 'no resource'})`],
+ * })
+ * ```
+ */
+export interface Requester {
+  /** The full JID as the iq carried it, e.g. `Alice@example.org/phone` (also `Session.from`). */
+  readonly full: string
+  /** `local@domain` (or the domain alone), e.g. `alice@example.org`: one user across resources. */
+  readonly bare: string
+  /** The local part, e.g. `alice` (`''` for a domain). */
+  readonly local: string
+  /** The domain, e.g. `example.org`. */
+  readonly domain: string
+  /** The resource, e.g. `phone` (`''` when there is none). */
+  readonly resource: string
+}
+
+/**
+ * Reads the requester's address into a {@link Requester} (used for `Session.requester` and the
+ * second argument of `allowed` and `privileged`).
+ *
+ * @example
+ * ```ts
+ * requesterOf('Alice@example.org/phone') // { full: 'Alice@example.org/phone', bare: 'alice@example.org', local: 'alice', domain: 'example.org', resource: 'phone' }
+ * ```
+ */
+export function requesterOf(from: string): Requester {
+  try {
+    const j = parseJid(from)
+    const { local, domain, resource } = j
+    return { full: from, bare: local ? `${local}@${domain}` : domain, local, domain, resource }
+  } catch {
+    // Not a JID (the server always sends one): split it as written, lower-cased.
+    const slash = from.indexOf('/')
+    const bare = (slash < 0 ? from : from.slice(0, slash)).toLowerCase()
+    const at = bare.indexOf('@')
+    return {
+      full: from,
+      bare,
+      local: at < 0 ? '' : bare.slice(0, at),
+      domain: bare.slice(at + 1),
+      resource: slash < 0 ? '' : from.slice(slash + 1),
+    }
+  }
 }
 
 /**
@@ -127,7 +192,9 @@ export interface CommandResult extends StepOutcome {
  *
  * @example
  * ```ts
- * const complete = (session: Session<{ nick?: string }>) => ({ notes: [`${session.from} is now ${session.state.nick}`] })
+ * const complete = (session: Session<{ nick?: string }>) => ({
+ *   notes: [`${session.requester.bare} is now ${session.state.nick}`],
+ * })
  * ```
  */
 export interface Session<S> {
@@ -135,8 +202,10 @@ export interface Session<S> {
   readonly id: string
   /** The command node. */
   readonly node: string
-  /** The requester's full JID; the session is bound to it. */
+  /** The requester's full JID, as received; the session is bound to it. */
   readonly from: string
+  /** The requester's address in parts: `full`, `bare`, `local`, `domain`, `resource`. */
+  readonly requester: Requester
   /** The address the command was sent to. */
   readonly to: string
   /** Index of the current stage. */
@@ -157,7 +226,13 @@ export interface Session<S> {
  * ```
  */
 export interface Stage<S> {
-  /** The form shown (type `form`); a function is called each time the stage is shown. */
+  /**
+   * The form shown (type `form`); a function is called each time the stage is shown, so the
+   * form can depend on the session (its `state`, its `requester`). When the function throws, a
+   * `StanzaError` is the answer (anything else `internal-server-error`) and the session stays
+   * where it was: at the previous stage after `next`, at the later one after `prev`; at
+   * `execute` no session is opened.
+   */
   form: DataForm | ((session: Session<S>) => DataForm | Promise<DataForm>)
   /**
    * Receives the submitted values (validated against the form that was shown) when the
@@ -205,8 +280,11 @@ export interface CommandDefinition<S = Record<string, unknown>> {
   node: string
   /** Human-readable name (disco#items). */
   name: string
-  /** May `from` (the requester's full JID) see and run the command? Default: everybody. */
-  allowed?: (from: string) => boolean | Promise<boolean>
+  /**
+   * May `from` (the requester's full JID, as received; `requester` has its parts) see and run
+   * the command? Default: everybody.
+   */
+  allowed?: (from: string, requester: Requester) => boolean | Promise<boolean>
   /** Creates the session state (default `{}`). */
   init?: (session: Session<undefined>) => S | Promise<S>
   /** The stages, in order; none for a command that completes at once. */
@@ -237,10 +315,10 @@ export interface CommandsOptions {
   /** How many expired session ids are remembered to answer `session-expired` (default 1000). */
   rememberExpired?: number
   /**
-   * Requesters (full JID, as `allowed` receives it) who may use the `reservedSessions`:
-   * typically the administrators. Default: nobody.
+   * Requesters (full JID and its parts, as `allowed` receives them) who may use the
+   * `reservedSessions`: typically the administrators. Default: nobody.
    */
-  privileged?: (from: string) => boolean | Promise<boolean>
+  privileged?: (from: string, requester: Requester) => boolean | Promise<boolean>
   /**
    * Sessions of `maxSessions` that only `privileged` requesters may open: the others share
    * `maxSessions - reservedSessions`, so however many accounts they use they cannot lock the
@@ -296,11 +374,6 @@ function count(
   return n
 }
 
-const bareOf = (address: string): string => {
-  const slash = address.indexOf('/')
-  return (slash < 0 ? address : address.slice(0, slash)).toLowerCase()
-}
-
 function noteElement(note: Note): Element {
   return typeof note === 'string'
     ? xml('note', { type: 'info' }, note)
@@ -325,7 +398,7 @@ export class CommandRegistry {
   readonly #maxPer: number
   readonly #max: number
   readonly #remember: number
-  readonly #privileged: ((from: string) => boolean | Promise<boolean>) | undefined
+  readonly #privileged: CommandsOptions['privileged']
   readonly #reserved: number
   /** Live sessions of privileged requesters. */
   #privilegedCount = 0
@@ -453,7 +526,7 @@ export class CommandRegistry {
   }
 
   async #allowed(def: CommandDefinition<unknown>, from: string): Promise<boolean> {
-    return def.allowed === undefined ? true : await def.allowed(from)
+    return def.allowed === undefined ? true : await def.allowed(from, requesterOf(from))
   }
 
   async #items(iq: Stanza): Promise<Element> {
@@ -510,11 +583,12 @@ export class CommandRegistry {
 
   async #start(iq: Stanza, def: CommandDefinition<unknown>): Promise<Element> {
     const from = iq.attrs.from ?? ''
-    const bare = bareOf(from)
+    const requester = requesterOf(from)
+    const bare = requester.bare
     const stages = def.stages ?? []
     // A command without stages completes within this request: it holds no session.
     const held = stages.length > 0
-    const privileged = held && this.#privileged !== undefined && (await this.#privileged(from))
+    const privileged = held && this.#privileged !== undefined && (await this.#privileged(from, requester))
     // Checked and counted with no await in between, so that concurrent executes cannot exceed
     // the limits. The others may not take the last `reservedSessions`.
     if (held) {
@@ -528,6 +602,7 @@ export class CommandRegistry {
       id: randomUUID(),
       node: def.node,
       from,
+      requester,
       to: iq.attrs.to ?? '',
       stage: 0,
       iq,
@@ -576,14 +651,12 @@ export class CommandRegistry {
       }
       case 'prev': {
         if (session.stage === 0) throw commandError('bad-action', 'there is no previous stage')
-        session.stage--
-        return this.#show(live, [])
+        return this.#move(live, -1, [])
       }
       case 'next': {
         if (last) throw commandError('bad-action', 'this is the last stage; complete it')
         const notes = await this.#submit(live, cmd)
-        session.stage++
-        return this.#show(live, notes)
+        return this.#move(live, 1, notes)
       }
       default: {
         if (!last) throw commandError('bad-action', 'this stage is not the last one')
@@ -604,6 +677,18 @@ export class CommandRegistry {
     }
     const outcome = await st.submit?.(values, live.session)
     return outcome?.notes ?? []
+  }
+
+  /** Shows the stage `by` away; if its form cannot be built, the session stays where it was. */
+  async #move(live: Live, by: 1 | -1, notes: readonly Note[]): Promise<Element> {
+    const was = live.session.stage
+    live.session.stage = was + by
+    try {
+      return await this.#show(live, notes)
+    } catch (err) {
+      live.session.stage = was
+      throw err
+    }
   }
 
   async #show(live: Live, notes: readonly Note[]): Promise<Element> {
@@ -678,7 +763,7 @@ export class CommandRegistry {
  * registry.register({
  *   node: 'announce',
  *   name: 'Send an announcement',
- *   allowed: (from) => admins.has(from.split('/')[0]),
+ *   allowed: (_from, requester) => admins.has(requester.bare),
  *   stages: [stage(defineForm({ fields: [{ type: 'text-multi', var: 'body', required: true }] }),
  *     async (values) => { await announce(values.body.join('\n')) })],
  *   complete: () => ({ notes: ['Sent'] }),

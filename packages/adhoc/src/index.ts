@@ -7,8 +7,9 @@ export type {
   CommandsOptions,
   MaybeAsync,
   Note,
+  Requester,
   Session,
   Stage,
   StepOutcome,
 } from './commands.js'
-export { CommandRegistry, commandError, commands, NS_COMMANDS, stage } from './commands.js'
+export { CommandRegistry, commandError, commands, NS_COMMANDS, requesterOf, stage } from './commands.js'
