@@ -62,26 +62,18 @@ export function rows(answer: Element): Array<Record<string, string>> {
   )
 }
 
-/** Runs an ad-hoc command: execute, then submits `values` at each stage; returns the last answer. */
+/**
+ * Runs an ad-hoc command with @satellite/testing's `client.command()`: execute, then submits
+ * `values` at each stage (`next`, the last one `complete`); returns the last answer.
+ */
 export async function runCommand(
   c: SimulatedClient,
   node: string,
   ...stages: Array<Record<string, string | boolean | string[]>>
 ): Promise<Element> {
-  let answer = await c.request(iq('set', xml('command', { xmlns: NS_COMMANDS, node, action: 'execute' })))
+  const session = await c.command(DOMAIN, node)
   for (const [i, values] of stages.entries()) {
-    const cmd = answer.getChild('command', NS_COMMANDS) as Element
-    const action = i === stages.length - 1 ? 'complete' : 'next'
-    answer = await c.request(
-      iq(
-        'set',
-        xml(
-          'command',
-          { xmlns: NS_COMMANDS, node, sessionid: cmd.attrs.sessionid, action },
-          submitForm(values),
-        ),
-      ),
-    )
+    await (i === stages.length - 1 ? session.complete(values) : session.next(values))
   }
-  return answer
+  return session.response
 }
