@@ -1,4 +1,5 @@
-// The echo example of docs/testing.md, kept runnable: an @xmpp/component echo component.
+// The @xmpp/component echo of docs/testing.md ("Testing an @xmpp/component component"), kept
+// runnable. Its first test, a @satellite/core component, is packages/core/test/testing-docs.test.ts.
 
 import {
   createServer,
