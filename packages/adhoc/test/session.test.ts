@@ -116,6 +116,10 @@ async function start(options: CommandsOptions = {}) {
       ),
       stage(defineForm({ fields: [{ type: 'text-single', var: 'end' }] })),
     ],
+    complete: (session) => {
+      if (session.state.locked === false) throw new StanzaError('conflict', 'not locked')
+      return {}
+    },
   })
   await xmpp.start()
   return { srv, registry, seen }
@@ -198,6 +202,19 @@ describe('a form built per session', () => {
     ])
     await back.complete({ end: 'x' }) // only the last stage may complete
     expect(back.status).toBe('completed')
+  })
+
+  it('a StanzaError from complete leaves the session at the last stage', async () => {
+    const { srv, registry } = await start()
+    const back = await srv.client('gina@localhost/r').command(DOMAIN, 'back')
+    await back.next({ lock: false })
+    const error = await back.complete({ end: 'x' }).catch((e: unknown) => e)
+    expect((error as StanzaErrorResponse).condition).toBe('conflict')
+    expect(registry.sessions).toBe(1)
+    await back.prev() // the first stage can be shown again (not locked)
+    await back.next({ lock: true })
+    await back.complete({ end: 'x' })
+    expect([back.status, registry.sessions]).toEqual(['completed', 0])
   })
 
   it('any other exception is internal-server-error, without its message; the session stays', async () => {
