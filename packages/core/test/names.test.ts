@@ -331,3 +331,50 @@ describe("the server's stream error conditions are a closed set too", () => {
     expect(STREAM_ERROR_CONDITIONS.has('conflict')).toBe(true)
   })
 })
+
+describe('namespace declarations and stanzas of custom classes the servers would reject (review of #13)', () => {
+  it('refuses undeclaring, declaring xmlns, rebinding xml, binding to reserved namespaces, duplicate expanded names', () => {
+    const XML_NS = 'http://www.w3.org/XML/1998/namespace'
+    refused(() => serialize(xml('m', { 'xmlns:p': '' })))
+    refused(() => serialize(xml('m', { 'xmlns:xmlns': 'urn:x' })))
+    refused(() => serialize(xml('m', { 'xmlns:xml': 'urn:other' })))
+    refused(() => serialize(xml('m', { 'xmlns:p': XML_NS })))
+    refused(() => serialize(xml('m', { 'xmlns:p': 'http://www.w3.org/2000/xmlns/' })))
+    refused(() => serialize(xml('m', { xmlns: XML_NS })))
+    refused(() => serialize(xml('m', { 'xmlns:a': 'urn:u', 'xmlns:b': 'urn:u', 'a:k': '1', 'b:k': '2' })))
+    // allowed: xml bound to its own namespace, two prefixes of one namespace on different names
+    expect(serialize(xml('m', { 'xmlns:xml': XML_NS, 'xml:lang': 'en' }))).toBe(
+      `<m xmlns:xml="${XML_NS}" xml:lang="en"/>`,
+    )
+    expect(serialize(xml('m', { 'xmlns:a': 'urn:u', 'xmlns:b': 'urn:u', 'a:k': '1', 'b:j': '2' }))).toContain(
+      'b:j',
+    )
+  })
+
+  it('a custom toString()/write() of a stanza must write exactly that one element', () => {
+    class Smuggler extends Element {
+      override toString(): string {
+        return '<message/><message to="bob@localhost"><body>forged</body></message>'
+      }
+    }
+    refused(() => serialize(new Smuggler('message')))
+    class Renamed extends Element {
+      override write(writer: (s: string) => void): void {
+        writer('<presence/>')
+      }
+    }
+    refused(() => serialize(new Renamed('message')))
+    class Texty extends Element {
+      override toString(): string {
+        return 'text<message/>'
+      }
+    }
+    refused(() => serialize(new Texty('message')))
+    class Fine extends Element {
+      override toString(): string {
+        return '<message to="a@b"><body>ok</body></message>'
+      }
+    }
+    expect(serialize(new Fine('message'))).toBe('<message to="a@b"><body>ok</body></message>')
+  })
+})

@@ -61,9 +61,9 @@ describe('serialize', () => {
         return '<str/>'
       }
     }
-    same(new Custom('c'))
+    same(new Custom('custom'))
     same(xml('p', {}, new Custom('c'), 'x'))
-    expect(serialize(new Str('s'))).toBe('<str/>')
+    expect(serialize(new Str('str'))).toBe('<str/>')
     const foreign = { write: (w: (s: string) => void) => w('<raw/>') } as unknown as Element
     same(xml('x', {}, foreign))
   })
@@ -151,9 +151,9 @@ describe('serialize: characters XML 1.0 does not allow become U+FFFD', () => {
         return '<str a="\u0000"/>'
       }
     }
-    expect(serialize(new Custom('c'))).toBe('<custom>\uFFFD</custom>')
+    expect(serialize(new Custom('custom'))).toBe('<custom>\uFFFD</custom>')
     expect(serialize(xml('p', {}, new Custom('c'), 'x'))).toBe('<p><custom>\uFFFD</custom>x</p>')
-    expect(serialize(new Str('s'))).toBe('<str a="\uFFFD"/>')
+    expect(serialize(new Str('str'))).toBe('<str a="\uFFFD"/>')
     const foreign = { write: (w: (s: string) => void) => w('<raw>\uffff</raw>') } as unknown as Element
     expect(serialize(xml('x', {}, foreign, 'y'))).toBe('<x><raw>\uFFFD</raw>y</x>')
   })

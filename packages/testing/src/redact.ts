@@ -15,11 +15,14 @@ export const REDACTED = '[redacted]'
 const NS_DATA = 'jabber:x:data'
 /** Elements whose text is a secret, in any namespace (jabber:iq:register, jabber:iq:auth, MUC…). */
 const SECRET_ELEMENTS = new Set(['password', 'digest', 'handshake'])
-/** Form fields whose values are secrets, by `var`. */
-const SECRET_VAR = /pass(word|phrase)|secret|token/i
+/** Form fields whose values are secrets, by `var` (`key`: XEP-0077's field, private to the bridge). */
+const SECRET_VAR = /pass(word|phrase)|secret|token|^key$/i
+const NS_REGISTER = 'jabber:iq:register'
 
 function masked(el: Element): boolean {
   if (SECRET_ELEMENTS.has(el.getName())) return true
+  // XEP-0077's <key/>: a registration key, which the bridge kit treats as a password.
+  if (el.getName() === 'key' && (el.attrs.xmlns ?? el.parent?.attrs.xmlns) === NS_REGISTER) return true
   if (el.getName() !== 'field' || el.parent?.getName() !== 'x') return false
   if (el.parent.attrs.xmlns !== NS_DATA) return false
   return el.attrs.type === 'text-private' || SECRET_VAR.test(String(el.attrs.var ?? ''))

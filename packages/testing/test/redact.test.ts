@@ -51,6 +51,31 @@ describe('redaction of secrets in printed stanzas', () => {
       xml('query', { xmlns: 'jabber:iq:auth' }, xml('digest', {}, 'abc123')),
     )
     expect(redactStanza(auth).toString()).not.toContain('abc123')
+    // XEP-0077's <key/> and a form field named key (the bridge kit's private registration field)
+    const keyed = xml(
+      'iq',
+      { type: 'set' },
+      xml(
+        'query',
+        { xmlns: 'jabber:iq:register' },
+        xml('key', {}, 'k-secret-1'),
+        xml(
+          'x',
+          { xmlns: 'jabber:x:data', type: 'submit' },
+          xml('field', { var: 'key' }, xml('value', {}, 'k-secret-2')),
+        ),
+      ),
+    )
+    const keyedText = redactStanza(keyed).toString()
+    expect(keyedText).not.toContain('k-secret')
+    expect(keyedText.match(/\[redacted\]/g)).toHaveLength(2)
+    // a <key/> of another namespace (OMEMO's, say) is not a registration secret
+    const omemo = xml(
+      'message',
+      {},
+      xml('encrypted', { xmlns: 'eu.siacs.conversations.axolotl' }, xml('key', {}, 'pub')),
+    )
+    expect(redactStanza(omemo)).toBe(omemo)
     const plain = xml('message', {}, xml('body', {}, 'my password is in the body'))
     expect(redactStanza(plain)).toBe(plain)
   })

@@ -34,8 +34,8 @@ const ltxAddChildren = proto._addChildren
  */
 export function serialize(el: Element): string {
   const e = el as unknown as typeof proto
-  if (e.toString !== ltxToString) return checkedFragment(xmlChars(el.toString()), el.name)
-  return write(el, ROOT_SCOPE)
+  if (e.toString !== ltxToString) return checkedFragment(xmlChars(el.toString()), el.name, true)
+  return write(el, ROOT_SCOPE, true)
 }
 
 // Characters XML 1.0 (section 2.2) does not allow, surrogates aside: Node encodes a lone surrogate as U+FFFD.
@@ -50,24 +50,43 @@ export function xmlChars(s: string): string {
 }
 
 /** Namespace prefixes declared by the elements being written, innermost first. */
-type Scope = { readonly prefix: string; readonly next: Scope } | null
+type Scope = { readonly prefix: string; readonly uri: string; readonly next: Scope } | null
+
+const XML_NS = 'http://www.w3.org/XML/1998/namespace'
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/'
 
 /** Declared around every stanza: `xml` by definition, `stream` by the stream header. */
-const ROOT_SCOPE: Scope = { prefix: 'xml', next: { prefix: 'stream', next: null } }
-
-function declared(prefix: string, scope: Scope): boolean {
-  for (let s = scope; s !== null; s = s.next) if (s.prefix === prefix) return true
-  return false
+const ROOT_SCOPE: Scope = {
+  prefix: 'xml',
+  uri: XML_NS,
+  next: { prefix: 'stream', uri: 'http://etherx.jabber.org/streams', next: null },
 }
 
-function write(el: Element, scope: Scope): string {
+function resolve(prefix: string, scope: Scope): string | undefined {
+  for (let s = scope; s !== null; s = s.next) if (s.prefix === prefix) return s.uri
+  return undefined
+}
+
+/**
+ * A namespace declaration the servers' parser rejects (Namespaces in XML 1.0 section 3): undeclaring a prefix
+ * (`xmlns:p=""`), declaring `xmlns`, binding `xml` to another namespace or another prefix (or the default
+ * namespace) to the `xml` or `xmlns` namespace.
+ */
+function badDeclaration(attr: string, uri: string, within: string): SatelliteError {
+  return new SatelliteError(
+    ErrorCodes.XML_NAME,
+    `${attr}=${JSON.stringify(uri.length > 64 ? `${uri.slice(0, 64)}…` : uri)} in <${within}> is not an allowed namespace declaration (nothing was written)`,
+  )
+}
+
+function write(el: Element, scope: Scope, top = false): string {
   const e = el as unknown as typeof proto
   if (e.write !== ltxWrite || e._addChildren !== ltxAddChildren) {
     let out = ''
     e.write((c) => {
       out += c
     })
-    return checkedFragment(xmlChars(out), el.name)
+    return checkedFragment(xmlChars(out), el.name, top)
   }
   return writeTree(el.name, el.attrs as Record<string, unknown>, el.children as unknown[], scope)
 }
@@ -88,27 +107,30 @@ function writeTree(name: unknown, attrs: Record<string, unknown>, children: unkn
     const v = attrs[k]
     // === null || undefined, as ltx
     if (v == null) continue
+    const value = typeof v === 'string' ? v : (v as number).toString(10)
     const kc = checkQName(k)
     if (kc === NOT_A_NAME) throw nameError('attribute', k, tag)
     if (kc !== UNPREFIXED) {
-      // xmlns:p='' (undeclaring a prefix) is not allowed by Namespaces in XML 1.0: not a declaration.
-      if (kc === 5 && k.startsWith('xmlns') && v !== '') scope = { prefix: k.slice(6), next: scope }
-      else prefixedAttr = true
-    }
-    s += ` ${k}="${escapeAttr(typeof v === 'string' ? v : (v as number).toString(10))}"`
+      if (kc === 5 && k.startsWith('xmlns')) {
+        const prefix = k.slice(6)
+        if (
+          value === '' ||
+          prefix === 'xmlns' ||
+          (prefix === 'xml') !== (value === XML_NS) ||
+          value === XMLNS_NS
+        ) {
+          throw badDeclaration(k, value, tag)
+        }
+        scope = { prefix, uri: value, next: scope }
+      } else prefixedAttr = true
+    } else if (k === 'xmlns' && (value === XML_NS || value === XMLNS_NS)) throw badDeclaration(k, value, tag)
+    s += ` ${k}="${escapeAttr(value)}"`
   }
   if (colon !== UNPREFIXED) {
     const prefix = tag.slice(0, colon)
-    if (prefix === 'xmlns' || !declared(prefix, scope)) throw prefixError(tag, tag)
+    if (prefix === 'xmlns' || resolve(prefix, scope) === undefined) throw prefixError(tag, tag)
   }
-  if (prefixedAttr) {
-    for (const k in attrs) {
-      if (attrs[k] == null) continue
-      const kc = k.indexOf(':')
-      if (kc < 0 || (kc === 5 && k.startsWith('xmlns'))) continue
-      if (!declared(k.slice(0, kc), scope)) throw prefixError(k, tag)
-    }
-  }
+  if (prefixedAttr) checkPrefixedAttributes(attrs, scope, tag)
   if (children.length === 0) return `${s}/>`
   s += '>'
   for (let i = 0; i < children.length; i++) {
@@ -125,12 +147,35 @@ function writeTree(name: unknown, attrs: Record<string, unknown>, children: unkn
         ;(child as unknown as Writable).write((c) => {
           out += c
         })
-        s += checkedFragment(xmlChars(out), tag)
+        s += checkedFragment(xmlChars(out), tag, false)
       }
     } else if (typeof child === 'string') s += escapeText(child)
     else if (child.toString) s += escapeText((child as number).toString(10))
   }
   return `${s}</${tag}>`
+}
+
+/**
+ * Rare path (an attribute with a prefix other than `xmlns:`): each prefix must be declared, and no two
+ * attributes may have the same expanded name (namespace and local part), which Namespaces in XML forbids.
+ */
+function checkPrefixedAttributes(attrs: Record<string, unknown>, scope: Scope, tag: string): void {
+  const seen = new Set<string>()
+  for (const k in attrs) {
+    if (attrs[k] == null) continue
+    const kc = k.indexOf(':')
+    if (kc < 0 || (kc === 5 && k.startsWith('xmlns'))) continue
+    const uri = resolve(k.slice(0, kc), scope)
+    if (uri === undefined) throw prefixError(k, tag)
+    const expanded = `${uri} ${k.slice(kc + 1)}`
+    if (seen.has(expanded)) {
+      throw new SatelliteError(
+        ErrorCodes.XML_NAME,
+        `${JSON.stringify(k)} in <${tag}> repeats an attribute of the same namespace and name under another prefix (nothing was written)`,
+      )
+    }
+    seen.add(expanded)
+  }
 }
 
 /** An element of another copy of ltx (e.g. a second `@xmpp/xml`): written as ours, names checked. */
@@ -150,9 +195,10 @@ const UNLIMITED = { maxStanzaBytes: Number.POSITIVE_INFINITY, maxDepth: Number.P
 /**
  * Markup written by an overridden `write`/`toString` or by a foreign writable child is not built
  * by Satellite: it is parsed (strictly, as the server would) and its names checked before it is
- * accepted. It must be a self-contained well-formed fragment (prefixes declared within it).
+ * accepted. It must be a self-contained well-formed fragment (prefixes declared within it); for a
+ * stanza itself (`top`), exactly one element named as the stanza, and no text around it.
  */
-function checkedFragment(out: string, within: unknown): string {
+function checkedFragment(out: string, within: unknown, top: boolean): string {
   let wrapper: Element | undefined
   let problem: string | undefined
   const parser = new StreamParser(
@@ -172,6 +218,13 @@ function checkedFragment(out: string, within: unknown): string {
   parser.write(FRAGMENT_HEADER)
   parser.write(Buffer.from(`<w>${out}</w>`))
   if (wrapper === undefined && problem === undefined) problem = 'unbalanced markup'
+  if (problem === undefined && top) {
+    const children = (wrapper as Element).children
+    const only = children.length === 1 ? children[0] : undefined
+    if (typeof only !== 'object' || (only as Element).name !== within) {
+      problem = `a stanza must be exactly one <${String(within)}> element`
+    }
+  }
   if (problem !== undefined) {
     throw new SatelliteError(
       ErrorCodes.XML_NAME,
