@@ -231,7 +231,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           .catch((err: Error) => report(err))
       }
     const sink: EventSink = {
-      message: run((m: IncomingMessage) => relayIncoming(us, m)),
+      message: run((m: IncomingMessage) => relayIncoming(us, gen, m)),
       presence: run((contact: string, online: boolean, status: string | undefined) => {
         const value = status === undefined ? { online } : { online, status }
         if (setBounded(us.presence, contact, value, limits.contacts) > 0) {
@@ -244,7 +244,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           groups?.presence(us.user, contact)
         }
       }),
-      contacts: run((list: LegacyContact[]) => syncContacts(us, list)),
+      contacts: run((list: LegacyContact[]) => syncLater(us, gen, list)),
       disconnected: run((reason: string | undefined) => lost(us, reason || 'the connection was lost')),
       typing: run((contact: string, state: string) => {
         // sessionEvents let only the five XEP-0085 states through; never an element name from outside.
@@ -310,8 +310,57 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     // A failing contact list (reported by the guard) leaves the stored contacts as they are.
     const list = await guarded.listContacts(us.user, handle).catch(() => null)
     if (us.generation !== gen) return
-    if (list !== null) await syncContacts(us, list)
+    if (list !== null) await syncLater(us, gen, list)
     await groups?.refresh(us.user, handle).catch(() => {})
+  }
+
+  /**
+   * What changes a user's stored contacts (a contact list, a message from someone new) runs one
+   * task at a time per user: the count read and the write it allows have nothing in between,
+   * so `limits.contacts` holds however many events arrive together.
+   */
+  const contactWork = new KeyedQueue(Number.POSITIVE_INFINITY)
+  /** A contact list waiting for its turn, per user: a newer full list replaces it. */
+  const waitingLists = new Map<string, { gen: number; list: LegacyContact[]; done: Promise<void> }>()
+
+  /** Syncs the stored contacts with `list` when the user's earlier contact work is done. */
+  function syncLater(us: UserSession<S>, gen: number, list: LegacyContact[]): Promise<void> {
+    const waiting = waitingLists.get(us.user)
+    if (waiting !== undefined) {
+      waiting.gen = gen
+      waiting.list = list
+      return waiting.done
+    }
+    const entry = { gen, list, done: Promise.resolve() }
+    waitingLists.set(us.user, entry)
+    entry.done = contactWork.run(us.user, async () => {
+      waitingLists.delete(us.user) // under way: a newer list waits behind it
+      if (us.generation === entry.gen) await syncContacts(us, entry.list)
+    })
+    return entry.done
+  }
+
+  /** A message from `from`, who is not a stored contact: added, within limits.contacts. */
+  async function addSender(us: UserSession<S>, gen: number, from: string): Promise<void> {
+    // Beyond this many waiting there is no room anyway: the message goes out without waiting.
+    if (contactWork.pending(us.user) > limits.contacts) {
+      limit(`contacts of ${us.user}: too many senders waiting to be added (limits.contacts), one not added`)
+      return
+    }
+    const added = await contactWork.run(us.user, async () => {
+      if (us.generation !== gen) return false
+      const stored = await store.contacts(us.user)
+      if (stored.some((c) => c.legacyId === from)) return false
+      if (stored.length >= limits.contacts) {
+        limit(`contacts of ${us.user}: more than ${limits.contacts} (limits.contacts), a sender not added`)
+        return false
+      }
+      await store.putContact(us.user, { legacyId: from, subscribed: true })
+      return true
+    })
+    if (added && !(await contacts.push(us.user, from, undefined))) {
+      void send(xml('presence', { from: contactJid(from), to: us.user, type: 'subscribe' }))
+    }
   }
 
   async function syncContacts(us: UserSession<S>, list: LegacyContact[]): Promise<void> {
@@ -757,19 +806,10 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
 
   // ------------------------------------------------------------------ messages
 
-  async function relayIncoming(us: UserSession<S>, m: IncomingMessage): Promise<void> {
+  async function relayIncoming(us: UserSession<S>, gen: number, m: IncomingMessage): Promise<void> {
+    // A message from someone new adds the contact first (within limits.contacts).
     const stored = await store.contacts(us.user)
-    if (!stored.some((c) => c.legacyId === m.from)) {
-      // A message from someone new adds the contact, within limits.contacts.
-      if (stored.length >= limits.contacts) {
-        limit(`contacts of ${us.user}: more than ${limits.contacts} (limits.contacts), a sender not added`)
-      } else {
-        await store.putContact(us.user, { legacyId: m.from, subscribed: true })
-        if (!(await contacts.push(us.user, m.from, undefined))) {
-          void send(xml('presence', { from: contactJid(m.from), to: us.user, type: 'subscribe' }))
-        }
-      }
-    }
+    if (!stored.some((c) => c.legacyId === m.from)) await addSender(us, gen, m.from)
     // The legacy id doubles as the XMPP id (as Slidge does): stable and easy to correlate.
     const id = m.id !== '' ? m.id : randomUUID()
     await store.putMessage(us.user, { contact: m.from, xmppId: id, legacyId: m.id })

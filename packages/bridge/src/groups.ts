@@ -288,16 +288,20 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
         text: `nicks are ${host.networkName}'s: it is ${present.nick} here`,
       })
     }
-    if (
-      present === undefined
-        ? (rooms.get(user)?.size ?? 0) >= limits.groups
-        : present.resources.size >= limits.resources
-    ) {
-      throw new StanzaError('resource-constraint', {
-        type: 'wait',
-        text: 'too many rooms or resources in rooms',
-      })
+    const checkRoom = () => {
+      const room = roomOf(user, group)
+      if (
+        room === undefined
+          ? (rooms.get(user)?.size ?? 0) >= limits.groups
+          : room.resources.size >= limits.resources
+      ) {
+        throw new StanzaError('resource-constraint', {
+          type: 'wait',
+          text: 'too many rooms or resources in rooms',
+        })
+      }
     }
+    checkRoom()
     const { session, info } = await groupOf(user, group)
     const members = await host.members(user, session, group)
     if (!host.isCurrent(user, session)) {
@@ -308,6 +312,8 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     }
     // From here on nothing awaits: live events cannot come between the room's creation and the
     // join's stanzas, and the stanzas go out in this order (occupants, self, history, subject).
+    // Joins of other rooms ran meanwhile: the bounds are checked again with nothing in between.
+    checkRoom()
     let room = roomOf(user, group)
     if (room === undefined) {
       const nick = info.nick ?? asked

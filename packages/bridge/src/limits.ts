@@ -196,6 +196,11 @@ export class KeyedQueue {
     return result
   }
 
+  /** Tasks of `key` under way or waiting. */
+  pending(key: string): number {
+    return this.#tails.get(key)?.count ?? 0
+  }
+
   /** Keys with tasks under way or waiting. */
   get size(): number {
     return this.#tails.size

@@ -74,6 +74,49 @@ describe('bridge: bounded maps', () => {
     expect(g.store.contacts('alice@localhost')).toHaveLength(5)
   })
 
+  it('stored contacts, events all in one tick (messages from new senders, contact lists, both): never more than limits.contacts, every message delivered, the last list wins', async () => {
+    const net = new FakeNetwork()
+    net.contacts = []
+    const g = await gateway({ limits: { contacts: 8 } }, net)
+    const alice = g.srv.client('alice@localhost/phone')
+    await register(alice)
+    const subscribes = () =>
+      alice.received.filter(
+        (s) => s.name === 'presence' && s.attrs.type === 'subscribe' && s.attrs.from !== DOMAIN,
+      )
+    // 200 messages from new senders in one tick.
+    for (const from of ids(200, 's')) live(net).events.message({ from, id: `id-${from}`, text: 'hi' })
+    const delivered = () =>
+      alice.received.filter((s) => s.name === 'message' && String(s.attrs.id).startsWith('id-')).length
+    await until(() => delivered() === 200, 'the messages')
+    expect(g.store.contacts('alice@localhost')).toHaveLength(8)
+    expect(subscribes()).toHaveLength(8)
+    // Twenty different full lists at once: the stored contacts are the last list.
+    const lists = Array.from({ length: 20 }, (_, l) => ids(8, `l${l}-`).map((id) => ({ id, online: true })))
+    for (const list of lists) live(net).events.contacts(list)
+    const last = (lists.at(-1) ?? []).map((c) => c.id)
+    await until(
+      () => g.store.contacts('alice@localhost').every((c) => last.includes(c.legacyId)),
+      'the last list',
+    )
+    expect(
+      g.store
+        .contacts('alice@localhost')
+        .map((c) => c.legacyId)
+        .sort(),
+    ).toEqual([...last].sort())
+    // Both together: lists and messages from new senders interleaved in one tick.
+    for (let i = 0; i < 20; i++) {
+      live(net).events.contacts(ids(6, `m${i}-`).map((id) => ({ id })))
+      for (const from of ids(5, `n${i}-`))
+        live(net).events.message({ from, id: `id-n${i}${from}`, text: 'x' })
+    }
+    await until(() => delivered() === 300, 'the other messages')
+    await barrier(alice)
+    expect(g.store.contacts('alice@localhost').length).toBeLessThanOrEqual(8)
+    expect(g.errors.some((e) => /limits\.contacts/.test(e.message))).toBe(true)
+  })
+
   it('pictures (per user and legacy id): limits.contacts per user, limits.avatarCacheBytes in all, limits.avatarBytes each', async () => {
     const net = new FakeNetwork()
     net.contacts = []
@@ -161,6 +204,38 @@ describe('bridge: bounded group-chat maps', () => {
     expect(errorOf(await alice.expectStanza({ name: 'presence', type: 'error', id: 'j9' })).condition).toBe(
       'item-not-found',
     )
+  })
+
+  it('rooms per user under concurrent joins: limits.groups, even when every join lists other groups', async () => {
+    const net = new FakeNetwork()
+    net.contacts = []
+    let listed = 0
+    const g = await gateway(
+      {
+        limits: { groups: 2 },
+        adapter: net.adapter({
+          groups: {
+            // A hostile adapter: each listing names another group, so every join finds its own.
+            listGroups: async () => [{ id: `#g${listed++ % 10}` }],
+            members: async () => [],
+            sendGroupText: async () => 'G',
+          },
+        }),
+      },
+      net,
+    )
+    const alice = g.srv.client('alice@localhost/phone')
+    await register(alice)
+    listed = 0
+    for (const i of ids(10, '')) join(alice, toJid(`#g${i}`, DOMAIN), `k${i}`)
+    await until(
+      () =>
+        alice.received.filter((s) => String(s.attrs.id).startsWith('k') || s.attrs.type === 'groupchat')
+          .length >= 10,
+      'every join answered',
+    )
+    await barrier(alice)
+    expect(g.gw.sizes().groups?.rooms).toBeLessThanOrEqual(2)
   })
 
   it("the user's resources in a room: limits.resources", async () => {

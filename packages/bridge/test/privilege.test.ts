@@ -192,6 +192,8 @@ describe('bridge: roster permission granted after the contact sync', () => {
     })
     expect(rosterOf.has(toJid('olga', DOMAIN))).toBe(false)
     expect(sets).toHaveLength(3)
+    // The rename is stored once the server has answered the roster set.
+    await until(() => store.contacts('alice@localhost').some((c) => c.name === 'Zed Z'), 'the rename stored')
     expect(store.contacts('alice@localhost')).toEqual([
       { legacyId: 'Ann Lee@work', name: 'Ann', subscribed: true },
       { legacyId: 'zed', name: 'Zed Z', subscribed: true },
