@@ -35,10 +35,10 @@ export const NS_NICK = 'http://jabber.org/protocol/nick'
 export const NS_VCARD_UPDATE = 'vcard-temp:x:update'
 const NS_HINTS = 'urn:xmpp:hints'
 
+/** Registration values as one string, whatever the order of the fields. */
+const canonical = (r: Registration) => JSON.stringify(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : 1)))
 /** The same registration values (whatever the order of the fields). */
-const sameRegistration = (a: Registration, b: Registration) =>
-  JSON.stringify(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1))) ===
-  JSON.stringify(Object.entries(b).sort(([x], [y]) => (x < y ? -1 : 1)))
+const sameRegistration = (a: Registration, b: Registration) => canonical(a) === canonical(b)
 
 const refused = (err: unknown) =>
   err instanceof StanzaError && (err.condition === 'not-authorized' || err.condition === 'forbidden')
@@ -59,7 +59,10 @@ const refused = (err: unknown) =>
  */
 export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   // Options are checked before anything is registered on the component.
-  const { groupHistory, limits, loginLimits, base, cap, maxAttempts, fields } = resolveOptions(options)
+  const { groupHistory, limits, loginLimits, base, cap, maxAttempts, fields } = resolveOptions(
+    options,
+    xmpp.options.limits.concurrency,
+  )
   const throttle = new LoginThrottle(loginLimits)
   const { adapter, store } = options
   const caps = adapter.capabilities ?? {}
@@ -87,6 +90,15 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   const avatars = new AvatarCache(limits.contacts, limits.avatarCacheBytes)
   /** Registrations (and removals) of one user run one after the other. */
   const registrations = new KeyedQueue(limits.pendingRegistrations)
+  /** Requests waiting for a legacy login (registrations, requests during a login), all users: limits.loginWaiters. */
+  let loginWaiters = 0
+  /** Requests of one user waiting for that user's login under way. */
+  const userLoginWaiters = Math.max(1, Math.floor(limits.loginWaiters / 4))
+  const busy = () =>
+    new StanzaError('resource-constraint', {
+      type: 'wait',
+      text: 'the gateway is busy; try again in a moment',
+    })
   /** Session generations, unique across users: events of a superseded login are ignored. */
   let generations = 0
   const unroutes: Array<() => void> = []
@@ -156,6 +168,8 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       gaveUp: false,
       broken: false,
       busy: 0,
+      waiting: 0,
+      statusAfterLogin: null,
       timer: null,
       presence: new Map(),
       connecting: null,
@@ -441,7 +455,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       clearTimeout(us.timer)
       us.timer = null
     }
-    const deferral = throttle.acquire(us.user, reason === 'presence')
+    const deferral = throttle.acquire(us.user, { byUser: reason === 'presence' })
     if (deferral !== null) {
       limit(`login of ${us.user} in ${deferral.wait} ms (loginLimits: ${deferral.reason})`)
       later(us, deferral.wait, reason)
@@ -466,13 +480,15 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         return
       }
       let handle: S
+      // Refusals count against the legacy account too (a re-login is never held back by it).
+      const account = throttle.account(us.user, stored.credentials)
       try {
         handle = await guarded.login(us.user, stored.credentials, eventsFor(us, gen))
       } catch (err) {
         if (us.generation !== gen) return
         const condition = err instanceof StanzaError ? err.condition : 'service-unavailable'
         if (refused(err)) {
-          throttle.refused(us.user)
+          throttle.refused(us.user, account)
           us.state = 'offline'
           notify(us.user, `${networkName} refused the login (${condition}); update your registration.`)
           return
@@ -480,7 +496,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         retryLater(us, userText(condition, networkName))
         return
       }
-      throttle.succeeded(us.user)
+      throttle.succeeded(us.user, account)
       if (us.generation !== gen) {
         await guarded.logout(us.user, handle)
         return
@@ -568,7 +584,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
    * are, and no state behind. The same credentials again while online: nothing to do (no login,
    * no subscription request). Runs one at a time per user (see `registrations`).
    */
-  async function validate(user: string, values: Registration): Promise<void> {
+  async function validate(user: string, values: Registration, account: string): Promise<void> {
     if (!users.allowed(user)) {
       throw new StanzaError('not-allowed', { text: `this gateway does not serve users of ${domainOf(user)}` })
     }
@@ -583,7 +599,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     const us = session(user)
     us.busy++ // a presence meanwhile must not release the entry this registration fills
     try {
-      await registerLogin(us, user, values, before.kind !== 'ok')
+      await registerLogin(us, user, values, before.kind !== 'ok', account)
     } finally {
       us.busy--
       release(us)
@@ -595,8 +611,10 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     user: string,
     values: Registration,
     fresh: boolean,
+    account: string,
   ): Promise<void> {
-    const deferral = throttle.acquire(user, true)
+    // The login was taken from the limits when queued; a backoff may have begun since.
+    const deferral = throttle.backoff(user, { byUser: true, account })
     if (deferral !== null) {
       limit(`registration of ${user} refused for ${deferral.wait} ms (loginLimits: ${deferral.reason})`)
       throw deferralError(deferral, networkName)
@@ -607,10 +625,10 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       handle = await guarded.login(user, values as Credentials, eventsFor(us, gen))
     } catch (err) {
       if (!refused(err)) throw err // a guarded error: a valid condition and a stable text
-      throttle.refused(user)
+      throttle.refused(user, account)
       throw new StanzaError('not-authorized', { text: `${networkName} refused these credentials` })
     }
-    throttle.succeeded(user)
+    throttle.succeeded(user, account)
     try {
       await store.putRegistration(user, values as Credentials)
     } catch (err) {
@@ -644,9 +662,19 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     gatewayPresence(jid, false)
   }
 
-  const queued = (jid: string, task: () => Promise<void>) =>
-    registrations.run(jid, task).catch((err: unknown) => {
-      if (!(err instanceof QueueFullError)) throw err
+  /** The last registration (or removal) of each user under way or waiting: the same again joins it. */
+  const lastRegistration = new Map<string, { key: string; done: Promise<void> }>()
+
+  /**
+   * Queues a registration or removal of `jid` (`key`: what it asks for). Everything that can
+   * refuse it is checked before it waits, with no await in between, and answered at once: the
+   * user's queue is full (limits.pendingRegistrations), too many requests wait for logins
+   * (limits.loginWaiters), the login limits (`before`, which takes the login from them).
+   */
+  function queued(jid: string, key: string, task: () => Promise<void>, before?: () => void): Promise<void> {
+    const last = lastRegistration.get(jid)
+    if (last?.key === key) return last.done
+    if (registrations.pending(jid) > limits.pendingRegistrations) {
       limit(
         `registrations of ${jid}: more than ${limits.pendingRegistrations} waiting (limits.pendingRegistrations)`,
       )
@@ -654,7 +682,51 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         type: 'wait',
         text: 'your registrations are already under way; try again in a moment',
       })
+    }
+    if (loginWaiters >= limits.loginWaiters) {
+      limit(
+        `${loginWaiters} requests waiting for logins (limits.loginWaiters): a registration of ${jid} refused`,
+      )
+      throw busy()
+    }
+    before?.()
+    loginWaiters++
+    const done: Promise<void> = registrations.run(jid, task).finally(() => {
+      loginWaiters--
+      if (lastRegistration.get(jid)?.done === done) lastRegistration.delete(jid)
     })
+    lastRegistration.set(jid, { key, done })
+    return done
+  }
+
+  /** A registration (or update): joins the same one under way, or is queued within the login limits. */
+  async function register(jid: string, values: Registration): Promise<void> {
+    const before = await users.read(jid)
+    const key = `set:${canonical(values)}`
+    // The same credentials again while online and nothing else under way: nothing to do (no login).
+    const online = sessions.get(jid)?.state === 'online'
+    if (
+      online &&
+      !lastRegistration.has(jid) &&
+      before.kind === 'ok' &&
+      sameRegistration(before.credentials, values)
+    ) {
+      return
+    }
+    const account = throttle.account(jid, values)
+    return queued(
+      jid,
+      key,
+      () => validate(jid, values, account),
+      () => {
+        if (!users.allowed(jid)) return // validate() answers not-allowed, with no login
+        const deferral = throttle.acquire(jid, { byUser: true, account })
+        if (deferral === null) return
+        limit(`registration of ${jid} refused for ${deferral.wait} ms (loginLimits: ${deferral.reason})`)
+        throw deferralError(deferral, networkName)
+      },
+    )
+  }
 
   const reg = registration(xmpp, {
     fields,
@@ -667,9 +739,9 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
         const r = await users.read(jid)
         return r.kind === 'ok' ? r.credentials : r.kind === 'unreadable' ? {} : null
       },
-      register: (jid, values) => queued(jid, () => validate(jid, values)),
-      update: (jid, values) => queued(jid, () => validate(jid, values)),
-      remove: (jid) => queued(jid, () => unregister(jid)),
+      register,
+      update: register,
+      remove: async (jid) => queued(jid, 'remove', () => unregister(jid)),
     },
   })
   unroutes.push(() => reg.stop())
@@ -794,12 +866,24 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
           limit(`presences of ${user}: too many waiting (2 × limits.resources), one dropped`)
           return null
         })
-      if (us === null) return
-      if (us.connecting !== null) await us.connecting
-      if (caps.status !== undefined && us.handle !== null) {
-        const status = cleanText(p.getChildText('status') ?? undefined, limits.fieldLength)
-        await guarded.setStatus(user, us.handle, true, status).catch(() => {})
+      if (us === null || caps.status === undefined) return
+      const status = cleanText(p.getChildText('status') ?? undefined, limits.fieldLength)
+      if (us.connecting === null) {
+        if (us.handle !== null) await guarded.setStatus(user, us.handle, true, status).catch(() => {})
+        return
       }
+      // A login under way is not waited for here (no handler slot held): the newest status is
+      // set once it is done.
+      const waiting = us.statusAfterLogin !== null
+      us.statusAfterLogin = { status }
+      if (waiting) return
+      void us.connecting.then(async () => {
+        const next = us.statusAfterLogin
+        us.statusAfterLogin = null
+        if (next !== null && us.handle !== null) {
+          await guarded.setStatus(user, us.handle, true, next.status).catch(() => {})
+        }
+      })
     }),
     contactPresenceRoute(contactHost),
   )
@@ -849,8 +933,25 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       })
     }
     // A login under way (e.g. started by the initial presence a client sends just before
-    // joining its rooms) is waited for, not refused.
-    if (us.state === 'offline' || us.state === 'connecting') await connect(us, 'presence')
+    // joining its rooms) is waited for, not refused: within limits.loginWaiters, since each
+    // request waiting holds one of the component's handler slots.
+    if (us.state === 'offline' || us.state === 'connecting') {
+      const login = connect(us, 'presence')
+      if (us.connecting !== null) {
+        if (us.waiting >= userLoginWaiters || loginWaiters >= limits.loginWaiters) {
+          limit(`${loginWaiters} requests waiting for logins (limits.loginWaiters): one of ${user} refused`)
+          throw busy()
+        }
+        us.waiting++
+        loginWaiters++
+        try {
+          await login
+        } finally {
+          us.waiting--
+          loginWaiters--
+        }
+      }
+    }
     const handle = us.handle
     if (us.state !== 'online' || handle === null) {
       release(us)
@@ -1002,6 +1103,8 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       roster: contacts.size,
       rosterContacts: contacts.largest,
       logins: throttle.size,
+      accounts: throttle.accounts,
+      loginWaiters,
       registrations: registrations.size,
       groups: groups?.sizes(),
     }),

@@ -16,8 +16,21 @@ export interface BridgeLimits {
   members?: number
   /** Joins and leaves of rooms waiting to run, all users together; more are refused `resource-constraint`. Default 1,000. */
   pendingJoins?: number
-  /** Registrations of one user waiting behind the one under way; more are refused `resource-constraint`. Default 32. */
+  /**
+   * Registrations (or removals) of one user waiting behind the one under way; more are refused
+   * `resource-constraint` at once. One with the same values as the last one under way or
+   * waiting gets its answer (no other login). Default 4.
+   */
   pendingRegistrations?: number
+  /**
+   * Requests waiting for a legacy login, all users together: registrations and removals under
+   * way or waiting, and messages, room joins and room disco waiting for the user's login under
+   * way (one user: a quarter of this). Each holds one of the component's handler slots
+   * (its `limits.concurrency`) until answered; more are refused (`resource-constraint`, wait)
+   * at once, so a slow or hanging legacy network cannot stop the component from answering
+   * anything else. Default: a quarter of the component's `limits.concurrency` (64).
+   */
+  loginWaiters?: number
   /** Longest message text from the adapter, in UTF-16 units; longer messages are dropped (and logged). Default 65,536. */
   textLength?: number
   /** Longest name, nick, status text, subject, message id or reason from the adapter; longer ones are cut. Default 1,024. */
@@ -49,9 +62,24 @@ export interface LoginLimits {
    * free), base 2,000, cap 600,000.
    */
   backoff?: { after?: number; base?: number; cap?: number }
-  /** Logins started, all users and causes together (re-logins too): a token bucket. Default burst 50, 20 per second. */
-  global?: { burst?: number; perSecond?: number }
-  /** Users whose attempts are remembered (least recently seen forgotten first). Default 10,000. */
+  /**
+   * After the legacy network refused registrations naming one legacy account (its username,
+   * whatever JIDs tried it) n > `after` times in a row, the next registration for that account
+   * waits `min(cap, base * 2^(n-after-1))` ms: N JIDs get no more guesses at one account than
+   * one. Re-logins with stored credentials are not held back by it (an attacker cannot lock the
+   * account's owner out), and a successful login starts it again. Accounts are kept as salted
+   * hashes. Default after 3, base 2,000, cap 600,000.
+   */
+  account?: { after?: number; base?: number; cap?: number }
+  /**
+   * Logins started, all users and causes together (re-logins too): a token bucket. `reserved`
+   * tokens of it are kept for re-logins with stored credentials (logins on presence, at start,
+   * after a disconnect): registrations wait while no more are left, so a flood of registrations
+   * does not delay the users already registered. Default burst 50, 20 per second, reserved
+   * half the burst (25); `reserved` must be below `burst`.
+   */
+  global?: { burst?: number; perSecond?: number; reserved?: number }
+  /** Users, and legacy accounts, whose attempts are remembered (least recently seen forgotten first), each. Default 10,000. */
   tracked?: number
 }
 
@@ -63,8 +91,12 @@ export interface ResolvedLoginLimits {
   backoffAfter: number
   backoffBase: number
   backoffCap: number
+  accountAfter: number
+  accountBase: number
+  accountCap: number
   globalBurst: number
   globalPerSecond: number
+  globalReserved: number
   tracked: number
 }
 
@@ -75,7 +107,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   groups: 500,
   members: 5_000,
   pendingJoins: 1_000,
-  pendingRegistrations: 32,
+  pendingRegistrations: 4,
+  loginWaiters: 64,
   textLength: 65_536,
   fieldLength: 1_024,
   reactions: 64,
@@ -108,24 +141,42 @@ function atLeastZero(name: string, value: number | undefined, fallback: number):
   return v
 }
 
-/** The limits with their defaults; a value that is not > 0 is a `RangeError` (`Infinity` lifts a bound). */
-export function resolveLimits(options: BridgeLimits = {}): ResolvedLimits {
+/**
+ * The limits with their defaults (`loginWaiters`: a quarter of the component's `concurrency`);
+ * a value that is not > 0 is a `RangeError` (`Infinity` lifts a bound).
+ */
+export function resolveLimits(options: BridgeLimits = {}, concurrency = 256): ResolvedLimits {
   const out = {} as Record<string, number>
-  for (const [name, fallback] of Object.entries(DEFAULT_LIMITS)) {
+  const defaults = { ...DEFAULT_LIMITS, loginWaiters: Math.max(1, Math.floor(concurrency / 4)) }
+  for (const [name, fallback] of Object.entries(defaults)) {
     out[name] = positive(`limits.${name}`, (options as Record<string, number | undefined>)[name], fallback)
   }
   return out as ResolvedLimits
 }
 
 export function resolveLoginLimits(options: LoginLimits = {}): ResolvedLoginLimits {
+  const globalBurst = positive('loginLimits.global.burst', options.global?.burst, 50)
+  const globalReserved =
+    options.global?.reserved === undefined && !Number.isFinite(globalBurst)
+      ? 0
+      : atLeastZero('loginLimits.global.reserved', options.global?.reserved, Math.floor(globalBurst / 2))
+  if (globalReserved >= globalBurst) {
+    throw new RangeError(
+      `bridge(): loginLimits.global.reserved must be below global.burst (${globalBurst}), got ${globalReserved}`,
+    )
+  }
   return {
     userBurst: positive('loginLimits.perUser.burst', options.perUser?.burst, 5),
     userPerMinute: positive('loginLimits.perUser.perMinute', options.perUser?.perMinute, 5, false),
     backoffAfter: atLeastZero('loginLimits.backoff.after', options.backoff?.after, 2),
     backoffBase: positive('loginLimits.backoff.base', options.backoff?.base, 2_000, false),
     backoffCap: positive('loginLimits.backoff.cap', options.backoff?.cap, 600_000, false),
-    globalBurst: positive('loginLimits.global.burst', options.global?.burst, 50),
+    accountAfter: atLeastZero('loginLimits.account.after', options.account?.after, 3),
+    accountBase: positive('loginLimits.account.base', options.account?.base, 2_000, false),
+    accountCap: positive('loginLimits.account.cap', options.account?.cap, 600_000, false),
+    globalBurst,
     globalPerSecond: positive('loginLimits.global.perSecond', options.global?.perSecond, 20, false),
+    globalReserved,
     tracked: positive('loginLimits.tracked', options.tracked, 10_000),
   }
 }
@@ -151,10 +202,11 @@ export class TokenBucket {
     this.#tokens = Math.min(this.burst, this.#tokens + (t - this.#at) * this.perMs)
     this.#at = t
   }
-  /** Ms until a token is there (0: one is there now). */
-  wait(): number {
+  /** Ms until a token is there beyond `reserved` ones (0: one is there now). */
+  wait(reserved = 0): number {
     this.#refill()
-    return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.perMs)
+    const need = reserved + 1
+    return this.#tokens >= need ? 0 : Math.ceil((need - this.#tokens) / this.perMs)
   }
   take(): void {
     this.#refill()

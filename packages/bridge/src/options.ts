@@ -71,6 +71,10 @@ export interface BridgeSizes {
   rosterContacts: number
   /** Users whose login attempts are remembered. */
   logins: number
+  /** Legacy accounts whose refused logins are remembered (as salted hashes). */
+  accounts: number
+  /** Requests waiting for a legacy login (registrations under way or waiting too), all users. */
+  loginWaiters: number
   /** Users with a registration under way. */
   registrations: number
   /** The group-chat part (undefined without the `groups` capability). */
@@ -107,6 +111,10 @@ export interface UserSession<S> {
   broken: boolean
   /** Registrations holding this entry (it is not released meanwhile). */
   busy: number
+  /** Requests waiting for this user's login under way. */
+  waiting: number
+  /** The status of the user's newest presence, set once the login under way is done. */
+  statusAfterLogin: { status: string | undefined } | null
   timer: NodeJS.Timeout | null
   /** Known legacy presence of contacts (legacy id → online/status), at most `limits.contacts`. */
   presence: Map<string, { online: boolean; status?: string }>
@@ -116,7 +124,10 @@ export interface UserSession<S> {
 export type ConnectReason = 'presence' | 'start' | 'retry' | 'reconnect'
 
 /** The options with their defaults, checked: a bad value throws before anything is registered. */
-export function resolveOptions<S>(options: BridgeOptions<S>): {
+export function resolveOptions<S>(
+  options: BridgeOptions<S>,
+  concurrency?: number,
+): {
   groupHistory: number
   limits: ResolvedLimits
   loginLimits: ResolvedLoginLimits
@@ -147,7 +158,7 @@ export function resolveOptions<S>(options: BridgeOptions<S>): {
   }
   return {
     groupHistory,
-    limits: resolveLimits(options.limits),
+    limits: resolveLimits(options.limits, concurrency),
     loginLimits: resolveLoginLimits(options.loginLimits),
     base,
     cap,

@@ -1,8 +1,13 @@
 // Limits on legacy logins: each login is a real attempt on the legacy network, so the gateway
 // must not become a password-guessing proxy. Per user (bare JID): a token bucket for the
-// logins the user asks for, and a backoff after refused credentials; for everybody: a global
-// token bucket every login takes from (re-logins too).
+// logins the user asks for, and a backoff after refused credentials. Per legacy account (the
+// username a registration names, kept as a salted hash): a backoff after refused credentials,
+// whichever JIDs tried them. For everybody: a global token bucket every login takes from, part
+// of which only re-logins with stored credentials (that worked once) may take, so that a flood
+// of registrations cannot delay the users already registered.
+import { createHmac, randomBytes } from 'node:crypto'
 import { StanzaError } from '@satellite/core'
+import type { Registration } from '@satellite/register'
 import { type ResolvedLoginLimits, setBounded, TokenBucket } from './limits.js'
 
 interface UserRecord {
@@ -13,20 +18,49 @@ interface UserRecord {
   until: number
 }
 
+interface AccountRecord {
+  refusals: number
+  until: number
+}
+
 /** Why a login has to wait, and how long. */
 export interface Deferral {
   wait: number
-  reason: 'user' | 'backoff' | 'global'
+  reason: 'user' | 'backoff' | 'account' | 'global'
+}
+
+/** Registration fields that name the legacy account (in this order); the others are secrets or details. */
+const ACCOUNT_FIELDS = ['username', 'nick', 'email', 'phone', 'name'] as const
+
+/** What a login is: a registration (credentials not known to work) or a re-login with stored ones. */
+export interface LoginKind {
+  /** One the user asked for (registration, login on presence or message): the per-user limits apply. */
+  byUser: boolean
+  /** The hashed legacy account of a registration ({@link LoginThrottle.account}); none for a re-login. */
+  account?: string
 }
 
 export class LoginThrottle {
   readonly #users = new Map<string, UserRecord>()
+  readonly #accounts = new Map<string, AccountRecord>()
   readonly #global: TokenBucket
+  readonly #salt = randomBytes(16)
   constructor(
     readonly limits: ResolvedLoginLimits,
     readonly now: () => number = Date.now,
   ) {
     this.#global = new TokenBucket(limits.globalBurst, limits.globalPerSecond / 1000, now)
+  }
+
+  /**
+   * The legacy account a registration names, as a salted hash (no username is kept in memory):
+   * its first non-empty account field, case-folded and normalised, so that `Alice` and `alice`
+   * are one account; the bare JID when it names none.
+   */
+  account(user: string, values: Registration): string {
+    const named = ACCOUNT_FIELDS.map((f) => values[f]).find((v) => typeof v === 'string' && v.trim() !== '')
+    const id = typeof named === 'string' ? `a:${named.normalize('NFKC').trim().toLowerCase()}` : `u:${user}`
+    return createHmac('sha256', this.#salt).update(id).digest('base64')
   }
 
   #record(user: string): UserRecord {
@@ -39,36 +73,60 @@ export class LoginThrottle {
     return rec
   }
 
-  /**
-   * Takes a login for `user` (`byUser`: one the user asked for, which the per-user limits
-   * apply to), or says how long to wait (nothing is taken then).
-   */
-  acquire(user: string, byUser: boolean): Deferral | null {
-    const rec = byUser ? this.#record(user) : this.#users.get(user)
-    if (byUser && rec !== undefined) {
-      const backoff = rec.until - this.now()
-      if (backoff > 0) return { wait: backoff, reason: 'backoff' }
-      const wait = rec.bucket.wait()
-      if (wait > 0) return { wait, reason: 'user' }
-    }
-    const wait = this.#global.wait()
-    if (wait > 0) return { wait, reason: 'global' }
-    this.#global.take()
-    if (byUser) rec?.bucket.take()
+  /** The backoffs that apply to a login of `kind` (nothing is taken). */
+  backoff(user: string, kind: LoginKind): Deferral | null {
+    const rec = kind.byUser ? this.#users.get(user) : undefined
+    const wait = (rec?.until ?? 0) - this.now()
+    if (wait > 0) return { wait, reason: 'backoff' }
+    const acc = kind.account === undefined ? undefined : this.#accounts.get(kind.account)
+    const accWait = (acc?.until ?? 0) - this.now()
+    if (accWait > 0) return { wait: accWait, reason: 'account' }
     return null
   }
 
-  /** The legacy network refused `user`'s credentials: the next login waits longer. */
-  refused(user: string): void {
-    const rec = this.#record(user)
-    rec.refusals++
-    const n = rec.refusals - this.limits.backoffAfter
-    if (n > 0)
-      rec.until = this.now() + Math.min(this.limits.backoffCap, this.limits.backoffBase * 2 ** (n - 1))
+  /**
+   * Takes a login of `kind` for `user`, or says how long to wait (nothing is taken then). A
+   * registration (`kind.account` given) finds the global bucket smaller by `global.reserved`.
+   */
+  acquire(user: string, kind: LoginKind): Deferral | null {
+    const backoff = this.backoff(user, kind)
+    if (backoff !== null) return backoff
+    const rec = kind.byUser ? this.#record(user) : undefined
+    const wait = rec?.bucket.wait() ?? 0
+    if (wait > 0) return { wait, reason: 'user' }
+    const reserved = kind.account === undefined ? 0 : this.limits.globalReserved
+    const globalWait = this.#global.wait(reserved)
+    if (globalWait > 0) return { wait: globalWait, reason: 'global' }
+    this.#global.take()
+    rec?.bucket.take()
+    return null
   }
 
-  /** A login of `user` succeeded: the backoff starts again. */
-  succeeded(user: string): void {
+  /** The legacy network refused `user`'s credentials (for `account`): the next attempts wait longer. */
+  refused(user: string, account?: string): void {
+    const rec = this.#record(user)
+    rec.refusals++
+    rec.until =
+      this.#until(rec.refusals, this.limits.backoffAfter, this.limits.backoffBase, this.limits.backoffCap) ??
+      rec.until
+    if (account === undefined) return
+    const acc = this.#accounts.get(account) ?? { refusals: 0, until: 0 }
+    acc.refusals++
+    acc.until =
+      this.#until(acc.refusals, this.limits.accountAfter, this.limits.accountBase, this.limits.accountCap) ??
+      acc.until
+    setBounded(this.#accounts, account, acc, this.limits.tracked)
+  }
+
+  #until(refusals: number, after: number, base: number, cap: number): number | undefined {
+    const n = refusals - after
+    if (n <= 0) return undefined
+    return this.now() + Math.min(cap, base * 2 ** Math.min(n - 1, 52))
+  }
+
+  /** A login of `user` (for `account`) succeeded: the backoffs start again. */
+  succeeded(user: string, account?: string): void {
+    if (account !== undefined) this.#accounts.delete(account)
     const rec = this.#users.get(user)
     if (rec === undefined) return
     rec.refusals = 0
@@ -79,6 +137,11 @@ export class LoginThrottle {
   /** Users remembered. */
   get size(): number {
     return this.#users.size
+  }
+
+  /** Legacy accounts with refused logins remembered. */
+  get accounts(): number {
+    return this.#accounts.size
   }
 }
 
@@ -96,6 +159,8 @@ export function deferralError(d: Deferral, networkName: string): StanzaError {
     text:
       d.reason === 'backoff'
         ? `${networkName} refused your last login; try again in ${seconds} s`
-        : `too many ${networkName} logins; try again in ${seconds} s`,
+        : d.reason === 'account'
+          ? `too many refused logins to this ${networkName} account; try again in ${seconds} s`
+          : `too many ${networkName} logins; try again in ${seconds} s`,
   })
 }

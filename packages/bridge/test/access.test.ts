@@ -129,6 +129,7 @@ describe('bridge: login limits', () => {
         loginLimits: {
           perUser: { burst: Number.POSITIVE_INFINITY, perMinute: Number.POSITIVE_INFINITY },
           backoff: { after: 100 },
+          account: { after: 100 },
         },
       },
       net,
@@ -154,7 +155,7 @@ describe('bridge: login limits', () => {
   it('global: beyond the bucket, registrations get resource-constraint (wait) with a retry hint', async () => {
     const net = new FakeNetwork()
     net.accounts.set('bob', 'pw').set('carol', 'pw')
-    const g = await gateway({ loginLimits: { global: { burst: 2, perSecond: 0.01 } } }, net)
+    const g = await gateway({ loginLimits: { global: { burst: 2, perSecond: 0.01, reserved: 0 } } }, net)
     await g.srv.client('alice@localhost/r').request(registerAs('alice', 'pw'))
     await g.srv.client('bob@localhost/r').request(registerAs('bob', 'pw'))
     const e = await fails(g.srv.client('carol@localhost/r'), registerAs('carol', 'pw'))
@@ -164,7 +165,10 @@ describe('bridge: login limits', () => {
   })
 
   it('a failed registration keeps no state: 300 JIDs with wrong credentials leave no session, and the attempts remembered are bounded', async () => {
-    const g = await gateway({ loginLimits: { global: { burst: 1000, perSecond: 1000 }, tracked: 50 } })
+    const g = await gateway({
+      limits: { loginWaiters: 1000 },
+      loginLimits: { global: { burst: 1000, perSecond: 1000 }, tracked: 50 },
+    })
     const answers = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
         fails(g.srv.client(`u${i}@localhost/r`), registerAs(`u${i}`, 'x')),
@@ -175,6 +179,92 @@ describe('bridge: login limits', () => {
     expect(g.gw.sizes().sessions).toBe(0)
     expect(g.gw.sizes().logins).toBeLessThanOrEqual(50)
     expect(g.store.users()).toEqual([])
+  })
+})
+
+describe('bridge: guessing one legacy account from many JIDs', () => {
+  it('refusals count per legacy account (case-folded), whichever JIDs try: the network sees 4 attempts (account.after 3); the owner still logs in', async () => {
+    const g = await gateway()
+    const owner = g.srv.client('alice@localhost/phone')
+    await register(owner)
+    await g.gw.logout('alice@localhost')
+    const answers: string[] = []
+    for (let i = 0; i < 10; i++) {
+      const e = await fails(
+        g.srv.client(`m${i}@localhost/r`),
+        registerAs(i % 2 ? 'ALICE' : 'alice', `guess${i}`),
+      )
+      answers.push(e.condition)
+      if (e.condition === 'policy-violation')
+        expect(e.text).toMatch(/refused logins to this FakeNet account; try again in \d+ s/)
+    }
+    expect(answers).toEqual([...Array(4).fill('not-authorized'), ...Array(6).fill('policy-violation')])
+    expect(logins(g.net)).toBe(1 + 4)
+    expect(g.gw.sizes().accounts).toBe(1)
+    // The owner's re-login with the stored credentials is not held back by the guesses.
+    owner.send(xml('presence', { to: DOMAIN }))
+    await until(() => g.gw.state('alice@localhost') === 'online', 'the owner online')
+    expect(g.gw.sizes().accounts).toBe(0)
+  })
+
+  it('global.reserved: registrations leave part of the global bucket to re-logins with stored credentials', async () => {
+    const net = new FakeNetwork()
+    for (const u of ['bob', 'carol', 'dave', 'erin']) net.accounts.set(u, 'pw')
+    const g = await gateway({ loginLimits: { global: { burst: 4, perSecond: 0.001, reserved: 2 } } }, net)
+    g.store.putRegistration('dave@localhost', { username: 'dave', password: 'pw' })
+    g.store.putRegistration('erin@localhost', { username: 'erin', password: 'pw' })
+    await register(g.srv.client('alice@localhost/r'))
+    await register(g.srv.client('bob@localhost/r'), 'bob')
+    const e = await fails(g.srv.client('carol@localhost/r'), registerAs('carol', 'pw'))
+    expect([e.condition, e.errorType]).toEqual(['resource-constraint', 'wait'])
+    // Two registered users come online: the reserve logs them in at once.
+    for (const u of ['dave', 'erin']) g.srv.client(`${u}@localhost/r`).send(xml('presence', { to: DOMAIN }))
+    await until(
+      () => g.gw.state('dave@localhost') === 'online' && g.gw.state('erin@localhost') === 'online',
+      'the re-logins',
+    )
+    expect(logins(net)).toBe(4)
+    expect(() =>
+      bridge(g.xmpp, {
+        adapter: net.adapter(),
+        store: g.store,
+        loginLimits: { global: { burst: 4, reserved: 4 } },
+      }),
+    ).toThrow(RangeError)
+  })
+})
+
+describe('bridge: a legacy network whose logins never answer', () => {
+  it('stalls nobody: registrations, presences and messages of many users waiting on logins are bounded (limits.loginWaiters) and another user is answered', async () => {
+    const net = new FakeNetwork()
+    const adapter = net.adapter()
+    adapter.login = () => new Promise(() => {}) // never answers (the adapter timeout is 30 s)
+    const g = await gateway({ adapter }, net)
+    const users = Array.from({ length: 80 }, (_, i) => `u${i}`)
+    for (const u of users.slice(0, 40))
+      g.store.putRegistration(`${u}@localhost`, { username: u, password: 'pw' })
+    const answers: Array<Promise<string>> = []
+    const answer = (p: Promise<Element>) =>
+      answers.push(
+        p.then(
+          () => 'ok',
+          (e: StanzaErrorResponse) => e.condition ?? 'timeout',
+        ),
+      )
+    for (const u of users) {
+      const c = g.srv.client(`${u}@localhost/r`)
+      c.send(xml('presence', { to: DOMAIN }))
+      for (let i = 0; i < 5; i++) answer(c.request(registerAs(u, `pw${i}`), 20_000))
+      for (let i = 0; i < 5; i++) {
+        c.send(
+          xml('message', { to: toJid('zed', DOMAIN), type: 'chat', id: `${u}-${i}` }, xml('body', {}, 'hi')),
+        )
+      }
+    }
+    // Another user's iq goes through the same component: answered while every login hangs.
+    await barrier(g.srv.client('zoe@localhost/r'))
+    expect(g.gw.sizes().loginWaiters).toBeLessThanOrEqual(64)
+    expect(g.errors.some((e) => /limits\.loginWaiters/.test(e.message))).toBe(true)
   })
 })
 
@@ -212,8 +302,9 @@ describe('bridge: registrations of one user', () => {
     }
     const g = await gateway({ adapter, limits: { pendingRegistrations: 2 } }, net)
     const alice = g.srv.client('alice@localhost/phone')
-    const answers = Array.from({ length: 6 }, () =>
-      alice.request(registerAs('alice', 'pw')).then(
+    // Six different registrations (the same one again would join the one under way).
+    const answers = Array.from({ length: 6 }, (_, i) =>
+      alice.request(registerAs('alice', i === 0 ? 'pw' : `other${i}`)).then(
         () => 'ok',
         (e: Error & { condition?: string }) => e.condition,
       ),
@@ -224,10 +315,10 @@ describe('bridge: registrations of one user', () => {
     )
     expect(g.gw.sizes().registrations).toBe(1)
     release()
-    expect((await Promise.all(answers)).sort()).toEqual([
+    expect(await Promise.all(answers)).toEqual([
       'ok',
-      'ok',
-      'ok',
+      'not-authorized',
+      'not-authorized',
       ...Array(3).fill('resource-constraint'),
     ])
   })

@@ -13,6 +13,10 @@ import { until } from '../../../test-support/wait.js'
 import { FakeNetwork } from './fake.js'
 import { barrier, DOMAIN, type Gateway, gateway, noUncaught, problems, register } from './support.js'
 
+/** Runs per property: each property stays well under the test timeout on a loaded machine (~1 s alone). */
+const RUNS = 30
+/** Re-logins after a random `disconnected` come at once: the runs wait for them. */
+const RETRY = { base: 5, cap: 10 }
 const INJECTION = 'active/></message><message to="bob@localhost"><body>forged</body></message><x'
 const LIMITS: BridgeLimits = {
   contacts: 8,
@@ -131,6 +135,7 @@ describe('bridge: fuzz at the adapter interface', () => {
     const g = await gateway(
       {
         limits: LIMITS,
+        retry: RETRY,
         adapter: net.adapter({
           typing: { sendTyping: async () => {} },
           receipts: { sendReceipt: async () => {} },
@@ -166,7 +171,7 @@ describe('bridge: fuzz at the adapter interface', () => {
         )
         bounded(g)
       }),
-      { numRuns: 40 },
+      { numRuns: RUNS },
     )
     expect(g.written.flatMap((s) => problems(s, 'alice@localhost'))).toEqual([])
     expect(bob.received).toEqual([])
@@ -191,6 +196,7 @@ describe('bridge: fuzz at the adapter interface', () => {
     const g = await gateway(
       {
         limits: LIMITS,
+        retry: RETRY,
         adapter: {
           ...base,
           sendText: async () => answer('L1') as string,
@@ -308,7 +314,7 @@ describe('bridge: fuzz at the adapter interface', () => {
           bounded(g)
         },
       ),
-      { numRuns: 40 },
+      { numRuns: RUNS },
     )
     expect(uncaught()).toEqual([])
     expect(g.conn.isClosed).toBe(false)
