@@ -194,7 +194,7 @@ describe('bridge: guessing one legacy account from many JIDs', () => {
         g.srv.client(`m${i}@localhost/r`),
         registerAs(i % 2 ? 'ALICE' : 'alice', `guess${i}`),
       )
-      answers.push(e.condition)
+      answers.push(String(e.condition))
       if (e.condition === 'policy-violation')
         expect(e.text).toMatch(/refused logins to this FakeNet account; try again in \d+ s/)
     }
