@@ -12,7 +12,7 @@ export type {
   ReceivedForm,
   SubmitValues,
 } from './command.js'
-export { CommandSession, readForm, formSubmission } from './command.js'
+export { CommandSession, formSubmission, readForm } from './command.js'
 export type { SentStreamError, ServerConnectionEvents, WriteOptions } from './connection.js'
 export { ServerConnection } from './connection.js'
 export type { ErrorReplyOptions, StanzaErrorType, StreamErrorCondition } from './errors.js'
