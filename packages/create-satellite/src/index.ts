@@ -1,0 +1,6 @@
+export type { CreatedProject, CreateErrorCode, CreateOptions } from './create.js'
+export { CreateError, createProject, packageName, releasedVersions } from './create.js'
+export type { CreateIo } from './main.js'
+export { runCreate, USAGE } from './main.js'
+export type { ProjectFiles, ProjectIdentity, Versions } from './templates.js'
+export { identifier, projectFiles } from './templates.js'
