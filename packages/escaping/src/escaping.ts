@@ -10,8 +10,10 @@
  *   {@link escapeLocal} writes it for code points a local part must not contain or that a
  *   server would rewrite (controls, format characters, non-ASCII white space, lone
  *   surrogates, private use and unassigned code points, characters NFKC changes or that
- *   compose with their neighbour, a leading or trailing space), and `\u{}` for the empty
- *   identifier. A `\` followed by anything else stays a literal backslash.
+ *   compose with their neighbour, characters nodeprep maps to nothing or prohibits, a leading
+ *   or trailing space), for the right-to-left characters of an identifier that would break
+ *   the bidi rule, and `\u{}` for the empty identifier. A `\` followed by anything else
+ *   stays a literal backslash.
  */
 
 /**
@@ -40,7 +42,53 @@ const CODE_TO_CHAR = new Map<string, string>(Object.entries(XEP0106_CHARS).map((
 /** After a backslash: a XEP-0106 code or an extension sequence (case-insensitive, as servers fold case). */
 const SEQUENCE = /^(?:2[02367f]|3[ace]|40|5c|u\{[0-9a-f]{0,6}\})/i
 const EXTENSION = /^u\{([0-9a-f]{0,6})\}/i
-const NEVER_LITERAL = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Z}]/u
+const NEVER_LITERAL = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Z}\p{Default_Ignorable_Code_Point}]/u
+/**
+ * What nodeprep (RFC 3491 via RFC 6122) maps to nothing or prohibits beyond NEVER_LITERAL:
+ * U+1806 (table B.1), ideographic description characters (C.7; U+2FFC-2FFF and U+31EF, their
+ * newer kin), U+FFFC and U+FFFD (C.6). Default ignorables (variation selectors, the combining
+ * grapheme joiner, Mongolian free variation selectors, soft hyphen...) are in NEVER_LITERAL.
+ */
+const NODEPREP_REWRITES = /[\u1806\u2FF0-\u2FFF\u31EF\uFFFC\uFFFD]/u
+
+/** RFC 3454 table D.1: the characters of bidi class R and AL (Unicode 3.2), which stringprep's bidi rule is about. */
+const D1 =
+  /[\u05BE\u05C0\u05C3\u05D0-\u05EA\u05F0-\u05F4\u061B\u061F\u0621-\u063A\u0640-\u064A\u066D-\u066F\u0671-\u06D5\u06DD\u06E5\u06E6\u06FA-\u06FE\u0700-\u070D\u0710\u0712-\u072C\u0780-\u07A5\u07B1\u200F\uFB1D\uFB1F-\uFB28\uFB2A-\uFB36\uFB38-\uFB3C\uFB3E\uFB40\uFB41\uFB43\uFB44\uFB46-\uFBB1\uFBD3-\uFD3D\uFD50-\uFD8F\uFD92-\uFDC7\uFDF0-\uFDFC\uFE70-\uFE74\uFE76-\uFEFC]/u
+/**
+ * Right-to-left scripts (their letters are bidi class R or AL in today's Unicode, which PRECIS
+ * servers apply; those Unicode 3.2 lacks are unassigned to stringprep): with D1, what the bidi
+ * rule is about.
+ */
+const RTL_SCRIPT =
+  /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}\p{Script=Hanifi_Rohingya}\p{Script=Mende_Kikakui}\p{Script=Yezidi}\p{Script=Old_Hungarian}\p{Script=Phoenician}\p{Script=Kharoshthi}\p{Script=Imperial_Aramaic}\p{Script=Old_South_Arabian}\p{Script=Old_North_Arabian}\p{Script=Avestan}\p{Script=Inscriptional_Parthian}\p{Script=Inscriptional_Pahlavi}\p{Script=Psalter_Pahlavi}\p{Script=Old_Turkic}\p{Script=Cypriot}\p{Script=Lydian}\p{Script=Nabataean}\p{Script=Palmyrene}\p{Script=Hatran}\p{Script=Manichaean}\p{Script=Elymaic}\p{Script=Sogdian}\p{Script=Old_Sogdian}\p{Script=Chorasmian}\p{Script=Old_Uyghur}\p{Script=Meroitic_Cursive}\p{Script=Meroitic_Hieroglyphs}]/u
+const LETTER = /\p{L}/u
+/**
+ * What may stand between right-to-left characters without breaking the bidi rule (never bidi
+ * class L, in Unicode 3.2 or now): ASCII digits and the punctuation a local part holds
+ * literally (a XEP-0106 escape such as `\20` is made of these), the Arabic comma, and
+ * nonspacing or enclosing marks of the inherited script (some marks of other scripts were
+ * letters in Unicode 3.2).
+ */
+const BIDI_NEUTRAL = /[0-9!#$%()*+,\-.;=?[\]^_`{|}~\\\u060C]/u
+const INHERITED_MARK = /[\p{Mn}\p{Me}]/u
+const INHERITED = /\p{Script=Inherited}/u
+const isRtl = (ch: string) => D1.test(ch) || RTL_SCRIPT.test(ch)
+const isNeutral = (ch: string) => BIDI_NEUTRAL.test(ch) || (INHERITED_MARK.test(ch) && INHERITED.test(ch))
+
+/**
+ * The bidi rule of stringprep (RFC 3454 §6) and of RFC 5893, for an escaped local part: with a
+ * right-to-left character in it, none of class L (only right-to-left and neutral characters),
+ * and a right-to-left letter first and last (of table D.1 when the part holds one).
+ */
+function bidiOk(local: string): boolean {
+  const cps = Array.from(local)
+  if (!cps.some(isRtl)) return true
+  if (!cps.every((ch) => isRtl(ch) || isNeutral(ch))) return false
+  const ends = cps.some((ch) => D1.test(ch))
+    ? (ch: string) => D1.test(ch)
+    : (ch: string) => RTL_SCRIPT.test(ch) && LETTER.test(ch)
+  return ends(cps[0] as string) && ends(cps.at(-1) as string)
+}
 
 /**
  * Options of {@link escapeLocal} and {@link toJid}.
@@ -69,7 +117,7 @@ function literalAllowed(ch: string, prev: string, preserveCase: boolean): boolea
     if (cp < 0x21 || cp === 0x7f) return false
     return !(preserveCase && cp >= 0x41 && cp <= 0x5a)
   }
-  if (NEVER_LITERAL.test(ch)) return false
+  if (NEVER_LITERAL.test(ch) || NODEPREP_REWRITES.test(ch)) return false
   if (ch.normalize('NFKC') !== ch) return false
   if (preserveCase && (ch.toLowerCase() !== ch || ch.toUpperCase().toLowerCase() !== ch)) return false
   if (prev !== '') {
@@ -79,7 +127,7 @@ function literalAllowed(ch: string, prev: string, preserveCase: boolean): boolea
   return true
 }
 
-function escapeWith(id: string, preserveCase: boolean, asciiOnly: boolean): string {
+function escapeWith(id: string, preserveCase: boolean, asciiOnly: boolean, rtl: boolean): string {
   let out = ''
   let prev = ''
   const cps = Array.from(id) // code points; lone surrogates stay single units
@@ -95,6 +143,7 @@ function escapeWith(id: string, preserveCase: boolean, asciiOnly: boolean): stri
       piece = `\\${XEP0106_CHARS[ch]}`
     } else if (
       (asciiOnly && (ch.codePointAt(0) as number) >= 0x80) ||
+      (rtl && isRtl(ch)) ||
       !literalAllowed(ch, prev, preserveCase)
     ) {
       piece = extension(ch.codePointAt(0) as number)
@@ -112,18 +161,21 @@ function escapeWith(id: string, preserveCase: boolean, asciiOnly: boolean): stri
  * `unescapeLocal(escapeLocal(s)) === s`. Identifiers made of ordinary characters get
  * exactly the XEP-0106 escaping (a backslash is escaped only before an escape sequence);
  * the `\u{…}` extension covers what XEP-0106 cannot (see the module documentation), and
- * the result is stable under NFKC normalization, so a server's stringprep/PRECIS does not
- * alter it. The result never is empty, nor starts or ends with a space escape `\20`.
+ * the result is stable under NFKC normalization and under nodeprep (nothing in it is mapped to
+ * nothing or prohibited, and it satisfies the bidi rule), so a server's stringprep/PRECIS
+ * neither alters nor refuses it, except for case folding (see {@link EscapeOptions}). An
+ * identifier whose right-to-left characters would break the bidi rule (`aא`, `א1`) gets them
+ * written with the extension (`a\u{5d0}`). The result never is empty, nor starts or ends with
+ * a space escape `\20`.
  *
- * Not handled: the 1023-byte limit of a local part ({@link toJid} checks it), and the
- * bidirectional-text rule some servers apply to local parts mixing right-to-left and
- * left-to-right scripts.
+ * Not handled: the 1023-byte limit of a local part ({@link toJid} checks it).
  *
  * @example
  * ```ts
  * escapeLocal('space cadet')   // 'space\\20cadet'
  * escapeLocal('c:\\net')        // 'c\\3a\\net' (the backslash starts no sequence)
  * escapeLocal('tab\there')     // 'tab\\u{9}here' (extension)
+ * escapeLocal('aא')            // 'a\\u{5d0}' (the bidi rule)
  * escapeLocal('')              // '\\u{}' (extension)
  * escapeLocal('Bob', { preserveCase: true }) // '\\u{42}ob'
  * ```
@@ -131,11 +183,13 @@ function escapeWith(id: string, preserveCase: boolean, asciiOnly: boolean): stri
 export function escapeLocal(foreignId: string, options: EscapeOptions = {}): string {
   if (foreignId === '') return '\\u{}'
   const preserveCase = options.preserveCase === true
-  const out = escapeWith(foreignId, preserveCase, false)
+  let out = escapeWith(foreignId, preserveCase, false, false)
+  // Right-to-left characters that break the bidi rule are escaped, all of them.
+  if (!bidiOk(out)) out = escapeWith(foreignId, preserveCase, false, true)
   if (out.normalize('NFKC') === out) return out
   // A composition across more than two code points slipped through: fall back to
   // escaping every non-ASCII code point, which is always normalization-stable.
-  return escapeWith(foreignId, preserveCase, true)
+  return escapeWith(foreignId, preserveCase, true, true)
 }
 
 /**
