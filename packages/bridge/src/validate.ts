@@ -2,7 +2,7 @@
 // (chat states), a condition, a JID (contact and group ids) or a resource (nicks), or text.
 // Everything else (wrong types, lone surrogates, oversized strings) is refused or cut.
 import type { StanzaErrorCondition, StanzaErrorType } from '@satellite/core'
-import { escapeLocal, MAX_LOCAL_BYTES } from '@satellite/escaping'
+import { bidiRuleHolds, escapeLocal, isRightToLeft, MAX_LOCAL_BYTES } from '@satellite/escaping'
 import type { ChatState } from './adapter.js'
 
 /** The five chat states of XEP-0085, the only element names a chat state may have. */
@@ -92,20 +92,7 @@ export const isMimeType = (x: unknown): x is string =>
 const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/gu
 const PROHIBITED = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u2FF0-\u2FFB\uFFF9-\uFFFD]/gu
 const SPACES = /\p{Zs}/gu
-// Right-to-left scripts (an approximation of bidi classes R and AL, which JS cannot test).
-const RTL =
-  /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}\p{Script=Hanifi_Rohingya}]/u
-const RTL_ALL = new RegExp(RTL.source, 'gu')
-const LTR_LETTER = /\p{L}/gu
-
-/** The bidi rule of stringprep (RFC 3454 §6): with right-to-left characters, no left-to-right letter, and RTL at both ends. */
-function bidiOk(s: string): boolean {
-  if (!RTL.test(s)) return true
-  const letters = s.match(LTR_LETTER) ?? []
-  if (letters.some((ch) => !RTL.test(ch))) return false
-  const cps = Array.from(s)
-  return RTL.test(cps[0] as string) && RTL.test(cps.at(-1) as string)
-}
+const CODE_POINTS = /[\s\S]/gu
 
 function cutBytes(s: string, max: number): string {
   if (Buffer.byteLength(s, 'utf8') <= max) return s
@@ -125,8 +112,9 @@ function cutBytes(s: string, max: number): string {
  * it can be one: non-ASCII spaces become spaces, characters resourceprep maps to nothing or
  * prohibits (controls, format characters, surrogates, private use, unassigned, U+FFFD...)
  * are dropped, the result is NFKC-normalised (stable under the servers' stringprep and
- * PRECIS), a nick breaking the bidi rule gets its right-to-left characters written as
- * `\u{hex}`, and it is cut to 1023 bytes. Empty or blank: null.
+ * PRECIS), it is cut to 1023 bytes, and a nick breaking the bidi rule (`bidiRuleHolds` of
+ * `@satellite/escaping`) gets its right-to-left characters written as `\u{hex}`. Empty or
+ * blank: null.
  */
 export function toResource(x: unknown): string | null {
   if (typeof x !== 'string') return null
@@ -140,7 +128,14 @@ export function toResource(x: unknown): string | null {
     if (next === s) break
     s = next
   }
-  if (!bidiOk(s)) s = s.replace(RTL_ALL, (ch) => `\\u{${(ch.codePointAt(0) as number).toString(16)}}`)
   s = cutBytes(s, MAX_LOCAL_BYTES)
+  // The bidi rule as @satellite/escaping checks it for local parts (RFC 3454 tables D.1 and
+  // D.2); once the right-to-left characters are written out, no cut can break it.
+  if (!bidiRuleHolds(s)) {
+    const written = s.replace(CODE_POINTS, (ch) =>
+      isRightToLeft(ch) ? `\\u{${(ch.codePointAt(0) as number).toString(16)}}` : ch,
+    )
+    s = cutBytes(written, MAX_LOCAL_BYTES)
+  }
   return s.trim() === '' ? null : s
 }

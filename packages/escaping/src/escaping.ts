@@ -64,24 +64,44 @@ const RTL_SCRIPT =
 const LETTER = /\p{L}/u
 /**
  * What may stand between right-to-left characters without breaking the bidi rule (never bidi
- * class L, in Unicode 3.2 or now): ASCII digits and the punctuation a local part holds
- * literally (a XEP-0106 escape such as `\20` is made of these), the Arabic comma, and
- * nonspacing or enclosing marks of the inherited script (some marks of other scripts were
- * letters in Unicode 3.2).
+ * class L, in Unicode 3.2 or now): ASCII but letters (a XEP-0106 escape such as `\20` is made
+ * of these), the Arabic comma, and nonspacing or enclosing marks of the inherited script (some
+ * marks of other scripts were letters in Unicode 3.2). Anything else counts as left-to-right.
  */
-const BIDI_NEUTRAL = /[0-9!#$%()*+,\-.;=?[\]^_`{|}~\\\u060C]/u
+const BIDI_NEUTRAL = /[\u0020-\u0040\u005B-\u0060\u007B-\u007E\u060C]/u
 const INHERITED_MARK = /[\p{Mn}\p{Me}]/u
 const INHERITED = /\p{Script=Inherited}/u
-const isRtl = (ch: string) => D1.test(ch) || RTL_SCRIPT.test(ch)
 const isNeutral = (ch: string) => BIDI_NEUTRAL.test(ch) || (INHERITED_MARK.test(ch) && INHERITED.test(ch))
 
 /**
- * The bidi rule of stringprep (RFC 3454 §6) and of RFC 5893, for an escaped local part: with a
- * right-to-left character in it, none of class L (only right-to-left and neutral characters),
- * and a right-to-left letter first and last (of table D.1 when the part holds one).
+ * Whether a character (one code point) is right-to-left for the bidi rule: bidi class R or AL
+ * in Unicode 3.2 (RFC 3454 table D.1) or of a right-to-left script.
+ *
+ * @example
+ * ```ts
+ * isRightToLeft('א') // true
+ * isRightToLeft('1') // false
+ * ```
  */
-function bidiOk(local: string): boolean {
-  const cps = Array.from(local)
+export const isRightToLeft = (ch: string): boolean => D1.test(ch) || RTL_SCRIPT.test(ch)
+const isRtl = isRightToLeft
+
+/**
+ * Whether `s` (a local part or a resource, as it is sent) satisfies the bidi rule of stringprep
+ * (RFC 3454 §6) and of RFC 5893, conservatively: with a right-to-left character in it
+ * ({@link isRightToLeft}), only right-to-left characters and neutral ones (ASCII but letters,
+ * marks of the inherited script, the Arabic comma), and a right-to-left letter first and last
+ * (of table D.1 when `s` holds one). Servers refuse addresses that break it.
+ *
+ * @example
+ * ```ts
+ * bidiRuleHolds('אב גד') // true
+ * bidiRuleHolds('aא')    // false
+ * bidiRuleHolds('א1')    // false: it must end with a right-to-left letter
+ * ```
+ */
+export function bidiRuleHolds(s: string): boolean {
+  const cps = Array.from(s)
   if (!cps.some(isRtl)) return true
   if (!cps.every((ch) => isRtl(ch) || isNeutral(ch))) return false
   const ends = cps.some((ch) => D1.test(ch))
@@ -185,7 +205,7 @@ export function escapeLocal(foreignId: string, options: EscapeOptions = {}): str
   const preserveCase = options.preserveCase === true
   let out = escapeWith(foreignId, preserveCase, false, false)
   // Right-to-left characters that break the bidi rule are escaped, all of them.
-  if (!bidiOk(out)) out = escapeWith(foreignId, preserveCase, false, true)
+  if (!bidiRuleHolds(out)) out = escapeWith(foreignId, preserveCase, false, true)
   if (out.normalize('NFKC') === out) return out
   // A composition across more than two code points slipped through: fall back to
   // escaping every non-ASCII code point, which is always normalization-stable.

@@ -1,8 +1,10 @@
 export type { EscapeOptions } from './escaping.js'
 export {
+  bidiRuleHolds,
   escapeLocal,
   fromJid,
   isEscaped,
+  isRightToLeft,
   MAX_LOCAL_BYTES,
   toJid,
   unescapeLocal,
