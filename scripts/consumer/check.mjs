@@ -127,22 +127,33 @@ function run(command, argv, { cwd, env = baseEnv, log, timeout = 600_000 }) {
   })
 }
 
-/** The first line that says what went wrong, for the summary. */
+/**
+ * The first line that says what went wrong, for the summary. Of tsc's errors, one in a declaration file
+ * of a dependency comes first (it is the cause of the errors it makes in the program), with the count.
+ */
 function firstError(output) {
-  const lines = output.split('\n').map((l) => l.trim())
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim().replace(/\S*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/g, 'node_modules/'))
+  const tsErrors = lines.filter((l) => /error TS\d+/.test(l))
+  if (tsErrors.length > 0) {
+    const first = tsErrors.find((l) => l.startsWith('node_modules/')) ?? tsErrors[0]
+    return `${cut(first)}${tsErrors.length > 1 ? ` (${tsErrors.length} errors)` : ''}`
+  }
   const patterns = [
-    /error TS\d+/,
-    /declared but not|exported at run time but/,
+    /declared but not|exported at run time but|cannot be loaded/,
     /AssertionError|SyntaxError|TypeError|Error \[|Error:/,
     /ERR_PNPM|npm (error|ERR!)/,
     /FAIL|✘|×|error/i,
   ]
   for (const p of patterns) {
     const line = lines.find((l) => p.test(l))
-    if (line) return line.length > 300 ? `${line.slice(0, 300)}…` : line
+    if (line) return cut(line)
   }
   return lines.filter(Boolean).at(-1) ?? '(no output)'
 }
+
+const cut = (line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line)
 
 // --- results -------------------------------------------------------------------------------------
 
@@ -193,6 +204,7 @@ async function buildAndPack() {
   }
   const tarballs = new Map() // package name → tarball path
   const versions = new Map()
+  const entries = []
   const dir = join(work, 'tarballs')
   const t = performance.now()
   const failures = []
@@ -224,10 +236,15 @@ async function buildAndPack() {
       failures.push(`${manifest.name}: a workspace: range is left in the packed package.json`)
     tarballs.set(manifest.name, packed)
     versions.set(manifest.name, manifest.version)
+    // Its entry points: `name` and every subpath of `exports` (`@satellite/core/internal`).
+    const subpaths = Object.keys(JSON.parse(packedManifest).exports ?? { '.': '' })
+    for (const sub of subpaths.filter((k) => k !== './package.json' && !k.includes('*'))) {
+      entries.push(sub === '.' ? manifest.name : `${manifest.name}${sub.slice(1)}`)
+    }
   }
   const ok = failures.length === 0 && tarballs.size > 0
   report(ctx, `pack (${tarballs.size} packages)`, ok, failures.join('; '), (performance.now() - t) / 1000)
-  return ok ? { tarballs, versions } : undefined
+  return ok ? { tarballs, versions, entries } : undefined
 }
 
 // --- the projects --------------------------------------------------------------------------------
@@ -300,6 +317,7 @@ async function consumer(ctx, packed, { runExports = false, label = '', checks } 
   const dir = join(work, `${ctx.pm}-node${ctx.major}${ctx.fault ? `-fault-${ctx.fault}` : ''}`, 'consumer')
   mkdirSync(dir, { recursive: true })
   const names = [...packed.tarballs.keys()].filter((n) => n.startsWith('@satellite/'))
+  const entries = packed.entries.filter((e) => names.some((n) => e === n || e.startsWith(`${n}/`)))
   const manifest = {
     name: 'satellite-consumer',
     private: true,
@@ -315,7 +333,7 @@ async function consumer(ctx, packed, { runExports = false, label = '', checks } 
   if (!(await install(ctx, dir, `install consumer${label}`))) return outcome
   const env = envFor(ctx.nodeDir, {
     CHECK_NODE_VERSION: `v${ctx.node}`,
-    CHECK_PACKAGES: JSON.stringify(names),
+    CHECK_PACKAGES: JSON.stringify(entries),
   })
   const node = join(ctx.nodeDir, 'bin', 'node')
   const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc')
@@ -341,7 +359,7 @@ async function consumer(ctx, packed, { runExports = false, label = '', checks } 
   if (want('runtime'))
     outcome.runtime = await step(ctx, `runtime${label}`, node, ['runtime.mjs'], { cwd: dir, env })
   if (runExports && want('exports')) {
-    outcome.exports = await step(ctx, `exports${label}`, node, ['exports.mjs', ...names], { cwd: dir, env })
+    outcome.exports = await step(ctx, `exports${label}`, node, ['exports.mjs', ...entries], { cwd: dir, env })
   }
   return outcome
 }

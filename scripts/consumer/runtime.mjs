@@ -23,8 +23,8 @@ timer.unref()
 assert.equal(process.version, process.env.CHECK_NODE_VERSION, 'the Node running the test')
 assert.equal((await run('node', ['--version'])).stdout.trim(), process.version, 'the node on PATH')
 
-// Every package loads, with the value exports its declarations promise (scripts/consumer/exports.mjs
-// compares the two lists; here: none is empty).
+// Every entry point of every package (`@satellite/core`, `@satellite/core/internal`...) loads, and exports
+// something (scripts/consumer/exports.mjs compares what with the declarations).
 for (const name of JSON.parse(process.env.CHECK_PACKAGES ?? '[]')) {
   const mod = await import(name)
   assert.ok(Object.keys(mod).length > 0, `${name} has no exports`)
