@@ -88,12 +88,22 @@ function usage(message) {
 
 // --- running things ------------------------------------------------------------------------------
 
-/** The environment of every command: the caller's, minus what a package manager running us set. */
+/**
+ * The environment of every command: the caller's, minus what a package manager running this script
+ * (`pnpm check:packages`) adds: its own variables, and the workspace's node_modules/.bin on PATH.
+ */
 const baseEnv = Object.fromEntries(
   Object.entries(process.env).filter(
-    ([k]) => !/^(npm_|pnpm_|PNPM_|INIT_CWD$|NODE_OPTIONS$|NODE_PATH$)/i.test(k),
+    ([k]) =>
+      !/^(npm_(command|execpath|node_execpath|config_user_agent|lifecycle_.*|package_.*)|pnpm_.*|INIT_CWD|NODE_OPTIONS|NODE_PATH)$/i.test(
+        k,
+      ),
   ),
 )
+baseEnv.PATH = (process.env.PATH ?? '')
+  .split(':')
+  .filter((p) => !p.startsWith(`${root}/`))
+  .join(':')
 /** The environment with `nodeDir`'s node first on PATH (for the package managers and the bins). */
 const envFor = (nodeDir, extra = {}) => ({
   ...baseEnv,
