@@ -5,12 +5,17 @@
 // GC during start-up and about 1 MiB of idle RSS. Measured in docs/performance.md, "Idle memory".
 import type * as Crypto from 'node:crypto'
 import type * as Events from 'node:events'
+import type { EventEmitter as NodeEventEmitter } from 'node:events'
 import type * as Fs from 'node:fs'
 import type * as Net from 'node:net'
 import type * as Tls from 'node:tls'
 
 export const { createHash } = process.getBuiltinModule('node:crypto') as typeof Crypto
-export const { EventEmitter } = process.getBuiltinModule('node:events') as typeof Events
+// Annotated with the class itself: inferred, the declaration file said `typeof Events` (the
+// module), which a consumer's compiler (nodenext, esModuleInterop) cannot extend.
+export const EventEmitter: typeof NodeEventEmitter = (
+  process.getBuiltinModule('node:events') as typeof Events
+).EventEmitter
 export const { readFileSync } = process.getBuiltinModule('node:fs') as typeof Fs
 export const net = process.getBuiltinModule('node:net') as typeof Net
 

@@ -83,6 +83,28 @@ export interface ComponentEvents {
   stopped: [info: { error: Error | undefined }]
 }
 
+/** A listener of the {@link Component} event `E`. */
+export type ComponentListener<E extends keyof ComponentEvents> = (...args: ComponentEvents[E]) => void
+
+// The event methods of Component, typed by ComponentEvents: only its events, with their
+// arguments. Declared here rather than taken from @types/node's generic EventEmitter<T>, whose
+// typing varies with the consumer's @types/node (from 25 on, an unknown event name compiles).
+// Type-only: the methods are EventEmitter's, unchanged at run time.
+export interface Component {
+  on<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  once<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  off<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  addListener<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  removeListener<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  prependListener<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  prependOnceListener<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  removeAllListeners(event?: keyof ComponentEvents): this
+  emit<E extends keyof ComponentEvents>(event: E, ...args: ComponentEvents[E]): boolean
+  listenerCount<E extends keyof ComponentEvents>(event: E, listener?: ComponentListener<E>): number
+  listeners<E extends keyof ComponentEvents>(event: E): Array<ComponentListener<E>>
+  rawListeners<E extends keyof ComponentEvents>(event: E): Array<ComponentListener<E>>
+}
+
 /** Options of {@link Component.request}. */
 export interface RequestOptions {
   /** Timeout in ms (default: the component's `requestTimeout`, 30 s). */
@@ -120,7 +142,8 @@ const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|0:0:0:0:0:0:0:1)$/i
  * await xmpp.start()
  * ```
  */
-export class Component extends EventEmitter<ComponentEvents> {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above only types EventEmitter's own methods
+export class Component extends EventEmitter {
   readonly options: ResolvedOptions
   /** The component's domain. */
   readonly domain: string

@@ -1,4 +1,10 @@
-export type { ComponentEvents, ReconnectInfo, RequestOptions, Status } from './component.js'
+export type {
+  ComponentEvents,
+  ComponentListener,
+  ReconnectInfo,
+  RequestOptions,
+  Status,
+} from './component.js'
 export { Component, component, fromInDomain } from './component.js'
 export type {
   ComponentOptions,
@@ -25,7 +31,7 @@ export {
 } from './errors.js'
 export type { JID, JidModule } from './jid.js'
 export { jid, parseJid } from './jid.js'
-export type { Logger } from './log.js'
+export type { DebugModule, Logger } from './log.js'
 export { enableDebug } from './log.js'
 export type { DiscoInfo, DiscoItem, DiscoTarget, Identity } from './responders/disco.js'
 export { capsHash, Disco, NS_DISCO_INFO, NS_DISCO_ITEMS } from './responders/disco.js'

@@ -1,4 +1,3 @@
-import type createDebugType from 'debug'
 import { requireDep as require } from './builtins.js'
 
 /** A `debug` logger with an `error` channel. Namespaces: `satellite:core:<subsystem>`. */
@@ -8,8 +7,24 @@ export interface Logger {
   error: (formatter: string, ...args: unknown[]) => void
 }
 
+/**
+ * The part of the `debug` module that {@link enableDebug} returns: enough to change what is
+ * logged and where it goes. (Declared here so that the package's types stand alone: `debug`
+ * ships no types of its own.)
+ */
+export interface DebugModule {
+  /** Enables the given namespaces (DEBUG syntax: `satellite:*,-satellite:core:outbound`), replacing those enabled. */
+  enable(namespaces: string): void
+  /** Disables every namespace; returns the namespaces that were enabled. */
+  disable(): string
+  /** Whether a namespace is enabled. */
+  enabled(namespace: string): boolean
+  /** Where every logger writes (default: standard error). Replace it to capture the logs. */
+  log: (...args: unknown[]) => void
+}
+
 type DebugFn = ((formatter: string, ...args: unknown[]) => void) & { enabled: boolean }
-type CreateDebug = typeof createDebugType
+type CreateDebug = DebugModule & ((namespace: string) => DebugFn)
 
 let createDebug: CreateDebug | undefined
 const bindings: Array<() => void> = []
@@ -42,8 +57,8 @@ export function logger(subsystem: string): Logger {
   Object.defineProperty(log, 'enabled', { get: () => main?.enabled === true })
   const bind = () => {
     const cd = createDebug as CreateDebug
-    main = cd(ns) as unknown as DebugFn
-    err = cd(`${ns}:error`) as unknown as DebugFn
+    main = cd(ns)
+    err = cd(`${ns}:error`)
   }
   bindings.push(bind)
   if (createDebug !== undefined) bind()
@@ -59,7 +74,7 @@ export function logger(subsystem: string): Logger {
  * enableDebug('satellite:core:*')
  * ```
  */
-export function enableDebug(namespaces: string): CreateDebug {
+export function enableDebug(namespaces: string): DebugModule {
   const cd = load()
   cd.enable(namespaces)
   return cd

@@ -28,15 +28,20 @@ export function make(srv: TestServer, options: Partial<ComponentOptions> = {}): 
   return xmpp
 }
 
-/** Resolves when `emitter` emits `event` (with a timeout). */
+type AnyEmitter = { once(event: string, fn: (...args: never[]) => void): unknown }
+
+/**
+ * Resolves when `emitter` emits `event` (with a timeout). A Component is named apart: its typed
+ * `once` takes only its own event names.
+ */
 export function once<T = unknown>(
-  emitter: { once(event: string, fn: (...args: never[]) => void): unknown },
+  emitter: AnyEmitter | Component,
   event: string,
   timeout = 3000,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`timed out waiting for '${event}'`)), timeout)
-    emitter.once(event, ((value: T) => {
+    ;(emitter as AnyEmitter).once(event, ((value: T) => {
       clearTimeout(t)
       resolve(value)
     }) as (...args: never[]) => void)
