@@ -1,3 +1,7 @@
+// The declarations use Node's types (Buffer, EventEmitter, NodeJS.ProcessEnv...): they come from the
+// consumer's @types/node, a peer dependency (one copy for the whole program), loaded from here.
+/// <reference types="node" preserve="true" />
+
 export type { CheckOptions, CheckReport, CheckStep } from './check.js'
 export { checkConnection } from './check.js'
 export type { LogFormat, SatelliteConfig } from './config.js'
