@@ -5,8 +5,12 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
 export default defineConfig({
   resolve: {
-    // Every @satellite/<name> package is tested from its sources: packages/<name>/src/index.ts.
-    alias: [{ find: /^@satellite\/([a-z-]+)$/, replacement: `${src('./packages/')}$1/src/index.ts` }],
+    // Every @satellite/<name> package is tested from its sources: packages/<name>/src/index.ts
+    // (and @satellite/core/internal from packages/core/src/internal.ts).
+    alias: [
+      { find: /^@satellite\/core\/internal$/, replacement: src('./packages/core/src/internal.ts') },
+      { find: /^@satellite\/([a-z-]+)$/, replacement: `${src('./packages/')}$1/src/index.ts` },
+    ],
   },
   test: {
     testTimeout: 20_000,

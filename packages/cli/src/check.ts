@@ -1,15 +1,13 @@
 import * as net from 'node:net'
 import * as tls from 'node:tls'
+import { parseService, type Stanza, xml } from '@satellite/core'
 import {
   explainStreamError,
   handshakeDigest,
   NS_COMPONENT,
-  parseService,
-  type Stanza,
   StreamParser,
   streamHeader,
-  xml,
-} from '@satellite/core'
+} from '@satellite/core/internal'
 
 /** One step of a connection check. */
 export interface CheckStep {

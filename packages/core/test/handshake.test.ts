@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto'
-import {
-  handshakeDigest,
-  isSatelliteError,
-  type SatelliteError,
-  StreamError,
-  streamHeader,
-  xml,
-} from '@satellite/core'
+import { isSatelliteError, type SatelliteError, StreamError, xml } from '@satellite/core'
+import { handshakeDigest, streamHeader } from '@satellite/core/internal'
 import { describe, expect, it } from 'vitest'
 import { greetWith } from '../../../test-support/component.js'
 import { DOMAIN, make, once, server, sleep } from './helpers.js'

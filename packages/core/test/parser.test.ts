@@ -1,4 +1,5 @@
-import { type Stanza, StreamParser, type XmlViolationError } from '@satellite/core'
+import type { Stanza } from '@satellite/core'
+import { StreamParser, type XmlViolationError } from '@satellite/core/internal'
 import { describe, expect, it } from 'vitest'
 
 const HEADER =
