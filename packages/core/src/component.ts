@@ -91,17 +91,29 @@ export type ComponentListener<E extends keyof ComponentEvents> = (...args: Compo
 // typing varies with the consumer's @types/node (from 25 on, an unknown event name compiles).
 // Type-only: the methods are EventEmitter's, unchanged at run time.
 export interface Component {
+  /** Calls `listener` on every `event` (one of {@link ComponentEvents}, with its arguments). */
   on<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  /** Calls `listener` on the next `event` only. */
   once<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  /** Removes a listener added by `on`, `once`... */
   off<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  /** The same as `on`. */
   addListener<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  /** The same as `off`. */
   removeListener<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  /** Like `on`, but the listener runs before those already added. */
   prependListener<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  /** Like `once`, but the listener runs before those already added. */
   prependOnceListener<E extends keyof ComponentEvents>(event: E, listener: ComponentListener<E>): this
+  /** Removes every listener of `event`, or of every event. */
   removeAllListeners(event?: keyof ComponentEvents): this
+  /** Calls the listeners of `event` with `args` (Satellite emits its events itself). */
   emit<E extends keyof ComponentEvents>(event: E, ...args: ComponentEvents[E]): boolean
+  /** How many listeners `event` has (of `listener` only, if given). */
   listenerCount<E extends keyof ComponentEvents>(event: E, listener?: ComponentListener<E>): number
+  /** The listeners of `event`. */
   listeners<E extends keyof ComponentEvents>(event: E): Array<ComponentListener<E>>
+  /** The listeners of `event`, including the wrappers `once` adds. */
   rawListeners<E extends keyof ComponentEvents>(event: E): Array<ComponentListener<E>>
 }
 
