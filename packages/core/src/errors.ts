@@ -217,7 +217,7 @@ export function defaultErrorType(condition: string): StanzaErrorType {
   return isStanzaErrorCondition(condition) ? DEFAULT_TYPES[condition] : 'cancel'
 }
 
-/** True for the 23 defined conditions of RFC 6120 section 8.3.3 (the closed set a condition belongs to). */
+/** True for the 22 conditions of RFC 6120 section 8.3.3 and RFC 3920's `payment-required` (the closed set a condition belongs to). */
 export function isStanzaErrorCondition(s: unknown): s is StanzaErrorCondition {
   return typeof s === 'string' && Object.hasOwn(DEFAULT_TYPES, s)
 }
@@ -236,7 +236,7 @@ export function isStanzaErrorType(s: unknown): s is StanzaErrorType {
  * The second argument is either the human-readable text (`new StanzaError('not-allowed',
  * 'Search is for local users only')`) or the options `{ text, type, application, stanza }`.
  *
- * The condition is always one of the 23 of RFC 6120 (it becomes an element name on the wire):
+ * The condition is always one of the 22 of RFC 6120 or `payment-required` (RFC 3920) (it becomes an element name on the wire):
  * anything else, such as a condition read from a legacy network or from a peer's error, becomes
  * `undefined-condition` (RFC 6120: an unknown condition is treated as that), and a `type` that
  * is not one of the five becomes the condition's default. Application-specific conditions go in
@@ -251,7 +251,7 @@ export function isStanzaErrorType(s: unknown): s is StanzaErrorType {
  * ```
  */
 export class StanzaError extends SatelliteError {
-  /** One of the 23 conditions of RFC 6120 (anything else given became `undefined-condition`). */
+  /** One of the 22 conditions of RFC 6120 or `payment-required` (anything else given became `undefined-condition`). */
   readonly condition: StanzaErrorCondition
   readonly type: StanzaErrorType
   readonly text: string | undefined
