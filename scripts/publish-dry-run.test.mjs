@@ -63,6 +63,14 @@ test('a missing build output fails', () => {
   assert.match(output, /exports\["\."\]\["default"\]: dist\/index\.js does not exist \(not built\?\)/)
 })
 
+test('build state (tsc -b\'s .tsbuildinfo) in the package fails', () => {
+  const { status, output } = workspace((_, pkg) => {
+    pkg.files = ['dist']
+  })
+  assert.equal(status, 1, output)
+  assert.match(output, /dist\/\.tsbuildinfo is build state and should not be in the package/)
+})
+
 test('a bin that is not in the package fails', () => {
   const { status, output } = workspace((_, pkg) => {
     pkg.bin = { escape: './dist/bin.js' }
