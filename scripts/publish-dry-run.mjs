@@ -76,7 +76,8 @@ export function checkPackage(dir, pkg, files) {
   }
   for (const file of files) {
     // Build state, not something users run: tsc -b's incremental file names local paths.
-    if (file.endsWith('.tsbuildinfo')) problems.push(`${file} is build state and should not be in the package`)
+    if (file.endsWith('.tsbuildinfo'))
+      problems.push(`${file} is build state and should not be in the package`)
   }
   for (const file of files) {
     if (!/\.(?:[cm]?js|d\.[cm]?ts)$/.test(file) || !existsSync(join(dir, file))) continue

@@ -63,7 +63,7 @@ test('a missing build output fails', () => {
   assert.match(output, /exports\["\."\]\["default"\]: dist\/index\.js does not exist \(not built\?\)/)
 })
 
-test('build state (tsc -b\'s .tsbuildinfo) in the package fails', () => {
+test("build state (tsc -b's .tsbuildinfo) in the package fails", () => {
   const { status, output } = workspace((_, pkg) => {
     pkg.files = ['dist']
   })
