@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { parseArgs, parseEnv } from 'node:util'
 import { runCli } from '@satellite/testing'
 import { checkConnection } from './check.js'
 import {
@@ -15,9 +15,11 @@ import { runModule } from './run.js'
 const USAGE = `usage: satellite <command> [options]
 
   check [--service URL] [--domain D] [--secret-file F] [--ca F] [--timeout MS] [--json]
+        [--env-file F]
         connect as a component and report each step (TCP/TLS, stream header, handshake,
         round trip) with the server config to fix; settings default to XMPP_SERVICE,
-        XMPP_DOMAIN, XMPP_SECRET / XMPP_SECRET_FILE
+        XMPP_DOMAIN, XMPP_SECRET / XMPP_SECRET_FILE, read from the environment or a .env
+        file as satellite run does
   dev   [satellite-dev-server options]
         run the embedded XEP-0114 server for development (see satellite dev --help)
   run <module> [--env-file F] [--health-port N] [--log-format text|json]
@@ -27,6 +29,17 @@ const USAGE = `usage: satellite <command> [options]
   config [--env-file F] [--json]
         validate the settings satellite run reads and print the effective configuration,
         secret redacted (every setting: docs/configuration.md)`
+
+/**
+ * `env` with the settings of a .env file added (`file`, or `.env` in the working directory if
+ * present), as `satellite run` loads them: what the environment already sets wins.
+ */
+function withEnvFile(env: NodeJS.ProcessEnv, file: string | undefined): NodeJS.ProcessEnv {
+  const path = file ?? (existsSync('.env') ? '.env' : undefined)
+  if (path === undefined) return env
+  if (!existsSync(path)) throw new Error(`--env-file: ${path} does not exist`)
+  return { ...parseEnv(readFileSync(path, 'utf8')), ...env }
+}
 
 /** Where a command reads its settings and writes its output (the process's, by default). */
 export interface CommandIo {
@@ -65,9 +78,10 @@ async function command(argv: string[], io: CommandIo): Promise<number> {
         ca: { type: 'string' },
         timeout: { type: 'string', default: '5000' },
         json: { type: 'boolean', default: false },
+        'env-file': { type: 'string' },
       },
     })
-    const env = io.env
+    const env = withEnvFile(io.env, values['env-file'])
     const secretFile = values['secret-file'] ?? env.XMPP_SECRET_FILE
     const secret = secretFile ? readFileSync(secretFile, 'utf8').trim() : env.XMPP_SECRET
     const domain = values.domain ?? env.XMPP_DOMAIN

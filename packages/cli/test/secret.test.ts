@@ -90,3 +90,21 @@ describe('minimum secret length', () => {
     expect(ok.out()).toContain('all checks passed')
   })
 })
+
+describe('satellite check reads a .env file as satellite run does', () => {
+  it('--env-file F (or .env in the working directory); the environment wins; a missing file is named', async () => {
+    const srv = await testServer(DOMAIN, 'env-file-secret')
+    const dir = mkdtempSync(join(tmpdir(), 'satellite-envfile-'))
+    const file = join(dir, 'check.env')
+    writeFileSync(file, `XMPP_SERVICE=${srv.url}\nXMPP_DOMAIN=${DOMAIN}\nXMPP_SECRET=env-file-secret\n`)
+    const ok = io({})
+    expect(await runCommand(['check', '--env-file', file], ok.io)).toBe(0)
+    expect(ok.out()).toContain('all checks passed')
+    // a variable of the environment overrides the file's
+    const wrong = io({ XMPP_SECRET: 'another-secret' })
+    expect(await runCommand(['check', '--env-file', file], wrong.io)).toBe(1)
+    const missing = io({})
+    expect(await runCommand(['check', '--env-file', join(dir, 'nope.env')], missing.io)).toBe(1)
+    expect(missing.err()).toMatch(/--env-file: .*nope\.env does not exist/)
+  })
+})

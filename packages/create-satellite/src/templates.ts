@@ -254,10 +254,10 @@ Send a chat message to \`${domain}\` (or \`anyone@${domain}\`) from an account o
 secret redacted).
 
 It does not connect? \`npx satellite check\` connects as the component would and tells which step fails and the
-server line to fix. It reads the same variables from the environment (not from \`.env\`):
+server line to fix. It reads the same settings, from the environment or \`.env\`:
 
 \`\`\`sh
-(set -a && . ./.env && npx satellite check)
+npx satellite check
 \`\`\`
 
 No server at hand? \`npx satellite dev --component ${domain}=<your secret>\` runs a development XMPP server on
