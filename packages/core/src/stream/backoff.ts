@@ -1,4 +1,3 @@
-import type { ResolvedOptions } from '../config.js'
 
 /** Why the connection went down, as far as the reconnect policy cares. */
 export type DisconnectClass = 'fatal' | 'conflict' | 'retry'
@@ -24,17 +23,36 @@ export function classifyCondition(condition: string, text?: string): DisconnectC
   return 'retry'
 }
 
+/** Options of {@link Backoff}, in ms (the component's `reconnect` options are one). */
+export interface BackoffOptions {
+  /** First ceiling. */
+  base: number
+  /** Largest ceiling. */
+  cap: number
+  /** Failed attempts in a row after which {@link Backoff.exhausted} is true (`Infinity`: never). */
+  maxAttempts: number
+  /** Least delay after a `conflict`. */
+  conflictFloor: number
+}
+
 /**
  * Exponential backoff with full jitter: attempt n waits a uniformly random time in
- * [0, min(cap, base * 2^n)]; after a conflict at least `conflictFloor`.
+ * [0, min(cap, base * 2^n)]; after a conflict at least `conflictFloor`. The component's
+ * reconnects use it; so can a plugin's own retries (the bridge's legacy re-logins do).
+ *
+ * @example
+ * ```ts
+ * const backoff = new Backoff({ base: 1000, cap: 60_000, maxAttempts: Infinity, conflictFloor: 0 })
+ * setTimeout(retry, backoff.next('retry'))
+ * ```
  */
 export class Backoff {
-  readonly #opts: Exclude<ResolvedOptions['reconnect'], false>
+  readonly #opts: BackoffOptions
   readonly #random: () => number
   /** Failed attempts in a row. */
   attempts = 0
 
-  constructor(opts: Exclude<ResolvedOptions['reconnect'], false>, random: () => number = Math.random) {
+  constructor(opts: BackoffOptions, random: () => number = Math.random) {
     this.#opts = opts
     this.#random = random
   }
