@@ -1,90 +1,26 @@
-import type * as Net from 'node:net'
-import type * as Tls from 'node:tls'
-import { EventEmitter, net, tls } from './builtins.js'
+import { EventEmitter } from './builtins.js'
 import { type ComponentOptions, type ResolvedOptions, resolveOptions } from './config.js'
-import {
-  ErrorCodes,
-  isSatelliteError,
-  SatelliteError,
-  STREAM_ERROR_CONDITIONS,
-  StanzaError,
-  StreamError,
-} from './errors.js'
+import { ErrorCodes, SatelliteError } from './errors.js'
+import type { ComponentEvents, ComponentListener, Status } from './events.js'
+import { Inbound } from './inbound.js'
 import { type JID, parseJid } from './jid.js'
 import { logger } from './log.js'
 import { installResponders, NS_CAPS, NS_PING } from './responders/builtin.js'
 import { Disco } from './responders/disco.js'
-import { errorReply, IqCaller, iqResult } from './routing/iq.js'
+import { IqCaller } from './routing/iq.js'
 import type { StanzaMatch } from './routing/match.js'
 import { type IqHandler, type IqMatch, Router, type StanzaHandler, type Unroute } from './routing/router.js'
 import { Stats } from './stats.js'
-import { Backoff, classifyCondition, type DisconnectClass } from './stream/backoff.js'
-import { explainStreamError } from './stream/explain.js'
-import {
-  handshakeDigest,
-  NS_COMPONENT,
-  NS_STREAM_ERRORS,
-  NS_STREAMS,
-  streamErrorXml,
-  streamHeader,
-} from './stream/handshake.js'
 import { Outbound, quietReject } from './stream/outbound.js'
+import { type Liveness, Session } from './stream/session.js'
+import { type AttemptEvents, Supervisor } from './supervisor.js'
 import { Element, xml } from './xml/element.js'
-import { StreamParser, type XmlViolationError } from './xml/parser.js'
 import { serialize } from './xml/serialize.js'
 import type { Stanza } from './xml/stanza.js'
 
-// node:tls is loaded only for xmpps:// services (it adds ~3.5 MiB to an idle process): see builtins.ts.
+export type { ComponentEvents, ComponentListener, ReconnectInfo, Status } from './events.js'
 
-const logConn = logger('connection')
-const logStream = logger('stream')
-const logRoute = logger('router')
 const logOut = logger('outbound')
-
-/** Lifecycle states, announced by the `status` event. */
-export type Status =
-  | 'idle'
-  | 'connecting'
-  | 'authenticating'
-  | 'online'
-  | 'offline'
-  | 'reconnecting'
-  | 'stopping'
-  | 'stopped'
-
-/** Detail of a `reconnecting` status. */
-export interface ReconnectInfo {
-  /** Delay before the next attempt, in ms. */
-  delay: number
-  /** Failed attempts in a row so far. */
-  attempt: number
-  /** Why the previous connection ended (a stream error condition, an errno code, `timeout`...). */
-  reason: string
-  error: Error | undefined
-}
-
-/** Events of a {@link Component}. */
-export interface ComponentEvents {
-  /** The handshake succeeded; the component's JID is given. */
-  online: [address: JID]
-  /** The connection went down (a reconnect may follow; see `status`). */
-  offline: [info: { reason: string; error: Error | undefined }]
-  /** Every incoming stanza, before routing (for logging or xmpp.js-style handling). */
-  stanza: [stanza: Stanza]
-  /** Connection errors, fatal errors (`err.fatal`), and errors thrown by handlers. */
-  error: [err: Error]
-  /** Every lifecycle change. */
-  status: [status: Status, detail?: ReconnectInfo]
-  /** A reconnect is scheduled. */
-  reconnecting: [info: ReconnectInfo]
-  /** A stanza was not sent: queue full, expired, or stopped. */
-  dropped: [info: { data: string; error: SatelliteError }]
-  /** Satellite stopped: by `stop()`, the AbortSignal, or a fatal error. */
-  stopped: [info: { error: Error | undefined }]
-}
-
-/** A listener of the {@link Component} event `E`. */
-export type ComponentListener<E extends keyof ComponentEvents> = (...args: ComponentEvents[E]) => void
 
 // The event methods of Component, typed by ComponentEvents: only its events, with their
 // arguments. Declared here rather than taken from @types/node's generic EventEmitter<T>, whose
@@ -123,21 +59,6 @@ export interface RequestOptions {
   timeout?: number
 }
 
-interface Connection {
-  gen: number
-  socket: Net.Socket
-  parser: StreamParser
-  handshakeTimer: NodeJS.Timeout | null
-  online: boolean
-  onlineAt: number
-  /** Why it ended, once known. */
-  error: Error | undefined
-  reason: string
-  klass: DisconnectClass
-  /** Set when the server closed the stream (we answered and closed). */
-  closing: boolean
-}
-
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|0:0:0:0:0:0:0:1)$/i
 
 /**
@@ -165,39 +86,20 @@ export class Component extends EventEmitter {
   readonly stats: Stats
   /** The component's JID, once online. */
   jid: JID | null = null
-  #status: Status = 'idle'
   readonly #router = new Router()
   readonly #outbound: Outbound
   readonly #iq = new IqCaller()
-  readonly #backoff: Backoff | null
-  #conn: Connection | null = null
-  #gen = 0
-  #reconnectTimer: NodeJS.Timeout | null = null
-  #keepaliveTimer: NodeJS.Timeout | null = null
-  #pingTimer: NodeJS.Timeout | null = null
-  #lastReadAt = 0
+  readonly #inbound: Inbound
+  readonly #supervisor: Supervisor<Session>
+  readonly #caps: boolean
+  readonly #liveness: Liveness
   #warnedPlaintext = false
-  #startWaiters: Array<{ resolve: (jid: JID) => void; reject: (err: Error) => void }> = []
-  #stopPromise: Promise<void> | null = null
-  /** Set from stop() (or a fatal error) until the next start(). */
-  #stopping = false
-  // Inbound backpressure
-  #inflight = 0
-  #inbox: Stanza[] = []
-  #inboxHead = 0
-  /** Reading is paused (handlers behind, or the outbound socket pushing back). */
-  #paused = false
-  /** Handlers are behind: received stanzas wait in the inbox. */
-  #behind = false
-  #caps: boolean
-  #onAbort: (() => void) | null = null
 
   constructor(options: ComponentOptions) {
     super()
     this.options = resolveOptions(options)
     const o = this.options
     this.domain = o.domain
-    this.#backoff = o.reconnect === false ? null : new Backoff(o.reconnect)
     this.#outbound = new Outbound(
       o.queue,
       (data, error) => {
@@ -206,11 +108,55 @@ export class Component extends EventEmitter {
       },
       () => this.#syncReading(),
     )
+    this.#inbound = new Inbound({
+      router: this.#router,
+      concurrency: o.limits.concurrency,
+      send: (stanza) => this.send(stanza),
+      settle: (iq) => this.#iq.settle(iq),
+      observe: (stanza) => {
+        if (this.listenerCount('stanza') > 0) this.emit('stanza', stanza)
+      },
+      error: (err) => {
+        if (this.listenerCount('error') > 0) this.emit('error', err)
+      },
+      pressure: () => this.#syncReading(),
+    })
     this.stats = new Stats(
       this.#outbound,
       this.#iq,
-      () => this.#inflight,
-      () => this.#inbox.length - this.#inboxHead,
+      () => this.#inbound.inflight,
+      () => this.#inbound.backlog,
+    )
+    this.#liveness = {
+      keepalive: o.keepalive,
+      ping: o.ping,
+      lastWriteAt: () => this.#outbound.lastWriteAt,
+      congested: () => this.#outbound.congested,
+      writeRaw: (data) => this.#outbound.writeRaw(data),
+      sendPing: (timeout) => {
+        const to = o.ping === false ? this.domain : o.ping.to
+        const iq = xml('iq', { type: 'get', to, from: this.domain }, xml('ping', { xmlns: NS_PING }))
+        return this.request(iq, { timeout })
+      },
+    }
+    this.#supervisor = new Supervisor(
+      {
+        emit: (event, ...args) => this.emit(event, ...args),
+        listenerCount: (event) => this.listenerCount(event),
+        open: (events) => this.#open(events),
+        online: (session) => this.#online(session),
+        ended: () => {
+          this.#outbound.detach()
+          this.#iq.disconnected()
+        },
+        flush: () => this.#outbound.flushNow(),
+        stopped: (err) => {
+          this.#iq.rejectAll(err)
+          this.#outbound.rejectAll(err)
+        },
+        reconnect: (reason) => this.stats.reconnect(reason),
+      },
+      o,
     )
     this.disco = new Disco(this.#router, { category: 'component', type: 'generic', name: o.name })
     const caps = o.responders.caps
@@ -219,20 +165,16 @@ export class Component extends EventEmitter {
     this.#caps = caps !== false && o.responders.disco !== false
     this.#router.onChange = () => this.disco.invalidate()
     installResponders(this.#router, this.disco, o.responders)
-    if (o.signal) {
-      this.#onAbort = () => void this.stop()
-      if (o.signal.aborted) queueMicrotask(this.#onAbort)
-    }
   }
 
   /** Current lifecycle state. */
   get status(): Status {
-    return this.#status
+    return this.#supervisor.state.status
   }
 
   /** True between a successful handshake and the end of that connection. */
   get online(): boolean {
-    return this.#conn?.online === true
+    return this.#supervisor.state.status === 'online'
   }
 
   // ---------------------------------------------------------------- routing
@@ -304,23 +246,7 @@ export class Component extends EventEmitter {
    * ```
    */
   start(): Promise<JID> {
-    if (this.#conn?.online && this.jid) return Promise.resolve(this.jid)
-    if (this.#stopping && this.#status !== 'stopped') {
-      return quietReject(new SatelliteError(ErrorCodes.STOPPED, 'start() called while stopping'))
-    }
-    const p = new Promise<JID>((resolve, reject) => this.#startWaiters.push({ resolve, reject }))
-    if (this.#status === 'idle' || this.#status === 'stopped') {
-      if (this.options.signal?.aborted) {
-        this.#rejectStart(new SatelliteError(ErrorCodes.STOPPED, 'the AbortSignal was already aborted'))
-        return p
-      }
-      this.#stopPromise = null
-      this.#stopping = false
-      if (this.#onAbort) this.options.signal?.addEventListener('abort', this.#onAbort, { once: true })
-      this.#backoff?.reset()
-      this.#connect()
-    }
-    return p
+    return this.#supervisor.start()
   }
 
   /**
@@ -334,46 +260,7 @@ export class Component extends EventEmitter {
    * ```
    */
   stop(): Promise<void> {
-    if (this.#stopPromise) return this.#stopPromise
-    this.#stopPromise = this.#doStop(undefined)
-    return this.#stopPromise
-  }
-
-  async #doStop(error: Error | undefined): Promise<void> {
-    const wasStopped = this.#status === 'stopped' || this.#status === 'idle'
-    this.#stopping = true
-    this.#setStatus('stopping')
-    this.#clearReconnect()
-    this.#clearTimers()
-    const conn = this.#conn
-    if (conn) {
-      const closed = new Promise<void>((resolve) => {
-        if (conn.socket.destroyed) resolve()
-        else conn.socket.once('close', () => resolve())
-      })
-      if (conn.online && !conn.socket.destroyed) {
-        this.#outbound.flushNow()
-        conn.socket.write('</stream:stream>')
-        conn.socket.end()
-        const timer = setTimeout(() => conn.socket.destroy(), this.options.stopTimeout)
-        await closed
-        clearTimeout(timer)
-      } else {
-        conn.socket.destroy()
-        await closed
-      }
-    }
-    const stopped = new SatelliteError(
-      ErrorCodes.STOPPED,
-      'the component was stopped',
-      error ? { cause: error } : {},
-    )
-    this.#iq.rejectAll(stopped)
-    this.#outbound.rejectAll(stopped)
-    this.#rejectStart(error ?? stopped)
-    if (this.#onAbort && this.options.signal) this.options.signal.removeEventListener('abort', this.#onAbort)
-    this.#setStatus('stopped')
-    if (!wasStopped || error) this.emit('stopped', { error })
+    return this.#supervisor.stop()
   }
 
   // ---------------------------------------------------------------- sending
@@ -401,7 +288,7 @@ export class Component extends EventEmitter {
         ),
       )
     }
-    if (this.#stopping) {
+    if (this.#supervisor.halted) {
       return quietReject(new SatelliteError(ErrorCodes.STOPPED, 'send() after stop()'))
     }
     const name = stanza.name
@@ -491,473 +378,40 @@ export class Component extends EventEmitter {
 
   // ---------------------------------------------------------------- connection
 
-  #setStatus(status: Status, detail?: ReconnectInfo): void {
-    this.#status = status
-    logConn('status %s', status)
-    if (detail) this.emit('status', status, detail)
-    else this.emit('status', status)
-  }
-
-  #connect(): void {
+  /** A connection attempt for the supervisor: a {@link Session} whose stanzas go to the inbound path. */
+  #open(events: AttemptEvents): Session {
     const o = this.options
-    const gen = ++this.#gen
-    this.#setStatus('connecting')
-    const { host, port, tls: useTls } = o.service
-    if (!useTls && !LOOPBACK.test(host) && !this.#warnedPlaintext) {
+    const { host, port, tls } = o.service
+    if (!tls && !LOOPBACK.test(host) && !this.#warnedPlaintext) {
       this.#warnedPlaintext = true
       process.emitWarning(
         `Satellite connects to ${host}:${port} in plaintext: XEP-0114 has no encryption of its own. Keep the component port on loopback or use xmpps:// (direct TLS).`,
         { code: 'SAT_WARN_PLAINTEXT' },
       )
     }
-    logConn('connecting to %s:%d (%s)', host, port, useTls ? 'tls' : 'tcp')
-    let socket: Net.Socket
-    if (useTls) {
-      const t = o.tls
-      const opts: Tls.ConnectionOptions = { host, port, rejectUnauthorized: t.rejectUnauthorized ?? true }
-      const servername = t.servername ?? (net.isIP(host) ? undefined : host)
-      if (servername !== undefined) opts.servername = servername
-      if (t.ca !== undefined) opts.ca = t.ca
-      if (t.cert !== undefined) opts.cert = t.cert
-      if (t.key !== undefined) opts.key = t.key
-      socket = tls().connect(opts)
-    } else {
-      socket = net.connect({ host, port })
-    }
-    const parser = new StreamParser(
+    const session = new Session(
+      { ...o, liveness: this.#liveness },
       {
-        onStreamStart: (attrs) => this.#onStreamStart(conn, attrs),
-        onStanza: (stanza) => this.#onStanza(conn, stanza),
-        onStreamEnd: () => this.#onStreamEnd(conn),
-        onError: (err) => this.#onXmlError(conn, err),
+        connected: events.connected,
+        online: events.online,
+        stanza: (stanza) => {
+          this.stats.stanzasIn++
+          this.#inbound.receive(stanza)
+        },
+        closing: () => this.#outbound.detach(),
+        closed: events.closed,
       },
-      { maxStanzaBytes: o.limits.maxStanzaBytes, maxDepth: o.limits.maxDepth },
     )
-    const conn: Connection = {
-      gen,
-      socket,
-      parser,
-      handshakeTimer: null,
-      online: false,
-      onlineAt: 0,
-      error: undefined,
-      reason: 'closed',
-      klass: 'retry',
-      closing: false,
-    }
-    this.#conn = conn
-    conn.handshakeTimer = setTimeout(() => {
-      conn.handshakeTimer = null
-      const what = conn.parser.root === null ? 'the stream header' : 'the handshake answer'
-      this.#fail(
-        conn,
-        new SatelliteError(
-          ErrorCodes.HANDSHAKE_TIMEOUT,
-          `no ${what} from ${o.service.url} within ${o.handshakeTimeout} ms (handshakeTimeout)`,
-        ),
-        'timeout',
-        'retry',
-      )
-      socket.destroy()
-    }, o.handshakeTimeout)
-    socket.setNoDelay(true)
-    socket.setKeepAlive(true, 30_000)
-    socket.once(useTls ? 'secureConnect' : 'connect', () => {
-      logConn('connected; sending stream header for %s', this.domain)
-      this.#setStatus('authenticating')
-      socket.write(streamHeader(this.domain))
-    })
-    socket.on('data', (chunk: Buffer) => {
-      this.#lastReadAt = Date.now()
-      conn.parser.write(chunk)
-    })
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? 'error'
-      const fatalTls = isTlsConfigError(code)
-      const msg = fatalTls
-        ? `TLS to ${o.service.url} failed: ${err.message} (check tls.ca / tls.servername, or the certificate of the server)`
-        : `${code} on ${o.service.url}: ${err.message}`
-      this.#fail(
-        conn,
-        new SatelliteError(ErrorCodes.TRANSPORT, msg, { cause: err, fatal: fatalTls }),
-        code,
-        fatalTls ? 'fatal' : 'retry',
-      )
-    })
-    socket.on('close', () => this.#onClose(conn))
+    return session
   }
 
-  /** Records why `conn` is ending (first reason wins). */
-  #fail(conn: Connection, error: Error, reason: string, klass: DisconnectClass): void {
-    if (conn.error !== undefined) return
-    conn.error = error
-    conn.reason = reason
-    conn.klass = klass
-    logConn.error('%s', error.message)
-  }
-
-  #onStreamStart(conn: Connection, attrs: Record<string, string>): void {
-    if (attrs.xmlns !== NS_COMPONENT) {
-      const got = attrs.xmlns ?? '(none)'
-      this.#fail(
-        conn,
-        new StreamError(
-          'invalid-namespace',
-          undefined,
-          `the server opened a ${got} stream, not jabber:component:accept: XMPP_SERVICE points at a client or server port, not the component port`,
-          { fatal: true },
-        ),
-        'invalid-namespace',
-        'fatal',
-      )
-      this.#closeWithError(conn, 'invalid-namespace')
-      return
-    }
-    const id = attrs.id
-    logStream('stream header received (id %s)', id ? 'present' : 'missing')
-    if (!id) return // Prosody sends id='' then a stream error (host-unknown): wait for it.
-    conn.socket.write(`<handshake>${handshakeDigest(id, this.options.secret)}</handshake>`)
-  }
-
-  #onStanza(conn: Connection, stanza: Stanza): void {
-    if (conn.gen !== this.#gen) return
-    const name = stanza.name
-    if (name === 'stream:error' || (name === 'error' && stanza.getNS() === NS_STREAMS)) {
-      this.#onStreamError(conn, stanza)
-      return
-    }
-    if (!conn.online) {
-      if (name === 'handshake') {
-        this.#onOnline(conn)
-        return
-      }
-      if (name === 'stream:features') {
-        this.#fail(
-          conn,
-          new SatelliteError(
-            ErrorCodes.PROTOCOL,
-            `the server offered stream features: ${this.options.service.url} is a client or server port, not a XEP-0114 component port`,
-            { fatal: true },
-          ),
-          'stream-features',
-          'fatal',
-        )
-        this.#closeWithError(conn, 'invalid-namespace')
-        return
-      }
-      this.#fail(
-        conn,
-        new SatelliteError(ErrorCodes.PROTOCOL, `unexpected <${name}> before the handshake answer`),
-        'protocol',
-        'retry',
-      )
-      this.#closeWithError(conn, 'unsupported-stanza-type')
-      return
-    }
-    this.stats.stanzasIn++
-    if (this.#inflight >= this.options.limits.concurrency || this.#inboxHead < this.#inbox.length) {
-      this.#inbox.push(stanza)
-      if (!this.#behind) {
-        this.#behind = true
-        logRoute('handlers behind (%d running): pausing the socket', this.#inflight)
-        this.#syncReading()
-      }
-      return
-    }
-    this.#dispatch(stanza)
-  }
-
-  #onOnline(conn: Connection): void {
-    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer)
-    conn.handshakeTimer = null
-    conn.online = true
-    conn.onlineAt = Date.now()
+  /** The handshake succeeded: the outbound path writes to the session from now on. */
+  #online(session: Session): JID {
     this.jid = parseJid(this.domain)
-    logConn('online as %s', this.domain)
     this.#iq.markOnWire()
-    this.#outbound.attach(conn.socket)
-    this.#startTimers(conn)
-    this.#setStatus('online')
-    this.emit('online', this.jid)
-    const waiters = this.#startWaiters
-    this.#startWaiters = []
-    for (const w of waiters) w.resolve(this.jid)
-  }
-
-  #onStreamError(conn: Connection, el: Element): void {
-    let condition = 'undefined-condition'
-    let text: string | undefined
-    for (const c of el.children) {
-      if (typeof c === 'string') continue
-      const child = c as Element
-      if (child.name === 'text') text = child.getText()
-      else if (child.attrs.xmlns === NS_STREAM_ERRORS || condition === 'undefined-condition')
-        condition = child.name
-    }
-    // The condition keys stats and metrics and is shown in messages: RFC 6120's closed set only.
-    if (!STREAM_ERROR_CONDITIONS.has(condition)) {
-      logConn.error(
-        'stream error with an unknown condition (%j): read as undefined-condition',
-        condition.slice(0, 64),
-      )
-      condition = 'undefined-condition'
-    }
-    const klass = classifyCondition(condition, text)
-    const message = explainStreamError(condition, this.domain, text)
-    const err = new StreamError(condition, text, message, {
-      fatal: klass === 'fatal',
-      code: condition === 'not-authorized' ? ErrorCodes.AUTH : ErrorCodes.STREAM,
-    })
-    this.#fail(conn, err, condition, klass)
-    conn.closing = true
-    conn.parser.close()
-    if (!conn.socket.destroyed) {
-      conn.socket.end('</stream:stream>')
-      setTimeout(() => conn.socket.destroy(), 1000).unref()
-    }
-  }
-
-  #onStreamEnd(conn: Connection): void {
-    logStream('the server closed the stream')
-    this.#fail(
-      conn,
-      new SatelliteError(ErrorCodes.STREAM, 'the server closed the stream'),
-      'stream-closed',
-      'retry',
-    )
-    conn.closing = true
-    if (!conn.socket.destroyed) {
-      this.#outbound.detach()
-      conn.socket.end('</stream:stream>')
-      setTimeout(() => conn.socket.destroy(), 1000).unref()
-    }
-  }
-
-  #onXmlError(conn: Connection, err: XmlViolationError): void {
-    this.#fail(
-      conn,
-      new SatelliteError(
-        ErrorCodes.XML,
-        `the server sent invalid XML: ${err.message}; closed with <${err.condition}/>`,
-      ),
-      err.condition,
-      'retry',
-    )
-    this.#closeWithError(conn, err.condition, err.message)
-  }
-
-  #closeWithError(conn: Connection, condition: string, text?: string): void {
-    conn.parser.close()
-    if (conn.socket.destroyed) return
-    this.#outbound.detach()
-    conn.socket.end(streamErrorXml(condition, text))
-    setTimeout(() => conn.socket.destroy(), 1000).unref()
-  }
-
-  #onClose(conn: Connection): void {
-    if (conn.handshakeTimer) clearTimeout(conn.handshakeTimer)
-    conn.handshakeTimer = null
-    conn.parser.close()
-    if (this.#conn !== conn) return
-    this.#conn = null
-    this.#clearTimers()
-    this.#outbound.detach()
-    this.#iq.disconnected()
-    this.#paused = false
-    this.#behind = false
-    const wasOnline = conn.online
-    conn.online = false
-    const error = conn.error
-    const reason = error ? conn.reason : 'closed'
-    if (wasOnline) {
-      logConn('offline (%s)', reason)
-      this.#setStatus('offline')
-      this.emit('offline', { reason, error })
-    }
-    if (this.#stopping) return
-    if (error && this.listenerCount('error') > 0) this.emit('error', error)
-    const klass = error ? conn.klass : 'retry'
-    if (klass === 'fatal') {
-      void this.#fatal(error as Error)
-      return
-    }
-    if (this.#backoff === null) {
-      // No reconnect: the error that ended the connection is the one to report.
-      void this.#fatal(
-        error ??
-          new SatelliteError(
-            ErrorCodes.RECONNECT_EXHAUSTED,
-            `connection ended (${reason}) and reconnect is disabled`,
-            {
-              fatal: true,
-            },
-          ),
-      )
-      return
-    }
-    if (
-      wasOnline &&
-      Date.now() - conn.onlineAt >= (this.options.reconnect as { stableAfter: number }).stableAfter
-    ) {
-      this.#backoff.reset()
-    }
-    if (this.#backoff.exhausted) {
-      void this.#fatal(
-        new SatelliteError(
-          ErrorCodes.RECONNECT_EXHAUSTED,
-          `gave up after ${this.#backoff.attempts} failed attempts (reconnect.maxAttempts); last: ${error?.message ?? reason}`,
-          { cause: error, fatal: true },
-        ),
-      )
-      return
-    }
-    const delay = this.#backoff.next(klass)
-    this.stats.reconnect(reason)
-    const info: ReconnectInfo = { delay, attempt: this.#backoff.attempts, reason, error }
-    logConn('reconnecting in %d ms (attempt %d, %s)', delay, info.attempt, reason)
-    this.#setStatus('reconnecting', info)
-    this.emit('reconnecting', info)
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = null
-      this.#connect()
-    }, delay)
-  }
-
-  async #fatal(error: Error): Promise<void> {
-    logConn.error('stopping: %s', error.message)
-    if (this.#stopPromise) return
-    this.#stopPromise = this.#doStop(error)
-    await this.#stopPromise
-  }
-
-  #rejectStart(err: Error): void {
-    const waiters = this.#startWaiters
-    this.#startWaiters = []
-    for (const w of waiters) w.reject(err)
-  }
-
-  #clearReconnect(): void {
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer)
-    this.#reconnectTimer = null
-  }
-
-  #startTimers(conn: Connection): void {
-    const o = this.options
-    this.#lastReadAt = Date.now()
-    if (o.keepalive !== false) {
-      const every = o.keepalive
-      this.#keepaliveTimer = setInterval(
-        () => {
-          if (Date.now() - this.#outbound.lastWriteAt >= every && !this.#outbound.congested) {
-            this.#outbound.writeRaw(' ')
-          }
-        },
-        Math.max(1, Math.floor(every / 2)),
-      )
-      this.#keepaliveTimer.unref()
-    }
-    const ping = o.ping
-    if (ping !== false) {
-      let waiting = false
-      this.#pingTimer = setInterval(
-        () => {
-          if (waiting || Date.now() - this.#lastReadAt < ping.interval) return
-          waiting = true
-          const iq = xml(
-            'iq',
-            { type: 'get', to: ping.to, from: this.domain },
-            xml('ping', { xmlns: NS_PING }),
-          )
-          this.request(iq, { timeout: ping.timeout }).then(
-            () => {
-              waiting = false
-            },
-            (err: Error) => {
-              waiting = false
-              if (err instanceof StanzaError) return // an error answer still proves the link is alive
-              if (
-                this.#conn !== conn ||
-                !(err instanceof SatelliteError) ||
-                err.code !== ErrorCodes.IQ_TIMEOUT
-              )
-                return
-              this.#fail(
-                conn,
-                new SatelliteError(
-                  ErrorCodes.PING_TIMEOUT,
-                  `no answer to a ping within ${ping.timeout} ms: the link is dead`,
-                ),
-                'ping-timeout',
-                'retry',
-              )
-              conn.socket.destroy()
-            },
-          )
-        },
-        Math.max(1, Math.floor(ping.interval / 2)),
-      )
-      this.#pingTimer.unref()
-    }
-  }
-
-  #clearTimers(): void {
-    if (this.#keepaliveTimer) clearInterval(this.#keepaliveTimer)
-    if (this.#pingTimer) clearInterval(this.#pingTimer)
-    this.#keepaliveTimer = null
-    this.#pingTimer = null
-  }
-
-  // ---------------------------------------------------------------- dispatch
-
-  #dispatch(stanza: Stanza): void {
-    if (this.listenerCount('stanza') > 0) this.emit('stanza', stanza)
-    const name = stanza.name
-    let result: unknown
-    try {
-      if (name === 'message') {
-        const h = this.#router.find(this.#router.message, stanza)
-        if (h === undefined) return
-        result = h(stanza)
-      } else if (name === 'presence') {
-        const h = this.#router.find(this.#router.presence, stanza)
-        if (h === undefined) return
-        result = h(stanza)
-      } else if (name === 'iq') {
-        result = this.#dispatchIq(stanza)
-      } else {
-        logRoute('ignoring top-level <%s>', name)
-        return
-      }
-    } catch (err) {
-      this.#handlerError(stanza, err)
-      return
-    }
-    if (result !== undefined && typeof (result as Promise<unknown>)?.then === 'function') {
-      this.#inflight++
-      ;(result as Promise<unknown>).then(this.#settled, (err: unknown) => {
-        this.#handlerError(stanza, err)
-        this.#settled()
-      })
-    }
-  }
-
-  #settled = (): void => {
-    this.#inflight--
-    const limit = this.options.limits.concurrency
-    while (this.#inboxHead < this.#inbox.length && this.#inflight < limit) {
-      const next = this.#inbox[this.#inboxHead] as Stanza
-      this.#inbox[this.#inboxHead++] = undefined as unknown as Stanza
-      this.#dispatch(next)
-    }
-    if (this.#inboxHead >= this.#inbox.length) {
-      this.#inbox = []
-      this.#inboxHead = 0
-      if (this.#behind) {
-        this.#behind = false
-        logRoute('handlers caught up')
-        this.#syncReading()
-      }
-    }
+    this.#outbound.attach(session.socket)
+    if (this.#inbound.behind || this.#outbound.congested) session.pauseReading()
+    return this.jid
   }
 
   /**
@@ -965,110 +419,11 @@ export class Component extends EventEmitter {
    * a peer that floods us while not reading our answers is pushed back by TCP, and memory
    * stays bounded.
    */
-  #syncReading = (): void => {
-    const conn = this.#conn
-    if (conn === null || conn.socket.destroyed) return
-    const pause = this.#behind || this.#outbound.congested
-    if (pause === this.#paused) return
-    this.#paused = pause
-    if (pause) conn.socket.pause()
-    else conn.socket.resume()
-  }
-
-  #handlerError(stanza: Stanza, err: unknown): void {
-    const error =
-      err instanceof Error
-        ? err
-        : new SatelliteError(ErrorCodes.STANZA, `handler threw a non-Error: ${String(err)}`)
-    logRoute.error('handler for <%s> failed: %s', stanza.name, error.message)
-    if (this.listenerCount('error') > 0) this.emit('error', error)
-  }
-
-  /** iq: results/errors go to the caller; get/set get exactly one reply. */
-  #dispatchIq(iq: Stanza): unknown {
-    const type = iq.attrs.type
-    if (type === 'result' || type === 'error') {
-      if (!this.#iq.settle(iq)) logRoute('unmatched iq %s id=%s from=%s', type, iq.attrs.id, iq.attrs.from)
-      return undefined
-    }
-    if (type !== 'get' && type !== 'set') {
-      this.#reply(
-        errorReply(
-          iq,
-          new StanzaError('bad-request', { text: `iq type '${type}' is not get, set, result or error` }),
-        ),
-      )
-      return undefined
-    }
-    let payload: Element | undefined
-    let count = 0
-    for (const c of iq.children) {
-      if (typeof c === 'string') continue
-      count++
-      payload = c as Element
-    }
-    if (count !== 1 || payload === undefined) {
-      this.#reply(
-        errorReply(
-          iq,
-          new StanzaError('bad-request', { text: 'an iq get/set must carry exactly one payload' }),
-        ),
-      )
-      return undefined
-    }
-    const handler = this.#router.findIq(type, iq)
-    if (handler === undefined) {
-      this.#reply(errorReply(iq, new StanzaError('service-unavailable')))
-      return undefined
-    }
-    let answer: ReturnType<IqHandler>
-    try {
-      answer = handler(iq, payload)
-    } catch (err) {
-      this.#iqError(iq, err)
-      return undefined
-    }
-    if (answer !== undefined && typeof (answer as Promise<unknown>).then === 'function') {
-      // biome-ignore lint/suspicious/noConfusingVoidType: handlers may return nothing
-      return (answer as Promise<Element | undefined | void>).then(
-        (res) => this.#iqResult(iq, res),
-        (err: unknown) => this.#iqError(iq, err),
-      )
-    }
-    this.#iqResult(iq, answer as Element | undefined)
-    return undefined
-  }
-
-  // biome-ignore lint/suspicious/noConfusingVoidType: handlers may return nothing
-  #iqResult(iq: Stanza, res: Element | undefined | void): void {
-    if (res !== undefined && !(res instanceof Element)) {
-      this.#iqError(iq, new TypeError('iq handler returned something that is not an Element'))
-      return
-    }
-    this.#reply(iqResult(iq, res ?? undefined), iq)
-  }
-
-  #iqError(iq: Stanza, err: unknown): void {
-    if (err instanceof StanzaError) {
-      this.#reply(errorReply(iq, err), iq)
-      return
-    }
-    this.#handlerError(iq, err)
-    this.#reply(errorReply(iq, new StanzaError('internal-server-error')))
-  }
-
-  /**
-   * Sends an answer; losses are reported through 'dropped'. When the answer to `request` (an iq
-   * get/set) is refused because the handler built a name that is not an XML name, the requester
-   * still gets exactly one answer: `internal-server-error`, and the handler's error is reported.
-   */
-  #reply(stanza: Element, request?: Stanza): void {
-    if (!stanza.attrs.to) return // nobody to answer (the server always stamps 'from')
-    this.send(stanza).catch((err: unknown) => {
-      if (request === undefined || !isSatelliteError(err, ErrorCodes.XML_NAME)) return
-      this.#handlerError(request, err)
-      this.#reply(errorReply(request, new StanzaError('internal-server-error')))
-    })
+  #syncReading(): void {
+    const session = this.#supervisor.attempt
+    if (session === null || session.phase === 'connecting' || session.phase === 'authenticating') return
+    if (this.#inbound.behind || this.#outbound.congested) session.pauseReading()
+    else session.resumeReading()
   }
 
   #addCaps(presence: Element): void {
@@ -1098,18 +453,6 @@ export function fromInDomain(from: string, domain: string): boolean {
   }
   if (from.startsWith(domain, start)) return true
   return from.slice(start, end).toLowerCase() === domain
-}
-
-function isTlsConfigError(code: string): boolean {
-  return (
-    code.startsWith('ERR_TLS_CERT') ||
-    code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
-    code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
-    code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
-    code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ||
-    code === 'CERT_HAS_EXPIRED' ||
-    code === 'ERR_SSL_WRONG_VERSION_NUMBER'
-  )
 }
 
 /**

@@ -1,4 +1,3 @@
-
 /** Why the connection went down, as far as the reconnect policy cares. */
 export type DisconnectClass = 'fatal' | 'conflict' | 'retry'
 
