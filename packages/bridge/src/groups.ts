@@ -3,7 +3,8 @@
 // Implemented: join (occupants, self-presence with status 110/210, subject), leave, groupchat
 // messages both ways with reflection, member changes, topic changes, room disco and the user's
 // rooms in the gateway's disco#items, errors;
-// the user's rooms are closed with status 332 when their legacy session ends.
+// the user's rooms are closed with status 332 when their legacy session ends. What a room looks
+// like (nicks, occupant presences) is in rooms.ts, the discussion history in group-history.ts.
 import { randomUUID } from 'node:crypto'
 import {
   type Component,
@@ -17,14 +18,25 @@ import {
 } from '@satellite/core'
 import { fromJid, toJid } from '@satellite/escaping'
 import type { IncomingGroupMessage, LegacyGroup, LegacyMember } from './adapter.js'
-import { KeyedQueue, QueueFullError, type ResolvedLimits, setBounded } from './limits.js'
+import { GroupHistory, type Past, wanted } from './group-history.js'
+import { KeyedQueue, QueueFullError, type ResolvedLimits } from './limits.js'
 import { BridgeError, BridgeErrorCodes } from './log.js'
-import { isLegacyId, toResource } from './validate.js'
+import {
+  NS_MUC,
+  nicksOf,
+  type OccupantPresenceArgs,
+  occupantStanza,
+  type Room,
+  splitAddress,
+  strangerNick,
+} from './rooms.js'
+import { isLegacyId } from './validate.js'
 
-export const NS_MUC = 'http://jabber.org/protocol/muc'
-export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
+export { NS_MUC, NS_MUC_USER } from './rooms.js'
+
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
 const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items'
+const NS_DELAY = 'urn:xmpp:delay'
 
 /** What the bridge gives the group-chat part. */
 export interface GroupsHost<S> {
@@ -86,72 +98,6 @@ export interface GroupSizes {
   pendingJoins: number
 }
 
-interface Room {
-  group: string
-  /** The user's own nick. */
-  nick: string
-  /** Full JIDs of the user's resources in the room. */
-  resources: Set<string>
-  /** Legacy id → nick of the other members. */
-  members: Map<string, string>
-  subject: string
-}
-
-/** A group message kept for the discussion history (`from` null: the user's own). */
-interface Past {
-  from: string | null
-  id: string
-  text: string
-  at: Date
-}
-
-const NS_DELAY = 'urn:xmpp:delay'
-
-/** Which of `past` a join asks for (XEP-0045 7.2.14: maxchars 0, maxstanzas, seconds, since). */
-function wanted(past: Past[], history: Element | undefined, now: number): Past[] {
-  if (history === undefined) return past
-  const { maxchars, maxstanzas, seconds, since } = history.attrs as Record<string, string | undefined>
-  if (maxchars === '0') return []
-  let out = past
-  const s = seconds === undefined ? Number.NaN : Number(seconds)
-  if (Number.isFinite(s) && s >= 0) out = out.filter((p) => now - p.at.getTime() <= s * 1000)
-  const t = since === undefined ? Number.NaN : Date.parse(since)
-  if (Number.isFinite(t)) out = out.filter((p) => p.at.getTime() > t)
-  const n = maxstanzas === undefined ? Number.NaN : Number(maxstanzas)
-  if (Number.isInteger(n) && n >= 0) out = n === 0 ? [] : out.slice(-n)
-  return out
-}
-
-function splitAddress(address: string): { bare: string; resource: string | null } {
-  const slash = address.indexOf('/')
-  return slash < 0
-    ? { bare: address, resource: null }
-    : { bare: address.slice(0, slash), resource: address.slice(slash + 1) }
-}
-
-/** A sender's nick as an occupant resource when it is not a member (a nick nothing else has). */
-const strangerNick = (id: string) => toResource(id) ?? 'unknown member'
-
-/**
- * Nicks of the members as JID resources (see {@link toResource}: what cannot be one is
- * dropped or replaced by the member id), unique and distinct from the user's own nick.
- */
-function nicksOf(members: LegacyMember[], own: string): Map<string, string> {
-  const taken = new Set<string>([own])
-  const out = new Map<string, string>()
-  for (const m of members) {
-    const base = toResource(m.nick) ?? toResource(m.id) ?? 'member'
-    let nick = base
-    if (taken.has(nick)) nick = toResource(`${base} (${m.id})`) ?? `${base} (member)`
-    for (let i = 2; taken.has(nick); i++) nick = `${base} ${i}`
-    taken.add(nick)
-    out.set(m.id, nick)
-  }
-  return out
-}
-
-const pastChars = (p: Past) => p.text.length + p.id.length + 64
-
 export function groupChats<S>(host: GroupsHost<S>): Groups {
   const { xmpp, send, report, limits } = host
   const domain = xmpp.domain
@@ -166,36 +112,11 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     return from.bare().toString()
   }
   const roomOf = (user: string, group: string) => rooms.get(user)?.get(group)
-  /**
-   * user → group → the newest group messages (at most historySize), joined or not; at most
-   * `limits.historyChars` characters per user (the oldest message of any group dropped first).
-   */
-  const pasts = new Map<string, { chars: number; groups: Map<string, Past[]> }>()
+  /** The newest group messages per user and group, joined or not (for the history sent on join). */
+  const history = new GroupHistory(host.historySize, limits.historyChars, limits.sessions)
   const remember = (user: string, group: string, past: Past) => {
     // Only the user's listed groups: what the adapter reports cannot grow the map without bound.
-    if (host.historySize <= 0 || known.get(user)?.has(group) !== true) return
-    let mine = pasts.get(user)
-    if (mine === undefined) {
-      // Kept after the session ends (for the next join): at most limits.sessions users, the oldest dropped.
-      mine = { chars: 0, groups: new Map<string, Past[]>() }
-      setBounded(pasts, user, mine, limits.sessions)
-    }
-    const list = mine.groups.get(group) ?? []
-    mine.groups.set(group, list)
-    list.push(past)
-    mine.chars += pastChars(past)
-    if (list.length > host.historySize) {
-      for (const p of list.splice(0, list.length - host.historySize)) mine.chars -= pastChars(p)
-    }
-    while (mine.chars > limits.historyChars) {
-      let oldest: [string, Past[]] | undefined
-      for (const entry of mine.groups) {
-        if (oldest === undefined || (entry[1][0] as Past).at < (oldest[1][0] as Past).at) oldest = entry
-      }
-      if (oldest === undefined) break
-      mine.chars -= pastChars(oldest[1].shift() as Past)
-      if (oldest[1].length === 0) mine.groups.delete(oldest[0])
-    }
+    if (host.historySize > 0 && known.get(user)?.has(group) === true) history.add(user, group, past)
   }
   /** user → the user's groups, as last listed by the adapter (routes need to tell rooms from contacts). */
   const known = new Map<string, Map<string, LegacyGroup>>()
@@ -215,38 +136,8 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     return { session, info }
   }
 
-  function occupantPresence(
-    group: string,
-    nick: string,
-    to: string,
-    available: boolean,
-    codes: number[] = [],
-    newNick?: string,
-    pres?: { online: boolean; status?: string },
-  ) {
-    // Members stay members when they leave (a members-only room); only the role goes (XEP-0045 7.14).
-    const item = { affiliation: 'member', role: available ? 'participant' : 'none' }
-    const x = xml(
-      'x',
-      { xmlns: NS_MUC_USER },
-      xml('item', newNick === undefined ? item : { ...item, nick: newNick }),
-    )
-    for (const code of codes) x.c('status', { code: String(code) })
-    // A member offline on the legacy network stays in the room, shown away (with its status text, if any).
-    const extra: Element[] = []
-    if (available && pres !== undefined) {
-      if (!pres.online) extra.push(xml('show', {}, 'away'))
-      if (pres.status !== undefined && pres.status !== '') extra.push(xml('status', {}, pres.status))
-    }
-    return xml(
-      'presence',
-      available
-        ? { from: occupant(group, nick), to }
-        : { from: occupant(group, nick), to, type: 'unavailable' },
-      ...extra,
-      x,
-    )
-  }
+  const occupantPresence = (group: string, nick: string, ...rest: OccupantPresenceArgs) =>
+    occupantStanza(occupant(group, nick), ...rest)
 
   function toResources(room: Room, build: (to: string) => Element): void {
     for (const to of room.resources) void send(build(to))
@@ -334,8 +225,8 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     }
     void send(occupantPresence(group, room.nick, full, true, room.nick === asked ? [110] : [110, 210]))
     // The discussion history, then the subject (XEP-0045 7.2.13-15), each with its original time.
-    const history = p.getChild('x', NS_MUC)?.getChild('history')
-    for (const past of wanted(pasts.get(user)?.groups.get(group) ?? [], history, Date.now())) {
+    const historyAsked = p.getChild('x', NS_MUC)?.getChild('history')
+    for (const past of wanted(history.of(user, group), historyAsked, Date.now())) {
       const nick = past.from === null ? room.nick : (room.members.get(past.from) ?? strangerNick(past.from))
       void send(
         xml(
@@ -574,13 +465,13 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
         rooms: allRooms.length,
         members: max(allRooms.map((r) => r.members.size)),
         roomResources: max(allRooms.map((r) => r.resources.size)),
-        historyChars: max([...pasts.values()].map((p) => p.chars)),
-        historyUsers: pasts.size,
+        historyChars: history.largest,
+        historyUsers: history.users,
         pendingJoins: queues.size,
       }
     },
     forget(user) {
-      pasts.delete(user)
+      history.forget(user)
       known.delete(user)
     },
     closeAll(user) {
