@@ -18,6 +18,11 @@ export const BridgeErrorCodes = {
   LIMIT: 'SAT_ERR_BRIDGE_LIMIT',
   /** Reports were left out (more than `limits.reportsPerMinute`); the message says how many. */
   SUPPRESSED: 'SAT_ERR_BRIDGE_SUPPRESSED',
+  /**
+   * A bug in the bridge: a user's legacy session was asked to move in a way its lifecycle does
+   * not allow (docs/bridge.md, "Sessions"); the move was refused and the session left as it was.
+   */
+  STATE: 'SAT_ERR_BRIDGE_STATE',
 } as const
 
 export type BridgeErrorCode = (typeof BridgeErrorCodes)[keyof typeof BridgeErrorCodes]
