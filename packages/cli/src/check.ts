@@ -1,13 +1,5 @@
-import * as net from 'node:net'
-import * as tls from 'node:tls'
-import { parseService, type Stanza, xml } from '@satellite/core'
-import {
-  explainStreamError,
-  handshakeDigest,
-  NS_COMPONENT,
-  StreamParser,
-  streamHeader,
-} from '@satellite/core/internal'
+import { ErrorCodes, isSatelliteError, parseService, type Stanza, StreamError, xml } from '@satellite/core'
+import { NS_COMPONENT, Session, type SessionEnd, tlsProblem } from '@satellite/core/internal'
 
 /** One step of a connection check. */
 export interface CheckStep {
@@ -38,12 +30,15 @@ export interface CheckReport {
   steps: CheckStep[]
 }
 
-const NS_STREAMS = 'http://etherx.jabber.org/streams'
+type Service = ReturnType<typeof parseService>
+type Diagnosis = { detail: string; fix?: string }
 
 /**
  * Connects to a server as a component and reports step by step — TCP or TLS, stream
  * header, handshake, a round trip through the server — with a diagnosis and the server
- * configuration line to fix for each failure. Never throws; never logs the secret.
+ * configuration line to fix for each failure. It drives the component's own connection
+ * (`Session` of `@satellite/core/internal`: the same TLS options, handshake, stream-error and
+ * TLS-error handling) one step at a time. Never throws; never logs the secret.
  *
  * @example
  * ```ts
@@ -55,7 +50,7 @@ export async function checkConnection(options: CheckOptions): Promise<CheckRepor
   const steps: CheckStep[] = []
   const timeout = options.timeout ?? 5000
   const report = (): CheckReport => ({ ok: steps.every((s) => s.ok), steps })
-  let svc: ReturnType<typeof parseService>
+  let svc: Service
   try {
     svc = parseService(options.service)
   } catch (err) {
@@ -68,28 +63,52 @@ export async function checkConnection(options: CheckOptions): Promise<CheckRepor
     })
     return report()
   }
-  const { domain } = options
-  const session = new Session()
+  // As the component does (resolveOptions): the domain is lowercased.
+  const domain = options.domain.toLowerCase()
+  const transport = svc.tls ? 'TLS' : 'TCP'
+  const events = new Events()
+  let t = performance.now()
+  let session: Session
+  try {
+    session = new Session(
+      {
+        service: svc,
+        tls: { rejectUnauthorized: options.insecure !== true, ...(options.ca ? { ca: options.ca } : {}) },
+        domain,
+        secret: options.secret,
+        // Each step has its own timeout (below); this one only bounds the three together.
+        handshakeTimeout: 3 * timeout + 1000,
+        limits: { maxStanzaBytes: 1 << 20, maxDepth: 64 },
+      },
+      {
+        connected: () => events.push({ kind: 'connected' }),
+        header: (attrs) => events.push({ kind: 'header', attrs }),
+        online: () => events.push({ kind: 'online' }),
+        stanza: (stanza) => events.push({ kind: 'stanza', stanza }),
+        closed: (end) => events.push({ kind: 'closed', end }),
+      },
+    )
+  } catch (err) {
+    // Options the TLS layer refuses at once (an unreadable CA, for example).
+    steps.push({ name: `${transport} connect`, ok: false, ms: since(t), detail: (err as Error).message })
+    return report()
+  }
   try {
     // 1. TCP / TLS
-    let t = performance.now()
-    const transport = svc.tls ? 'TLS' : 'TCP'
-    try {
-      await session.connect(svc, options, timeout)
-      steps.push({ name: `${transport} connect`, ok: true, ms: since(t), detail: `${svc.host}:${svc.port}` })
-    } catch (err) {
+    const connected = await events.next(timeout)
+    if (connected.kind !== 'connected') {
       steps.push({
         name: `${transport} connect`,
         ok: false,
         ms: since(t),
-        ...diagnoseConnect(err as NodeJS.ErrnoException, svc),
+        ...diagnoseConnect(connected, svc),
       })
       return report()
     }
-    // 2. Stream header
+    steps.push({ name: `${transport} connect`, ok: true, ms: since(t), detail: `${svc.host}:${svc.port}` })
+    // 2. Stream header (the session sent ours when it connected)
     t = performance.now()
-    session.write(streamHeader(domain))
-    const header = await session.nextEvent(timeout)
+    const header = await events.next(timeout)
     if (header.kind !== 'header') {
       steps.push({ name: 'stream header', ok: false, ms: since(t), ...diagnoseNoHeader(header, svc) })
       return report()
@@ -105,20 +124,23 @@ export async function checkConnection(options: CheckOptions): Promise<CheckRepor
       })
       return report()
     }
-    let id = header.attrs.id
-    if (!id) {
-      // Prosody answers an unknown domain with id='' and then <host-unknown/>.
-      const next = await session.nextEvent(timeout)
-      if (next.kind === 'stanza' && isStreamError(next.stanza)) {
-        steps.push({
-          name: 'stream header',
-          ok: false,
-          ms: since(t),
-          ...diagnoseStreamError(next.stanza, domain),
-        })
-        return report()
-      }
-      id = ''
+    if (!header.attrs.id) {
+      // Prosody answers an unknown domain with id='' and then <host-unknown/>; like the
+      // component, the session sends no handshake without a stream id.
+      const next = await events.next(timeout)
+      const why = next.kind === 'closed' ? streamError(next.end) : undefined
+      steps.push({
+        name: 'stream header',
+        ok: false,
+        ms: since(t),
+        ...(why
+          ? diagnoseStreamError(why, domain)
+          : {
+              detail: `the server sent no stream id, and ${describe(next, 'nothing else')}`,
+              fix: `check that the server serves the component ${domain} on this port`,
+            }),
+      })
+      return report()
     }
     steps.push({
       name: 'stream header',
@@ -126,42 +148,18 @@ export async function checkConnection(options: CheckOptions): Promise<CheckRepor
       ms: since(t),
       detail: `jabber:component:accept, stream id received`,
     })
-    // 3. Handshake
+    // 3. Handshake (the session answered the header with it)
     t = performance.now()
-    session.write(`<handshake>${handshakeDigest(id, options.secret)}</handshake>`)
-    const answer = await session.nextEvent(timeout)
-    if (answer.kind === 'stanza' && answer.stanza.name === 'handshake') {
+    const answer = await events.next(timeout)
+    if (answer.kind === 'online') {
       steps.push({
         name: 'handshake',
         ok: true,
         ms: since(t),
         detail: `the server accepted the secret for ${domain}`,
       })
-    } else if (answer.kind === 'stanza' && isStreamError(answer.stanza)) {
-      steps.push({
-        name: 'handshake',
-        ok: false,
-        ms: since(t),
-        ...diagnoseStreamError(answer.stanza, domain),
-      })
-      return report()
-    } else if (answer.kind === 'stanza' && answer.stanza.name === 'stream:features') {
-      steps.push({
-        name: 'handshake',
-        ok: false,
-        ms: since(t),
-        detail: 'the server offered stream features: this is a client port',
-        fix: 'use the component port (Prosody component_ports, ejabberd ejabberd_service)',
-      })
-      return report()
     } else {
-      steps.push({
-        name: 'handshake',
-        ok: false,
-        ms: since(t),
-        detail: describe(answer, 'no answer to the handshake'),
-        fix: 'check that this port serves XEP-0114 components',
-      })
+      steps.push({ name: 'handshake', ok: false, ms: since(t), ...diagnoseHandshake(answer, domain) })
       return report()
     }
     // 4. Round trip through the server: a ping to ourselves comes back through the router.
@@ -173,23 +171,7 @@ export async function checkConnection(options: CheckOptions): Promise<CheckRepor
         xml('ping', { xmlns: 'urn:xmpp:ping' }),
       ).toString(),
     )
-    const rt = await session.waitFor(
-      (s) => s.name === 'iq' && s.attrs.id === 'satellite-check-1' && s.attrs.type !== 'get',
-      timeout,
-      (s) => {
-        // Answer our own ping when the server routes it back to us.
-        if (s.name === 'iq' && s.attrs.type === 'get' && s.getChild('ping', 'urn:xmpp:ping')) {
-          session.write(
-            xml('iq', {
-              type: 'result',
-              id: s.attrs.id ?? '',
-              from: domain,
-              to: s.attrs.from ?? domain,
-            }).toString(),
-          )
-        }
-      },
-    )
+    const rt = await roundTrip(session, events, domain, timeout)
     if (rt.kind === 'stanza') {
       const ok = rt.stanza.attrs.type === 'result'
       steps.push({
@@ -210,104 +192,75 @@ export async function checkConnection(options: CheckOptions): Promise<CheckRepor
         fix: 'check the server log for routing errors',
       })
     }
-    session.write('</stream:stream>')
     return report()
   } finally {
-    session.close()
+    // Online: </stream:stream>, then the server's close (at most a second); otherwise at once.
+    await session.close(Math.min(timeout, 1000))
   }
 }
 
+/** What the session reported, in order, or a step's timeout. */
 type Event =
-  | { kind: 'header'; attrs: Record<string, string> }
+  | { kind: 'connected' }
+  | { kind: 'header'; attrs: Readonly<Record<string, string>> }
+  | { kind: 'online' }
   | { kind: 'stanza'; stanza: Stanza }
-  | { kind: 'closed' }
+  | { kind: 'closed'; end: SessionEnd }
   | { kind: 'timeout' }
-  | { kind: 'xml-error'; message: string }
 
-class Session {
-  socket: net.Socket | null = null
-  #events: Event[] = []
+/** The session's reports as a queue the check reads one step at a time. */
+class Events {
+  #queue: Event[] = []
   #waiter: ((e: Event) => void) | null = null
-  #parser = new StreamParser(
-    {
-      onStreamStart: (attrs) => this.#push({ kind: 'header', attrs }),
-      onStanza: (stanza) => this.#push({ kind: 'stanza', stanza }),
-      onStreamEnd: () => this.#push({ kind: 'closed' }),
-      onError: (err) => this.#push({ kind: 'xml-error', message: err.message }),
-    },
-    { maxStanzaBytes: 1 << 20, maxDepth: 64 },
-  )
 
-  #push(e: Event): void {
-    if (this.#waiter) {
-      const w = this.#waiter
+  push(e: Event): void {
+    const w = this.#waiter
+    if (w) {
       this.#waiter = null
       w(e)
-    } else this.#events.push(e)
+    } else this.#queue.push(e)
   }
 
-  connect(svc: ReturnType<typeof parseService>, o: CheckOptions, timeout: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const opts = { host: svc.host, port: svc.port }
-      const socket = svc.tls
-        ? tls.connect({
-            ...opts,
-            rejectUnauthorized: o.insecure !== true,
-            ...(o.ca ? { ca: o.ca } : {}),
-            ...(net.isIP(svc.host) ? {} : { servername: svc.host }),
-          })
-        : net.connect(opts)
-      this.socket = socket
-      const timer = setTimeout(() => {
-        socket.destroy()
-        reject(Object.assign(new Error(`no connection within ${timeout} ms`), { code: 'ETIMEDOUT' }))
-      }, timeout)
-      socket.once(svc.tls ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer)
-        resolve()
-      })
-      socket.once('error', (err) => {
-        clearTimeout(timer)
-        reject(err)
-        this.#push({ kind: 'closed' })
-      })
-      socket.on('data', (chunk: Buffer) => this.#parser.write(chunk))
-      socket.on('close', () => this.#push({ kind: 'closed' }))
-    })
-  }
-
-  write(data: string): void {
-    if (this.socket && !this.socket.destroyed) this.socket.write(data)
-  }
-
-  nextEvent(timeout: number): Promise<Event> {
-    const queued = this.#events.shift()
-    if (queued) return Promise.resolve(queued)
+  /** The next report, or `timeout` after `ms`. A `closed` report stays: it is the last. */
+  next(ms: number): Promise<Event> {
+    const queued = this.#queue[0]
+    if (queued) {
+      if (queued.kind !== 'closed') this.#queue.shift()
+      return Promise.resolve(queued)
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#waiter = null
         resolve({ kind: 'timeout' })
-      }, timeout)
+      }, ms)
       this.#waiter = (e) => {
         clearTimeout(timer)
+        if (e.kind === 'closed') this.#queue.push(e)
         resolve(e)
       }
     })
   }
+}
 
-  async waitFor(pred: (s: Stanza) => boolean, timeout: number, onOther: (s: Stanza) => void): Promise<Event> {
-    const end = Date.now() + timeout
-    for (;;) {
-      const e = await this.nextEvent(Math.max(0, end - Date.now()))
-      if (e.kind !== 'stanza') return e
-      if (pred(e.stanza)) return e
-      onOther(e.stanza)
+/** Waits for the answer to our ping, answering our own ping when the server routes it back to us. */
+async function roundTrip(session: Session, events: Events, domain: string, timeout: number): Promise<Event> {
+  const end = Date.now() + timeout
+  for (;;) {
+    const e = await events.next(Math.max(0, end - Date.now()))
+    if (e.kind !== 'stanza') return e
+    const s = e.stanza
+    if (s.name !== 'iq') continue
+    if (s.attrs.id === 'satellite-check-1' && s.attrs.type !== 'get') return e
+    if (s.attrs.type === 'get' && s.getChild('ping', 'urn:xmpp:ping')) {
+      session.write(
+        xml('iq', {
+          type: 'result',
+          id: s.attrs.id ?? '',
+          from: domain,
+          to: s.attrs.from ?? domain,
+        }).toString(),
+      )
     }
-  }
-
-  close(): void {
-    this.#parser.close()
-    this.socket?.destroy()
   }
 }
 
@@ -315,26 +268,22 @@ function since(t: number): number {
   return Math.round((performance.now() - t) * 10) / 10
 }
 
-function isStreamError(s: Stanza): boolean {
-  return s.name === 'stream:error' || (s.name === 'error' && s.getNS() === NS_STREAMS)
+function streamError(end: SessionEnd): StreamError | undefined {
+  return end.error instanceof StreamError ? end.error : undefined
 }
 
 function describe(e: Event, fallback: string): string {
   if (e.kind === 'timeout') return `${fallback} (timed out)`
-  if (e.kind === 'closed') return 'the server closed the connection'
-  if (e.kind === 'xml-error') return `the server sent bytes that are not XMPP: ${e.message}`
   if (e.kind === 'stanza') return `unexpected <${e.stanza.name}>`
-  return fallback
+  if (e.kind !== 'closed') return fallback
+  const err = e.end.error
+  if (err === undefined) return 'the server closed the connection'
+  if (isSatelliteError(err, ErrorCodes.XML)) return `the server sent bytes that are not XMPP: ${err.message}`
+  return err.message
 }
 
-function diagnoseStreamError(s: Stanza, domain: string): { detail: string; fix?: string } {
-  let condition = 'undefined-condition'
-  let text: string | undefined
-  for (const c of s.children) {
-    if (typeof c === 'string') continue
-    if (c.name === 'text') text = c.getText()
-    else condition = c.name
-  }
+function diagnoseStreamError(err: StreamError, domain: string): Diagnosis {
+  const { condition, text } = err
   const fixes: Record<string, string> = {
     'not-authorized': `Prosody: Component "${domain}" with component_secret = "<the same secret>"; ejabberd: ejabberd_service hosts: ${domain}: password: "<the same secret>" (ejabberd also says not-authorized for a domain it does not know)`,
     'host-unknown': `Prosody: add Component "${domain}" with component_secret = "..."; or fix XMPP_DOMAIN`,
@@ -346,18 +295,38 @@ function diagnoseStreamError(s: Stanza, domain: string): { detail: string; fix?:
     'improper-addressing': 'set XMPP_DOMAIN (the stream header needs a to)',
   }
   const fix = fixes[condition]
+  return { detail: `<${condition}/>: ${err.message}`, ...(fix ? { fix } : {}) }
+}
+
+function diagnoseHandshake(e: Event, domain: string): Diagnosis {
+  if (e.kind === 'closed') {
+    const why = streamError(e.end)
+    if (why) return diagnoseStreamError(why, domain)
+    if (e.end.reason === 'stream-features') {
+      return {
+        detail: 'the server offered stream features: this is a client port',
+        fix: 'use the component port (Prosody component_ports, ejabberd ejabberd_service)',
+      }
+    }
+  }
   return {
-    detail: `<${condition}/>: ${explainStreamError(condition, domain, text)}`,
-    ...(fix ? { fix } : {}),
+    detail: describe(e, 'no answer to the handshake'),
+    fix: 'check that this port serves XEP-0114 components',
   }
 }
 
-function diagnoseConnect(
-  err: NodeJS.ErrnoException,
-  svc: ReturnType<typeof parseService>,
-): { detail: string; fix?: string } {
-  const code = err.code ?? ''
+function diagnoseConnect(e: Event, svc: Service): Diagnosis {
   const where = `${svc.host}:${svc.port}`
+  if (e.kind === 'timeout') {
+    return {
+      detail: `no ${svc.tls ? 'TLS' : 'TCP'} connection to ${where} (timed out)`,
+      fix: 'a firewall drops the packets, or the host is wrong',
+    }
+  }
+  const err = e.kind === 'closed' ? e.end.error : undefined
+  const cause = (err?.cause ?? err) as NodeJS.ErrnoException | undefined
+  const code = cause?.code ?? ''
+  const message = cause?.message ?? 'the server closed the connection'
   if (code === 'ECONNREFUSED') {
     return {
       detail: `nothing listens on ${where}`,
@@ -368,26 +337,36 @@ function diagnoseConnect(
     return { detail: `cannot resolve ${svc.host}`, fix: 'fix the host in XMPP_SERVICE' }
   if (code === 'ETIMEDOUT')
     return {
-      detail: `no TCP connection to ${where}: ${err.message}`,
+      detail: `no TCP connection to ${where}: ${message}`,
       fix: 'a firewall drops the packets, or the host is wrong',
     }
-  if (/wrong version number|WRONG_VERSION|packet length too long|unexpected eof/i.test(err.message + code)) {
+  const problem = tlsProblem(code)
+  if (problem === 'not-tls') {
     return {
-      detail: `TLS mismatch: ${where} does not speak TLS (${err.message})`,
+      detail: `TLS mismatch: ${where} does not speak TLS (${message})`,
       fix: `use xmpp://${where} (plain TCP), or the server's direct-TLS component port`,
     }
   }
-  if (/certificate|CERT|self.signed|UNABLE_TO_VERIFY/i.test(err.message + code)) {
+  if (problem === 'certificate') {
     return {
-      detail: `TLS certificate not trusted: ${err.message}`,
+      detail: `TLS certificate not trusted: ${message}`,
       fix: 'pass --ca <file> (the server certificate or its CA), or fix the certificate on the server',
     }
   }
-  return { detail: `${code || 'error'}: ${err.message}` }
+  if (svc.tls) {
+    // A reset or an early close during the TLS handshake: the component retries these (they can
+    // be transient), but here the likeliest cause is a port that does not speak TLS.
+    return {
+      detail: `the TLS handshake with ${where} failed: ${code ? `${code}: ` : ''}${message}`,
+      fix: `if ${where} is a plaintext port, use xmpp://${where}; otherwise check the server's TLS settings`,
+    }
+  }
+  return { detail: `${code || 'error'}: ${message}` }
 }
 
-function diagnoseNoHeader(e: Event, svc: ReturnType<typeof parseService>): { detail: string; fix?: string } {
-  if (!svc.tls && (e.kind === 'xml-error' || e.kind === 'closed')) {
+function diagnoseNoHeader(e: Event, svc: Service): Diagnosis {
+  // The connection closed, or what came was not XML: the port may speak TLS.
+  if (!svc.tls && e.kind === 'closed') {
     return {
       detail: `${describe(e, '')}: the port may expect TLS`,
       fix: `if this is a direct-TLS port, use xmpps://${svc.host}:${svc.port}`,

@@ -11,7 +11,7 @@ import { logger } from '../log.js'
 import type { Element } from '../xml/element.js'
 import { StreamParser, type XmlViolationError } from '../xml/parser.js'
 import type { Stanza } from '../xml/stanza.js'
-import { classifyCondition, type DisconnectClass } from './backoff.js'
+import { classifyCondition } from './backoff.js'
 import { explainStreamError } from './explain.js'
 import {
   handshakeDigest,
@@ -33,7 +33,7 @@ const ERROR_GRACE_MS = 1000
  * Why a session ended, for the reconnect policy: the three classes of docs/connection.md, and
  * `refused` (ECONNREFUSED: nothing listens; it costs the server nothing) with its own schedule.
  */
-export type EndClass = DisconnectClass | 'refused'
+export type EndClass = 'fatal' | 'conflict' | 'retry' | 'refused'
 
 /** How a session ended (the `closed` handler's argument). */
 export interface SessionEnd {
@@ -41,6 +41,7 @@ export interface SessionEnd {
   error: Error | undefined
   /** A stream error condition, an errno code, `timeout`, `ping-timeout`, `stream-closed`, `closed`... */
   reason: string
+  /** What the reconnect policy makes of it. */
   class: EndClass
   /** The handshake had succeeded. */
   wasOnline: boolean
@@ -53,17 +54,25 @@ export interface SessionEnd {
  * Nothing is reported after `closed`. Any step may be skipped when the session ends early.
  */
 export interface SessionHandlers {
+  /** TCP (or TLS) is up; the stream header was sent. */
   connected(): void
+  /** The server's stream header (before the session checks it). */
   header?(attrs: Readonly<Record<string, string>>): void
+  /** The server accepted the handshake. */
   online(): void
+  /** A stanza, once online. */
   stanza(stanza: Stanza): void
+  /** The session closes its side: write nothing more to its socket. */
   closing?(): void
+  /** The socket is closed; how and why. */
   closed(end: SessionEnd): void
 }
 
 /** The keepalive and ping of an online session; they write through the component's outbound path. */
 export interface Liveness {
+  /** Whitespace keepalive after this many ms without a write; `false`: none. */
   keepalive: number | false
+  /** XEP-0199 ping when nothing was read for `interval` ms; `false`: none. */
   ping: false | { interval: number; timeout: number }
   /** `Date.now()` of the last write. */
   lastWriteAt(): number
@@ -78,6 +87,7 @@ export interface Liveness {
 /** Options of a {@link Session}: a subset of the component's resolved options, plus liveness. */
 export interface SessionOptions
   extends Pick<ResolvedOptions, 'service' | 'tls' | 'domain' | 'secret' | 'handshakeTimeout'> {
+  /** The parser's limits on what the server sends. */
   limits: Pick<ResolvedOptions['limits'], 'maxStanzaBytes' | 'maxDepth'>
   /** Keepalive and ping once online; none without it. */
   liveness?: Liveness
@@ -92,7 +102,7 @@ type Phase =
   | { is: 'closed' }
 
 /** The phase of a session, as {@link Session.phase} reports it. */
-export type SessionPhase = Phase['is']
+export type SessionPhase = 'connecting' | 'authenticating' | 'online' | 'closing' | 'closed'
 
 /**
  * One connection attempt of a component (XEP-0114): it owns its socket (TCP or direct TLS), its
