@@ -1,11 +1,14 @@
-// Who may use the gateway (the allow-list of user domains) and reading a user's stored
-// registration without letting an unreadable row lock the user out.
+// Who may use the gateway (the allow-list of user domains), reading a user's stored
+// registration without letting an unreadable row lock the user out, and whose addresses
+// stanzas carry (the sending user, the contact addressed).
 import { type Stanza, StanzaError } from '@satellite/core'
+import { fromJid } from '@satellite/escaping'
 import type { Credentials } from './adapter.js'
 import { BridgeKeyError } from './crypto.js'
 import { setBounded } from './limits.js'
 import { BridgeError, BridgeErrorCodes } from './log.js'
 import type { BridgeStore } from './store.js'
+import { isLegacyId } from './validate.js'
 
 /** A user's stored registration: none, readable, or there but unreadable (altered row, other key). */
 export type StoredRegistration =
@@ -27,6 +30,19 @@ export function userOf(stanza: Stanza): string {
 }
 
 export const domainOf = (user: string): string => user.slice(user.lastIndexOf('@') + 1).toLowerCase()
+
+/**
+ * The legacy id a contact address stands for: null when the address is not a contact's
+ * (another domain, no local part); `jid-malformed` when its local part unescapes to no usable
+ * id (a lone surrogate such as `\u{d800}`, or too long).
+ */
+export function contactIdOf(address: string, domain: string): string | null {
+  const id = fromJid(address, domain)
+  if (id !== null && !isLegacyId(id)) {
+    throw new StanzaError('jid-malformed', { text: 'not the address of a contact' })
+  }
+  return id
+}
 
 export interface Access {
   /** Whether users of `user`'s domain may register and log in. */

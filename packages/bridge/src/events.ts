@@ -1,7 +1,8 @@
 // The SessionEvents handed to the adapter: each event's arguments are checked (wrong types,
 // unusable ids, chat states that are not one of the five, oversized strings and lists) before
 // the bridge sees them; what does not pass is dropped and reported. Nothing thrown here reaches
-// the adapter's code (which may be a socket's data handler).
+// the adapter's code (which may be a socket's data handler). `loginEvents` hands the clean
+// events of one login to the parts of the bridge, as long as that login is the current one.
 import type {
   Avatar,
   ChatState,
@@ -22,6 +23,8 @@ import {
   membersOf,
   messageIdOf,
 } from './clean.js'
+import type { BridgeContext } from './context.js'
+import type { UserSession } from './sessions.js'
 import { isChatState, isLegacyId } from './validate.js'
 
 /** What the bridge does with clean events (each may be async; errors are the sink's to handle). */
@@ -102,4 +105,41 @@ export function sessionEvents(ctx: CleanContext, sink: EventSink): SessionEvents
       sink.groupSubject(group, s)
     }),
   }
+}
+
+/**
+ * The events of login `gen` of `us`: checked by {@link sessionEvents}, then ignored unless that
+ * login is the user's current one; each runs on its own (its failure is reported).
+ */
+export function loginEvents<S>(ctx: BridgeContext<S>, us: UserSession<S>, gen: number): SessionEvents {
+  const run =
+    <A extends unknown[]>(fn: (...args: A) => unknown) =>
+    (...args: A) => {
+      if (!ctx.sessions.isCurrent(us, gen)) return
+      Promise.resolve()
+        .then(() => fn(...args))
+        .catch((err: Error) => ctx.report(err))
+    }
+  const sink: EventSink = {
+    message: run((m: IncomingMessage) => ctx.messages.incoming(us, gen, m)),
+    presence: run((contact: string, online: boolean, status: string | undefined) =>
+      ctx.presence.changed(us, contact, online, status),
+    ),
+    contacts: run((list: LegacyContact[]) => ctx.contacts.sync(us, gen, list)),
+    disconnected: run((reason: string | undefined) =>
+      ctx.sessions.lost(us, reason || 'the connection was lost'),
+    ),
+    typing: run((contact: string, state: ChatState) => ctx.messages.typing(us, contact, state)),
+    receipt: run((contact: string, id: string) => ctx.messages.receipt(us, contact, id)),
+    reaction: run((contact: string, id: string, emojis: string[]) =>
+      ctx.messages.reaction(us, contact, id, emojis),
+    ),
+    groupMessage: run((m: IncomingGroupMessage) => ctx.groups?.message(us.user, m)),
+    groupMembers: run((group: string, members: LegacyMember[]) =>
+      ctx.groups?.members(us.user, group, members),
+    ),
+    groupSubject: run((group: string, subject: string) => ctx.groups?.subject(us.user, group, subject)),
+    avatar: run((contact: string, av: Avatar | null) => ctx.vcards.changed(us, contact, av)),
+  }
+  return sessionEvents({ limits: ctx.limits, dropped: ctx.dropped(us.user) }, sink)
 }

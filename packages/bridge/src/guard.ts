@@ -50,6 +50,10 @@ export function userText(condition: string, network: string): string {
   }
 }
 
+/** Whether a failed login is the network refusing the credentials (not retried; counted by loginLimits). */
+export const refusedLogin = (err: unknown): boolean =>
+  err instanceof StanzaError && (err.condition === 'not-authorized' || err.condition === 'forbidden')
+
 /** How one adapter call is labelled and answered. */
 export interface CallSpec {
   /** The adapter method, for the log. */

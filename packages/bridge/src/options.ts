@@ -1,5 +1,4 @@
-// The options of bridge() (checked before anything is registered), its handle, and the state
-// it keeps per user.
+// The options of bridge() (checked before anything is registered) and its handle.
 import { LEGACY_FIELDS, type LegacyField } from '@satellite/register'
 import type { NetworkAdapter } from './adapter.js'
 import type { GroupSizes } from './groups.js'
@@ -20,12 +19,15 @@ export interface BridgeOptions<S> {
   /** Log every registered user in when the component comes online (default false: on their presence). */
   loginAtStart?: boolean
   /**
-   * Legacy re-logins after a disconnect: exponential backoff in ms (default base 1000, cap 60000)
-   * and at most `maxAttempts` attempts in a row (default: no limit). After the last one fails,
-   * the user is told by a message from the gateway and the session stays logged out until the
-   * user's next available presence (or {@link Bridge.login}).
+   * Legacy re-logins after a disconnect or a failed login: exponential backoff with full jitter
+   * (core's `Backoff`), in ms: re-login n (from 0) waits a random time in
+   * [0, min(cap, base * 2^n)] (default base 1000, cap 60000), and at most `maxAttempts` attempts
+   * are made in a row (default: no limit). After the last one fails, the user is told by a
+   * message from the gateway and the session stays logged out until the user's next available
+   * presence (or {@link Bridge.login}). `random` is the jitter's source, a number in [0, 1)
+   * (default `Math.random`; tests give their own).
    */
-  retry?: { base?: number; cap?: number; maxAttempts?: number }
+  retry?: { base?: number; cap?: number; maxAttempts?: number; random?: () => number }
   /**
    * Manage contacts with XEP-0356 roster pushes when the user's server granted the
    * gateway roster `set` (default `true`): contacts are added, renamed and removed in the
@@ -97,31 +99,13 @@ export interface Bridge {
   stop(): Promise<void>
 }
 
-export interface UserSession<S> {
-  user: string
-  state: SessionState
-  handle: S | null
-  /** Bumped on every login/logout: events of older sessions are ignored. */
-  generation: number
-  resources: Set<string>
-  attempt: number
-  /** Re-logins ran out of attempts: nothing logs in again but the user's available presence. */
-  gaveUp: boolean
-  /** The stored credentials cannot be read; the user was told to register again. */
-  broken: boolean
-  /** Registrations holding this entry (it is not released meanwhile). */
-  busy: number
-  /** Requests waiting for this user's login under way. */
-  waiting: number
-  /** The status of the user's newest presence, set once the login under way is done. */
-  statusAfterLogin: { status: string | undefined } | null
-  timer: NodeJS.Timeout | null
-  /** Known legacy presence of contacts (legacy id → online/status), at most `limits.contacts`. */
-  presence: Map<string, { online: boolean; status?: string }>
-  connecting: Promise<void> | null
+/** `retry` with its defaults. */
+export interface ResolvedRetry {
+  base: number
+  cap: number
+  maxAttempts: number
+  random: () => number
 }
-
-export type ConnectReason = 'presence' | 'start' | 'retry' | 'reconnect'
 
 /** The options with their defaults, checked: a bad value throws before anything is registered. */
 export function resolveOptions<S>(
@@ -131,9 +115,7 @@ export function resolveOptions<S>(
   groupHistory: number
   limits: ResolvedLimits
   loginLimits: ResolvedLoginLimits
-  base: number
-  cap: number
-  maxAttempts: number
+  retry: ResolvedRetry
   fields: readonly LegacyField[]
 } {
   const groupHistory = options.groupHistory ?? 20
@@ -152,6 +134,8 @@ export function resolveOptions<S>(
   ] as const) {
     if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${name} must be a number of ms > 0, got ${v}`)
   }
+  const random = options.retry?.random ?? Math.random
+  if (typeof random !== 'function') throw new TypeError('bridge(): retry.random must be a function')
   const fields: readonly LegacyField[] = options.adapter.registration?.fields ?? ['username', 'password']
   if (!Array.isArray(fields) || fields.some((f) => !(LEGACY_FIELDS as readonly string[]).includes(f))) {
     throw new TypeError(`bridge(): registration fields must be among ${LEGACY_FIELDS.join(', ')}`)
@@ -160,9 +144,7 @@ export function resolveOptions<S>(
     groupHistory,
     limits: resolveLimits(options.limits, concurrency),
     loginLimits: resolveLoginLimits(options.loginLimits),
-    base,
-    cap,
-    maxAttempts,
+    retry: { base, cap, maxAttempts, random },
     fields,
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import {
   type Bridge,
   BridgeKeyError,
+  type BridgeOptions,
   bridge,
   decrypt,
   encrypt,
@@ -43,7 +44,7 @@ let gw: Bridge
 async function start(
   capabilities: Parameters<FakeNetwork['adapter']>[0] = {},
   loginAtStart = false,
-  retry: { base?: number; cap?: number; maxAttempts?: number } = { base: 30, cap: 100 },
+  retry: BridgeOptions<FakeSession>['retry'] = { base: 30, cap: 100 },
 ) {
   xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET, reconnect: { base: 20, cap: 100 } })
   gw = bridge(xmpp, {
@@ -513,7 +514,8 @@ describe('bridge: sessions', () => {
   })
 
   it('a legacy disconnect marks contacts unavailable, tells the user, and logs in again with backoff', async () => {
-    await start()
+    // The jitter at its top: the first re-login waits 29 ms, long enough to see `retrying`.
+    await start({}, false, { base: 30, cap: 100, random: () => 0.99 })
     const alice = await registered()
     await alice.expectStanza(
       (x) => x.name === 'presence' && x.attrs.from === toJid('zed', DOMAIN) && !x.attrs.type,
