@@ -1,5 +1,10 @@
-import { readFileSync } from 'node:fs'
-import { type ComponentOptions, ErrorCodes, parseService, SatelliteError } from '@satellite/core'
+import {
+  type ComponentOptions,
+  configFromEnv,
+  ErrorCodes,
+  isSatelliteError,
+  SatelliteError,
+} from '@satellite/core'
 import { z } from 'zod'
 
 /** How `satellite run` writes its own log lines: `text` (default) or one JSON object per line. */
@@ -21,8 +26,6 @@ interface SettingMeta {
   shown: string
   description: string
 }
-
-const DOMAIN_RE = /^[^\s@/]+$/
 
 /**
  * The shortest secret `satellite run`, `satellite config` and `satellite check` accept, in
@@ -93,43 +96,21 @@ function text(meta: SettingMeta) {
 /**
  * Every environment setting `satellite run` and `satellite config` read, with its default
  * and description (the table in docs/configuration.md is generated from it). Parse with
- * {@link loadConfig}, which also reads the secret file and reports errors by setting name.
+ * {@link loadConfig}, which reports errors by setting name. The schema validates the
+ * `SATELLITE_*` settings; the `XMPP_*` ones are only listed here: `loadConfig` reads them with
+ * core's `configFromEnv()`, the one reader of them (which reads the secret file too).
  */
 export const settingsSchema = z.object({
-  XMPP_SERVICE: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      const v = raw?.trim() || 'xmpp://127.0.0.1:5347'
-      try {
-        return parseService(v).url
-      } catch {
-        return fail(ctx, raw ?? '', 'xmpp://host[:port] or xmpps://host[:port]')
-      }
-    })
-    .meta({
-      shown: 'xmpp://127.0.0.1:5347',
-      description:
-        "The server's component port: `xmpp://host[:port]` (plain TCP, port 5347 by default) or `xmpps://host:port` (direct TLS).",
-    }),
-  XMPP_DOMAIN: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      const v = raw?.trim()
-      if (!v) {
-        ctx.addIssue({ code: 'custom', message: 'is not set: the component domain, e.g. echo.localhost' })
-        return z.NEVER
-      }
-      if (!DOMAIN_RE.test(v))
-        return fail(ctx, raw as string, 'a domain such as echo.localhost (no @, / or spaces)')
-      return v
-    })
-    .meta({
-      shown: '(required)',
-      description:
-        'The component\'s domain, as configured on the server (Prosody: `Component "echo.localhost"`).',
-    }),
+  XMPP_SERVICE: text({
+    shown: 'xmpp://127.0.0.1:5347',
+    description:
+      "The server's component port: `xmpp://host[:port]` (plain TCP, port 5347 by default) or `xmpps://host:port` (direct TLS).",
+  }),
+  XMPP_DOMAIN: text({
+    shown: '(required)',
+    description:
+      'The component\'s domain, as configured on the server (Prosody: `Component "echo.localhost"`).',
+  }),
   XMPP_SECRET: text({
     shown: '(one of the two)',
     description:
@@ -239,43 +220,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SatelliteConfi
   const input: Record<string, string | undefined> = {}
   for (const name of SETTINGS) input[name] = env[name]
   const parsed = settingsSchema.safeParse(input)
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`)
-  let secret: string | undefined
-  let secretSource = 'XMPP_SECRET'
-  const s = parsed.success ? parsed.data : undefined
-  const fromEnv = env.XMPP_SECRET?.trim() ? env.XMPP_SECRET : undefined
-  const file = env.XMPP_SECRET_FILE?.trim() ? env.XMPP_SECRET_FILE : undefined
-  if (fromEnv && file) {
-    problems.push('XMPP_SECRET: set either XMPP_SECRET or XMPP_SECRET_FILE, not both')
-  } else if (file) {
-    secretSource = `XMPP_SECRET_FILE (${file})`
-    try {
-      secret = readFileSync(file, 'utf8').trim()
-      if (!secret) problems.push(`XMPP_SECRET_FILE: ${file} is empty`)
-    } catch (err) {
-      problems.push(
-        `XMPP_SECRET_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      )
-    }
-  } else if (fromEnv) {
-    secret = fromEnv
-  } else {
-    problems.push('XMPP_SECRET: is not set (set XMPP_SECRET or XMPP_SECRET_FILE)')
+  const problems: string[] = []
+  let connection: ReturnType<typeof configFromEnv> | undefined
+  try {
+    connection = configFromEnv(env)
+  } catch (err) {
+    // configFromEnv names every bad XMPP_* variable, one line each
+    if (!isSatelliteError(err, ErrorCodes.CONFIG)) throw err
+    problems.push(...err.message.split('\n'))
   }
-  if (s && secret) {
-    const short = secretTooShort(secret, s.SATELLITE_SECRET_MIN_LENGTH, secretSource.split(' ')[0] as string)
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`))
+  }
+  const s = parsed.success ? parsed.data : undefined
+  const secretSource =
+    s?.XMPP_SECRET_FILE === undefined ? 'XMPP_SECRET' : `XMPP_SECRET_FILE (${s.XMPP_SECRET_FILE})`
+  if (s && connection) {
+    const from = s.XMPP_SECRET_FILE === undefined ? 'XMPP_SECRET' : 'XMPP_SECRET_FILE'
+    const short = secretTooShort(connection.secret, s.SATELLITE_SECRET_MIN_LENGTH, from)
     if (short) problems.push(short)
   }
-  if (problems.length > 0 || !s || secret === undefined) {
+  if (problems.length > 0 || !s || !connection) {
     throw configError(`invalid configuration:\n  ${problems.join('\n  ')}`)
   }
   const attempts = s.SATELLITE_RECONNECT_MAX_ATTEMPTS
   const options: ComponentOptions = {
-    service: s.XMPP_SERVICE,
-    domain: s.XMPP_DOMAIN,
-    secret,
+    ...connection,
     reconnect:
       attempts === false
         ? false

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs, parseEnv } from 'node:util'
+import { configFromEnv, ErrorCodes, isSatelliteError } from '@satellite/core'
 import { runCli } from '@satellite/testing'
 import { checkConnection } from './check.js'
 import {
@@ -82,15 +83,26 @@ async function command(argv: string[], io: CommandIo): Promise<number> {
       },
     })
     const env = withEnvFile(io.env, values['env-file'])
-    const secretFile = values['secret-file'] ?? env.XMPP_SECRET_FILE
-    const secret = secretFile ? readFileSync(secretFile, 'utf8').trim() : env.XMPP_SECRET
-    const domain = values.domain ?? env.XMPP_DOMAIN
-    const service = values.service ?? env.XMPP_SERVICE ?? 'xmpp://127.0.0.1:5347'
-    if (!domain || !secret) {
-      io.stderr.write('satellite check: set --domain (or XMPP_DOMAIN) and XMPP_SECRET or --secret-file\n')
+    // the options override the environment; then core's configFromEnv reads it, as for satellite run
+    const settings: NodeJS.ProcessEnv = { ...env }
+    if (values.service !== undefined) settings.XMPP_SERVICE = values.service
+    if (values.domain !== undefined) settings.XMPP_DOMAIN = values.domain
+    if (values['secret-file'] !== undefined) {
+      settings.XMPP_SECRET_FILE = values['secret-file']
+      delete settings.XMPP_SECRET
+    }
+    let connection: ReturnType<typeof configFromEnv>
+    try {
+      connection = configFromEnv(settings)
+    } catch (err) {
+      if (!isSatelliteError(err, ErrorCodes.CONFIG)) throw err
+      for (const line of err.message.split('\n')) io.stderr.write(`satellite check: ${line}\n`)
+      io.stderr.write('satellite check: --service, --domain and --secret-file override these variables\n')
       return 2
     }
-    const short = secretTooShort(secret, secretMinLength(env), secretFile ? 'the secret file' : 'XMPP_SECRET')
+    const { service, domain, secret } = connection
+    const from = settings.XMPP_SECRET_FILE?.trim() ? 'XMPP_SECRET_FILE' : 'XMPP_SECRET'
+    const short = secretTooShort(secret, secretMinLength(env), from)
     if (short) {
       io.stderr.write(`satellite check: ${short}\n`)
       return 2

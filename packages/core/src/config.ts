@@ -257,11 +257,30 @@ function resolveResponders(r: ResponderOptions | undefined): ResponderOptions {
   return { ...r, caps: { ...r.caps, cacheSize } }
 }
 
+/** A variable of the environment, `undefined` when unset, empty or blank. */
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name]
+  return v === undefined || v.trim() === '' ? undefined : v
+}
+
 /**
- * Reads the connection settings every Satellite program takes from the environment:
- * `XMPP_SERVICE` (default `xmpp://127.0.0.1:5347`), `XMPP_DOMAIN`, and `XMPP_SECRET` or
- * `XMPP_SECRET_FILE` (a file holding the secret; surrounding whitespace is trimmed).
- * The secret is never read from the command line.
+ * Reads the connection settings every Satellite program takes from the environment. It is the
+ * one reader of these variables: `satellite run`, `satellite config` and `satellite check` build
+ * on it (and add their own `SATELLITE_*` settings).
+ *
+ * - `XMPP_SERVICE`: `xmpp://host[:port]` (plain TCP, port 5347 by default) or
+ *   `xmpps://host[:port]` (direct TLS); default `xmpp://127.0.0.1:5347`.
+ * - `XMPP_DOMAIN` (required): the component's domain, without `@`, `/` or spaces.
+ * - Exactly one of `XMPP_SECRET` (the secret) and `XMPP_SECRET_FILE` (a file holding it;
+ *   surrounding whitespace is trimmed, an empty file is an error). Both set is refused: the
+ *   operator meant one of them, and silently preferring either could connect with a stale
+ *   secret.
+ *
+ * A variable set to an empty or blank value counts as not set. The secret is never read from the
+ * command line and never appears in a message.
+ *
+ * @throws `SatelliteError` `SAT_ERR_CONFIG` (`fatal`) whose message names every bad or missing
+ * variable, one per line, each line `NAME: problem` (e.g. `XMPP_DOMAIN: is not set: …`).
  *
  * @example
  * ```ts
@@ -271,16 +290,47 @@ function resolveResponders(r: ResponderOptions | undefined): ResponderOptions {
 export function configFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): Pick<ComponentOptions, 'service' | 'domain' | 'secret'> {
-  const domain = env.XMPP_DOMAIN
-  if (!domain) throw configError('XMPP_DOMAIN', 'is not set: the component domain, e.g. echo.localhost')
-  let secret = env.XMPP_SECRET
-  if (!secret && env.XMPP_SECRET_FILE) {
+  const problems: string[] = []
+  let service = 'xmpp://127.0.0.1:5347'
+  const rawService = envValue(env, 'XMPP_SERVICE')
+  if (rawService !== undefined) {
     try {
-      secret = readFileSync(env.XMPP_SECRET_FILE, 'utf8').trim()
-    } catch (err) {
-      throw configError('XMPP_SECRET_FILE', `cannot read ${env.XMPP_SECRET_FILE}: ${(err as Error).message}`)
+      service = parseService(rawService.trim()).url
+    } catch {
+      problems.push(
+        `XMPP_SERVICE: expected xmpp://host[:port] or xmpps://host[:port], got ${JSON.stringify(rawService)}`,
+      )
     }
   }
-  if (!secret) throw configError('XMPP_SECRET', 'is not set (set XMPP_SECRET or XMPP_SECRET_FILE)')
-  return { service: env.XMPP_SERVICE || 'xmpp://127.0.0.1:5347', domain, secret }
+  const rawDomain = envValue(env, 'XMPP_DOMAIN')
+  const domain = rawDomain?.trim()
+  if (domain === undefined) {
+    problems.push('XMPP_DOMAIN: is not set: the component domain, e.g. echo.localhost')
+  } else if (!DOMAIN_RE.test(domain)) {
+    problems.push(
+      `XMPP_DOMAIN: expected a domain such as echo.localhost (no @, / or spaces), got ${JSON.stringify(rawDomain)}`,
+    )
+  }
+  const fromEnv = envValue(env, 'XMPP_SECRET')
+  const file = envValue(env, 'XMPP_SECRET_FILE')
+  let secret: string | undefined
+  if (fromEnv !== undefined && file !== undefined) {
+    problems.push('XMPP_SECRET: set either XMPP_SECRET or XMPP_SECRET_FILE, not both')
+  } else if (file !== undefined) {
+    try {
+      secret = readFileSync(file, 'utf8').trim()
+      if (secret === '') problems.push(`XMPP_SECRET_FILE: ${file} is empty`)
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+      problems.push(`XMPP_SECRET_FILE: cannot read ${file}: ${reason}`)
+    }
+  } else if (fromEnv !== undefined) {
+    secret = fromEnv
+  } else {
+    problems.push('XMPP_SECRET: is not set (set XMPP_SECRET or XMPP_SECRET_FILE)')
+  }
+  if (problems.length > 0 || domain === undefined || !secret) {
+    throw new SatelliteError(ErrorCodes.CONFIG, problems.join('\n'), { fatal: true })
+  }
+  return { service, domain, secret }
 }
