@@ -18,6 +18,8 @@ export interface SatelliteConfig {
   secretSource: string
   /** Format of the lifecycle log (`SATELLITE_LOG`). */
   logFormat: LogFormat
+  /** Serve prom-client's default process metrics on `/metrics` too (`SATELLITE_PROCESS_METRICS`). */
+  processMetrics: boolean
 }
 
 /** What the settings table shows for one environment variable. */
@@ -82,6 +84,21 @@ function integerOrOff(fallback: number | false, meta: SettingMeta, accept: { inf
     .string()
     .optional()
     .transform((raw, ctx) => parseInteger(raw, fallback, ctx, { ...accept, off: true }))
+    .meta({ ...meta })
+}
+
+/** An `on`/`off` setting (`true`/`false`, `yes`/`no`, `1`/`0` too). */
+function onOff(fallback: boolean, meta: SettingMeta) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const v = raw?.trim().toLowerCase() ?? ''
+      if (v === '') return fallback
+      if (/^(on|true|yes|1)$/.test(v)) return true
+      if (/^(off|false|no|0)$/.test(v)) return false
+      return fail(ctx, raw as string, '"on" or "off"')
+    })
     .meta({ ...meta })
 }
 
@@ -196,6 +213,11 @@ export const settingsSchema = z.object({
       description:
         "Format of `satellite run`'s lifecycle log: `text`, or `json` for one object per line (`--log-format` overrides it).",
     }),
+  SATELLITE_PROCESS_METRICS: onOff(false, {
+    shown: 'off',
+    description:
+      "`on` adds prom-client's process metrics (`process_*`, `nodejs_*`) to `/metrics`: about 5 MiB more RSS.",
+  }),
 })
 
 /** The names of all settings, in documentation order. */
@@ -259,7 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SatelliteConfi
         : { interval: s.SATELLITE_PING_INTERVAL_MS, timeout: s.SATELLITE_PING_TIMEOUT_MS },
     requestTimeout: s.SATELLITE_REQUEST_TIMEOUT_MS,
   }
-  return { options, secretSource, logFormat: s.SATELLITE_LOG }
+  return { options, secretSource, logFormat: s.SATELLITE_LOG, processMetrics: s.SATELLITE_PROCESS_METRICS }
 }
 
 /**
@@ -295,6 +317,7 @@ export function redactedConfig(config: SatelliteConfig): Record<string, unknown>
     ...config.options,
     secret: `[redacted] from ${config.secretSource}`,
     logFormat: config.logFormat,
+    processMetrics: config.processMetrics,
   }
 }
 

@@ -24,7 +24,7 @@ const USAGE = `usage: satellite <command> [options]
   dev   [satellite-dev-server options]
         run the embedded XEP-0114 server for development (see satellite dev --help)
   run <module> [--env-file F] [--health-port N] [--log-format text|json]
-        run a component module (default export: (xmpp) => void) with settings from the
+        run a component module (default export: (xmpp, { registry }) => void) with settings from the
         environment or a .env file; SIGINT/SIGTERM stop it cleanly; --log-format json
         (or SATELLITE_LOG=json) prints one JSON object per lifecycle event
   config [--env-file F] [--json]

@@ -1,6 +1,6 @@
 import type { Component } from '@satellite/core'
-import type { Registry } from 'prom-client'
-import { Counter, Gauge } from 'prom-client'
+import type { Metric, OpenMetricsContentType, Registry } from 'prom-client'
+import { Counter, Gauge } from './prom.js'
 
 /**
  * The default most distinct `reason` labels of `satellite_reconnects_total`. The reasons are
@@ -12,7 +12,7 @@ import { Counter, Gauge } from 'prom-client'
  */
 export const MAX_REASON_LABELS = 64
 
-/** Options of {@link prometheusMetrics} and `metrics()`. */
+/** Options of {@link prometheusMetrics} and `satellite run`'s metrics. */
 export interface MetricsOptions {
   /** Most distinct `reason` labels of the reconnect counter, `other` included (default {@link MAX_REASON_LABELS}). */
   maxReasonLabels?: number
@@ -35,13 +35,57 @@ export function reasonCounts(byReason: Record<string, number>, max = MAX_REASON_
   return out
 }
 
+/** One sample of a metric, as prom-client's registry formats it. */
+interface Sample {
+  metricName: string
+  labels: Record<string, string | number>
+  value: number
+}
+
 /**
- * Registers a component's counters in a prom-client registry (yours, or prom-client's default
- * `register`), read from `xmpp.stats` at scrape time: nothing is counted twice and nothing runs
- * per stanza. Counters are real Prometheus counters (use `rate()`), gauges are gauges; the iq
- * latency histogram is exposed as cumulative bucket gauges `satellite_iq_latency_le_ms{le}`.
- * The reconnect counter has at most `options.maxReasonLabels` reason labels (see
- * {@link MAX_REASON_LABELS}).
+ * A Prometheus histogram whose buckets, sum and count are read at scrape time from a
+ * cumulative histogram kept elsewhere (`xmpp.stats.iqLatency`, in ms): prom-client's own
+ * `Histogram` can only observe one value at a time, and the component already counts every
+ * answer in its buckets. It has what prom-client's registry reads of a metric (`name`, `help`,
+ * `type`, `aggregator`, `get()`, `reset()`), so `registry.metrics()` and
+ * `registry.getMetricsAsJSON()` serve it like any other.
+ */
+function scrapedHistogram(
+  registry: Registry | Registry<OpenMetricsContentType>,
+  name: string,
+  help: string,
+  read: () => { buckets: Array<{ le: number; count: number }>; count: number; sumMs: number },
+): void {
+  const base = { name, help, type: 'histogram', aggregator: 'sum' } as const
+  const metric = {
+    ...base,
+    collect() {},
+    reset() {},
+    async get() {
+      const h = read()
+      const values: Sample[] = h.buckets.map((b) => ({
+        metricName: `${name}_bucket`,
+        labels: { le: b.le / 1000 },
+        value: b.count,
+      }))
+      values.push(
+        { metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: h.count },
+        { metricName: `${name}_sum`, labels: {}, value: h.sumMs / 1000 },
+        { metricName: `${name}_count`, labels: {}, value: h.count },
+      )
+      return { ...base, values }
+    },
+  }
+  registry.registerMetric(metric as unknown as Metric)
+}
+
+/**
+ * Registers a component's metrics in a prom-client registry (yours, or prom-client's default
+ * `register`; Prometheus text or OpenMetrics). Every value is read from `xmpp.stats` at scrape time: nothing is counted twice
+ * and nothing runs per stanza. The names follow Prometheus conventions (`_total` counters,
+ * seconds, a histogram with `le` buckets); docs/cli.md lists each with its type and meaning.
+ * `satellite run` serves exactly these on `/metrics`. The reconnect counter has at most
+ * `options.maxReasonLabels` reason labels (see {@link MAX_REASON_LABELS}).
  *
  * @example
  * ```ts
@@ -54,7 +98,7 @@ export function reasonCounts(byReason: Record<string, number>, max = MAX_REASON_
  */
 export function prometheusMetrics(
   xmpp: Component,
-  registry: Registry,
+  registry: Registry | Registry<OpenMetricsContentType>,
   prefix = 'satellite_',
   options: MetricsOptions = {},
 ): void {
@@ -85,13 +129,13 @@ export function prometheusMetrics(
         this.set(read())
       },
     })
-  gauge('up', '1 while the component is online.', () => (xmpp.online ? 1 : 0))
+  gauge('up', '1 while the component is online, else 0.', () => (xmpp.online ? 1 : 0))
   follow('stanzas_in_total', 'Stanzas received.', () => s.stanzasIn)
-  follow('stanzas_out_total', 'Stanzas written.', () => s.stanzasOut)
+  follow('stanzas_out_total', 'Stanzas written to the socket.', () => s.stanzasOut)
   const seenReasons = new Map<string, number>()
   new Counter({
     name: `${prefix}reconnects_total`,
-    help: 'Reconnects, by reason.',
+    help: 'Reconnects, by reason (stream error condition, socket error code...).',
     labelNames: ['reason'],
     registers,
     collect() {
@@ -104,16 +148,16 @@ export function prometheusMetrics(
   })
   gauge('queue_depth', 'Stanzas waiting in the outbound queue.', () => s.queueDepth)
   gauge('handlers_inflight', 'Handlers running.', () => s.inflight)
+  gauge('inbound_backlog', 'Received stanzas waiting for a free handler slot.', () => s.inboundBacklog)
   gauge('iq_pending', 'iq requests waiting for answers.', () => s.pendingRequests)
-  follow('iq_answered_total', 'iq requests answered.', () => s.iqLatency.count)
-  follow('iq_timeouts_total', 'iq requests that timed out.', () => s.iqLatency.timeouts)
-  new Gauge({
-    name: `${prefix}iq_latency_le_ms`,
-    help: 'Answered iq requests with latency at most `le` milliseconds (cumulative).',
-    labelNames: ['le'],
-    registers,
-    collect() {
-      for (const b of s.iqLatency.buckets) this.set({ le: String(b.le) }, b.count)
+  scrapedHistogram(
+    registry,
+    `${prefix}iq_latency_seconds`,
+    'Latency of answered iq requests, in seconds.',
+    () => {
+      const l = s.iqLatency
+      return { buckets: l.buckets, count: l.count, sumMs: l.meanMs * l.count }
     },
-  })
+  )
+  follow('iq_timeouts_total', 'iq requests that got no answer in time.', () => s.iqLatency.timeouts)
 }

@@ -3,9 +3,11 @@ import { createServer, type Server } from 'node:http'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Component, component } from '@satellite/core'
+import type { Registry } from 'prom-client'
 import { type LogFormat, loadConfig } from './config.js'
 import { type LifecycleLog, lifecycleLog, logLifecycle } from './log.js'
-import { MAX_REASON_LABELS, type MetricsOptions, reasonCounts } from './prometheus.js'
+import * as prom from './prom.js'
+import { prometheusMetrics } from './prometheus.js'
 
 /**
  * What `satellite run` loads: a module whose default export sets up a component
@@ -20,8 +22,28 @@ import { MAX_REASON_LABELS, type MetricsOptions, reasonCounts } from './promethe
  */
 export type ComponentModule = (
   xmpp: Component,
+  context: RunContext,
   // biome-ignore lint/suspicious/noConfusingVoidType: a module may return nothing
 ) => void | (() => unknown) | Promise<void | (() => unknown)>
+
+/**
+ * What `satellite run` gives a component module besides the component.
+ * @example
+ * ```ts
+ * import { Counter } from 'prom-client'
+ * export default function bot(xmpp: Component, { registry }: RunContext) {
+ *   const greeted = new Counter({ name: 'bot_greetings_total', help: 'Greetings sent.', registers: [registry] })
+ *   xmpp.message((m) => { greeted.inc() })
+ * }
+ * ```
+ */
+export interface RunContext {
+  /**
+   * The prom-client registry served on `/metrics` (with `--health-port`), where the component's
+   * own metrics are registered: add yours to it (`registers: [registry]`).
+   */
+  registry: Registry
+}
 
 /** Options of {@link runModule}. */
 export interface RunOptions {
@@ -29,7 +51,10 @@ export interface RunOptions {
   module: string
   /** A .env file to load first (default `.env` in the working directory, if present). */
   envFile?: string
-  /** Serve `GET /health` (JSON) and `GET /metrics` (Prometheus text format) on this port. */
+  /**
+   * Serve `GET /health` (JSON) and `GET /metrics` (Prometheus text format, from
+   * {@link RunningComponent.registry}) on this port.
+   */
   healthPort?: number
   /** Host for the health endpoint (default 127.0.0.1). */
   healthHost?: string
@@ -39,6 +64,11 @@ export interface RunOptions {
   logFormat?: LogFormat
   /** Where log lines go (default `console.log`). */
   log?: (line: string) => void
+  /**
+   * Also collect prom-client's default process metrics (`process_*`, `nodejs_*`: CPU, memory,
+   * event loop lag, GC) in the registry; default `SATELLITE_PROCESS_METRICS`, else off.
+   */
+  processMetrics?: boolean
 }
 
 /** A running component started by {@link runModule}. */
@@ -48,6 +78,11 @@ export interface RunningComponent {
   healthPort: number | undefined
   /** Writes a line to the lifecycle log, in its format (secret fields redacted). */
   log: LifecycleLog
+  /**
+   * The prom-client registry `/metrics` serves: the component's metrics (docs/cli.md lists
+   * them), and any you register in it.
+   */
+  registry: Registry
   stop(): Promise<void>
 }
 
@@ -80,7 +115,10 @@ export async function runModule(options: RunOptions): Promise<RunningComponent> 
     )
   }
   const xmpp = component(config.options)
-  const cleanup = await (mod.default as ComponentModule)(xmpp)
+  const registry = new prom.Registry()
+  prometheusMetrics(xmpp, registry)
+  if (options.processMetrics ?? config.processMetrics) prom.collectDefaultMetrics(registry)
+  const cleanup = await (mod.default as ComponentModule)(xmpp, { registry })
   logLifecycle(xmpp, log, format)
   let server: Server | undefined
   let healthPort: number | undefined
@@ -98,8 +136,13 @@ export async function runModule(options: RunOptions): Promise<RunningComponent> 
           }),
         )
       } else if (req.url === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-        res.end(metrics(xmpp))
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          (err: Error) => {
+            log('error', `/metrics: ${err.message}`)
+            res.writeHead(500).end()
+          },
+        )
       } else {
         res.writeHead(404).end()
       }
@@ -117,6 +160,7 @@ export async function runModule(options: RunOptions): Promise<RunningComponent> 
     xmpp,
     healthPort,
     log,
+    registry,
     stop: () => {
       stopping ??= (async () => {
         await xmpp.stop()
@@ -126,48 +170,4 @@ export async function runModule(options: RunOptions): Promise<RunningComponent> 
       return stopping
     },
   }
-}
-
-/**
- * Prometheus text exposition of a component's counters (at most `options.maxReasonLabels`
- * reason labels on the reconnect counter, default {@link MAX_REASON_LABELS}).
- */
-export function metrics(xmpp: Component, options: MetricsOptions = {}): string {
-  const s = xmpp.stats
-  const lat = s.iqLatency
-  const lines = [
-    '# HELP satellite_up 1 while the component is online.',
-    '# TYPE satellite_up gauge',
-    `satellite_up ${xmpp.online ? 1 : 0}`,
-    '# HELP satellite_stanzas_in_total Stanzas received.',
-    '# TYPE satellite_stanzas_in_total counter',
-    `satellite_stanzas_in_total ${s.stanzasIn}`,
-    '# HELP satellite_stanzas_out_total Stanzas written.',
-    '# TYPE satellite_stanzas_out_total counter',
-    `satellite_stanzas_out_total ${s.stanzasOut}`,
-    '# HELP satellite_reconnects_total Reconnects, by reason.',
-    '# TYPE satellite_reconnects_total counter',
-    ...[...reasonCounts(s.reconnectsByReason, options.maxReasonLabels)].map(
-      ([reason, n]) => `satellite_reconnects_total{reason="${reason.replace(/["\\\n]/g, '_')}"} ${n}`,
-    ),
-    '# HELP satellite_queue_depth Stanzas waiting in the outbound queue.',
-    '# TYPE satellite_queue_depth gauge',
-    `satellite_queue_depth ${s.queueDepth}`,
-    '# HELP satellite_handlers_inflight Handlers running.',
-    '# TYPE satellite_handlers_inflight gauge',
-    `satellite_handlers_inflight ${s.inflight}`,
-    '# HELP satellite_iq_pending iq requests waiting for answers.',
-    '# TYPE satellite_iq_pending gauge',
-    `satellite_iq_pending ${s.pendingRequests}`,
-    '# HELP satellite_iq_latency_seconds Latency of answered iq requests.',
-    '# TYPE satellite_iq_latency_seconds histogram',
-    ...lat.buckets.map((b) => `satellite_iq_latency_seconds_bucket{le="${b.le / 1000}"} ${b.count}`),
-    `satellite_iq_latency_seconds_bucket{le="+Inf"} ${lat.count}`,
-    `satellite_iq_latency_seconds_count ${lat.count}`,
-    `satellite_iq_latency_seconds_sum ${((lat.meanMs * lat.count) / 1000).toFixed(6)}`,
-    '# HELP satellite_iq_timeouts_total iq requests that timed out.',
-    '# TYPE satellite_iq_timeouts_total counter',
-    `satellite_iq_timeouts_total ${lat.timeouts}`,
-  ]
-  return `${lines.join('\n')}\n`
 }
