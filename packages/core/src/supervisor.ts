@@ -41,9 +41,9 @@ export interface SupervisorOptions extends Pick<ResolvedOptions, 'reconnect' | '
   /**
    * What a transition the lifecycle does not allow does: `true` throws {@link IllegalTransition},
    * `false` logs it (satellite:core:connection) and keeps the current state. Default: `true`
-   * under NODE_ENV=test, `false` otherwise.
+   * under NODE_ENV=test, `false` otherwise (`undefined` is the default).
    */
-  strict?: boolean
+  strict?: boolean | undefined
 }
 
 /**
