@@ -216,7 +216,7 @@ export const settingsSchema = z.object({
   SATELLITE_PROCESS_METRICS: onOff(false, {
     shown: 'off',
     description:
-      "`on` adds prom-client's process metrics (`process_*`, `nodejs_*`) to `/metrics`: about 5 MiB more RSS.",
+      "`on` adds prom-client's process metrics (`process_*`, `nodejs_*`) to `/metrics`: about 4 MiB more RSS.",
   }),
 })
 

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs, parseEnv } from 'node:util'
 import { configFromEnv, ErrorCodes, isSatelliteError } from '@satellite/core'
-import { runCli } from '@satellite/testing'
 import { checkConnection } from './check.js'
 import {
   formatConfig,
@@ -126,6 +125,8 @@ async function command(argv: string[], io: CommandIo): Promise<number> {
     return report.ok ? 0 : 1
   }
   if (command === 'dev') {
+    // loaded here only: the embedded server costs satellite run ~3 MiB of idle RSS (docs/cli.md)
+    const { runCli } = await import('@satellite/testing')
     const cli = await runCli(rest, {
       stdout: process.stdout,
       stderr: process.stderr,
