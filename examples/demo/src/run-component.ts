@@ -29,6 +29,8 @@ export async function startComponent(
       XMPP_SERVICE: service,
       XMPP_DOMAIN: domain,
       XMPP_SECRET_FILE: secretFile,
+      // exactly one of XMPP_SECRET and XMPP_SECRET_FILE (configFromEnv refuses both): not the shell's
+      XMPP_SECRET: undefined,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
