@@ -1,5 +1,20 @@
+import { decodeReferences, FORBIDDEN_CHAR, openReference, shown } from './chars.js'
 import { Element } from './element.js'
+import { namespaceProblem } from './namespaces.js'
+import {
+  NEED_CDATA_END,
+  NEED_DECL_END,
+  NEED_GT,
+  NEED_NAME_END,
+  NEED_NON_DIGIT,
+  NEED_NON_HEX,
+  NEED_NOTHING,
+  type Need,
+  Pending,
+} from './pending.js'
 import { Stanza } from './stanza.js'
+import { MALFORMED, TagReader, UNFINISHED } from './tag.js'
+import { Utf8Stream } from './utf8.js'
 
 /** Stream error condition a parser violation maps to. */
 export type XmlViolation = 'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'bad-format'
@@ -28,33 +43,40 @@ export interface StreamParserLimits {
   maxDepth: number
 }
 
-const XML_NS_PREFIX = 'xml'
 const STREAM_NAME = 'stream:stream'
 
 // Character codes
 const LT = 60
-const GT = 62
 const SLASH = 47
-const EQ = 61
-const QUOT = 34
-const APOS = 39
 const BANG = 33
 const QMARK = 63
-const COLON = 58
+const RSQB = 93
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 13
 }
 
+const REFERENCE_NEEDS = { dec: NEED_NON_DIGIT, hex: NEED_NON_HEX, name: NEED_NAME_END, any: NEED_NOTHING }
+
 /**
  * A strict, incremental XML stream parser for XMPP, built for speed and bounded memory.
  *
- * - Bytes are decoded as UTF-8 across chunk boundaries (fatal on invalid UTF-8).
+ * - Bytes are decoded as UTF-8 across chunk boundaries (invalid UTF-8 is not-well-formed; what comes
+ *   before it in the chunk is parsed first, so the outcome does not depend on where chunks end).
  * - Whitespace and text between stanzas is dropped, never accumulated.
- * - The stanza size limit is enforced while bytes arrive: the parser never holds more than
- *   one stanza's worth (plus one socket read) of unparsed input.
- * - DOCTYPE, comments, processing instructions (other than the XML declaration),
- *   undeclared entities and unbound namespace prefixes are rejected, never expanded.
+ * - The stanza size limit is enforced while bytes arrive, in bytes of UTF-8: after each chunk the parser
+ *   holds at most `maxStanzaBytes` of the current stanza (parsed or not), else it fails with
+ *   policy-violation. The limit applies to the stream header and the XML declaration too.
+ * - A token that spans chunks is not parsed again from its start for each chunk: a start tag keeps the
+ *   attributes read so far, and an unfinished name, value, CDATA section or end tag waits for the
+ *   character that can end it (linear time whatever the chunking).
+ * - DOCTYPE, comments, processing instructions (other than the XML declaration) and undeclared entities
+ *   are restricted-xml, never expanded. Characters XML does not allow (C0 controls other than tab, LF
+ *   and CR, U+FFFE, U+FFFF), names that are not XML names or qualified names, unbound namespace prefixes,
+ *   bad namespace declarations, ']]>' in text and malformed references are not-well-formed.
+ * - Like ltx (xmpp.js), line ends and whitespace in attribute values are passed on as written (no
+ *   XML 1.0 end-of-line or attribute-value normalisation): a tab a server forwards raw in an `id` comes
+ *   back in the answer as it was sent.
  *
  * Elements are `@xmpp/xml` (ltx) Elements; top-level stanzas are {@link Stanza}s.
  * After an error the parser is dead until {@link StreamParser.reset}.
@@ -62,9 +84,11 @@ function isSpace(c: number): boolean {
 export class StreamParser {
   readonly #h: StreamParserHandlers
   readonly #limits: StreamParserLimits
-  #decoder = new TextDecoder('utf-8', { fatal: true })
-  /** Unparsed tail of the previous chunk (an incomplete token). */
-  #rest = ''
+  #utf8 = new Utf8Stream()
+  /** The unparsed end of what was read: an unfinished token, or the unfinished part of a start tag. */
+  readonly #pending = new Pending()
+  /** Start tags; it holds the one a chunk ended in (`open`). */
+  readonly #reader = new TagReader()
   /** The stream root (its attributes carry the stream-level namespace declarations). */
   #root: Element | null = null
   /** Innermost open element inside the current stanza, or null between stanzas. */
@@ -73,7 +97,7 @@ export class StreamParser {
   #depth = 0
   /** Text accumulated for #cursor (flushed when a tag starts). */
   #text = ''
-  /** UTF-8 bytes of the current stanza already consumed in earlier chunks. */
+  /** UTF-8 bytes of the current stanza (or header) already consumed in earlier chunks. */
   #carried = 0
   #dead = false
   #ended = false
@@ -85,8 +109,8 @@ export class StreamParser {
 
   /** Forgets everything; ready for a new stream. */
   reset(): void {
-    this.#decoder = new TextDecoder('utf-8', { fatal: true })
-    this.#rest = ''
+    this.#utf8 = new Utf8Stream()
+    this.#clearPending()
     this.#root = null
     this.#cursor = null
     this.#stanza = null
@@ -100,7 +124,7 @@ export class StreamParser {
   /** Stops parsing for good (the connection is being torn down). */
   close(): void {
     this.#dead = true
-    this.#rest = ''
+    this.#clearPending()
     this.#text = ''
   }
 
@@ -109,27 +133,51 @@ export class StreamParser {
     return this.#root
   }
 
-  /** Bytes currently buffered for an incomplete token or stanza. */
+  /** UTF-8 bytes held for the current stanza: parsed into its elements and text, or waiting to be parsed. */
   get buffered(): number {
-    return this.#rest.length + this.#text.length + this.#carried
+    return this.#carried + this.#pending.bytes
   }
 
   /** Feeds one chunk of bytes from the socket. */
   write(chunk: Uint8Array): void {
-    if (this.#dead || this.#ended) return
-    let data: string
-    try {
-      data = this.#decoder.decode(chunk, { stream: true })
-    } catch {
-      this.#fail('not-well-formed', 'invalid UTF-8 in the stream')
+    if (this.#dead || this.#ended || chunk.length === 0) return
+    const data = this.#utf8.decode(chunk)
+    if (data === null) {
+      // parse what comes before the invalid bytes, so that the chunking does not change what is reported
+      this.#accept(this.#utf8.valid)
+      if (!this.#dead && !this.#ended) this.#fail('not-well-formed', 'invalid UTF-8 in the stream')
       return
     }
-    this.#parse(this.#rest.length === 0 ? data : this.#rest + data)
+    this.#accept(data)
+  }
+
+  #accept(data: string): void {
+    if (FORBIDDEN_CHAR.test(data)) {
+      const at = data.search(FORBIDDEN_CHAR)
+      this.#feed(data.slice(0, at))
+      const code = data.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')
+      if (!this.#dead && !this.#ended) this.#fail('not-well-formed', `U+${code} is not allowed in XML`)
+      return
+    }
+    this.#feed(data)
+  }
+
+  /** Parses decoded characters, unless the unfinished token they follow cannot get further with them. */
+  #feed(data: string): void {
+    if (data.length === 0 || this.#dead || this.#ended) return
+    const s = this.#pending.take(data)
+    if (s !== null) this.#parse(s)
+    else if (this.buffered > this.#limits.maxStanzaBytes) this.#tooBig()
+  }
+
+  #clearPending(): void {
+    this.#pending.clear()
+    this.#reader.clear()
   }
 
   #fail(condition: XmlViolation, message: string): void {
     this.#dead = true
-    this.#rest = ''
+    this.#clearPending()
     this.#text = ''
     this.#carried = 0
     this.#cursor = null
@@ -137,12 +185,33 @@ export class StreamParser {
     this.#h.onError(new XmlViolationError(condition, message))
   }
 
+  #tooBig(): void {
+    const max = this.#limits.maxStanzaBytes
+    this.#fail('policy-violation', `stanza larger than the limit of ${max} bytes (limits.maxStanzaBytes)`)
+  }
+
   #parse(s: string): void {
     const len = s.length
     let pos = 0
+    let need: Need = NEED_NOTHING
     // Offset in `s` where the current stanza started (or 0 if it started in an earlier chunk).
     let stanzaStart = 0
-    while (pos < len && !this.#dead && !this.#ended) {
+    // ']]>' is only allowed to end a CDATA section: text is searched for it only if it occurs at all
+    const cdataEnds = s.indexOf(']]>') >= 0
+    const reader = this.#reader
+    if (reader.open) {
+      // The rest of a start tag begun in an earlier chunk.
+      const next = this.#startTag(s, 0, this.#cursor, true)
+      if (next === MALFORMED) return
+      if (next === UNFINISHED) {
+        pos = reader.resumeAt
+        need = reader.need
+      } else {
+        pos = next
+        if (this.#cursor === null) stanzaStart = pos
+      }
+    }
+    while (pos < len && !reader.open && !this.#dead && !this.#ended) {
       const cursor = this.#cursor
       if (cursor === null) {
         // Between stanzas (or before the stream header): drop text and whitespace.
@@ -159,14 +228,34 @@ export class StreamParser {
         const end = lt < 0 ? len : lt
         let stop = end
         if (lt < 0) {
-          // Keep a possibly incomplete entity reference for the next chunk.
+          // The end of the chunk: keep an unfinished reference, or ']' that may begin ']]>', for the next.
           const amp = s.lastIndexOf('&', end - 1)
-          if (amp >= pos && end - amp <= 12 && s.indexOf(';', amp) < 0) stop = amp
+          if (amp >= pos && s.indexOf(';', amp) < 0) {
+            const open = openReference(s, amp)
+            if (open !== null) {
+              stop = amp
+              need = REFERENCE_NEEDS[open]
+            }
+          }
+          if (stop === end && s.charCodeAt(end - 1) === RSQB) {
+            stop = end - 2 >= pos && s.charCodeAt(end - 2) === RSQB ? end - 2 : end - 1
+          }
         }
         if (stop > pos) {
           const raw = s.slice(pos, stop)
-          const text = raw.indexOf('&') < 0 ? raw : this.#unescape(raw)
-          if (text === null) return
+          if (cdataEnds && raw.indexOf(']]>') >= 0) {
+            this.#fail('not-well-formed', "']]>' in character data")
+            return
+          }
+          let text = raw
+          if (raw.indexOf('&') >= 0) {
+            const decoded = decodeReferences(raw)
+            if (typeof decoded !== 'string') {
+              this.#fail(decoded.condition, decoded.message)
+              return
+            }
+            text = decoded
+          }
           this.#text = this.#text.length === 0 ? text : this.#text + text
         }
         pos = stop
@@ -178,22 +267,25 @@ export class StreamParser {
       const c1 = s.charCodeAt(pos + 1)
       if (c1 === SLASH) {
         const gt = s.indexOf('>', pos + 2)
-        if (gt < 0) break
+        if (gt < 0) {
+          need = NEED_GT
+          break
+        }
         let name = s.slice(pos + 2, gt)
         if (isSpace(name.charCodeAt(name.length - 1))) name = name.trimEnd()
         pos = gt + 1
         if (cursor === null) {
           if (this.#root !== null && name === STREAM_NAME) {
             this.#ended = true
-            this.#rest = ''
+            this.#clearPending()
             this.#h.onStreamEnd()
             return
           }
-          this.#fail('not-well-formed', `unexpected end tag </${name}>`)
+          this.#fail('not-well-formed', `unexpected end tag </${shown(name)}>`)
           return
         }
         if (name !== cursor.name) {
-          this.#fail('not-well-formed', `</${name}> does not close <${cursor.name}>`)
+          this.#fail('not-well-formed', `</${shown(name)}> does not close <${cursor.name}>`)
           return
         }
         this.#flushText(cursor)
@@ -220,7 +312,10 @@ export class StreamParser {
             return
           }
           const end = s.indexOf(']]>', pos + 9)
-          if (end < 0) break
+          if (end < 0) {
+            need = NEED_CDATA_END
+            break
+          }
           const text = s.slice(pos + 9, end)
           this.#text = this.#text.length === 0 ? text : this.#text + text
           pos = end + 3
@@ -235,7 +330,11 @@ export class StreamParser {
           if (len - pos < 6) break
           if (s.startsWith('<?xml', pos) && isSpace(s.charCodeAt(pos + 5))) {
             const end = s.indexOf('?>', pos)
-            if (end < 0) break
+            if (end < 0) {
+              need = NEED_DECL_END
+              break
+            }
+            if (!this.#checkSize(s, pos, end + 2)) return
             pos = end + 2
             continue
           }
@@ -247,48 +346,40 @@ export class StreamParser {
         return
       }
       // Start tag.
-      const next = this.#startTag(s, pos, cursor)
-      if (next === -2) return // error already reported
-      if (next === -1) break // incomplete
+      const next = this.#startTag(s, pos, cursor, false)
+      if (next === MALFORMED) return // error already reported
+      if (next === UNFINISHED) {
+        // from `resumeAt` on, it waits for more
+        pos = reader.resumeAt
+        need = reader.need
+        break
+      }
       pos = next
-      if (this.#cursor === null && this.#stanza === null && this.#depth === 0) {
+      if (this.#cursor === null) {
         // Stream header or a self-closing top-level stanza already emitted.
         stanzaStart = pos
       }
     }
     if (this.#dead || this.#ended) return
-    // Keep what was not consumed, and account the consumed part of an open stanza.
-    const rest = pos < len ? s.slice(pos) : ''
-    if (this.#cursor !== null || rest.length > 0) {
-      if (this.#cursor !== null && pos > stanzaStart) {
-        this.#carried += Buffer.byteLength(s.length === pos - stanzaStart ? s : s.slice(stanzaStart, pos))
-      }
-      const pending = this.#carried + rest.length
-      if (pending > this.#limits.maxStanzaBytes) {
-        this.#fail(
-          'policy-violation',
-          `stanza larger than the limit of ${this.#limits.maxStanzaBytes} bytes (limits.maxStanzaBytes)`,
-        )
-        return
-      }
+    // Keep what was not consumed, and account the consumed part of an open stanza (or tag).
+    if ((this.#cursor !== null || reader.open) && pos > stanzaStart) {
+      this.#carried += Buffer.byteLength(pos - stanzaStart === len ? s : s.slice(stanzaStart, pos))
     }
-    this.#rest = rest
+    this.#pending.keep(pos < len ? s.slice(pos) : '', need)
+    if (this.buffered > this.#limits.maxStanzaBytes) this.#tooBig()
   }
 
+  /** True if the stanza (or header) ending at `end` is within the limit; fails otherwise. */
   #checkSize(s: string, start: number, end: number): boolean {
     const max = this.#limits.maxStanzaBytes
     const chars = end - start
-    let size = this.#carried + chars
-    if (size > max) {
-      this.#fail('policy-violation', `stanza larger than the limit of ${max} bytes (limits.maxStanzaBytes)`)
+    if (this.#carried + chars > max) {
+      this.#tooBig()
       return false
     }
-    if (this.#carried + chars * 3 > max) {
-      size = this.#carried + Buffer.byteLength(s.slice(start, end))
-      if (size > max) {
-        this.#fail('policy-violation', `stanza larger than the limit of ${max} bytes (limits.maxStanzaBytes)`)
-        return false
-      }
+    if (this.#carried + chars * 3 > max && this.#carried + Buffer.byteLength(s.slice(start, end)) > max) {
+      this.#tooBig()
+      return false
     }
     return true
   }
@@ -301,99 +392,32 @@ export class StreamParser {
   }
 
   /**
-   * Parses a start tag at `pos`. Returns the position after it, -1 when the tag is
-   * incomplete in `s`, -2 after reporting an error.
+   * Reads a start tag (whose '<' is at `pos`, or the rest of the unfinished one from `pos` if `resume`) and
+   * opens its element. Returns the position after it, UNFINISHED (the reader keeps the tag, and what is
+   * after `reader.resumeAt` is kept for the next chunk), or MALFORMED after reporting an error.
    */
-  #startTag(s: string, pos: number, parent: Element | null): number {
-    const len = s.length
-    let p = pos + 1
-    // Name
-    while (p < len) {
-      const c = s.charCodeAt(p)
-      if (isSpace(c) || c === GT || c === SLASH) break
-      p++
+  #startTag(s: string, pos: number, parent: Element | null, resume: boolean): number {
+    const reader = this.#reader
+    const p = resume ? reader.resume(s, pos) : reader.start(s, pos)
+    if (p < 0) {
+      if (p === MALFORMED) this.#fail(reader.condition, reader.problem)
+      return p
     }
-    if (p >= len) return -1
-    const name = s.slice(pos + 1, p)
-    if (name.length === 0 || name.charCodeAt(0) === COLON) {
-      this.#fail('not-well-formed', 'malformed start tag')
-      return -2
-    }
-    const attrs: Record<string, string> = {}
-    let selfClosing = false
-    for (;;) {
-      while (p < len && isSpace(s.charCodeAt(p))) p++
-      if (p >= len) return -1
-      const c = s.charCodeAt(p)
-      if (c === GT) {
-        p++
-        break
-      }
-      if (c === SLASH) {
-        if (p + 1 >= len) return -1
-        if (s.charCodeAt(p + 1) !== GT) {
-          this.#fail('not-well-formed', `malformed start tag <${name}>`)
-          return -2
-        }
-        selfClosing = true
-        p += 2
-        break
-      }
-      const nameStart = p
-      while (p < len) {
-        const d = s.charCodeAt(p)
-        if (d === EQ || isSpace(d) || d === GT || d === SLASH || d === LT) break
-        p++
-      }
-      if (p >= len) return -1
-      const attr = s.slice(nameStart, p)
-      while (p < len && isSpace(s.charCodeAt(p))) p++
-      if (p >= len) return -1
-      if (s.charCodeAt(p) !== EQ || attr.length === 0) {
-        this.#fail('not-well-formed', `malformed attribute in <${name}>`)
-        return -2
-      }
-      p++
-      while (p < len && isSpace(s.charCodeAt(p))) p++
-      if (p >= len) return -1
-      const q = s.charCodeAt(p)
-      if (q !== QUOT && q !== APOS) {
-        this.#fail('not-well-formed', `unquoted attribute value in <${name}>`)
-        return -2
-      }
-      const end = s.indexOf(q === QUOT ? '"' : "'", p + 1)
-      if (end < 0) return -1
-      const raw = s.slice(p + 1, end)
-      p = end + 1
-      if (raw.indexOf('<') >= 0) {
-        this.#fail('not-well-formed', `'<' in an attribute value of <${name}>`)
-        return -2
-      }
-      let value: string | null = raw
-      if (raw.indexOf('&') >= 0) {
-        value = this.#unescape(raw)
-        if (value === null) return -2
-      }
-      if (Object.hasOwn(attrs, attr)) {
-        this.#fail('not-well-formed', `duplicate attribute ${attr} in <${name}>`)
-        return -2
-      }
-      attrs[attr] = value
-      if (p < len) {
-        const after = s.charCodeAt(p)
-        if (!isSpace(after) && after !== GT && after !== SLASH) {
-          this.#fail('not-well-formed', `missing space between attributes in <${name}>`)
-          return -2
-        }
-      }
-    }
+    const { name, attrs, selfClosing } = reader
+    const tagStart = pos
     // Complete tag: check namespaces, then build.
-    if (!this.#checkPrefixes(name, attrs, parent)) return -2
+    const nsProblem = namespaceProblem(name, attrs, parent ?? this.#root)
+    if (nsProblem !== null) {
+      this.#fail('not-well-formed', nsProblem)
+      return MALFORMED
+    }
     if (this.#root === null) {
       if (name !== STREAM_NAME || attrs['xmlns:stream'] !== 'http://etherx.jabber.org/streams') {
         this.#fail('bad-format', `expected a <stream:stream> header, got <${name}>`)
-        return -2
+        return MALFORMED
       }
+      if (!this.#checkSize(s, tagStart, p)) return MALFORMED
+      this.#carried = 0
       const root = new Element(name)
       root.attrs = attrs
       this.#root = root
@@ -409,7 +433,7 @@ export class StreamParser {
       stanza.attrs = attrs
       stanza.parent = this.#root
       if (selfClosing) {
-        if (!this.#checkSize(s, pos, p)) return -2
+        if (!this.#checkSize(s, tagStart, p)) return MALFORMED
         this.#carried = 0
         this.#h.onStanza(stanza)
         return p
@@ -421,7 +445,7 @@ export class StreamParser {
     }
     if (this.#depth >= this.#limits.maxDepth) {
       this.#fail('policy-violation', `elements nested deeper than ${this.#limits.maxDepth} (limits.maxDepth)`)
-      return -2
+      return MALFORMED
     }
     this.#flushText(parent)
     const el = new Element(name)
@@ -434,100 +458,4 @@ export class StreamParser {
     }
     return p
   }
-
-  #checkPrefixes(name: string, attrs: Record<string, string>, parent: Element | null): boolean {
-    const colon = name.indexOf(':')
-    if (colon >= 0 && !this.#prefixBound(name.slice(0, colon), attrs, parent)) {
-      this.#fail('not-well-formed', `unbound namespace prefix in <${name}>`)
-      return false
-    }
-    for (const attr in attrs) {
-      const ac = attr.indexOf(':')
-      if (ac < 0) continue
-      const prefix = attr.slice(0, ac)
-      if (prefix === 'xmlns' || prefix === XML_NS_PREFIX) continue
-      if (!this.#prefixBound(prefix, attrs, parent)) {
-        this.#fail('not-well-formed', `unbound namespace prefix in attribute ${attr} of <${name}>`)
-        return false
-      }
-    }
-    return true
-  }
-
-  #prefixBound(prefix: string, attrs: Record<string, string>, parent: Element | null): boolean {
-    if (prefix === XML_NS_PREFIX) return true
-    const key = `xmlns:${prefix}`
-    if (attrs[key]) return true
-    let el: Element | null = parent ?? this.#root
-    while (el !== null) {
-      if (el.attrs[key]) return true
-      el = el.parent as Element | null
-    }
-    return false
-  }
-
-  /** Decodes the five predefined entities and character references; null after reporting an error. */
-  #unescape(raw: string): string | null {
-    let out = ''
-    let last = 0
-    let amp = raw.indexOf('&')
-    while (amp >= 0) {
-      const semi = raw.indexOf(';', amp + 1)
-      if (semi < 0 || semi - amp > 12) {
-        this.#fail('not-well-formed', "bare '&' (unterminated entity reference)")
-        return null
-      }
-      const ref = raw.slice(amp + 1, semi)
-      let ch: string
-      switch (ref) {
-        case 'amp':
-          ch = '&'
-          break
-        case 'lt':
-          ch = '<'
-          break
-        case 'gt':
-          ch = '>'
-          break
-        case 'quot':
-          ch = '"'
-          break
-        case 'apos':
-          ch = "'"
-          break
-        default: {
-          if (ref.charCodeAt(0) !== 35 /* # */) {
-            this.#fail('restricted-xml', `undeclared entity &${ref}; (entities are never expanded)`)
-            return null
-          }
-          const hex = ref.charCodeAt(1) === 120 /* x */
-          const digits = hex ? ref.slice(2) : ref.slice(1)
-          const code =
-            digits.length > 0 && (hex ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits)
-              ? Number.parseInt(digits, hex ? 16 : 10)
-              : Number.NaN
-          if (!isXmlChar(code)) {
-            this.#fail('not-well-formed', `invalid character reference &${ref};`)
-            return null
-          }
-          ch = String.fromCodePoint(code)
-        }
-      }
-      out += raw.slice(last, amp) + ch
-      last = semi + 1
-      amp = raw.indexOf('&', last)
-    }
-    return out + raw.slice(last)
-  }
-}
-
-function isXmlChar(c: number): boolean {
-  return (
-    c === 0x9 ||
-    c === 0xa ||
-    c === 0xd ||
-    (c >= 0x20 && c <= 0xd7ff) ||
-    (c >= 0xe000 && c <= 0xfffd) ||
-    (c >= 0x10000 && c <= 0x10ffff)
-  )
 }

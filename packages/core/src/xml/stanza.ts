@@ -1,3 +1,4 @@
+import { localOf } from '../address.js'
 import { type JID, parseJid } from '../jid.js'
 import { Element } from './element.js'
 
@@ -45,7 +46,7 @@ export class Stanza extends Element {
   }
   /** The local part of `to` (the part before `@`), or `''` when addressed to the domain. */
   get toLocal(): string {
-    return localPart(this.attrs.to)
+    return localOf(this.attrs.to)
   }
 }
 
@@ -56,13 +57,4 @@ function safeJid(value: string | undefined): JID | null {
   } catch {
     return null
   }
-}
-
-/** The local part of a JID string (before `@`, if `@` comes before any `/`), or `''`. */
-export function localPart(address: string | undefined): string {
-  if (!address) return ''
-  const at = address.indexOf('@')
-  if (at < 0) return ''
-  const slash = address.indexOf('/')
-  return slash >= 0 && slash < at ? '' : address.slice(0, at)
 }
