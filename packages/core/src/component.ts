@@ -1,3 +1,4 @@
+import { localOf } from './address.js'
 import { EventEmitter } from './builtins.js'
 import { type ComponentOptions, type ResolvedOptions, resolveOptions } from './config.js'
 import { ErrorCodes, SatelliteError } from './errors.js'
@@ -433,12 +434,6 @@ export class Component extends EventEmitter {
     if (ver === null) return
     presence.c('c', { xmlns: NS_CAPS, hash: 'sha-1', node: this.disco.capsNode, ver })
   }
-}
-
-function localOf(address: string): string {
-  const at = address.indexOf('@')
-  const slash = address.indexOf('/')
-  return at > 0 && (slash < 0 || at < slash) ? address.slice(0, at) : ''
 }
 
 /** True if `from` is the domain or a JID at it (user@domain, domain/res, user@domain/res). */

@@ -7,7 +7,10 @@
 
 /** Every error code the SDK can raise. */
 export const ErrorCodes = {
-  /** Options passed to `component()` or read from the environment are invalid. */
+  /**
+   * Options passed to `component()` or to a plugin, or read from the environment, are invalid;
+   * the message names the setting (`plugin.option: problem` for a plugin's).
+   */
   CONFIG: 'SAT_ERR_CONFIG',
   /** The server rejected the handshake secret (`not-authorized`). Fatal. */
   AUTH: 'SAT_ERR_AUTH',
@@ -67,11 +70,12 @@ const BRAND = Symbol.for('satellite.error')
  * }
  * ```
  */
-export class SatelliteError extends Error {
-  readonly code: ErrorCode
+export class SatelliteError<Code extends string = ErrorCode> extends Error {
+  /** The error's code: one of {@link ErrorCodes}, or a plugin's (`SAT_ERR_BRIDGE_…`), listed in docs/errors.md. */
+  readonly code: Code
   /** True when Satellite stopped because of this error (no retry will follow). */
   readonly fatal: boolean
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; fatal?: boolean } = {}) {
+  constructor(code: Code, message: string, options: { cause?: unknown; fatal?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'SatelliteError'
     this.code = code
@@ -90,15 +94,17 @@ export class SatelliteError extends Error {
 }
 
 /**
- * True if `err` is a {@link SatelliteError}, optionally with the given code. Works across
- * duplicate installs of the package.
+ * True if `err` is a {@link SatelliteError} (core's or a plugin's), optionally with the given
+ * code. Works across duplicate installs of the package.
  *
  * @example
  * ```ts
  * xmpp.send(stanza).catch((err) => { if (isSatelliteError(err, 'SAT_ERR_QUEUE_FULL')) slowDown() })
  * ```
  */
-export function isSatelliteError(err: unknown, code?: ErrorCode): err is SatelliteError {
+export function isSatelliteError(err: unknown): err is SatelliteError<string>
+export function isSatelliteError<C extends string>(err: unknown, code: C): err is SatelliteError<C>
+export function isSatelliteError(err: unknown, code?: string): boolean {
   return err instanceof SatelliteError && (code === undefined || err.code === code)
 }
 

@@ -2,6 +2,7 @@
 // consumer's @types/node, a peer dependency (one copy for the whole program), loaded from here.
 /// <reference types="node" preserve="true" />
 
+export { bareOf, domainOf, hasResource, isBareOf, localOf, resourceOf } from './address.js'
 export type {
   ComponentEvents,
   ComponentListener,
@@ -37,6 +38,8 @@ export type { JID, JidModule } from './jid.js'
 export { jid, parseJid } from './jid.js'
 export type { DebugModule, Logger } from './log.js'
 export { enableDebug } from './log.js'
+export type { NumberBounds, Plugin, PluginHandle } from './plugin.js'
+export { numberOption, optionError } from './plugin.js'
 export type { DiscoInfo, DiscoItem, DiscoTarget, Identity } from './responders/disco.js'
 export { capsHash, Disco, NS_DISCO_INFO, NS_DISCO_ITEMS } from './responders/disco.js'
 export { errorElement, errorReply, iqResult, stanzaErrorFrom } from './routing/iq.js'
@@ -47,4 +50,4 @@ export type { BackoffOptions, DisconnectClass } from './stream/backoff.js'
 export { Backoff, classifyCondition, FATAL_STREAM_CONDITIONS } from './stream/backoff.js'
 export { Element, escapeXML, escapeXMLText, xml } from './xml/element.js'
 export { isXmlName } from './xml/names.js'
-export { localPart, Stanza } from './xml/stanza.js'
+export { Stanza } from './xml/stanza.js'

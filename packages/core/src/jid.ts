@@ -13,15 +13,16 @@ export interface JID {
   getResource(): string
 }
 
-/** The `jid` function of `@xmpp/jid` with its helpers. */
+/**
+ * The `jid` function of `@xmpp/jid` with its `JID` class and `equal()`. XEP-0106 escaping is
+ * `@satellite/escaping`'s (`escapeLocal`, `unescapeLocal`); the parts of a JID string, `localOf()`,
+ * `domainOf()`, `bareOf()` and `resourceOf()`.
+ */
 export interface JidModule {
   (address: string): JID
   (local: string | undefined, domain: string, resource?: string): JID
   JID: new (local: string | undefined, domain: string, resource?: string) => JID
   equal(a: JID, b: JID): boolean
-  detectEscape(local: string): boolean
-  escapeLocal(local: string): string
-  unescapeLocal(local: string): string
 }
 
 let loaded: JidModule | undefined
@@ -46,9 +47,6 @@ export const jid: JidModule = Object.defineProperty(
       (mod() as (...a: unknown[]) => JID)(...args)) as JidModule,
     {
       equal: (a: JID, b: JID) => mod().equal(a, b),
-      detectEscape: (local: string) => mod().detectEscape(local),
-      escapeLocal: (local: string) => mod().escapeLocal(local),
-      unescapeLocal: (local: string) => mod().unescapeLocal(local),
     },
   ),
   // A getter, not copied by Object.assign (which would call it and load @xmpp/jid at import time).
