@@ -108,6 +108,48 @@ export class Disco {
     return this
   }
 
+  /**
+   * Removes an identity added with {@link identity} (same category, type and name; and lang when
+   * given). A plugin's `close()` calls it for what it added.
+   */
+  removeIdentity(identity: Identity, target?: DiscoTarget): this {
+    this.#remove(target, (e) => {
+      const i = e.identities.findIndex(
+        (x) =>
+          x.category === identity.category &&
+          x.type === identity.type &&
+          x.name === identity.name &&
+          (identity.lang === undefined || x.lang === identity.lang),
+      )
+      if (i >= 0) e.identities.splice(i, 1)
+    })
+    return this
+  }
+
+  /** Stops advertising a feature namespace added with {@link feature}. */
+  removeFeature(ns: string, target?: DiscoTarget): this {
+    this.#remove(target, (e) => e.features.delete(ns))
+    return this
+  }
+
+  /** Removes an item listed with {@link item} (same `jid` and `node`). */
+  removeItem(item: DiscoItem, target?: DiscoTarget): this {
+    this.#remove(target, (e) => {
+      const i = e.items.findIndex((x) => x.jid === item.jid && x.node === item.node)
+      if (i >= 0) e.items.splice(i, 1)
+    })
+    return this
+  }
+
+  #remove(t: DiscoTarget = {}, change: (e: Entry) => void): void {
+    const key = `${(t.to ?? '').toLowerCase()}\u0000${t.node ?? ''}`
+    const e = this.#entries.get(key)
+    if (e === undefined) return
+    change(e)
+    if (e.identities.length === 0 && e.features.size === 0 && e.items.length === 0) this.#entries.delete(key)
+    this.#capsCache.clear()
+  }
+
   /** Forgets cached caps hashes (called when routes change). */
   invalidate(): void {
     this.#capsCache.clear()
