@@ -1,4 +1,4 @@
-import type { Component } from '@satellite/core'
+import { type Component, optionError } from '@satellite/core'
 import type { Metric, OpenMetricsContentType, Registry } from 'prom-client'
 import { Counter, Gauge } from './prom.js'
 
@@ -21,10 +21,10 @@ export interface MetricsOptions {
 /**
  * Reconnect counts by reason label: the first `max - 1` reasons (in the order they first
  * happened, so labels never move between scrapes) keep their name, the rest count as `other`.
+ * `max` is at least 1 (checked by {@link prometheusMetrics}).
  * @internal
  */
 export function reasonCounts(byReason: Record<string, number>, max = MAX_REASON_LABELS): Map<string, number> {
-  if (!(max >= 1)) throw new RangeError('maxReasonLabels must be at least 1')
   const out = new Map<string, number>()
   let named = 0
   for (const [reason, n] of Object.entries(byReason)) {
@@ -85,7 +85,8 @@ function scrapedHistogram(
  * and nothing runs per stanza. The names follow Prometheus conventions (`_total` counters,
  * seconds, a histogram with `le` buckets); docs/cli.md lists each with its type and meaning.
  * `satellite run` serves exactly these on `/metrics`. The reconnect counter has at most
- * `options.maxReasonLabels` reason labels (see {@link MAX_REASON_LABELS}).
+ * `options.maxReasonLabels` reason labels (see {@link MAX_REASON_LABELS}); a bad one is a fatal
+ * `SAT_ERR_CONFIG` (`prometheusMetrics.maxReasonLabels: …`), thrown before anything is registered.
  *
  * @example
  * ```ts
@@ -103,7 +104,9 @@ export function prometheusMetrics(
   options: MetricsOptions = {},
 ): void {
   const maxReasons = options.maxReasonLabels ?? MAX_REASON_LABELS
-  reasonCounts({}, maxReasons) // checks the option
+  if (!(maxReasons >= 1)) {
+    throw optionError('prometheusMetrics', 'maxReasonLabels', `must be at least 1, got ${String(maxReasons)}`)
+  }
   const s = xmpp.stats
   const registers = [registry]
   /** A counter that follows a cumulative value read at scrape time. */

@@ -1,5 +1,5 @@
 import { prometheusMetrics } from '@satellite/cli'
-import { component, xml } from '@satellite/core'
+import { component, isSatelliteError, xml } from '@satellite/core'
 import { Registry } from 'prom-client'
 import { expect, it } from 'vitest'
 import { testServer } from '../../../test-support/component.js'
@@ -72,5 +72,30 @@ it('bounds the reason labels of the reconnect counter: past the limit they add u
   const again = await registry.metrics()
   expect(again).toContain('satellite_reconnects_total{reason="made-up-condition-0"} 2')
   expect(again).toContain('satellite_reconnects_total{reason="other"} 992')
-  expect(() => prometheusMetrics(xmpp, new Registry(), 'x_', { maxReasonLabels: 0 })).toThrow(RangeError)
+})
+
+it('a bad maxReasonLabels is a fatal SAT_ERR_CONFIG naming the option, thrown before anything is registered', () => {
+  const xmpp = component({ service: 'xmpp://127.0.0.1:1', domain: 'bot.localhost', secret: 's' })
+  for (const [value, got] of [
+    [0, '0'],
+    [-3, '-3'],
+    [Number.NaN, 'NaN'],
+  ] as const) {
+    const registry = new Registry()
+    let err: unknown
+    try {
+      prometheusMetrics(xmpp, registry, 'x_', { maxReasonLabels: value })
+    } catch (e) {
+      err = e
+    }
+    expect(isSatelliteError(err, 'SAT_ERR_CONFIG')).toBe(true)
+    expect(err).toMatchObject({
+      fatal: true,
+      message: `prometheusMetrics.maxReasonLabels: must be at least 1, got ${got}`,
+    })
+    expect(registry.getMetricsAsArray()).toEqual([])
+  }
+  const registry = new Registry()
+  prometheusMetrics(xmpp, registry, 'x_', { maxReasonLabels: 1 })
+  expect(registry.getSingleMetric('x_reconnects_total')).toBeDefined()
 })
