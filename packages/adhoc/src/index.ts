@@ -1,15 +1,20 @@
+export { commands } from './commands.js'
 export type {
-  CommandAction,
   CommandDefinition,
-  CommandErrorCondition,
   CommandResult,
-  CommandStats,
-  CommandsOptions,
   MaybeAsync,
   Note,
-  Requester,
   Session,
   Stage,
   StepOutcome,
-} from './commands.js'
-export { CommandRegistry, commandError, commands, NS_COMMANDS, requesterOf, stage } from './commands.js'
+} from './definition.js'
+export { stage } from './definition.js'
+export type { CommandErrorCondition } from './errors.js'
+export { CommandDefinitionError, commandError } from './errors.js'
+export type { CommandAction } from './ns.js'
+export { NS_COMMANDS } from './ns.js'
+export type { CommandsOptions } from './options.js'
+export { CommandRegistry } from './registry.js'
+export type { Requester } from './requester.js'
+export { requesterOf } from './requester.js'
+export type { CommandStats } from './sessions.js'

@@ -75,24 +75,7 @@ describe('adhoc: sessions reserved for privileged requesters', () => {
     expect(registry.stats).toMatchObject({ sessions: 4, privileged: 4 })
     expect(await execute(srv.client('u@localhost/r'), 'edit')).toBe('resource-constraint')
   })
-
-  it('checks the limits given as options', async () => {
-    const { xmpp } = await serverAndComponent(DOMAIN, 's3cret')
-    expect(() => commands(xmpp, { reservedSessions: 5 })).toThrow(/reservedSessions needs privileged/)
-    expect(() => commands(xmpp, { privileged: isAdmin, maxSessions: 10, reservedSessions: 10 })).toThrow(
-      /reservedSessions \(10\) must be less than maxSessions \(10\)/,
-    )
-    for (const bad of [0, -1, 1.5, Number.NaN]) {
-      expect(() => commands(xmpp, { maxSessions: bad })).toThrow(/maxSessions must be an integer from 1 to/)
-    }
-    expect(() => commands(xmpp, { rememberExpired: -1 })).toThrow(/rememberExpired/)
-    // beyond setTimeout's range Node fires at once: every session would expire immediately
-    expect(() => commands(xmpp, { sessionTimeout: 2 ** 31 })).toThrow(
-      /sessionTimeout must be an integer from 1 to 2147483647/,
-    )
-    // the default reserve fits small pools: half of maxSessions
-    expect(() => commands(xmpp, { privileged: isAdmin, maxSessions: 3 })).not.toThrow()
-  })
+  // The options' bounds and their errors: plugin.test.ts.
 })
 
 describe('adhoc: every table keyed by a remote party is bounded', () => {
