@@ -1,4 +1,13 @@
-import { type Component, type Element, type Stanza, StanzaError, xml } from '@satellite/core'
+import {
+  bareOf,
+  type Component,
+  type Element,
+  optionError,
+  type PluginHandle,
+  type Stanza,
+  StanzaError,
+  xml,
+} from '@satellite/core'
 import {
   type DataForm,
   excerpt,
@@ -116,7 +125,7 @@ export interface RegistrationHooks {
  */
 export interface RegistrationOptions {
   /**
-   * Legacy fields (names of {@link LEGACY_FIELDS}; anything else is a `TypeError`). XEP-0077
+   * Legacy fields (names of {@link LEGACY_FIELDS}; anything else is an option error). XEP-0077
    * treats every field listed in the legacy response as required, and so does this registrar,
    * except those named in `optional`.
    */
@@ -142,15 +151,20 @@ export interface RegistrationOptions {
 }
 
 /**
- * Handle returned by {@link registration}.
+ * Handle returned by {@link registration}: `close()` removes both routes, and with them the
+ * `jabber:iq:register` feature from disco; a request after it is answered as if the
+ * registrar had never been installed. Idempotent.
  *
  * @example
  * ```ts
  * const reg = registration(xmpp, options)
- * reg.stop() // removes the routes (and the disco feature)
+ * reg.close() // removes the routes (and the disco feature)
  * ```
  */
-export interface RegistrationHandle {
+export interface RegistrationHandle extends PluginHandle {
+  /** Removes the routes, and with them the disco feature. Idempotent. */
+  close(): void
+  /** @deprecated use close() */
   stop(): void
 }
 
@@ -176,10 +190,10 @@ function prefill(form: DataForm, current: Registration | null): DataForm {
   return { ...form, fields }
 }
 
+/** The requester's bare JID, lower-cased as a parsed JID is; `bad-request` when `from` is not a JID. */
 function bareFrom(iq: Stanza): string {
-  const from = iq.fromJid
-  if (from === null) throw new StanzaError('bad-request', { text: 'the request has no valid from' })
-  return from.bare().toString()
+  if (iq.fromJid === null) throw new StanzaError('bad-request', { text: 'the request has no valid from' })
+  return bareOf(iq.from).toLowerCase()
 }
 
 function elementChildren(el: Element): Element[] {
@@ -198,7 +212,8 @@ function elementChildren(el: Element): Element[] {
  * registered), and whatever the hooks throw (e.g. `conflict`). A registered entity may
  * resubmit only what changes: omitted or empty fields (an empty `<password/>`) keep their
  * current value, as XEP-0077 section 3.3 requires. Submitting the form and legacy fields
- * together is a `bad-request`.
+ * together is a `bad-request`. A bad option is a fatal `SAT_ERR_CONFIG` `SatelliteError` named
+ * `registration.<option>`, thrown before anything is installed.
  *
  * @example
  * ```ts
@@ -218,21 +233,40 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
   const { hooks, instructions } = options
   const legacy = options.fields === undefined ? undefined : [...new Set(options.fields)]
   if (legacy === undefined && options.form === undefined) {
-    throw new TypeError('registration() needs `fields`, `form`, or both')
+    throw optionError('registration', 'fields', 'is required when there is no `form` (give either or both)')
   }
   // Each legacy field becomes an element name in the answer to a get: only XEP-0077's names.
   for (const name of legacy ?? []) {
     if (!(LEGACY_FIELDS as readonly string[]).includes(name)) {
-      throw new TypeError(
-        `registration(): '${String(name)}' is not a legacy field of XEP-0077 (LEGACY_FIELDS)`,
+      throw optionError(
+        'registration',
+        'fields',
+        `'${String(name).slice(0, 32)}' is not a legacy field of XEP-0077 (LEGACY_FIELDS)`,
       )
     }
   }
   const optional: ReadonlySet<string> = new Set(options.optional ?? [])
   for (const name of optional) {
     if (!legacy?.includes(name as LegacyField)) {
-      throw new TypeError(`registration(): optional field '${name}' is not one of \`fields\``)
+      throw optionError(
+        'registration',
+        'optional',
+        `field '${String(name).slice(0, 32)}' is not one of \`fields\``,
+      )
     }
+  }
+  for (const hook of ['get', 'register', 'remove', 'update'] as const) {
+    const fn = hooks?.[hook]
+    if (typeof fn !== 'function' && !(hook === 'update' && fn === undefined)) {
+      throw optionError(
+        'registration',
+        `hooks.${hook}`,
+        `must be a function, got ${fn === null ? 'null' : typeof fn}`,
+      )
+    }
+  }
+  if (options.allow !== undefined && typeof options.allow !== 'function') {
+    throw optionError('registration', 'allow', `must be a function, got ${typeof options.allow}`)
   }
   const form: DataForm | undefined =
     options.form === undefined
@@ -381,10 +415,12 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
   const match = { xmlns: NS_REGISTER, name: 'query', to: options.to ?? '' }
   const offGet = xmpp.iqGet(match, (iq) => onGet(iq))
   const offSet = xmpp.iqSet(match, (iq, query) => onSet(iq, query))
-  return {
-    stop() {
-      offGet()
-      offSet()
-    },
+  let closed = false
+  const close = (): void => {
+    if (closed) return
+    closed = true
+    offGet()
+    offSet()
   }
+  return { close, stop: close }
 }

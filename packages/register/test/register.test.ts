@@ -1,4 +1,12 @@
-import { type Component, component, type Element, StanzaError, xml } from '@satellite/core'
+import {
+  type Component,
+  component,
+  type Element,
+  isSatelliteError,
+  type SatelliteError,
+  StanzaError,
+  xml,
+} from '@satellite/core'
 import { NS_DATA, parseForm, submitForm } from '@satellite/forms'
 import { type Registration, type RegistrationOptions, registration } from '@satellite/register'
 import { createServer, type SimulatedClient, StanzaErrorResponse, type TestServer } from '@satellite/testing'
@@ -10,7 +18,7 @@ const NS = 'jabber:iq:register'
 
 let srv: TestServer
 let xmpp: Component
-let stop: (() => void) | undefined
+let close: (() => void) | undefined
 const users = new Map<string, Registration>()
 const calls: string[] = []
 
@@ -42,13 +50,28 @@ afterAll(async () => {
   await srv.close()
 })
 beforeEach(() => {
-  stop?.()
+  close?.()
   users.clear()
   calls.length = 0
 })
 
 function use(options: Partial<RegistrationOptions>): void {
-  stop = registration(xmpp, { hooks, ...options }).stop
+  close = registration(xmpp, { hooks, ...options }).close
+}
+
+/** The error registration() throws for `options`: a fatal SAT_ERR_CONFIG, before it installs anything. */
+function optionFailure(options: RegistrationOptions): SatelliteError<string> {
+  const before = xmpp.disco.info('')?.features
+  try {
+    registration(xmpp, options)
+  } catch (err) {
+    if (!isSatelliteError(err)) throw err
+    expect(err.code).toBe('SAT_ERR_CONFIG')
+    expect(err.fatal).toBe(true)
+    expect(xmpp.disco.info('')?.features).toEqual(before)
+    return err
+  }
+  throw new Error('expected an option error')
 }
 
 let n = 0
@@ -98,7 +121,7 @@ describe('register: legacy fields', () => {
     expect(calls).toEqual([`register ${alice.bare}`, `update ${alice.bare} alice`, `remove ${alice.bare}`])
   })
 
-  it('advertises jabber:iq:register in disco and stops answering after stop()', async () => {
+  it('advertises jabber:iq:register in disco and stops answering after close()', async () => {
     use({ fields: ['username'] })
     const c = client()
     const info = await c.request(
@@ -113,8 +136,8 @@ describe('register: legacy fields', () => {
       ?.getChildren('feature')
       .map((f) => f.attrs.var)
     expect(features).toContain(NS)
-    stop?.()
-    stop = undefined
+    close?.()
+    close = undefined
     expect((await fails(c, iq('get'))).condition).toBe('service-unavailable')
   })
 
@@ -177,13 +200,13 @@ describe('register: legacy fields', () => {
   })
 
   it('optional legacy fields: listed, may be left out or empty, not required in the form either', async () => {
-    expect(() => registration(xmpp, { hooks, fields: ['username'], optional: ['email'] })).toThrow(
-      /optional field 'email' is not one of `fields`/,
+    expect(optionFailure({ hooks, fields: ['username'], optional: ['email'] }).message).toBe(
+      "registration.optional: field 'email' is not one of `fields`",
     )
     // Field names become element names: only XEP-0077's.
     for (const bad of ['a><b', 'x', '']) {
-      expect(() => registration(xmpp, { hooks, fields: ['username', bad as 'username'] })).toThrow(
-        /not a legacy field of XEP-0077/,
+      expect(optionFailure({ hooks, fields: ['username', bad as 'username'] }).message).toBe(
+        `registration.fields: '${bad}' is not a legacy field of XEP-0077 (LEGACY_FIELDS)`,
       )
     }
     use({ fields: ['username', 'password', 'email', 'city'], optional: ['email', 'city'] })
@@ -298,6 +321,74 @@ describe('register: data form', () => {
     expect(q.getChildElements().map((e) => e.name)).toEqual(['x'])
     const err = await fails(c, iq('set', xml('username', {}, 'a')))
     expect(err.condition).toBe('bad-request')
-    expect(() => registration(xmpp, { hooks })).toThrow(TypeError)
+    expect(optionFailure({ hooks }).message).toBe(
+      'registration.fields: is required when there is no `form` (give either or both)',
+    )
+  })
+})
+
+describe('register: the plugin contract', () => {
+  const discoFeatures = async (c: SimulatedClient) =>
+    (
+      (
+        await c.request(
+          xml(
+            'iq',
+            { type: 'get', to: DOMAIN },
+            xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+          ),
+        )
+      ).getChild('query') as Element
+    )
+      .getChildren('feature')
+      .map((f) => f.attrs.var)
+
+  it('close() removes both routes and the disco feature; a request then gets what it gets without the plugin; idempotent', async () => {
+    const c = client()
+    const without = await fails(c, iq('get'))
+    expect(without.condition).toBe('service-unavailable')
+    expect(await discoFeatures(c)).not.toContain(NS)
+
+    const handle = registration(xmpp, { hooks, fields: ['username', 'password'] })
+    expect(await discoFeatures(c)).toContain(NS)
+    await c.request(iq('set', xml('username', {}, 'u'), xml('password', {}, 'p')))
+    expect(users.has(c.bare)).toBe(true)
+
+    handle.close()
+    expect(await discoFeatures(c)).not.toContain(NS)
+    for (const request of [iq('get'), iq('set', xml('remove'))]) {
+      const after = await fails(c, request)
+      expect(after.condition).toBe(without.condition)
+      expect(after.errorType).toBe(without.errorType)
+    }
+    expect(users.has(c.bare)).toBe(true) // the set after close() reached no hook
+    expect(() => handle.close()).not.toThrow()
+    expect(() => handle.stop()).not.toThrow() // the deprecated alias
+  })
+
+  it('stop() (deprecated) is close()', async () => {
+    const handle = registration(xmpp, { hooks, fields: ['username'] })
+    handle.stop()
+    const err = await fails(client(), iq('get'))
+    expect(err.condition).toBe('service-unavailable')
+  })
+
+  it('throws a fatal SAT_ERR_CONFIG for hooks and allow that are not functions, installing nothing', () => {
+    const { get: _get, ...noGet } = hooks
+    expect(optionFailure({ fields: ['username'], hooks: noGet as typeof hooks }).message).toBe(
+      'registration.hooks.get: must be a function, got undefined',
+    )
+    expect(
+      optionFailure({
+        fields: ['username'],
+        hooks: { ...hooks, update: 'no' } as unknown as typeof hooks,
+      }).message,
+    ).toBe('registration.hooks.update: must be a function, got string')
+    expect(optionFailure({ fields: ['username'], hooks: undefined as unknown as typeof hooks }).message).toBe(
+      'registration.hooks.get: must be a function, got undefined',
+    )
+    expect(
+      optionFailure({ fields: ['username'], hooks, allow: true as unknown as () => boolean }).message,
+    ).toBe('registration.allow: must be a function, got boolean')
   })
 })
