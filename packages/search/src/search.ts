@@ -1,4 +1,14 @@
-import { type Component, type Element, type Stanza, StanzaError, xml } from '@satellite/core'
+import {
+  bareOf,
+  type Component,
+  type Element,
+  numberOption,
+  optionError,
+  type PluginHandle,
+  type Stanza,
+  StanzaError,
+  xml,
+} from '@satellite/core'
 import {
   type DataForm,
   excerpt,
@@ -115,7 +125,7 @@ export interface SearchOptions {
   reported?: readonly Field[]
   /** Local part the service answers on (`''` the component domain, the default). */
   to?: string
-  /** Page size when the searcher gives no `max`, and cap of `max` (default 50). */
+  /** Page size when the searcher gives no `max`, and cap of `max`: an integer from 1 (default 50). */
   maxItems?: number
   /** Who may search; `forbidden` for the others. Receives the bare JID. */
   allow?: (jid: string) => boolean | Promise<boolean>
@@ -124,15 +134,20 @@ export interface SearchOptions {
 }
 
 /**
- * Handle returned by {@link search}.
+ * Handle returned by {@link search}: `close()` removes both routes, and with them the
+ * `jabber:iq:search` feature from disco; a request after it is answered as if the service had
+ * never been installed. Idempotent.
  *
  * @example
  * ```ts
  * const s = search(xmpp, options)
- * s.stop()
+ * s.close()
  * ```
  */
-export interface SearchHandle {
+export interface SearchHandle extends PluginHandle {
+  /** Removes the routes, and with them the disco feature. Idempotent. */
+  close(): void
+  /** @deprecated use close() */
   stop(): void
 }
 
@@ -159,7 +174,8 @@ function textOf(v: FieldValue): string {
  * The feature is advertised in disco. Errors: `bad-request` (no criteria, unknown field,
  * malformed form or RSM set such as a negative max or after+before together),
  * `not-acceptable` (a form value breaking the form rules), `forbidden` (`allow` refused),
- * plus what `query` throws as a `StanzaError`.
+ * plus what `query` throws as a `StanzaError`. A bad option is a fatal `SAT_ERR_CONFIG`
+ * `SatelliteError` named `search.<option>`, thrown before anything is installed.
  *
  * @example
  * ```ts
@@ -172,9 +188,25 @@ function textOf(v: FieldValue): string {
  */
 export function search(xmpp: Component, options: SearchOptions): SearchHandle {
   const legacy = options.fields === undefined ? undefined : [...new Set(options.fields)]
-  if (legacy === undefined && options.form === undefined)
-    throw new TypeError('search() needs `fields`, `form`, or both')
-  const maxItems = options.maxItems ?? 50
+  if (legacy === undefined && options.form === undefined) {
+    throw optionError('search', 'fields', 'is required when there is no `form` (give either or both)')
+  }
+  for (const name of legacy ?? []) {
+    if (!LEGACY.has(name)) {
+      throw optionError(
+        'search',
+        'fields',
+        `'${String(name).slice(0, 32)}' is not a legacy search field of XEP-0055`,
+      )
+    }
+  }
+  if (typeof options.query !== 'function') {
+    throw optionError('search', 'query', `must be a function, got ${typeof options.query}`)
+  }
+  if (options.allow !== undefined && typeof options.allow !== 'function') {
+    throw optionError('search', 'allow', `must be a function, got ${typeof options.allow}`)
+  }
+  const maxItems = numberOption('search', 'maxItems', options.maxItems, 50, { min: 1 })
   const form: DataForm | undefined =
     options.form === undefined
       ? undefined
@@ -206,9 +238,8 @@ export function search(xmpp: Component, options: SearchOptions): SearchHandle {
   ]
 
   async function from(iq: Stanza): Promise<string> {
-    const j = iq.fromJid
-    if (j === null) throw new StanzaError('bad-request', { text: 'the request has no valid from' })
-    const bare = j.bare().toString()
+    if (iq.fromJid === null) throw new StanzaError('bad-request', { text: 'the request has no valid from' })
+    const bare = bareOf(iq.from).toLowerCase() // as a parsed JID's bare()
     if (options.allow !== undefined && !(await options.allow(bare))) {
       throw new StanzaError('forbidden', { text: 'search is not allowed for this address' })
     }
@@ -312,10 +343,12 @@ export function search(xmpp: Component, options: SearchOptions): SearchHandle {
   const match = { xmlns: NS_SEARCH, name: 'query', to: options.to ?? '' }
   const offGet = xmpp.iqGet(match, (iq) => onGet(iq))
   const offSet = xmpp.iqSet(match, (iq, query) => onSet(iq, query))
-  return {
-    stop() {
-      offGet()
-      offSet()
-    },
+  let closed = false
+  const close = (): void => {
+    if (closed) return
+    closed = true
+    offGet()
+    offSet()
   }
+  return { close, stop: close }
 }

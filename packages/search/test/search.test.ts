@@ -1,4 +1,11 @@
-import { type Component, component, type Element, xml } from '@satellite/core'
+import {
+  type Component,
+  component,
+  type Element,
+  isSatelliteError,
+  type SatelliteError,
+  xml,
+} from '@satellite/core'
 import { fieldValue, NS_DATA, parseForm, submitForm } from '@satellite/forms'
 import {
   NS_RSM,
@@ -37,7 +44,7 @@ const directory: User[] = Array.from({ length: 25 }, (_, i) => ({
 
 let srv: TestServer
 let xmpp: Component
-let stop: (() => void) | undefined
+let close: (() => void) | undefined
 const seen: Array<[SearchCriteria, SearchPaging]> = []
 
 const query: SearchOptions['query'] = (criteria, paging) => {
@@ -61,13 +68,28 @@ afterAll(async () => {
   await srv.close()
 })
 beforeEach(() => {
-  stop?.()
-  stop = undefined
+  close?.()
+  close = undefined
   seen.length = 0
 })
 
 function use(options: Partial<SearchOptions>): void {
-  stop = search(xmpp, { query, ...options }).stop
+  close = search(xmpp, { query, ...options }).close
+}
+
+/** The error search() throws for `options`: a fatal SAT_ERR_CONFIG, before it installs anything. */
+function optionFailure(options: SearchOptions): SatelliteError<string> {
+  const before = xmpp.disco.info('')?.features
+  try {
+    search(xmpp, options)
+  } catch (err) {
+    if (!isSatelliteError(err)) throw err
+    expect(err.code).toBe('SAT_ERR_CONFIG')
+    expect(err.fatal).toBe(true)
+    expect(xmpp.disco.info('')?.features).toEqual(before)
+    return err
+  }
+  throw new Error('expected an option error')
 }
 
 let n = 0
@@ -315,7 +337,78 @@ describe('search: extended search (data forms)', () => {
     }
     // Form only: legacy criteria are refused.
     expect((await fails(c, iq('set', xml('first', {}, 'Romeo')))).condition).toBe('bad-request')
-    expect(() => search(xmpp, { query })).toThrow(TypeError)
+    expect(optionFailure({ query }).message).toBe(
+      'search.fields: is required when there is no `form` (give either or both)',
+    )
+  })
+})
+
+describe('search: the plugin contract', () => {
+  const discoFeatures = async (c: SimulatedClient) =>
+    (
+      (
+        await c.request(
+          xml(
+            'iq',
+            { type: 'get', to: DOMAIN },
+            xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+          ),
+        )
+      ).getChild('query') as Element
+    )
+      .getChildren('feature')
+      .map((f) => f.attrs.var)
+
+  it('close() removes both routes and the disco feature; a request then gets what it gets without the plugin; idempotent', async () => {
+    const c = client()
+    const without = await fails(c, iq('get'))
+    expect(without.condition).toBe('service-unavailable')
+    expect(await discoFeatures(c)).not.toContain(NS)
+
+    const handle = search(xmpp, { query, fields: ['first'] })
+    expect(await discoFeatures(c)).toContain(NS)
+    await c.request(iq('set', xml('first', {}, 'Romeo')))
+    expect(seen).toHaveLength(1)
+
+    handle.close()
+    expect(await discoFeatures(c)).not.toContain(NS)
+    for (const request of [iq('get'), iq('set', xml('first', {}, 'Romeo'))]) {
+      const after = await fails(c, request)
+      expect(after.condition).toBe(without.condition)
+      expect(after.errorType).toBe(without.errorType)
+    }
+    expect(seen).toHaveLength(1) // the set after close() reached no query
+    expect(() => handle.close()).not.toThrow()
+    expect(() => handle.stop()).not.toThrow() // the deprecated alias
+  })
+
+  it('stop() (deprecated) is close()', async () => {
+    const handle = search(xmpp, { query, fields: ['nick'] })
+    handle.stop()
+    expect((await fails(client(), iq('get'))).condition).toBe('service-unavailable')
+  })
+
+  it('throws a fatal SAT_ERR_CONFIG naming the option, installing nothing', () => {
+    const cases: Array<[Partial<SearchOptions>, string]> = [
+      [
+        { fields: ['nick', 'a><b' as 'nick'] },
+        "search.fields: 'a><b' is not a legacy search field of XEP-0055",
+      ],
+      [
+        { fields: ['nick'], query: undefined as unknown as SearchOptions['query'] },
+        'search.query: must be a function, got undefined',
+      ],
+      [
+        { fields: ['nick'], allow: 'yes' as unknown as () => boolean },
+        'search.allow: must be a function, got string',
+      ],
+      [{ fields: ['nick'], maxItems: 0 }, 'search.maxItems: must be at least 1, got 0'],
+      [{ fields: ['nick'], maxItems: 2.5 }, 'search.maxItems: must be an integer, got 2.5'],
+      [{ fields: ['nick'], maxItems: Number.NaN }, 'search.maxItems: must be an integer, got NaN'],
+    ]
+    for (const [options, message] of cases) {
+      expect(optionFailure({ query, ...options } as SearchOptions).message).toBe(message)
+    }
   })
 })
 
