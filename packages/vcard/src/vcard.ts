@@ -1,4 +1,12 @@
-import { type Component, type Element, type Stanza, StanzaError, type Unroute, xml } from '@satellite/core'
+import {
+  type Component,
+  type Element,
+  optionError,
+  type PluginHandle,
+  type Stanza,
+  StanzaError,
+  xml,
+} from '@satellite/core'
 
 /**
  * The vcard-temp namespace (XEP-0054).
@@ -291,9 +299,30 @@ export interface VcardOptions {
 }
 
 /**
+ * Handle returned by {@link vcard}: `close()` removes both routes, and with them the
+ * `vcard-temp` feature from disco; a request after it is answered as if the plugin had never
+ * been installed. Idempotent. For the deprecation period the handle is also callable, as the
+ * unroute function `vcard()` used to return.
+ *
+ * @example
+ * ```ts
+ * const cards = vcard(xmpp, { get: () => null })
+ * cards.close()
+ * ```
+ */
+export interface VcardHandle extends PluginHandle {
+  /** Removes the routes, and with them the disco feature. Idempotent. */
+  close(): void
+  /** @deprecated use close() */
+  (): void
+}
+
+/**
  * Answers XEP-0054 vCard requests (`<vCard xmlns='vcard-temp'/>` iq gets) for the
  * component's domain and its virtual users; `vcard-temp` is advertised in disco.
- * Returns a function that removes the routes.
+ * Returns a {@link VcardHandle} whose `close()` removes the routes. A bad option (`get` or
+ * `set` not a function) is a fatal `SAT_ERR_CONFIG` `SatelliteError` named `vcard.<option>`,
+ * thrown before anything is installed.
  *
  * @example
  * ```ts
@@ -302,7 +331,13 @@ export interface VcardOptions {
  * })
  * ```
  */
-export function vcard(xmpp: Component, options: VcardOptions): Unroute {
+export function vcard(xmpp: Component, options: VcardOptions): VcardHandle {
+  if (typeof options?.get !== 'function') {
+    throw optionError('vcard', 'get', `must be a function, got ${typeof options?.get}`)
+  }
+  if (options.set !== undefined && typeof options.set !== 'function') {
+    throw optionError('vcard', 'set', `must be a function, got ${typeof options.set}`)
+  }
   const offGet = xmpp.iqGet({ xmlns: NS_VCARD, name: 'vCard' }, async (iq) => {
     const card = await options.get(iq.toLocal, iq)
     if (card === null || card === undefined)
@@ -321,8 +356,14 @@ export function vcard(xmpp: Component, options: VcardOptions): Unroute {
     await set(iq.toLocal, card, iq)
     return undefined
   })
-  return () => {
+  let closed = false
+  const close = (): void => {
+    if (closed) return
+    closed = true
     offGet()
     offSet()
   }
+  const handle = (() => close()) as VcardHandle
+  handle.close = close
+  return handle
 }

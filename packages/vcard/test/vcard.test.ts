@@ -1,6 +1,6 @@
-import { type Element, StanzaError, xml } from '@satellite/core'
+import { type Element, isSatelliteError, StanzaError, xml } from '@satellite/core'
 import type { StanzaErrorResponse } from '@satellite/testing'
-import { NS_VCARD, parseVcard, type VCard, vcard, vcardElement } from '@satellite/vcard'
+import { NS_VCARD, parseVcard, type VCard, type VcardOptions, vcard, vcardElement } from '@satellite/vcard'
 import { describe, expect, it } from 'vitest'
 import { serverAndComponent } from '../../../test-support/component.js'
 
@@ -168,21 +168,78 @@ describe('vcard plugin', () => {
     expect(err.condition).toBe('forbidden')
   })
 
-  it('advertises vcard-temp in disco#info and stops answering once removed', async () => {
+  it('advertises vcard-temp in disco#info; close() removes the routes and the feature; idempotent', async () => {
+    const { srv, xmpp } = await serverAndComponent(DOMAIN, SECRET)
+    await xmpp.start()
+    const bob = srv.client('bob@localhost/pc')
+    const features = async () =>
+      (
+        (
+          await bob.request(
+            xml(
+              'iq',
+              { type: 'get', to: DOMAIN },
+              xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+            ),
+          )
+        ).getChild('query') as Element
+      )
+        .getChildren('feature')
+        .map((f) => f.attrs.var)
+    const setVcard = () => xml('iq', { type: 'set', to: DOMAIN }, vcardElement({ FN: 'new' }))
+    const without = [await errorOf(bob.request(getVcard(DOMAIN))), await errorOf(bob.request(setVcard()))]
+    expect(without.map((e) => e.condition)).toEqual(['service-unavailable', 'service-unavailable'])
+    expect(await features()).not.toContain(NS_VCARD)
+
+    const sets: string[] = []
+    const handle = vcard(xmpp, { get: () => ({ FN: 'x' }), set: (local) => void sets.push(local) })
+    expect(await features()).toContain(NS_VCARD)
+    await bob.request(setVcard())
+    expect(sets).toEqual([''])
+
+    handle.close()
+    expect(await features()).not.toContain(NS_VCARD)
+    const after = [await errorOf(bob.request(getVcard(DOMAIN))), await errorOf(bob.request(setVcard()))]
+    expect(after.map((e) => [e.condition, e.errorType])).toEqual(
+      without.map((e) => [e.condition, e.errorType]),
+    )
+    expect(sets).toEqual(['']) // the set after close() reached no hook
+    expect(() => handle.close()).not.toThrow()
+  })
+
+  it('the handle is still callable (deprecated): calling it is close()', async () => {
     const { srv, xmpp } = await serverAndComponent(DOMAIN, SECRET)
     const off = vcard(xmpp, { get: () => ({ FN: 'x' }) })
     await xmpp.start()
     const bob = srv.client('bob@localhost/pc')
-    const info = await bob.request(
-      xml(
-        'iq',
-        { type: 'get', to: DOMAIN },
-        xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
-      ),
-    )
-    const features = (info.getChild('query') as Element).getChildren('feature').map((f) => f.attrs.var)
-    expect(features).toContain(NS_VCARD)
+    expect((await bob.request(getVcard(DOMAIN))).getChild('vCard', NS_VCARD)?.getChildText('FN')).toBe('x')
     off()
     expect((await errorOf(bob.request(getVcard(DOMAIN)))).condition).toBe('service-unavailable')
+    off.close() // already closed: nothing happens
+  })
+
+  it('throws a fatal SAT_ERR_CONFIG for get or set that is not a function, installing nothing', async () => {
+    const { xmpp } = await serverAndComponent(DOMAIN, SECRET)
+    const before = xmpp.disco.info('')?.features
+    const cases: Array<[unknown, string]> = [
+      [{}, 'vcard.get: must be a function, got undefined'],
+      [undefined, 'vcard.get: must be a function, got undefined'],
+      [{ get: { FN: 'x' } }, 'vcard.get: must be a function, got object'],
+      [{ get: () => null, set: true }, 'vcard.set: must be a function, got boolean'],
+    ]
+    for (const [options, message] of cases) {
+      let thrown: unknown
+      try {
+        vcard(xmpp, options as VcardOptions)
+      } catch (err) {
+        thrown = err
+      }
+      expect(isSatelliteError(thrown), message).toBe(true)
+      if (!isSatelliteError(thrown)) continue
+      expect(thrown.code).toBe('SAT_ERR_CONFIG')
+      expect(thrown.fatal).toBe(true)
+      expect(thrown.message).toBe(message)
+    }
+    expect(xmpp.disco.info('')?.features).toEqual(before)
   })
 })
