@@ -1,83 +1,32 @@
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import { type Behaviour, type StreamErrorSpec, streamErrorOf } from './behaviour.js'
-import {
-  errorReply,
-  isNoReplyType,
-  StanzaErrorResponse,
-  type StreamErrorCondition,
-  streamErrorXml,
-} from './errors.js'
-import { type FrameError, Framer } from './framer.js'
-import { verifyHandshake } from './handshake.js'
-import { parseJid } from './jid.js'
+import type {
+  ConnectionHost,
+  SentStreamError,
+  ServerConnectionEvents,
+  WriteOptions,
+} from './connection-types.js'
+import { StanzaErrorResponse, type StreamErrorCondition, streamErrorXml } from './errors.js'
 import { logger } from './log.js'
 import { Inbox, type StanzaMatcher } from './match.js'
-import type { ResolvedOptions } from './options.js'
-import { type Namespaces, parseStrict, toElement, XmlSyntaxError } from './strict.js'
+import {
+  checkHandshake,
+  isStanzaName,
+  type StanzaVerdict,
+  stanzaAfterAuth,
+  stanzaBeforeAuth,
+} from './stanza-rules.js'
+import { checkHeader, headerXml } from './stream-header.js'
+import { type InvalidInput, StreamInput } from './stream-input.js'
+import { toElement } from './strict.js'
 import { Timers } from './timers.js'
-import { cloneElement, type Element, escapeXML, NS, truncate } from './xml.js'
+import { CLOSE_GRACE_MS, Wire } from './wire.js'
+import { cloneElement, type Element } from './xml.js'
 
 const log = logger('connection')
 
-/** The server side a connection talks to. @internal */
-export interface ConnectionHost {
-  readonly options: ResolvedOptions
-  /** Registers an authenticated connection; returns an error to send instead when refused. */
-  register(conn: ServerConnection): { condition: StreamErrorCondition; text: string } | undefined
-  authenticated(conn: ServerConnection): void
-  stanza(stanza: Element, conn: ServerConnection): void
-  route(stanza: Element, conn: ServerConnection): void
-  closed(conn: ServerConnection): void
-}
-
-/**
- * Options of `conn.write()`.
- * @example
- * await conn.write('<message>…</message>', { splitAt: [3, 10], delayMs: 20 })
- */
-export interface WriteOptions {
-  /** Byte offsets at which to cut the data into separate TCP writes (may fall inside UTF-8 sequences). */
-  splitAt?: number[]
-  /** Pause between the pieces so they arrive as separate reads. Default 20 ms when `splitAt` is given. */
-  delayMs?: number
-}
-
-/**
- * A stream error the server sent on a connection.
- * @example
- * await conn.closed
- * expect(conn.streamErrorSent).toEqual({ condition: 'conflict', text: 'Component already connected' })
- */
-export interface SentStreamError {
-  condition: string
-  text?: string
-  /**
-   * When the server closed the stream because of the component's input (`not-well-formed`,
-   * `restricted-xml`): what was wrong and where, e.g. `mismatched tag: </message> closes <a>`.
-   * Never sent on the wire (Prosody sends no text; ejabberd sends expat's message, e.g.
-   * `mismatched tag`, as `text`).
-   */
-  reason?: string
-}
-
-/**
- * Events of a {@link ServerConnection}: `stanza` for each stanza from the component,
- * `authenticated` after the handshake, `close` when the TCP connection is gone.
- * @example
- * conn.on('stanza', (stanza) => { if (stanza.is('iq')) conn.send(reply(stanza)) })
- */
-export interface ServerConnectionEvents {
-  stanza: [stanza: Element]
-  authenticated: []
-  close: []
-}
-
 type Phase = 'header' | 'silent' | 'handshake' | 'authenticated' | 'closing' | 'closed'
-
-const STANZAS = new Set(['message', 'presence', 'iq'])
-const CLOSE_GRACE_MS = 1000
-const RST_AFTER_WRITE_MS = 20
 
 /**
  * One accepted TCP connection from a component, as seen by the test server, with fault
@@ -102,25 +51,16 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   #domain: string | undefined
   #streamId: string | undefined
   #phase: Phase = 'header'
-  #bytesReceived = 0
-  #whitespaceBytes = 0
   #streamErrorSent: SentStreamError | undefined
   #peerClosedStream = false
-  #userPaused = false
-  #readDelayMs = 0
   #headerSent = false
   #behaviour: Behaviour
-  #headerElement: Element | undefined
-  /** Namespace bindings of the stream header, in scope for every stanza. */
-  #namespaces: Namespaces = new Map()
   #handshakeTimer: NodeJS.Timeout | undefined
-  #lastWriteAt = 0
-  #blackholed = false
   #requests = 0
   readonly #inbox: Inbox
-  readonly #socket: Socket
+  readonly #wire: Wire
   readonly #host: ConnectionHost
-  readonly #framer: Framer
+  readonly #input: StreamInput
   readonly #timers = new Timers()
   #resolveClosed!: () => void
 
@@ -128,7 +68,6 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   constructor(socket: Socket, host: ConnectionHost, behaviour: Behaviour, id: number) {
     super()
     this.id = id
-    this.#socket = socket
     this.#host = host
     this.#behaviour = behaviour
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`
@@ -137,20 +76,20 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve
     })
-    const rules = host.options
-    this.#framer = new Framer(rules.stanzaSizeLimit, {
-      header: (text) => this.#onHeader(text),
-      stanza: (text) => this.#onFrame(text),
+    this.#input = new StreamInput(host.options.stanzaSizeLimit, id, {
+      wants: () => this.#phase !== 'closing' && this.#phase !== 'closed' && this.#phase !== 'silent',
+      header: (header) => this.#onHeader(header),
+      stanza: (el) => this.#onFrame(el),
       end: () => this.#onStreamEnd(),
-      whitespace: (bytes) => {
-        this.#whitespaceBytes += bytes
-      },
-      error: (error) => this.#onFrameError(error),
+      invalid: (input, inHeader) => this.#onInvalid(input, inHeader),
     })
-    socket.setNoDelay(true)
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
-    socket.on('error', (err) => log('#%d socket error: %s', this.id, err.message))
-    socket.on('close', () => this.#finish())
+    this.#wire = new Wire(
+      socket,
+      id,
+      this.#timers,
+      (chunk) => this.#process(chunk),
+      () => this.#finish(),
+    )
     this.#handshakeTimer = this.#timers.set(() => {
       if (this.#phase === 'header' || this.#phase === 'handshake') {
         this.streamError('connection-timeout', 'No successful handshake in time')
@@ -181,12 +120,12 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
 
   /** Bytes read from the component so far. */
   get bytesReceived(): number {
-    return this.#bytesReceived
+    return this.#wire.bytesReceived
   }
 
   /** Whitespace bytes received between stanzas (whitespace keepalives). */
   get whitespaceReceived(): number {
-    return this.#whitespaceBytes
+    return this.#input.whitespaceBytes
   }
 
   /** The stream error the server sent, if any. */
@@ -225,21 +164,8 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
    * @example
    * await conn.write(`<message from='a@localhost/x' to='echo.localhost'><body>😀</body></message>`, { splitAt: [60] })
    */
-  async write(raw: string | Buffer, options: WriteOptions = {}): Promise<void> {
-    if (this.#blackholed) return
-    const data = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw
-    const cuts = [...new Set(options.splitAt ?? [])]
-      .filter((n) => n > 0 && n < data.length)
-      .sort((a, b) => a - b)
-    const delayMs = options.delayMs ?? (cuts.length > 0 ? 20 : 0)
-    let start = 0
-    for (const [i, end] of [...cuts, data.length].entries()) {
-      if (i > 0 && delayMs > 0) await this.#timers.sleep(delayMs)
-      if (this.#socket.destroyed || this.#socket.writableEnded) return
-      this.#lastWriteAt = Date.now()
-      await new Promise<void>((resolve) => this.#socket.write(data.subarray(start, end), () => resolve()))
-      start = end
-    }
+  write(raw: string | Buffer, options: WriteOptions = {}): Promise<void> {
+    return this.#wire.writePieces(raw, options)
   }
 
   /**
@@ -276,15 +202,8 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     if (this.#phase === 'closed') return
     log('#%d drop (%s)', this.id, how)
     this.#setPhase('closing')
-    if (how === 'fin') {
-      this.#socket.end(() => this.#socket.destroy())
-      return
-    }
-    // A reset right after a write is often seen by the peer as a plain FIN (measured on Linux):
-    // give recent writes a moment to be acknowledged first.
-    const wait = this.#lastWriteAt + RST_AFTER_WRITE_MS - Date.now()
-    if (wait > 0) this.#timers.set(() => this.#socket.resetAndDestroy(), wait)
-    else this.#socket.resetAndDestroy()
+    if (how === 'fin') this.#wire.fin()
+    else this.#wire.reset()
   }
 
   /**
@@ -299,7 +218,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     if (!this.#headerSent) this.#sendHeader(this.#streamId ?? '')
     this.#write('</stream:stream>')
     this.#setPhase('closing')
-    this.#timers.set(() => this.#socket.destroy(), CLOSE_GRACE_MS)
+    this.#wire.destroyAfter(CLOSE_GRACE_MS)
   }
 
   /**
@@ -309,8 +228,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
    * conn.pauseReading()
    */
   pauseReading(): void {
-    this.#userPaused = true
-    this.#socket.pause()
+    this.#wire.pauseReading()
   }
 
   /**
@@ -324,13 +242,12 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
    */
   blackhole(): void {
     log('#%d blackholed', this.id)
-    this.#blackholed = true
-    this.pauseReading()
+    this.#wire.blackhole()
   }
 
   /** True after `blackhole()`. */
   get blackholed(): boolean {
-    return this.#blackholed
+    return this.#wire.blackholed
   }
 
   /**
@@ -365,8 +282,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
    * conn.resumeReading()
    */
   resumeReading(): void {
-    this.#userPaused = false
-    this.#socket.resume()
+    this.#wire.resumeReading()
   }
 
   /**
@@ -375,7 +291,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
    * conn.readDelay(200)
    */
   readDelay(ms: number): void {
-    this.#readDelayMs = Math.max(0, ms)
+    this.#wire.readDelay(ms)
   }
 
   /**
@@ -390,41 +306,17 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
 
   /** Destroys the socket at once (server shutdown). @internal */
   destroy(): void {
-    this.#socket.destroy()
+    this.#wire.destroy()
   }
 
   // ---------------------------------------------------------------- input
 
-  #onData(chunk: Buffer): void {
-    this.#bytesReceived += chunk.length
-    if (this.#readDelayMs <= 0) {
-      this.#process(chunk)
-      return
-    }
-    this.#socket.pause()
-    this.#timers.set(() => {
-      this.#process(chunk)
-      if (!this.#userPaused && !this.#socket.destroyed) this.#socket.resume()
-    }, this.#readDelayMs)
-  }
-
   #process(chunk: Buffer): void {
     if (this.#phase === 'closed') return
-    this.#framer.push(chunk)
+    this.#input.push(chunk)
   }
 
-  #onHeader(text: string): void {
-    let header: Element
-    try {
-      const parsed = parseStrict(text, new Map(), true)
-      header = parsed.element
-      this.#namespaces = parsed.namespaces
-    } catch (err) {
-      this.#sendHeader('')
-      this.#badInput(err)
-      return
-    }
-    this.#headerElement = header
+  #onHeader(header: Element): void {
     if (this.#behaviour.noHeader) {
       log('#%d header ignored (noHeader)', this.id)
       this.#setPhase('silent')
@@ -437,47 +329,19 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
 
   #answerHeader(header: Element): void {
     if (this.#phase !== 'header') return
-    const { options } = this.#host
-    const prosody = options.flavour === 'prosody'
-    const attrs = header.attrs as Record<string, string | undefined>
-    if (header.name !== 'stream:stream' || attrs['xmlns:stream'] !== NS.stream) {
-      this.#sendHeader(prosody ? '' : options.streamId())
-      this.streamError('invalid-namespace', 'Stream namespace must be http://etherx.jabber.org/streams')
+    const verdict = checkHeader(header, this.#host.options)
+    this.#domain = verdict.domain
+    if (verdict.kind === 'refuse') {
+      this.#sendHeader(verdict.streamId)
+      this.streamError(verdict.condition, verdict.text)
       return
     }
-    if (attrs.xmlns !== NS.component) {
-      this.#sendHeader(prosody ? '' : options.streamId())
-      this.streamError('invalid-namespace', `Default namespace must be ${NS.component}`)
-      return
-    }
-    const to = attrs.to?.toLowerCase()
-    if (!to) {
-      this.#sendHeader(prosody ? '' : options.streamId())
-      this.streamError('improper-addressing', "Missing 'to' attribute")
-      return
-    }
-    this.#domain = to
-    const known = options.components.has(to)
-    if (prosody && (!known || to === options.domain)) {
-      this.#sendHeader('')
-      this.streamError('host-unknown', `'${to}' does not match any configured external components`)
-      return
-    }
-    this.#streamId = options.streamId()
+    this.#streamId = verdict.streamId
     this.#sendHeader(this.#streamId)
     this.#setPhase('handshake')
   }
 
-  #onFrame(text: string): void {
-    if (this.#phase === 'closing' || this.#phase === 'closed' || this.#phase === 'silent') return
-    let el: Element
-    try {
-      el = parseStrict(text, this.#namespaces).element
-    } catch (err) {
-      this.#badInput(err)
-      return
-    }
-    if (this.#headerElement) el.parent = this.#headerElement
+  #onFrame(el: Element): void {
     if (this.#phase === 'header') {
       // only possible while the header reply is delayed (headerDelayMs): the component cannot
       // know the stream id yet, so whatever it sends is dropped
@@ -491,31 +355,24 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     this.#inbox.push(el)
     this.emit('stanza', el)
     this.#host.stanza(el, this)
-    if (!STANZAS.has(el.name)) {
+    if (!isStanzaName(el.name)) {
       this.streamError('unsupported-stanza-type', `Unsupported element <${el.name}/>`)
       return
     }
-    if (this.#phase === 'authenticated') this.#onStanza(el)
-    else this.#beforeAuth(el)
+    const { options } = this.#host
+    this.#act(
+      this.#phase === 'authenticated'
+        ? stanzaAfterAuth(el, this.#domain ?? '', options)
+        : stanzaBeforeAuth(el, options),
+    )
   }
 
-  #onFrameError(error: FrameError): void {
+  /** Closes the stream over bad input; over bad XML, Prosody sends no text, ejabberd expat's message. */
+  #onInvalid(input: InvalidInput, inHeader: boolean): void {
+    if (inHeader) this.#sendHeader('')
     const { rules } = this.#host.options
-    log('#%d input rejected: %o', this.id, error)
-    if (error.kind === 'too-big') this.streamError(rules.tooBigCondition, rules.tooBigText)
-    else this.#inputError(error.kind, error.expat, `${error.expat}: ${error.reason}`)
-  }
-
-  /** A frame the strict parser refused (anything else thrown is a bug: not-well-formed too). */
-  #badInput(err: unknown): void {
-    log('#%d input rejected: %s', this.id, (err as Error).message)
-    if (err instanceof XmlSyntaxError) this.#inputError(err.condition, err.expat, err.message)
-    else this.#inputError('not-well-formed', 'not well-formed', String((err as Error).message))
-  }
-
-  /** Closes the stream over bad XML: Prosody sends no text, ejabberd expat's message. */
-  #inputError(condition: 'not-well-formed' | 'restricted-xml', expat: string, reason: string): void {
-    this.#streamError(condition, this.#host.options.rules.xmlErrorText ? expat : undefined, reason)
+    if (input.kind === 'too-big') this.streamError(rules.tooBigCondition, rules.tooBigText)
+    else this.#streamError(input.kind, rules.xmlErrorText ? input.expat : undefined, input.reason)
   }
 
   #onStreamEnd(): void {
@@ -523,7 +380,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     log('#%d component closed its stream', this.id)
     if (this.#phase === 'closing' || this.#phase === 'silent') {
       this.#setPhase('closing')
-      this.#socket.end(() => this.#socket.destroy())
+      this.#wire.fin()
       return
     }
     if (!this.#headerSent) this.#sendHeader(this.#streamId ?? '')
@@ -548,21 +405,11 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
       this.#sendStreamError(b.rejectHandshake)
       return
     }
-    const { options } = this.#host
-    const domain = this.#domain ?? ''
-    const secret = options.components.get(domain)
-    const ok =
-      secret !== undefined &&
-      verifyHandshake(el.getText(), this.#streamId ?? '', secret, {
-        caseSensitive: options.rules.handshakeCaseSensitive,
-      })
-    if (!ok) {
-      log('#%d handshake for %s rejected', this.id, domain)
-      this.streamError('not-authorized', options.rules.wrongSecretText)
-      return
-    }
-    if (domain === options.domain) {
-      this.streamError('conflict', 'Unable to register route on existing local domain')
+    const refused = checkHandshake(el, this.#domain ?? '', this.#streamId ?? '', this.#host.options)
+    if (refused) {
+      if (refused.condition === 'not-authorized')
+        log('#%d handshake for %s rejected', this.id, this.#domain ?? '')
+      this.streamError(refused.condition, refused.text)
       return
     }
     const delay = b.handshakeDelayMs ?? 0
@@ -596,49 +443,21 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
 
   // ---------------------------------------------------------------- stanzas
 
-  #beforeAuth(el: Element): void {
-    if (this.#host.options.rules.beforeAuth === 'not-authorized') {
-      this.streamError('not-authorized')
-      return
-    }
-    if (!isNoReplyType(el)) {
-      this.send(errorReply(el, { type: 'cancel', condition: 'service-unavailable' }))
-    }
-  }
-
-  #onStanza(el: Element): void {
-    const { options } = this.#host
-    const { rules } = options
-    const domain = this.#domain ?? ''
-    const attrs = el.attrs as Record<string, string | undefined>
-    let from = attrs.from
-    if (!from) {
-      if (rules.missingFrom === 'improper-addressing') {
-        this.streamError('improper-addressing', "Missing 'from' attribute")
+  /** Carries out what the flavour's rules decided about a stanza. */
+  #act(verdict: StanzaVerdict): void {
+    switch (verdict.kind) {
+      case 'stream-error':
+        this.streamError(verdict.condition, verdict.text)
         return
-      }
-      from = domain
+      case 'reply':
+        this.send(verdict.reply)
+        return
+      case 'drop':
+        return
+      case 'route':
+        this.#host.route(verdict.stanza, this)
+        return
     }
-    const fromDomain = parseJid(from)?.domain
-    const allowed =
-      fromDomain === domain ||
-      (rules.fromAnyListenerDomain && fromDomain !== undefined && options.components.has(fromDomain))
-    if (!allowed && options.validateFrom) {
-      this.streamError('invalid-from', rules.invalidFromText(from, domain))
-      return
-    }
-    if (!attrs.to) {
-      if (rules.missingTo === 'improper-addressing') {
-        this.streamError('improper-addressing', "Missing 'to' attribute")
-      } else if (!isNoReplyType(el)) {
-        this.send(errorReply(el, { type: 'modify', condition: 'bad-request', from: domain }))
-      }
-      return
-    }
-    const routed = cloneElement(el)
-    routed.parent = null
-    routed.attrs.from = from
-    this.#host.route(routed, this)
   }
 
   // ---------------------------------------------------------------- output and closing
@@ -646,39 +465,17 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
   #sendHeader(id: string): void {
     if (this.#headerSent) return
     this.#headerSent = true
-    const { options } = this.#host
-    const attrs: [string, string][] = [
-      ['xmlns:stream', NS.stream],
-      ['xmlns', NS.component],
-      ['id', id],
-    ]
-    if (this.#domain) attrs.push(['from', this.#domain])
-    if (options.flavour === 'prosody') attrs.push(['xml:lang', 'en'])
-    if (options.shuffleHeaderAttributes) shuffle(attrs)
-    const list = attrs.map(([k, v]) => ` ${k}='${escapeXML(v)}'`).join('')
-    this.#write(`<?xml version='1.0'?><stream:stream${list}>`)
+    this.#write(headerXml(id, this.#domain, this.#host.options))
   }
 
   #write(data: string): void {
-    // only the first tag's name and the size: the data may carry a client's password
-    if (this.#blackholed) {
-      log('#%d blackholed, dropped %s (%d chars)', this.id, tagOf(data), data.length)
-      return
-    }
-    if (this.#socket.destroyed || this.#socket.writableEnded) {
-      log('#%d write after close dropped %s (%d chars)', this.id, tagOf(data), data.length)
-      return
-    }
-    this.#lastWriteAt = Date.now()
-    this.#socket.write(data)
+    this.#wire.write(data)
   }
 
   /** Ends the TCP connection after a stream error or close tag; destroys it if the peer lingers. */
   #close(): void {
     this.#setPhase('closing')
-    if (this.#blackholed) return // a dead peer never learns about it
-    this.#socket.end()
-    this.#timers.set(() => this.#socket.destroy(), CLOSE_GRACE_MS)
+    this.#wire.end()
   }
 
   #setPhase(phase: Phase): void {
@@ -697,19 +494,5 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
     log('#%d closed', this.id)
     this.#resolveClosed()
     this.emit('close')
-  }
-}
-
-/** `<name>` of the first tag of some XML, for logs. */
-function tagOf(data: string): string {
-  return `<${truncate(/^\s*<\/?([^\s/>]*)/.exec(data)?.[1] ?? '?', 40)}>`
-}
-
-function shuffle<T>(items: T[]): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    const tmp = items[i]!
-    items[i] = items[j]!
-    items[j] = tmp
   }
 }

@@ -17,8 +17,8 @@ export type {
   SubmitValues,
 } from './command.js'
 export { CommandSession, formSubmission, readForm } from './command.js'
-export type { SentStreamError, ServerConnectionEvents, WriteOptions } from './connection.js'
 export { ServerConnection } from './connection.js'
+export type { SentStreamError, ServerConnectionEvents, WriteOptions } from './connection-types.js'
 export type { ErrorReplyOptions, StanzaErrorType, StreamErrorCondition } from './errors.js'
 export { errorReply, StanzaErrorResponse, streamErrorXml } from './errors.js'
 export type { FaultAddress } from './faults.js'
