@@ -1,4 +1,4 @@
-import { type Element, parseJid } from '@satellite/core'
+import { domainOf, type Element, hasResource, localOf, parseJid, resourceOf } from '@satellite/core'
 import { type FieldError, FormError } from './errors.js'
 import { type ParsedField, type ParsedForm, parseForm } from './parse.js'
 import { excerpt } from './text.js'
@@ -48,17 +48,20 @@ const codePoints = (s: string): number => {
 export function isValidJid(value: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we reject
   if (value === '' || /[\s\u0000-\u001f\u007f]/u.test(value)) return false
-  const slash = value.indexOf('/')
-  const bare = slash < 0 ? value : value.slice(0, slash)
-  const resource = slash < 0 ? undefined : value.slice(slash + 1)
-  const at = bare.indexOf('@')
-  const local = at < 0 ? undefined : bare.slice(0, at)
-  const domain = at < 0 ? bare : bare.slice(at + 1)
-  if (local !== undefined && (local === '' || /[@"&'/:<>]/.test(local))) return false
+  // The parts as core reads them; what they may hold is checked here.
+  const local = localOf(value) // '' for none, and for an empty one ('@b'), refused next
+  if (value.charCodeAt(0) === 64 /* @ */) return false
+  if (/["&'/:<>]/.test(local)) return false
+  const domain = domainOf(value)
   if (domain === '' || domain.includes('@') || domain.startsWith('.') || domain.includes('..')) return false
-  if (resource !== undefined && resource === '') return false
-  for (const part of [local, domain, resource]) {
-    if (part !== undefined && Buffer.byteLength(part) > 1023) return false
+  const resource = resourceOf(value)
+  if (resource === '' && hasResource(value)) return false
+  if (
+    Buffer.byteLength(local) > 1023 ||
+    Buffer.byteLength(domain) > 1023 ||
+    Buffer.byteLength(resource) > 1023
+  ) {
+    return false
   }
   try {
     parseJid(value)

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { type Element, StanzaError, xml } from '@satellite/core'
+import { type Element, parseJid, StanzaError, xml } from '@satellite/core'
 import {
   assertSubmission,
   defineForm,
@@ -14,6 +14,7 @@ import {
   submitForm,
   validateSubmission,
 } from '@satellite/forms'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
 const signup = defineForm({
@@ -296,6 +297,43 @@ describe('forms: validateSubmission', () => {
     for (const bad of ['', ' a@b', 'a b@c', '@b', 'a@', 'a@b/', 'a@@b', 'a@b..c', `${'x'.repeat(1024)}@b`]) {
       expect(isValidJid(bad)).toBe(false)
     }
+  })
+
+  it('isValidJid reads the parts with core and decides as the hand-written split did (#15)', () => {
+    // The split isValidJid had before it used localOf/domainOf/resourceOf, as the reference.
+    const before = (value: string): boolean => {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: as in isValidJid
+      if (value === '' || /[\s\u0000-\u001f\u007f]/u.test(value)) return false
+      const slash = value.indexOf('/')
+      const bare = slash < 0 ? value : value.slice(0, slash)
+      const resource = slash < 0 ? undefined : value.slice(slash + 1)
+      const at = bare.indexOf('@')
+      const local = at < 0 ? undefined : bare.slice(0, at)
+      const domain = at < 0 ? bare : bare.slice(at + 1)
+      if (local !== undefined && (local === '' || /[@"&'/:<>]/.test(local))) return false
+      if (domain === '' || domain.includes('@') || domain.startsWith('.') || domain.includes('..'))
+        return false
+      if (resource !== undefined && resource === '') return false
+      for (const part of [local, domain, resource]) {
+        if (part !== undefined && Buffer.byteLength(part) > 1023) return false
+      }
+      try {
+        parseJid(value)
+        return true
+      } catch {
+        return false
+      }
+    }
+    const piece = fc.constantFrom('a', 'b', '@', '/', '.', ':', '<', 'é', '\\', ' ', '')
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), fc.nat(1030), (parts, long) => {
+        const value = parts.join('')
+        expect(isValidJid(value)).toBe(before(value))
+        const big = `${'x'.repeat(long)}@${value}`
+        expect(isValidJid(big)).toBe(before(big))
+      }),
+      { numRuns: 2000 },
+    )
   })
 })
 
