@@ -16,6 +16,8 @@
  *   stays a literal backslash.
  */
 
+import { domainOf, localOf } from '@satellite/core'
+
 /**
  * The ten characters XEP-0106 escapes, with their two-digit hex code.
  *
@@ -309,10 +311,8 @@ export function toJid(foreignId: string, domain: string, options: EscapeOptions 
  * ```
  */
 export function fromJid(address: string, domain: string): string | null {
-  const slash = address.indexOf('/')
-  const bare = slash < 0 ? address : address.slice(0, slash)
-  const at = bare.indexOf('@')
-  if (at <= 0) return null
-  if (bare.slice(at + 1).toLowerCase() !== domain.toLowerCase()) return null
-  return unescapeLocal(bare.slice(0, at))
+  const local = localOf(address)
+  if (local === '') return null
+  if (domainOf(address).toLowerCase() !== domain.toLowerCase()) return null
+  return unescapeLocal(local)
 }

@@ -271,11 +271,19 @@ describe('toJid / fromJid', () => {
     expect(fromJid('irc.example.org', 'irc.example.org')).toBeNull()
     expect(fromJid('irc.example.org/x@y', 'irc.example.org')).toBeNull()
     expect(fromJid('bob@elsewhere.org', 'irc.example.org')).toBeNull()
+    expect(fromJid('@irc.example.org', 'irc.example.org')).toBeNull() // an empty local part
+    expect(fromJid('bob@elsewhere.org/x@irc.example.org', 'irc.example.org')).toBeNull()
+    expect(fromJid('bob@irc.example.org@x', 'irc.example.org')).toBeNull() // the domain is 'irc.example.org@x'
+    expect(fromJid('', 'irc.example.org')).toBeNull()
   })
 
   it('refuses a local part longer than 1023 bytes', () => {
     expect(() => toJid('a'.repeat(1023), 'gw')).not.toThrow()
     expect(() => toJid('a'.repeat(1024), 'gw')).toThrow(RangeError)
     expect(() => toJid('@'.repeat(400), 'gw')).toThrow(RangeError)
+    // An argument error of a pure function (the identifier is data), not a plugin option.
+    expect(() => toJid('a'.repeat(1024), 'gw')).toThrow(
+      'the escaped local part is 1024 bytes; a JID local part holds at most 1023',
+    )
   })
 })
