@@ -140,7 +140,9 @@ describe('docs/architecture.md', () => {
         .sort()
       const uses = (cells[4] ?? '').replace(/\s*\(.*\)$/, '')
       const listed = uses === 'none' ? [] : uses.split(/,\s*/).sort()
-      expect(listed, `${dir}: "Uses"`).toEqual(expected)
+      expect(listed, `${dir}: its "Uses" cell in docs/architecture.md (workspace dependencies)`).toEqual(
+        expected,
+      )
     }
     // Every committed package and example has its row (one being written, not yet committed, may wait).
     for (const dir of committedPackages()) {
