@@ -1,4 +1,4 @@
-import { StanzaError } from '@satellite/core'
+import { SatelliteError, StanzaError } from '@satellite/core'
 
 /**
  * A permission of XEP-0356: `roster`, `message`, `presence` or `iq`.
@@ -76,18 +76,44 @@ export class PrivilegeError extends StanzaError {
 }
 
 /**
- * Bad input to a privileged operation (not a bare JID, a roster item without `jid`, a
- * message without `to`...). Nothing was sent. `code` is `SAT_ERR_PRIVILEGE_INPUT`.
+ * The codes of {@link PrivilegeInputError}, listed in docs/errors.md. ({@link PrivilegeError} is a
+ * `StanzaError`: its code is `SAT_ERR_STANZA`, its `reason` says why.)
+ *
+ * @example
+ * ```ts
+ * if (isSatelliteError(err, PrivilegeErrorCodes.INPUT)) console.error('a bug in the caller', err.message)
+ * ```
+ */
+export const PrivilegeErrorCodes = {
+  /**
+   * Bad input to a privileged operation (not a bare JID, a bad roster item, too many items, a
+   * non-message to `sendAs`, a bad `waitForGrant` timeout): nothing was sent.
+   */
+  INPUT: 'SAT_ERR_PRIVILEGE_INPUT',
+  /**
+   * An announcement (`<privilege/>`) that cannot be read: thrown by `parseGrant`; the handle
+   * reports it on `invalid` and drops that server's previous grant.
+   */
+  ANNOUNCEMENT: 'SAT_ERR_PRIVILEGE_ANNOUNCEMENT',
+} as const
+
+/** A code of {@link PrivilegeErrorCodes}. */
+export type PrivilegeErrorCode = (typeof PrivilegeErrorCodes)[keyof typeof PrivilegeErrorCodes]
+
+/**
+ * Bad input: to a privileged operation (not a bare JID, a roster item without `jid`, a message
+ * without `to`...; nothing was sent; `code` is `SAT_ERR_PRIVILEGE_INPUT`), or to `parseGrant`
+ * (a malformed announcement; `code` is `SAT_ERR_PRIVILEGE_ANNOUNCEMENT`). A {@link SatelliteError},
+ * never fatal. (A bad option of `privileges()` is a `SAT_ERR_CONFIG` error instead.)
  *
  * @example
  * ```ts
  * await priv.rosterGet('alice@example.org/phone') // throws PrivilegeInputError: a bare JID is needed
  * ```
  */
-export class PrivilegeInputError extends TypeError {
-  readonly code = 'SAT_ERR_PRIVILEGE_INPUT'
-  constructor(message: string) {
-    super(message)
+export class PrivilegeInputError extends SatelliteError<PrivilegeErrorCode> {
+  constructor(message: string, code: PrivilegeErrorCode = PrivilegeErrorCodes.INPUT) {
+    super(code, message)
     this.name = 'PrivilegeInputError'
   }
 }

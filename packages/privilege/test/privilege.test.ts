@@ -380,11 +380,12 @@ describe('announcements', () => {
     expect(priv.granted('other.example')?.roster).toBe('set')
   })
 
-  it('refuses bad options with a typed error', async () => {
+  it('refuses bad options with a typed error (each one: plugin.test.ts); one handle per component', async () => {
     const { xmpp } = await serverAndComponent(DOMAIN, SECRET)
-    expect(() => privileges(xmpp, { maxItems: 0 })).toThrow(PrivilegeInputError)
-    expect(() => privileges(xmpp, { timeout: -1 })).toThrow(PrivilegeInputError)
-    expect(() => privileges(xmpp, { servers: [''] })).toThrow(PrivilegeInputError)
+    const config = { code: 'SAT_ERR_CONFIG', fatal: true }
+    expect(() => privileges(xmpp, { maxItems: 0 })).toThrow(expect.objectContaining(config))
+    expect(() => privileges(xmpp, { timeout: -1 })).toThrow(expect.objectContaining(config))
+    expect(() => privileges(xmpp, { servers: [''] })).toThrow(expect.objectContaining(config))
     const a = privileges(xmpp)
     expect(privileges(xmpp)).toBe(a)
     a.close()
