@@ -8,96 +8,42 @@
 // and the allocation figures from the GC trace; with --runs N, the medians of N fresh runs. --out keeps the
 // profiles. The second form only summarises an existing .cpuprofile.
 //
-// Self time of every sample is charged to a part by its stack: the nearest frame from the leaf up that belongs to a
-// known file decides (so `Element` constructors called by the parser count as tree building, those called by the
-// handler as handler work, and node:net frames under the outbound path as socket writes).
+// Self time of every sample is charged to a part by its stack (attribute.ts): the nearest frame from the leaf up that
+// belongs to a known file decides (so `Element` constructors called by the parser count as tree building, those
+// called by the handler as handler work, and node:net frames under the outbound path as socket writes). Frames of
+// core's bundle are placed in their src/ module through the bundle's source map.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import {
+  type CallFrame,
+  CoreSources,
+  classify,
+  type Owner,
+  ownerOf,
+  PARTS,
+  type Part,
+  unmappedSeen,
+} from './attribute.js'
 import { type RunConfig, type RunResult, runScenario, type ScenarioKind, SUBJECTS } from './blaster.js'
 
-interface CallFrame {
-  functionName: string
-  url: string
-  lineNumber: number
-}
+export { PARTS, type Part }
+
+/** The repository's root, as a file URL's path prefix (dropped from the names of the top functions). */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
 interface ProfileNode {
   id: number
   callFrame: CallFrame
   children?: number[]
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[]
   startTime: number
   endTime: number
   samples: number[]
   timeDeltas: number[]
-}
-
-/** The parts, in table order. */
-export const PARTS = {
-  decode: 'UTF-8 decode of socket reads (`TextDecoder`, called by the parser)',
-  parser: 'parser: tokenising, attributes, checks, building the `Stanza`/`Element` tree',
-  tree: 'tree building, where not inlined into the parser (`Element`/`Stanza` constructors)',
-  routing: 'socket `data` listener, `#onStanza`, `#dispatch`, routing (`routing/*.ts`)',
-  handler: 'handler + `xml()` build (the bench subject, ltx `createElement`, `getChildText`)',
-  send: '`send()`: checks of `to`/`from` (`component.ts`)',
-  serialise: 'serialisation (`xml/serialize.ts`; ltx `escapeXML` only when needed)',
-  outbound: "outbound: coalescing, `join` of the turn's batch (`stream/outbound.ts`)",
-  write: '`socket.write` (node:net, stream internals, the write syscall)',
-  io: 'reads and event loop: libuv, `onStreamRead`, `emit`, timers',
-  gc: 'GC on the main thread',
-  program: 'V8/native, unattributed (`(program)`)',
-  other: 'other',
-} as const
-export type Part = keyof typeof PARTS
-
-type Owner = Part | 'element'
-
-/** The part a single frame belongs to, or null for frames that only pass through (node internals, natives). */
-function ownerOf(f: CallFrame): Owner | null {
-  const u = f.url
-  const fn = f.functionName
-  if (u === 'node:internal/encoding' && fn === 'decode') return 'decode'
-  if (u.endsWith('/core/dist/xml/parser.js')) return 'parser'
-  if (u.endsWith('/core/dist/xml/stanza.js')) return 'element'
-  if (u.includes('/ltx/lib/Element.js')) {
-    return fn === 'toString' || fn === 'write' || fn === '_addChildren' ? 'serialise' : 'element'
-  }
-  if (u.includes('/ltx/lib/escape.js') || u.endsWith('/core/dist/xml/serialize.js')) return 'serialise'
-  if (u.includes('/ltx/lib/createElement.js') || u.includes('/@xmpp/xml/index.js')) return 'handler'
-  if (u.endsWith('/core/dist/stream/outbound.js')) return 'outbound'
-  if (u.includes('/core/dist/routing/')) return 'routing'
-  if (u.endsWith('/core/dist/component.js'))
-    return fn === 'send' || fn === 'fromInDomain' ? 'send' : 'routing'
-  if (u.includes('/bench/dist/subjects/') || u.includes('/bench/subjects/')) return 'handler'
-  return null
-}
-
-/** Part of a node, given its stack from the leaf (index 0) to the root. */
-function classify(stack: CallFrame[]): Part | 'idle' {
-  const leaf = stack[0]?.functionName ?? ''
-  if (leaf === '(idle)') return 'idle'
-  if (leaf === '(garbage collector)') return 'gc'
-  if (leaf === '(program)') return 'program'
-  if (leaf === '(root)') return 'other'
-  for (let i = 0; i < stack.length; i++) {
-    const o = ownerOf(stack[i] as CallFrame)
-    if (o === null) continue
-    if (o === 'outbound' && i > 0) return 'write'
-    if (o === 'element') {
-      // Who made or used the Element: the parser (tree building) or the handler?
-      for (let j = i + 1; j < stack.length; j++) {
-        const up = ownerOf(stack[j] as CallFrame)
-        if (up === 'parser') return 'tree'
-        if (up === 'serialise') return 'serialise'
-        if (up !== null && up !== 'element') return 'handler'
-      }
-      return 'handler'
-    }
-    return o
-  }
-  return 'io'
 }
 
 export interface Summary {
@@ -117,15 +63,26 @@ export function summarise(p: CpuProfile, stanzas: number, from = -Infinity, to =
     byId.set(n.id, n)
     for (const c of n.children ?? []) parent.set(c, n.id)
   }
+  const sources = new CoreSources()
+  const where = new Map<number, { owner: Owner | null; file: string | null }>()
+  const frame = (id: number) => {
+    let w = where.get(id)
+    if (w === undefined) {
+      const f = (byId.get(id) as ProfileNode).callFrame
+      const core = sources.locate(f)
+      w = { owner: ownerOf(f, core), file: core && `packages/core/src/${core.file}:${core.line}` }
+      where.set(id, w)
+    }
+    return w
+  }
   const partOf = new Map<number, Part | 'idle'>()
   const part = (id: number): Part | 'idle' => {
     let v = partOf.get(id)
     if (v === undefined) {
-      const stack: CallFrame[] = []
-      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-        stack.push((byId.get(cur) as ProfileNode).callFrame)
-      }
-      v = classify(stack)
+      const owners: (Owner | null)[] = []
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur))
+        owners.push(frame(cur).owner)
+      v = classify((byId.get(id) as ProfileNode).callFrame.functionName, owners)
       partOf.set(id, v)
     }
     return v
@@ -149,10 +106,9 @@ export function summarise(p: CpuProfile, stanzas: number, from = -Infinity, to =
     busyUs += dt
     byPart.set(k, (byPart.get(k) ?? 0) + dt)
     const f = (byId.get(id) as ProfileNode).callFrame
-    const file = f.url
-      .replace(/^.*\/node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?/, '')
-      .replace(/^.*\/work\/main\//, '')
-    const name = `${f.functionName || '(anonymous)'} ${file ? `${file.replace(/^file:\/\//, '')}:${f.lineNumber + 1}` : '(native)'}`
+    const file = f.url.replace(/^.*\/node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?/, '').replace(ROOT, '')
+    const at = frame(id).file ?? (file ? `${file.replace(/^file:\/\//, '')}:${f.lineNumber + 1}` : '(native)')
+    const name = `${f.functionName || '(anonymous)'} ${at}`
     const key = `${name}|${k}`
     const e = byFn.get(key) ?? { name, part: k, us: 0 }
     e.us += dt
@@ -251,6 +207,15 @@ export function markdown(runs: Measured[]): string {
   return lines.join('\n')
 }
 
+/** 1 (and says which) if a sampled frame of core lay in a module that attribute.ts's CORE_FILES lacks. */
+function warnUnmapped(): number {
+  if (unmappedSeen.size === 0) return 0
+  console.error(
+    `profile: charged to "other": modules of packages/core/src with no part in bench/src/attribute.ts: ${[...unmappedSeen].join(', ')}`,
+  )
+  return 1
+}
+
 function arg(args: string[], key: string): string | undefined {
   const i = args.indexOf(`--${key}`)
   if (i >= 0) return args[i + 1]
@@ -311,7 +276,7 @@ async function main(): Promise<number> {
       Number(arg(args, 'to') ?? Infinity),
     )
     console.log(markdown([{ summary, run: null, gc: null }]))
-    return 0
+    return warnUnmapped()
   }
   const subjectName = (arg(args, 'subject') ?? 'satellite') as keyof typeof SUBJECTS
   const subject = SUBJECTS[subjectName]
@@ -340,7 +305,7 @@ async function main(): Promise<number> {
       `sampling every ${interval} µs\n`,
   )
   console.log(markdown(measured))
-  return 0
+  return warnUnmapped()
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
