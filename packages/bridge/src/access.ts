@@ -1,12 +1,11 @@
 // Who may use the gateway (the allow-list of user domains), reading a user's stored
 // registration without letting an unreadable row lock the user out, and whose addresses
 // stanzas carry (the sending user, the contact addressed).
-import { type Stanza, StanzaError } from '@satellite/core'
+import { bareOf, domainOf, type Stanza, StanzaError } from '@satellite/core'
 import { fromJid } from '@satellite/escaping'
 import type { Credentials } from './adapter.js'
-import { BridgeKeyError } from './crypto.js'
+import { BridgeError, BridgeErrorCodes, BridgeKeyError } from './errors.js'
 import { setBounded } from './limits.js'
-import { BridgeError, BridgeErrorCodes } from './log.js'
 import type { BridgeStore } from './store.js'
 import { isLegacyId } from './validate.js'
 
@@ -22,14 +21,17 @@ export function parentDomain(domain: string): string {
   return dot < 0 ? domain : domain.slice(dot + 1)
 }
 
-/** The bare JID of a stanza's sender; `bad-request` without a valid `from`. */
+/**
+ * The bare JID of a stanza's sender, lower-cased: the user's key in the bridge and its store;
+ * `bad-request` without a valid `from` (parsed, cached on the stanza).
+ */
 export function userOf(stanza: Stanza): string {
-  const from = stanza.fromJid
-  if (from === null) throw new StanzaError('bad-request', { text: 'the stanza has no valid from' })
-  return from.bare().toString()
+  if (stanza.fromJid === null) throw new StanzaError('bad-request', { text: 'the stanza has no valid from' })
+  return bareOf(stanza.attrs.from).toLowerCase()
 }
 
-export const domainOf = (user: string): string => user.slice(user.lastIndexOf('@') + 1).toLowerCase()
+/** The domain of a user's bare JID, lower-cased (the `@` is the first one, as parseJid reads it). */
+export const userDomain = (user: string): string => domainOf(user).toLowerCase()
 
 /**
  * The legacy id a contact address stands for: null when the address is not a contact's
@@ -63,13 +65,11 @@ export function access(options: {
   /** Users remembered as reported (the oldest forgotten first). */
   maxTracked: number
 }): Access {
+  // Checked by resolveOptions.
   const list = options.allowedDomains ?? [parentDomain(options.domain)]
-  if (!Array.isArray(list) || list.some((d) => typeof d !== 'string' || d === '')) {
-    throw new TypeError('bridge(): allowedDomains must be a list of domains (or ["*"])')
-  }
   const domains = new Set(list.map((d) => d.toLowerCase()))
   const reported = new Map<string, true>()
-  const allowed = (user: string) => domains.has('*') || domains.has(domainOf(user))
+  const allowed = (user: string) => domains.has('*') || domains.has(userDomain(user))
 
   async function read(user: string): Promise<StoredRegistration> {
     try {
@@ -98,7 +98,7 @@ export function access(options: {
     async mayRegister(user) {
       if (allowed(user) || (await read(user)).kind !== 'none') return true
       throw new StanzaError('not-allowed', {
-        text: `this gateway does not serve users of ${domainOf(user)}`,
+        text: `this gateway does not serve users of ${userDomain(user)}`,
       })
     },
   }

@@ -9,10 +9,11 @@ import { access } from './access.js'
 import { AvatarCache } from './avatars.js'
 import { contacts } from './contacts.js'
 import type { BridgeContext, BridgeServices } from './context.js'
+import { BridgeError, BridgeErrorCodes } from './errors.js'
 import { gateway, gatewayDisco, gatewayIdRoutes, registrationRoutes } from './gateway.js'
 import { groupChats } from './groups.js'
 import { guardAdapter } from './guard.js'
-import { BridgeError, BridgeErrorCodes, reporter } from './log.js'
+import { reporter } from './log.js'
 import { messageRoute, messages } from './messages.js'
 import { type Bridge, type BridgeOptions, resolveOptions } from './options.js'
 import { contactPresenceRoute, gatewayPresenceRoute, presence } from './presence.js'
@@ -74,6 +75,11 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     }
   }
   const contactJid = (legacyId: string) => toJid(legacyId, domain)
+  // privileges(xmpp) is one handle per component: closed with the bridge only when the bridge
+  // made it (it adds one `offline` listener when it is made), not when the application has it.
+  const offlineListeners = xmpp.listenerCount('offline')
+  const priv = options.privilegedRoster === false ? undefined : privileges(xmpp)
+  const ownPrivileges = priv !== undefined && xmpp.listenerCount('offline') > offlineListeners
   const services: BridgeServices<S> = {
     xmpp,
     domain,
@@ -94,7 +100,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     throttle: new LoginThrottle(loginLimits),
     avatars: new AvatarCache(limits.contacts, limits.avatarCacheBytes),
     roster: roster({
-      priv: options.privilegedRoster === false ? undefined : privileges(xmpp),
+      priv,
       store,
       networkName,
       contactJid,
@@ -126,7 +132,8 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   // Routes, in this order: a route registered earlier wins over a later one for the same stanza
   // (the vCards of contacts before the rooms' routes, the rooms' before the contacts' presence).
   const unroutes = [() => ctx.roster.stop()]
-  gatewayDisco(ctx)
+  if (ownPrivileges) unroutes.push(() => priv?.close())
+  unroutes.push(gatewayDisco(ctx))
   unroutes.push(registrationRoutes(ctx, fields), ...gatewayIdRoutes(ctx), vcardRoute(ctx))
   if (ctx.caps.groups !== undefined) {
     ctx.groups = groupChats({
@@ -175,6 +182,16 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   unroutes.push(() => xmpp.off('online', onOnline))
   if (xmpp.online) onOnline()
 
+  // Everything installed above goes, then every session logs out; a second call waits for the first.
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const u of unroutes.splice(0)) u()
+      await ctx.sessions.stop()
+    })()
+    return closing
+  }
+
   const max = (xs: Iterable<number>) => {
     let m = 0
     for (const x of xs) m = Math.max(m, x)
@@ -204,9 +221,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       ...ctx.gateway.sizes(),
       groups: ctx.groups?.sizes(),
     }),
-    stop: async () => {
-      for (const u of unroutes.splice(0)) u()
-      await ctx.sessions.stop()
-    },
+    close,
+    stop: close,
   }
 }

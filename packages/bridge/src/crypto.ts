@@ -1,10 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-
-/** Thrown when the bridge key is missing, malformed, or does not decrypt the stored credentials. */
-export class BridgeKeyError extends Error {
-  override readonly name = 'BridgeKeyError'
-}
+import { BridgeKeyError } from './errors.js'
 
 /** Parses a 32-byte key written as 64 hex digits or base64. */
 export function parseKey(text: string, where = 'BRIDGE_KEY'): Buffer {

@@ -3,10 +3,10 @@
 // user, the same one again joins it), and requests waiting for a login: registrations and
 // requests during a login hold one of the component's handler slots each, so they are bounded
 // (limits.loginWaiters; a quarter of it per user) and refused at once beyond.
-import { StanzaError, type Unroute, xml } from '@satellite/core'
+import { type DiscoTarget, type Identity, StanzaError, type Unroute, xml } from '@satellite/core'
 import type { DataForm } from '@satellite/forms'
 import { type LegacyField, type Registration, registration } from '@satellite/register'
-import { domainOf } from './access.js'
+import { userDomain } from './access.js'
 import type { Credentials } from './adapter.js'
 import type { BridgeContext } from './context.js'
 import { loginEvents } from './events.js'
@@ -40,27 +40,37 @@ const busy = () =>
     text: 'the gateway is busy; try again in a moment',
   })
 
-/** The gateway's disco identity (gateway/<type>; client/pc on contacts) and the declared capabilities' features. */
-export function gatewayDisco<S>(ctx: BridgeContext<S>): void {
+/**
+ * The gateway's disco identity (gateway/<type>; client/pc on contacts) and the declared
+ * capabilities' features; returns what removes them.
+ */
+export function gatewayDisco<S>(ctx: BridgeContext<S>): Unroute {
   const { xmpp, networkName, caps } = ctx
-  xmpp.disco.identity({
-    category: 'gateway',
-    type: String(ctx.adapter.network?.type ?? 'unknown'),
-    name: networkName,
-  })
-  xmpp.disco.identity({ category: 'client', type: 'pc', name: `${networkName} contact` }, { to: '*' })
-  const features: string[] = []
-  if (caps.typing) features.push(NS_CHATSTATES)
-  if (caps.receipts) features.push(NS_RECEIPTS)
-  if (caps.corrections) features.push(NS_CORRECT)
-  if (caps.reactions) features.push(NS_REACTIONS)
-  for (const f of features) {
-    xmpp.disco.feature(f)
-    xmpp.disco.feature(f, { to: '*' })
+  const identities: [Identity, DiscoTarget | undefined][] = [
+    [
+      { category: 'gateway', type: String(ctx.adapter.network?.type ?? 'unknown'), name: networkName },
+      undefined,
+    ],
+    [{ category: 'client', type: 'pc', name: `${networkName} contact` }, { to: '*' }],
+  ]
+  const features: [string, DiscoTarget | undefined][] = []
+  for (const f of [
+    caps.typing && NS_CHATSTATES,
+    caps.receipts && NS_RECEIPTS,
+    caps.corrections && NS_CORRECT,
+    caps.reactions && NS_REACTIONS,
+  ]) {
+    if (f) features.push([f, undefined], [f, { to: '*' }])
   }
   if (caps.groups) {
-    xmpp.disco.identity({ category: 'conference', type: 'text', name: `${networkName} groups` })
-    xmpp.disco.feature(NS_MUC)
+    identities.push([{ category: 'conference', type: 'text', name: `${networkName} groups` }, undefined])
+    features.push([NS_MUC, undefined])
+  }
+  for (const [identity, target] of identities) xmpp.disco.identity(identity, target)
+  for (const [f, target] of features) xmpp.disco.feature(f, target)
+  return () => {
+    for (const [identity, target] of identities) xmpp.disco.removeIdentity(identity, target)
+    for (const [f, target] of features) xmpp.disco.removeFeature(f, target)
   }
 }
 
@@ -154,7 +164,9 @@ export function gateway<S>(ctx: BridgeContext<S>): Gateway<S> {
    */
   async function validate(user: string, values: Registration, account: string): Promise<void> {
     if (!users.allowed(user)) {
-      throw new StanzaError('not-allowed', { text: `this gateway does not serve users of ${domainOf(user)}` })
+      throw new StanzaError('not-allowed', {
+        text: `this gateway does not serve users of ${userDomain(user)}`,
+      })
     }
     const before = await users.read(user)
     if (

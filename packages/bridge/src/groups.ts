@@ -11,23 +11,25 @@ import {
   type DiscoItem,
   type Element,
   errorReply,
+  hasResource,
+  resourceOf,
   type Stanza,
   StanzaError,
   type Unroute,
   xml,
 } from '@satellite/core'
 import { fromJid, toJid } from '@satellite/escaping'
+import { userOf } from './access.js'
 import type { IncomingGroupMessage, LegacyGroup, LegacyMember } from './adapter.js'
+import { BridgeError, BridgeErrorCodes, QueueFullError } from './errors.js'
 import { GroupHistory, type Past, wanted } from './group-history.js'
-import { KeyedQueue, QueueFullError, type ResolvedLimits } from './limits.js'
-import { BridgeError, BridgeErrorCodes } from './log.js'
+import { KeyedQueue, type ResolvedLimits } from './limits.js'
 import {
   NS_MUC,
   nicksOf,
   type OccupantPresenceArgs,
   occupantStanza,
   type Room,
-  splitAddress,
   strangerNick,
 } from './rooms.js'
 import { isLegacyId } from './validate.js'
@@ -106,11 +108,6 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
   const roomJid = (group: string) => toJid(group, domain)
   const occupant = (group: string, nick: string) => `${roomJid(group)}/${nick}`
 
-  const userOf = (stanza: Stanza): string => {
-    const from = stanza.fromJid
-    if (from === null) throw new StanzaError('bad-request', { text: 'the stanza has no valid from' })
-    return from.bare().toString()
-  }
   const roomOf = (user: string, group: string) => rooms.get(user)?.get(group)
   /** The newest group messages per user and group, joined or not (for the history sent on join). */
   const history = new GroupHistory(host.historySize, limits.historyChars, limits.sessions)
@@ -291,19 +288,18 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
 
   /** The group an address stands for (null: another domain, no local part, or no usable group id). */
   const groupOfAddress = (to: string | undefined) => {
-    const id = to === undefined ? null : fromJid(splitAddress(to).bare, domain)
+    const id = to === undefined ? null : fromJid(to, domain)
     return id !== null && isLegacyId(id) ? id : null
   }
-  const isOccupantAddress = (to: string | undefined) => to !== undefined && splitAddress(to).resource !== null
 
   const routes: Unroute[] = [
     // Join / leave: presence to room@gateway/nick.
     xmpp.presence(
-      { to: '*', type: ['available', 'unavailable'], where: (p) => isOccupantAddress(p.attrs.to) },
+      { to: '*', type: ['available', 'unavailable'], where: (p) => hasResource(p.attrs.to) },
       (p) =>
         answer(p, async () => {
           const group = groupOfAddress(p.attrs.to)
-          const nick = splitAddress(String(p.attrs.to)).resource ?? ''
+          const nick = resourceOf(p.attrs.to)
           if (group === null || nick === '') throw new StanzaError('jid-malformed')
           const user = userOf(p)
           if (p.attrs.type === 'unavailable')
@@ -314,7 +310,7 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     xmpp.message({ to: '*', type: 'groupchat' }, (msg) =>
       answer(msg, async () => {
         const group = groupOfAddress(msg.attrs.to)
-        if (group === null || isOccupantAddress(msg.attrs.to)) throw new StanzaError('bad-request')
+        if (group === null || hasResource(msg.attrs.to)) throw new StanzaError('bad-request')
         await groupchat(msg, group)
       }),
     ),
@@ -323,9 +319,9 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
       {
         to: '*',
         where: (m) => {
-          if (!isOccupantAddress(m.attrs.to) || m.fromJid === null) return false
+          if (!hasResource(m.attrs.to) || m.fromJid === null) return false
           const group = groupOfAddress(m.attrs.to)
-          return group !== null && roomOf(m.fromJid.bare().toString(), group) !== undefined
+          return group !== null && roomOf(userOf(m), group) !== undefined
         },
       },
       (msg) =>
@@ -342,9 +338,9 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
         name: 'query',
         to: '*',
         where: (iq) => {
-          if (isOccupantAddress(iq.attrs.to) || iq.fromJid === null) return false
+          if (hasResource(iq.attrs.to) || iq.fromJid === null) return false
           const group = groupOfAddress(iq.attrs.to)
-          return group !== null && known.get(iq.fromJid.bare().toString())?.has(group) === true
+          return group !== null && known.get(userOf(iq))?.has(group) === true
         },
       },
       async (iq) => {
@@ -374,7 +370,7 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
         where: (iq) =>
           iq.fromJid !== null &&
           iq.getChild('query')?.attrs.node === undefined &&
-          (known.get(iq.fromJid.bare().toString())?.size ?? 0) > 0,
+          (known.get(userOf(iq))?.size ?? 0) > 0,
       },
       (iq) => {
         const mine = known.get(userOf(iq)) ?? new Map<string, LegacyGroup>()

@@ -14,7 +14,8 @@ import type {
   SessionEvents,
 } from './adapter.js'
 import { avatarOf, type CleanContext, contactsOf, groupsOf, membersOf, messageIdOf } from './clean.js'
-import { BridgeError, BridgeErrorCodes, detail } from './log.js'
+import { BridgeError, BridgeErrorCodes } from './errors.js'
+import { detail } from './log.js'
 import { CONDITIONS, cleanText, ERROR_TYPES, isLegacyId } from './validate.js'
 
 /** What the guard needs from the bridge. */

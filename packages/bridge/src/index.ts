@@ -34,11 +34,11 @@ export {
   NS_VCARD,
   NS_VCARD_UPDATE,
 } from './bridge.js'
-export { BridgeKeyError, decrypt, encrypt, keyFromEnv, parseKey } from './crypto.js'
+export { decrypt, encrypt, keyFromEnv, parseKey } from './crypto.js'
+export type { BridgeErrorCode } from './errors.js'
+export { BridgeError, BridgeErrorCodes, BridgeKeyError } from './errors.js'
 export type { GroupSizes } from './groups.js'
 export { NS_MUC, NS_MUC_USER } from './groups.js'
 export type { BridgeLimits, LoginLimits } from './limits.js'
-export type { BridgeErrorCode } from './log.js'
-export { BridgeError, BridgeErrorCodes } from './log.js'
 export type { BridgeStore, MaybePromise, MessageMapping, SqliteStoreOptions, StoredContact } from './store.js'
 export { BRIDGE_MIGRATIONS, SqliteStore } from './store.js'

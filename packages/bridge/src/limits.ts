@@ -1,6 +1,8 @@
 // The bounds of the bridge: every map keyed by something a remote party chooses (users, their
 // resources, legacy contact and group ids, nicks) and every string or list an adapter hands
 // over has one, with a default and an option. Also the small tools they need.
+import { optionError } from '@satellite/core'
+import { QueueFullError } from './errors.js'
 
 /** Bounds of the `limits` option of `bridge()`; each has a default. */
 export interface BridgeLimits {
@@ -119,6 +121,10 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   reportsPerMinute: 60,
 }
 
+/**
+ * A number > 0 (an integer unless `integer` is false; `Infinity` lifts the bound), or
+ * `fallback` when undefined; else `bridge.<name>: …` ({@link optionError}).
+ */
 function positive(name: string, value: number | undefined, fallback: number, integer = true): number {
   const v = value ?? fallback
   if (
@@ -127,8 +133,10 @@ function positive(name: string, value: number | undefined, fallback: number, int
     v <= 0 ||
     (integer && Number.isFinite(v) && !Number.isInteger(v))
   ) {
-    throw new RangeError(
-      `bridge(): ${name} must be ${integer ? 'an integer' : 'a number'} > 0, got ${String(value)}`,
+    throw optionError(
+      'bridge',
+      name,
+      `must be ${integer ? 'an integer' : 'a number'} > 0 (or Infinity), got ${String(value)}`,
     )
   }
   return v
@@ -137,13 +145,13 @@ function positive(name: string, value: number | undefined, fallback: number, int
 function atLeastZero(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback
   if (!Number.isInteger(v) || v < 0)
-    throw new RangeError(`bridge(): ${name} must be an integer >= 0, got ${String(value)}`)
+    throw optionError('bridge', name, `must be an integer >= 0, got ${String(value)}`)
   return v
 }
 
 /**
  * The limits with their defaults (`loginWaiters`: a quarter of the component's `concurrency`);
- * a value that is not > 0 is a `RangeError` (`Infinity` lifts a bound).
+ * a value that is not > 0 is a fatal `SAT_ERR_CONFIG` naming it (`Infinity` lifts a bound).
  */
 export function resolveLimits(options: BridgeLimits = {}, concurrency = 256): ResolvedLimits {
   const out = {} as Record<string, number>
@@ -161,8 +169,10 @@ export function resolveLoginLimits(options: LoginLimits = {}): ResolvedLoginLimi
       ? 0
       : atLeastZero('loginLimits.global.reserved', options.global?.reserved, Math.floor(globalBurst / 2))
   if (globalReserved >= globalBurst) {
-    throw new RangeError(
-      `bridge(): loginLimits.global.reserved must be below global.burst (${globalBurst}), got ${globalReserved}`,
+    throw optionError(
+      'bridge',
+      'loginLimits.global.reserved',
+      `must be below global.burst (${globalBurst}), got ${globalReserved}`,
     )
   }
   return {
@@ -217,11 +227,6 @@ export class TokenBucket {
     this.#refill()
     return this.#tokens >= this.burst
   }
-}
-
-/** Thrown by {@link KeyedQueue.run} when too many tasks of one key are waiting. */
-export class QueueFullError extends Error {
-  override readonly name = 'QueueFullError'
 }
 
 /** Runs the tasks of one key one after the other; at most `maxWaiting` wait behind the running one. */

@@ -4,40 +4,10 @@
 // DEBUG asks for it). Users never see these details.
 import type { Component } from '@satellite/core'
 import createDebug from 'debug'
+import { BridgeError, BridgeErrorCodes } from './errors.js'
 import { TokenBucket } from './limits.js'
 
 const log = createDebug('satellite:bridge')
-
-/** Codes of {@link BridgeError}. */
-export const BridgeErrorCodes = {
-  /** An adapter call threw, timed out or returned garbage, or an adapter event carried garbage (dropped). */
-  ADAPTER: 'SAT_ERR_BRIDGE_ADAPTER',
-  /** A user's stored credentials cannot be read (altered row, other key): the user must register again. */
-  CREDENTIALS: 'SAT_ERR_BRIDGE_CREDENTIALS',
-  /** A bound of `limits` or `loginLimits` was reached: something was refused or dropped. */
-  LIMIT: 'SAT_ERR_BRIDGE_LIMIT',
-  /** Reports were left out (more than `limits.reportsPerMinute`); the message says how many. */
-  SUPPRESSED: 'SAT_ERR_BRIDGE_SUPPRESSED',
-  /**
-   * A bug in the bridge: a user's legacy session was asked to move in a way its lifecycle does
-   * not allow (docs/bridge.md, "Sessions"); the move was refused and the session left as it was.
-   */
-  STATE: 'SAT_ERR_BRIDGE_STATE',
-} as const
-
-export type BridgeErrorCode = (typeof BridgeErrorCodes)[keyof typeof BridgeErrorCodes]
-
-/** What the bridge reports on the component's `error` event about its adapter, store and limits. */
-export class BridgeError extends Error {
-  override readonly name = 'BridgeError'
-  constructor(
-    readonly code: BridgeErrorCode,
-    message: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-  }
-}
 
 const MAX_DETAIL = 300
 

@@ -1,4 +1,5 @@
 // The options of bridge() (checked before anything is registered) and its handle.
+import { optionError } from '@satellite/core'
 import { LEGACY_FIELDS, type LegacyField } from '@satellite/register'
 import type { NetworkAdapter } from './adapter.js'
 import type { GroupSizes } from './groups.js'
@@ -95,7 +96,13 @@ export interface Bridge {
   contactJid(legacyId: string): string
   /** How much the bridge holds in memory (for monitoring; every figure is bounded by `limits`). */
   sizes(): BridgeSizes
-  /** Removes the routes and logs every session out. */
+  /**
+   * Removes everything the bridge installed on the component (its routes, disco identity and
+   * features, its `online` listener, the roster's grant listener) and logs every session out.
+   * Idempotent; await it before closing the store.
+   */
+  close(): Promise<void>
+  /** @deprecated use close() */
   stop(): Promise<void>
 }
 
@@ -107,7 +114,10 @@ export interface ResolvedRetry {
   random: () => number
 }
 
-/** The options with their defaults, checked: a bad value throws before anything is registered. */
+/**
+ * The options with their defaults, checked: a bad value throws a fatal `SAT_ERR_CONFIG`
+ * ({@link optionError}: `bridge.<option>: problem`) before anything is registered.
+ */
 export function resolveOptions<S>(
   options: BridgeOptions<S>,
   concurrency?: number,
@@ -120,25 +130,43 @@ export function resolveOptions<S>(
 } {
   const groupHistory = options.groupHistory ?? 20
   if (!Number.isInteger(groupHistory) || groupHistory < 0) {
-    throw new TypeError(`bridge(): groupHistory must be an integer >= 0, got ${String(options.groupHistory)}`)
+    throw optionError(
+      'bridge',
+      'groupHistory',
+      `must be an integer >= 0, got ${String(options.groupHistory)}`,
+    )
   }
   const base = options.retry?.base ?? 1000
   const cap = options.retry?.cap ?? 60_000
   const maxAttempts = options.retry?.maxAttempts ?? Number.POSITIVE_INFINITY
   if (!(maxAttempts >= 0)) {
-    throw new RangeError(`retry.maxAttempts must be a number >= 0, got ${options.retry?.maxAttempts}`)
+    throw optionError('bridge', 'retry.maxAttempts', `must be a number >= 0, got ${String(maxAttempts)}`)
   }
   for (const [name, v] of [
     ['retry.base', base],
     ['retry.cap', cap],
   ] as const) {
-    if (!Number.isFinite(v) || v <= 0) throw new RangeError(`${name} must be a number of ms > 0, got ${v}`)
+    if (!Number.isFinite(v) || v <= 0)
+      throw optionError('bridge', name, `must be a number of ms > 0, got ${v}`)
   }
   const random = options.retry?.random ?? Math.random
-  if (typeof random !== 'function') throw new TypeError('bridge(): retry.random must be a function')
+  if (typeof random !== 'function') throw optionError('bridge', 'retry.random', 'must be a function')
   const fields: readonly LegacyField[] = options.adapter.registration?.fields ?? ['username', 'password']
-  if (!Array.isArray(fields) || fields.some((f) => !(LEGACY_FIELDS as readonly string[]).includes(f))) {
-    throw new TypeError(`bridge(): registration fields must be among ${LEGACY_FIELDS.join(', ')}`)
+  const unknownField = (f: unknown) => !(LEGACY_FIELDS as readonly string[]).includes(f as string)
+  if (!Array.isArray(fields) || fields.some(unknownField)) {
+    const got = Array.isArray(fields) ? `'${String(fields.find(unknownField))}'` : typeof fields
+    throw optionError(
+      'bridge',
+      'adapter.registration.fields',
+      `must be among ${LEGACY_FIELDS.join(', ')}, got ${got}`,
+    )
+  }
+  const allowedDomains = options.allowedDomains
+  if (
+    allowedDomains !== undefined &&
+    (!Array.isArray(allowedDomains) || allowedDomains.some((d) => typeof d !== 'string' || d === ''))
+  ) {
+    throw optionError('bridge', 'allowedDomains', 'must be a list of domains (or ["*"])')
   }
   return {
     groupHistory,

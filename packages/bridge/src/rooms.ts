@@ -19,13 +19,6 @@ export interface Room {
   subject: string
 }
 
-export function splitAddress(address: string): { bare: string; resource: string | null } {
-  const slash = address.indexOf('/')
-  return slash < 0
-    ? { bare: address, resource: null }
-    : { bare: address.slice(0, slash), resource: address.slice(slash + 1) }
-}
-
 /** A sender's nick as an occupant resource when it is not a member (a nick nothing else has). */
 export const strangerNick = (id: string) => toResource(id) ?? 'unknown member'
 

@@ -1,7 +1,8 @@
 // Contacts in the user's roster: XEP-0356 roster sets when the user's server granted roster
 // `set`, presence subscriptions otherwise, and the catch-up when the grant comes after a sync.
-import { type Element, xml } from '@satellite/core'
+import { type Element, localOf, xml } from '@satellite/core'
 import type { Privileges } from '@satellite/privilege'
+import { userDomain } from './access.js'
 import { setBounded } from './limits.js'
 import type { BridgeStore } from './store.js'
 
@@ -38,11 +39,8 @@ export interface Roster {
 
 export function roster(host: RosterHost): Roster {
   const { priv, store, contactJid, send, report } = host
-  const serverOf = (user: string) => user.slice(user.lastIndexOf('@') + 1).toLowerCase()
-  const canPush = (user: string) => {
-    const at = user.lastIndexOf('@')
-    return priv !== undefined && at > 0 && priv.can(user.slice(at + 1), 'roster', 'set')
-  }
+  const canPush = (user: string) =>
+    priv !== undefined && localOf(user) !== '' && priv.can(userDomain(user), 'roster', 'set')
   /**
    * Roster changes made with presence subscriptions only because no roster `set` grant was
    * known yet (grants come again after each handshake, maybe after the sync of a session):
@@ -137,7 +135,7 @@ export function roster(host: RosterHost): Roster {
   async function catchUp(server: string): Promise<void> {
     if (priv === undefined) return
     for (const user of new Set([...unpushed.keys(), ...unremoved.keys()])) {
-      if (serverOf(user) !== server || !canPush(user)) continue
+      if (userDomain(user) !== server || !canPush(user)) continue
       const sets = unpushed.get(user)
       const removals = unremoved.get(user)
       unpushed.delete(user)

@@ -10,7 +10,7 @@
 //   offline, retrying, gaveUp → retrying (loginLimits defer the login)
 //   any but offline → offline (logout, last resource gone, new registration, component reconnect)
 import type { Backoff } from '@satellite/core'
-import { BridgeError, BridgeErrorCodes } from './log.js'
+import { BridgeError, BridgeErrorCodes } from './errors.js'
 import type { SessionState } from './options.js'
 
 /** What started a login: the user (presence, message, join), start-up, a re-login, a component reconnect. */

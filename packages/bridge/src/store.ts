@@ -1,6 +1,8 @@
+import { optionError } from '@satellite/core'
 import { type Db, openDatabase } from '@satellite/sqlite'
 import type { Credentials } from './adapter.js'
-import { BridgeKeyError, decrypt, encrypt } from './crypto.js'
+import { decrypt, encrypt } from './crypto.js'
+import { BridgeKeyError } from './errors.js'
 
 /** A value, or a promise of it: stores may be synchronous (SQLite) or not. */
 export type MaybePromise<T> = T | Promise<T>
@@ -100,11 +102,15 @@ export class SqliteStore implements BridgeStore {
   constructor(options: SqliteStoreOptions) {
     if (options.key.length !== 32) throw new BridgeKeyError('the bridge key must be 32 bytes')
     const max = options.maxMessages ?? 10_000
-    if (!(max >= 1)) throw new RangeError(`maxMessages must be at least 1, got ${max}`)
+    if (!(max >= 1)) throw optionError('SqliteStore', 'maxMessages', `must be at least 1, got ${String(max)}`)
     this.maxMessages = max
     const tracked = options.trackedUsers ?? 10_000
     if (!Number.isInteger(tracked) || tracked < 1) {
-      throw new RangeError(`trackedUsers must be an integer >= 1, got ${String(options.trackedUsers)}`)
+      throw optionError(
+        'SqliteStore',
+        'trackedUsers',
+        `must be an integer >= 1, got ${String(options.trackedUsers)}`,
+      )
     }
     this.#tracked = tracked
     this.#pruneEvery = Number.isFinite(max) ? Math.max(1, Math.ceil(max / 100)) : 0

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { fails } from '../../../test-support/component.js'
 import { until } from '../../../test-support/wait.js'
 import { FakeNetwork } from './fake.js'
-import { barrier, DOMAIN, errorOf, type Gateway, gateway, register } from './support.js'
+import { barrier, DOMAIN, errorOf, type Gateway, gateway, optionErrorOf, register } from './support.js'
 
 const NS_REGISTER = 'jabber:iq:register'
 const logins = (net: FakeNetwork) => net.log.filter((l) => l.startsWith('login ')).length
@@ -50,6 +50,20 @@ describe('bridge: allowed domains', () => {
     expect(logins(g.net)).toBe(0)
     // A user of the server's own domain registers as before.
     await register(g.srv.client('alice@localhost/phone'))
+    expect(g.store.users()).toEqual(['alice@localhost'])
+  })
+
+  it("a user's domain is after the first @ (as parseJid reads it): mallory@evil@localhost is of evil@localhost, not localhost", async () => {
+    const g = await gateway()
+    // The domain was read after the last @ before: this address counted as a user of localhost.
+    const err = await failsAfar(g, 'mallory@evil@localhost/r', registerAs('alice', 'pw'))
+    expect([err.condition, err.text]).toEqual([
+      'not-allowed',
+      'this gateway does not serve users of evil@localhost',
+    ])
+    expect(logins(g.net)).toBe(0)
+    // The user's key is the sender's bare JID, lower-cased.
+    await fromAfar(g, 'Alice@LocalHost/Phone', registerAs('alice', 'pw'))
     expect(g.store.users()).toEqual(['alice@localhost'])
   })
 
@@ -139,17 +153,33 @@ describe('bridge: login limits', () => {
       expect((await fails(alice, registerAs('alice', 'x'))).condition).toBe('not-authorized')
     await register(alice)
     expect(g.gw.state('alice@localhost')).toBe('online')
-    for (const limits of [
-      { sessions: 0 },
-      { textLength: -1 },
-      { contacts: 1.5 },
-      { adapterTimeout: Number.NaN },
-    ]) {
-      expect(() => bridge(g.xmpp, { adapter: g.net.adapter(), store: g.store, limits })).toThrow(RangeError)
+    for (const [limits, message] of [
+      [{ sessions: 0 }, 'bridge.limits.sessions: must be an integer > 0 (or Infinity), got 0'],
+      [{ textLength: -1 }, 'bridge.limits.textLength: must be an integer > 0 (or Infinity), got -1'],
+      [{ contacts: 1.5 }, 'bridge.limits.contacts: must be an integer > 0 (or Infinity), got 1.5'],
+      [
+        { adapterTimeout: Number.NaN },
+        'bridge.limits.adapterTimeout: must be an integer > 0 (or Infinity), got NaN',
+      ],
+    ] as const) {
+      expect(optionErrorOf(() => bridge(g.xmpp, { adapter: g.net.adapter(), store: g.store, limits }))).toBe(
+        message,
+      )
     }
-    expect(() =>
-      bridge(g.xmpp, { adapter: g.net.adapter(), store: g.store, loginLimits: { backoff: { after: -1 } } }),
-    ).toThrow(RangeError)
+    expect(
+      optionErrorOf(() =>
+        bridge(g.xmpp, { adapter: g.net.adapter(), store: g.store, loginLimits: { backoff: { after: -1 } } }),
+      ),
+    ).toBe('bridge.loginLimits.backoff.after: must be an integer >= 0, got -1')
+    expect(
+      optionErrorOf(() =>
+        bridge(g.xmpp, {
+          adapter: g.net.adapter(),
+          store: g.store,
+          loginLimits: { perUser: { perMinute: 0 } },
+        }),
+      ),
+    ).toBe('bridge.loginLimits.perUser.perMinute: must be a number > 0 (or Infinity), got 0')
   })
 
   it('global: beyond the bucket, registrations get resource-constraint (wait) with a retry hint', async () => {
@@ -230,7 +260,7 @@ describe('bridge: guessing one legacy account from many JIDs', () => {
         store: g.store,
         loginLimits: { global: { burst: 4, reserved: 4 } },
       }),
-    ).toThrow(RangeError)
+    ).toThrow('bridge.loginLimits.global.reserved: must be below global.burst (4), got 4')
   })
 })
 

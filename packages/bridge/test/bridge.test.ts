@@ -28,6 +28,7 @@ import { afterTest } from '../../../test-support/cleanup.js'
 import { fails, registerIq } from '../../../test-support/component.js'
 import { sleep, until } from '../../../test-support/wait.js'
 import { FakeNetwork, type FakeSession } from './fake.js'
+import { optionErrorOf } from './support.js'
 
 const DOMAIN = 'bridge.localhost'
 const SECRET = 'bridge-secret'
@@ -583,7 +584,7 @@ describe('bridge: sessions', () => {
         store,
         retry: { maxAttempts: Number.NaN },
       }),
-    ).toThrow(/maxAttempts/)
+    ).toThrow('bridge.retry.maxAttempts: must be a number >= 0, got NaN')
     // The count starts again: a new disconnect gets its two attempts.
     net.down = true
     ;(net.live as FakeSession).events.disconnected('again')
@@ -691,7 +692,9 @@ describe('bridge: storage and keys', () => {
       all.putMessage('alice@localhost', { contact: 'zed', xmppId: `x${n}`, legacyId: `L${n}` })
     expect(all.counts('alice@localhost').messages).toBe(50)
     all.close()
-    expect(() => new SqliteStore({ key: KEY, maxMessages: 0 })).toThrow(RangeError)
+    expect(optionErrorOf(() => new SqliteStore({ key: KEY, maxMessages: 0 }))).toBe(
+      'SqliteStore.maxMessages: must be at least 1, got 0',
+    )
   })
 
   it('the insert counters are bounded (trackedUsers): the least recently written user is pruned at once and forgotten', () => {
@@ -705,7 +708,9 @@ describe('bridge: storage and keys', () => {
     for (const u of users.slice(1)) put(u, 1)
     expect(small.counted).toBe(3)
     expect(small.counts('a@localhost').messages).toBe(200) // pruned when forgotten
-    expect(() => new SqliteStore({ key: KEY, trackedUsers: 0 })).toThrow(RangeError)
+    expect(optionErrorOf(() => new SqliteStore({ key: KEY, trackedUsers: 0 }))).toBe(
+      'SqliteStore.trackedUsers: must be an integer >= 1, got 0',
+    )
     small.close()
   })
 

@@ -5,6 +5,7 @@ import { toJid } from '@satellite/escaping'
 import { createServer, type SimulatedClient, type TestServer } from '@satellite/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FakeNetwork, type FakeSession } from './fake.js'
+import { optionErrorOf } from './support.js'
 
 const DOMAIN = 'bridge.localhost'
 const SECRET = 'bridge-secret'
@@ -302,15 +303,15 @@ describe('bridge: group chats (XEP-0045 rooms)', () => {
   })
 
   it('groupHistory bounds what is kept (and must be an integer >= 0)', async () => {
-    expect(() => gateway(-1)).toThrow(/groupHistory must be an integer >= 0/)
-    expect(() => gateway(1.5)).toThrow(/groupHistory must be an integer >= 0/)
+    expect(optionErrorOf(() => gateway(-1))).toBe('bridge.groupHistory: must be an integer >= 0, got -1')
+    expect(optionErrorOf(() => gateway(1.5))).toBe('bridge.groupHistory: must be an integer >= 0, got 1.5')
     expect(() =>
       bridge(xmpp, {
         adapter: net.adapter(),
         store: new SqliteStore({ key: Buffer.alloc(32, 7) }),
         retry: { base: 0 },
       }),
-    ).toThrow(/retry.base must be a number of ms > 0/)
+    ).toThrow('bridge.retry.base: must be a number of ms > 0, got 0')
     await gw.stop()
     gw = gateway(2)
     const alice = await online()

@@ -5,7 +5,8 @@ import { format } from 'node:util'
 import type { Component } from '@satellite/core'
 import createDebug from 'debug'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BridgeError, BridgeErrorCodes, reporter } from '../src/log.js'
+import { BridgeError, BridgeErrorCodes } from '../src/errors.js'
+import { reporter } from '../src/log.js'
 
 const saved = { log: createDebug.log, namespaces: createDebug.disable() }
 afterEach(() => {

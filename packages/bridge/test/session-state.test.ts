@@ -2,7 +2,7 @@
 // kinds, allowed or refused, and the conditions on the moves that need more than the kinds.
 import { Backoff } from '@satellite/core'
 import { describe, expect, it } from 'vitest'
-import { BridgeError, BridgeErrorCodes } from '../src/log.js'
+import { BridgeError, BridgeErrorCodes } from '../src/errors.js'
 import {
   backoffOf,
   currentLogin,

@@ -235,6 +235,6 @@ describe('retry options', () => {
     ).toEqual({ base: 5, cap: 9, maxAttempts: 2, random })
     expect(() =>
       resolveOptions({ adapter, store: {} as never, retry: { random: 0.5 as unknown as () => number } }),
-    ).toThrow(/retry.random must be a function/)
+    ).toThrow('bridge.retry.random: must be a function')
   })
 })

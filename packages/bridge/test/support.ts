@@ -2,8 +2,9 @@
 // store, a component and the bridge on it, all stopped after the test; what the bridge
 // reports on the error event; uncaught exceptions and unhandled rejections.
 import { type Bridge, type BridgeOptions, bridge, SqliteStore } from '@satellite/bridge'
-import { type Component, component, type Element, xml } from '@satellite/core'
+import { type Component, component, type Element, isSatelliteError, xml } from '@satellite/core'
 import type { ServerConnection, SimulatedClient, TestServer } from '@satellite/testing'
+import { expect } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { registerIq, testServer } from '../../../test-support/component.js'
 import { FakeNetwork, type FakeSession } from './fake.js'
@@ -175,3 +176,18 @@ const CONDITIONS = new Set([
   'undefined-condition',
   'unexpected-request',
 ])
+
+/**
+ * The message of the option error `fn` throws, after checking that it is one: a fatal
+ * SatelliteError SAT_ERR_CONFIG (core's optionError).
+ */
+export function optionErrorOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    expect(isSatelliteError(err, 'SAT_ERR_CONFIG')).toBe(true)
+    expect((err as { fatal?: boolean }).fatal).toBe(true)
+    return (err as Error).message
+  }
+  throw new Error('expected an option error; nothing was thrown')
+}
