@@ -21,7 +21,7 @@ xmpp.on('status', (status, info) =>
 // bounds reached, unreadable credentials; at most limits.reportsPerMinute (60) a minute.
 xmpp.on('error', (err) => console.error(`[legacy-bridge] ${err.message}`))
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void gateway.stop().finally(() => xmpp.stop()))
+  process.once(signal, () => void gateway.close().finally(() => xmpp.stop()))
 }
 
 try {

@@ -93,7 +93,7 @@ describe('legacyLimits', () => {
     expect(() => legacyBridge(t.xmpp, { store: t.store, legacyLimits: { maxPending: 0 } })).toThrow(
       /maxPending/,
     )
-    await t.gw.stop()
+    await t.gw.close()
     t.gw = legacyBridge(t.xmpp, {
       legacyPort: t.net.port,
       store: t.store,
@@ -120,12 +120,12 @@ describe('BRIDGE_ALLOWED_DOMAINS', () => {
   }
 
   it('replaces the default allow-list (the parent domain); * lets anybody register', async () => {
-    await t.gw.stop()
+    await t.gw.close()
     t.gw = withEnv(' elsewhere.example , ')
     const refused = await fails(t.srv.client('alice@localhost/phone'), registerIq(DOMAIN, 'alice', 'pw'))
     expect(refused.condition).toBe('not-allowed')
     expect(t.gw.state('alice@localhost')).toBe('offline')
-    await t.gw.stop()
+    await t.gw.close()
     t.gw = withEnv('*')
     await t.srv.client('alice@localhost/laptop').request(registerIq(DOMAIN, 'alice', 'pw'))
     await until(() => t.gw.state('alice@localhost') === 'online', 'alice online')
@@ -144,7 +144,7 @@ describe('what users are told carries no internal detail', () => {
   })
 
   it('the network going away and staying down: the notices carry no address or socket error', async () => {
-    await t.gw.stop()
+    await t.gw.close()
     t.gw = legacyBridge(t.xmpp, {
       legacyPort: t.net.port,
       store: t.store,

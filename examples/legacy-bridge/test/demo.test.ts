@@ -33,7 +33,7 @@ it('the demo passes against the bridge and the simulated network', async () => {
     })
   } finally {
     delete process.env.LEGACY_PORT
-    await gw.stop()
+    await gw.close()
     await xmpp.stop()
     await srv.close()
     await net.close()

@@ -254,7 +254,7 @@ describe('the gateway under random lines from the network (fast-check)', () => {
     const xmpp = component({ service: srv.url, domain: DOMAIN, secret: 's' })
     const gw = legacyBridge(xmpp, { legacyPort: fake.port, store })
     afterTest(async () => {
-      await gw.stop()
+      await gw.close()
       await xmpp.stop()
     })
     await xmpp.start()

@@ -39,7 +39,7 @@ export async function startBridge(): Promise<Setup> {
   const t: Setup = { net, srv, store, xmpp, gw }
   afterTest(
     async () => {
-      await t.gw.stop()
+      await t.gw.close()
       await t.xmpp.stop()
       await t.srv.close()
       await t.net.close()

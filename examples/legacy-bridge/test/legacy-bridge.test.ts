@@ -233,7 +233,7 @@ describe('legacy-bridge through the simulated network', () => {
   })
 
   it('with retry.maxAttempts, a network that stays down ends in a note from the gateway; available presence logs in again', async () => {
-    await t.gw.stop()
+    await t.gw.close()
     t.gw = legacyBridge(t.xmpp, {
       legacyPort: t.net.port,
       store: t.store,

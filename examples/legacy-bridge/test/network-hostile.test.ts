@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { until } from '../../../test-support/wait.js'
-import { LegacyClient } from '../src/network/adapter.js'
+import { LegacyClient, simulatedNetworkAdapter } from '../src/network/adapter.js'
 import { type NetworkLimits, parseUsers, startNetwork } from '../src/network/server.js'
 import { noUncaught } from './uncaught.js'
 import { rawClient } from './wire.js'
@@ -125,8 +125,23 @@ describe('the network bounds what clients make it hold', () => {
     expect(net.online()).toEqual(['alice'])
   })
 
-  it('refuses limits that are not positive integers', async () => {
-    await expect(startNetwork({ users: {}, limits: { maxMessages: 0 } })).rejects.toThrow(/maxMessages/)
+  it('refuses limits that are not positive integers: a fatal SAT_ERR_CONFIG naming the limit', async () => {
+    await expect(startNetwork({ users: {}, limits: { maxMessages: 0 } })).rejects.toMatchObject({
+      code: 'SAT_ERR_CONFIG',
+      fatal: true,
+      message: 'startNetwork.limits.maxMessages: must be at least 1, got 0',
+    })
+    expect(() => simulatedNetworkAdapter({ port: 1, limits: { maxPending: 1.5 } })).toThrow(
+      expect.objectContaining({
+        code: 'SAT_ERR_CONFIG',
+        fatal: true,
+        message: 'simulatedNetworkAdapter.limits.maxPending: must be an integer, got 1.5',
+      }),
+    )
+    await expect(LegacyClient.login('127.0.0.1', 1, 'u', 'p', {}, { timeout: -1 })).rejects.toMatchObject({
+      code: 'SAT_ERR_CONFIG',
+      message: 'LegacyClient.login.limits.timeout: must be at least 1, got -1',
+    })
   })
 })
 

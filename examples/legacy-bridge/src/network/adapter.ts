@@ -13,7 +13,7 @@ import type {
   NetworkAdapter,
   SessionEvents,
 } from '@satellite/bridge'
-import { StanzaError } from '@satellite/core'
+import { numberOption, StanzaError } from '@satellite/core'
 import createDebug from 'debug'
 import * as field from './fields.js'
 import {
@@ -63,11 +63,11 @@ export const DEFAULT_CLIENT_LIMITS: Required<LegacyClientLimits> = {
   timeout: 30_000,
 }
 
-function checkLimits(limits: LegacyClientLimits): Required<LegacyClientLimits> {
+/** The limits with their defaults; a bad one is a fatal SAT_ERR_CONFIG (`<who>.limits.<name>: …`). */
+function checkLimits(limits: LegacyClientLimits, who: string): Required<LegacyClientLimits> {
   const out = { ...DEFAULT_CLIENT_LIMITS, ...limits }
-  for (const [k, v] of Object.entries(out)) {
-    if (!Number.isSafeInteger(v) || v < 1)
-      throw new TypeError(`legacy client limits: ${k} must be an integer >= 1, got ${v}`)
+  for (const [k, v] of Object.entries(out) as [keyof LegacyClientLimits, number][]) {
+    out[k] = numberOption(who, `limits.${k}`, v, v, { min: 1 })
   }
   return out
 }
@@ -123,7 +123,7 @@ export class LegacyClient {
     events: Partial<SessionEvents> = {},
     limits: LegacyClientLimits = {},
   ): Promise<LegacyClient> {
-    const checked = checkLimits(limits)
+    const checked = checkLimits(limits, 'LegacyClient.login')
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host, port }, () => resolve(s))
       s.once('error', (err) => {
@@ -412,7 +412,7 @@ export interface SimulatedNetworkOptions {
  */
 export function simulatedNetworkAdapter(options: SimulatedNetworkOptions): NetworkAdapter<LegacyClient> {
   const host = options.host ?? '127.0.0.1'
-  const limits = checkLimits(options.limits ?? {})
+  const limits = checkLimits(options.limits ?? {}, 'simulatedNetworkAdapter')
   return {
     network: { type: 'legacy', name: 'Legacy IM' },
     registration: {

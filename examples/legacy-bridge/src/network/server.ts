@@ -9,6 +9,7 @@
 // make it hold.
 import { createServer, type Server, type Socket } from 'node:net'
 import { pathToFileURL } from 'node:url'
+import { numberOption } from '@satellite/core'
 import createDebug from 'debug'
 import { dec, enc, line, lineReader, MAX_LINE_LENGTH, ProtocolError, preview } from './protocol.js'
 
@@ -99,10 +100,7 @@ export interface Network {
 /** Starts the simulated legacy network. */
 export async function startNetwork(options: NetworkOptions): Promise<Network> {
   const limits = { ...DEFAULT_NETWORK_LIMITS, ...options.limits }
-  for (const [k, v] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(v) || v < 1)
-      throw new TypeError(`network limits: ${k} must be an integer >= 1, got ${v}`)
-  }
+  for (const [k, v] of Object.entries(limits)) numberOption('startNetwork', `limits.${k}`, v, v, { min: 1 })
   const users = new Map(Object.entries(options.users))
   const sessions = new Map<string, Socket>()
   let seq = 0
