@@ -57,5 +57,5 @@ export function directoryFromEnv(xmpp: Component, env: NodeJS.ProcessEnv = proce
 /** The component module: `satellite run` calls the returned cleanup on stop (it closes the database). */
 export default function userDirectory(xmpp: Component): () => void {
   const dir = directoryFromEnv(xmpp)
-  return () => dir.stop()
+  return () => dir.close()
 }

@@ -1,7 +1,7 @@
 // A short scripted conversation with a running user directory at `ctx.domain`: alice
 // registers with the form, bob searches and finds her, alice deletes her entry, bob no
 // longer finds her. Wired into examples/demo by its owner.
-import { type Element, xml } from '@satellite/core'
+import { bareOf, type Element, xml } from '@satellite/core'
 import { NS_DATA, submitForm } from '@satellite/forms'
 
 /** What the demo needs from its host. */
@@ -34,7 +34,7 @@ export async function demo(ctx: DemoContext): Promise<void> {
   const { domain } = ctx
   const alice = await ctx.client('alice', 'directory')
   const bob = await ctx.client('bob', 'directory')
-  const aliceBare = alice.jid.split('/')[0] as string
+  const aliceBare = bareOf(alice.jid)
 
   ctx.section('user directory: alice registers with the form (XEP-0077)')
   const form = await alice.request(

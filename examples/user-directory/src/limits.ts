@@ -1,5 +1,5 @@
 // Rate limits of the directory: a token bucket per requester (bare JID), in a bounded map.
-import { StanzaError } from '@satellite/core'
+import { optionError, StanzaError } from '@satellite/core'
 
 /** A rate limit: `burst` tokens per requester, refilled at `perMinute`; `maxRequesters` buckets kept. */
 export interface RateLimit {
@@ -15,14 +15,28 @@ export interface RateLimit {
   maxRequesters?: number
 }
 
-function positive(name: string, value: number, integer: boolean): number {
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isSafeInteger(value))) {
-    throw new TypeError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`)
+/** `value`, or a fatal `SAT_ERR_CONFIG` naming the directory's option when it is not > 0. */
+function positive(option: string, value: number, integer: boolean): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value <= 0 ||
+    (integer && !Number.isSafeInteger(value))
+  ) {
+    throw optionError(
+      'directory',
+      option,
+      `must be a positive ${integer ? 'integer' : 'number'}, got ${typeof value === 'number' ? value : typeof value}`,
+    )
   }
   return value
 }
 
-/** A token bucket per key: `burst` tokens, refilled at `perMinute` per minute, `maxKeys` keys at most. */
+/**
+ * A token bucket per key: `burst` tokens, refilled at `perMinute` per minute, `maxKeys` keys at
+ * most. A bad limit is the fatal `SAT_ERR_CONFIG` of the directory's option `option` (its
+ * `rateLimit` or `writeLimit`): `directory.rateLimit.burst: must be a positive number, got 0`.
+ */
 export class RateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>()
   readonly #burst: number
@@ -30,11 +44,17 @@ export class RateLimiter {
   readonly #now: () => number
   readonly #maxKeys: number
 
-  constructor(burst: number, perMinute: number, now: () => number = Date.now, maxKeys = 10_000) {
-    this.#burst = positive('burst', burst, false)
-    this.#perMs = positive('perMinute', perMinute, false) / 60_000
+  constructor(
+    burst: number,
+    perMinute: number,
+    now: () => number = Date.now,
+    maxKeys = 10_000,
+    option: 'rateLimit' | 'writeLimit' = 'rateLimit',
+  ) {
+    this.#burst = positive(`${option}.burst`, burst, false)
+    this.#perMs = positive(`${option}.perMinute`, perMinute, false) / 60_000
     this.#now = now
-    this.#maxKeys = positive('maxRequesters', maxKeys, true)
+    this.#maxKeys = positive(`${option}.maxRequesters`, maxKeys, true)
   }
 
   /** The bucket of `key`, refilled up to now (a new one is full). */

@@ -158,6 +158,6 @@ for (const [label, make] of Object.entries(KINDS)) {
   console.log(report(label, samples, hits))
 }
 await xmpp.stop()
-dir.stop()
+dir.close()
 await srv.close()
 store.close()

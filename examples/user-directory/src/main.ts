@@ -5,7 +5,7 @@ import { directoryFromEnv } from './bot.js'
 
 const xmpp = component({ ...configFromEnv(), name: process.env.DIRECTORY_NAME || 'User directory' })
 const dir = directoryFromEnv(xmpp)
-xmpp.once('stopped', () => dir.stop()) // closes the database (WAL checkpoint)
+xmpp.once('stopped', () => dir.close()) // closes the database (WAL checkpoint)
 
 xmpp.on('status', (status, info) =>
   console.log(`[user-directory] ${status}${info ? ` in ${info.delay} ms (${info.reason})` : ''}`),
@@ -18,6 +18,6 @@ try {
   console.log(`[user-directory] online as ${xmpp.domain} (${dir.store.count()} entries)`)
 } catch (err) {
   console.error(`[user-directory] could not start: ${(err as Error).message}`)
-  dir.stop()
+  dir.close()
   process.exitCode = 1
 }

@@ -1,4 +1,11 @@
-import { type Component, component, type Element, xml } from '@satellite/core'
+import {
+  type Component,
+  component,
+  type Element,
+  isSatelliteError,
+  type SatelliteError,
+  xml,
+} from '@satellite/core'
 import { NS_DATA, submitForm } from '@satellite/forms'
 import type { SimulatedClient, TestServer } from '@satellite/testing'
 import { afterTest } from '../../../test-support/cleanup.js'
@@ -28,10 +35,22 @@ export async function setup(options: DirectoryOptions = {}, domain = DOMAIN): Pr
   const dir = directory(xmpp, options)
   afterTest(async () => {
     await xmpp.stop()
-    dir.stop()
+    dir.close()
   })
   await xmpp.start()
   return { srv, xmpp, dir, client: (jid) => srv.client(jid) }
+}
+
+/** The error `make` throws: a fatal SAT_ERR_CONFIG (a bad option), or the test fails. */
+export function configError(make: () => unknown): SatelliteError<string> {
+  try {
+    make()
+  } catch (err) {
+    if (!isSatelliteError(err)) throw err
+    if (err.code !== 'SAT_ERR_CONFIG' || !err.fatal) throw err
+    return err
+  }
+  throw new Error('expected an option error')
 }
 
 export const iq = (type: 'get' | 'set', ...children: Element[]) =>

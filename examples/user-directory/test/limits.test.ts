@@ -5,6 +5,7 @@ import { type SimulatedClient, StanzaErrorResponse } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
 import { RateLimiter } from '../src/limits.js'
 import {
+  configError,
   fails,
   iq,
   NS_COMMANDS,
@@ -147,8 +148,17 @@ describe('every table keyed by a requester is bounded', () => {
     expect(r.retryIn('a')).toBe(0)
     for (const k of ['b', 'c', 'd', 'e']) r.take(k)
     expect(r.size).toBe(3)
-    expect(() => new RateLimiter(0, 1)).toThrow(/burst must be a positive number/)
-    expect(() => new RateLimiter(1, Number.NaN)).toThrow(/perMinute/)
-    expect(() => new RateLimiter(1, 1, Date.now, 1.5)).toThrow(/maxRequesters must be a positive integer/)
+    const refused: Array<[() => unknown, string]> = [
+      [() => new RateLimiter(0, 1), 'directory.rateLimit.burst: must be a positive number, got 0'],
+      [
+        () => new RateLimiter(1, Number.NaN),
+        'directory.rateLimit.perMinute: must be a positive number, got NaN',
+      ],
+      [
+        () => new RateLimiter(1, 1, Date.now, 1.5, 'writeLimit'),
+        'directory.writeLimit.maxRequesters: must be a positive integer, got 1.5',
+      ],
+    ]
+    for (const [make, message] of refused) expect(configError(make)).toMatchObject({ message, fatal: true })
   })
 })
