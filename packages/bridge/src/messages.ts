@@ -2,7 +2,7 @@
 // corrections and reactions, each only when the adapter declares it. What the user sends to a
 // contact is relayed through the user's live legacy session (logging in if needed).
 import { randomUUID } from 'node:crypto'
-import { errorReply, type Stanza, StanzaError, type Unroute, xml } from '@satellite/core'
+import { errorReply, hasResource, type Stanza, StanzaError, type Unroute, xml } from '@satellite/core'
 import { fromJid } from '@satellite/escaping'
 import { userOf } from './access.js'
 import type { ChatState, IncomingMessage } from './adapter.js'
@@ -97,7 +97,7 @@ export function messageRoute<S>(ctx: BridgeContext<S>): Unroute {
     }
     // Contacts have no resources; with groups, `room@gateway/nick` is an occupant: never relay
     // that to the contact `room` (on IRC-like networks it would post to the channel).
-    if (ctx.groups !== undefined && to.includes('/')) {
+    if (ctx.groups !== undefined && hasResource(to)) {
       throw new StanzaError('feature-not-implemented', {
         text: `private messages to ${networkName} group members are not bridged; message the contact directly`,
       })
