@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events'
 import { type CommandOptions, CommandSession } from './command.js'
 import { StanzaErrorResponse } from './errors.js'
+import { TypedEmitter } from './events.js'
 import type { Jid } from './jid.js'
 import { logger } from './log.js'
 import { Inbox, type StanzaMatcher } from './match.js'
@@ -34,7 +34,7 @@ export interface SimulatedClientEvents {
  * alice.send(xml('message', { to: 'echo.localhost', type: 'chat' }, xml('body', {}, 'hi')))
  * const reply = await alice.expectStanza({ name: 'message', from: 'echo.localhost' })
  */
-export class SimulatedClient extends EventEmitter<SimulatedClientEvents> {
+export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
   /** Full JID, e.g. `alice@localhost/phone`. */
   readonly jid: string
   /** Bare JID, e.g. `alice@localhost`. */

@@ -1,11 +1,11 @@
 import type { ServerConnection } from './connection.js'
 import type { StreamErrorCondition } from './errors.js'
-import type { ResolvedOptions } from './options.js'
+import type { ServerResolvedOptions } from './options.js'
 import type { Element } from './xml.js'
 
 /** The server side a connection talks to. @internal */
 export interface ConnectionHost {
-  readonly options: ResolvedOptions
+  readonly options: ServerResolvedOptions
   /** Registers an authenticated connection; returns an error to send instead when refused. */
   register(conn: ServerConnection): { condition: StreamErrorCondition; text: string } | undefined
   authenticated(conn: ServerConnection): void

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import { type Behaviour, type StreamErrorSpec, streamErrorOf } from './behaviour.js'
 import type {
@@ -7,7 +6,8 @@ import type {
   ServerConnectionEvents,
   WriteOptions,
 } from './connection-types.js'
-import { StanzaErrorResponse, type StreamErrorCondition, streamErrorXml } from './errors.js'
+import { StanzaErrorResponse, type StreamErrorCondition, serverStreamErrorXml } from './errors.js'
+import { TypedEmitter } from './events.js'
 import { logger } from './log.js'
 import { Inbox, type StanzaMatcher } from './match.js'
 import {
@@ -39,7 +39,7 @@ type Phase = 'header' | 'silent' | 'handshake' | 'authenticated' | 'closing' | '
  * await conn.expectStanza({ name: 'message', to: 'alice@localhost/a' })
  * conn.streamError('system-shutdown')
  */
-export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
+export class ServerConnection extends TypedEmitter<ServerConnectionEvents> {
   /** Sequence number within its server (1, 2, …), for logs. */
   readonly id: number
   /** Resolves when the TCP connection is closed (never rejects). */
@@ -187,7 +187,7 @@ export class ServerConnection extends EventEmitter<ServerConnectionEvents> {
       ...(reason === undefined ? {} : { reason }),
     }
     log('#%d stream error %s%s', this.id, condition, text ? ` (${text})` : '')
-    this.#write(streamErrorXml(condition, text))
+    this.#write(serverStreamErrorXml(condition, text))
     this.#close()
   }
 

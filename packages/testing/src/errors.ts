@@ -40,19 +40,20 @@ export type StreamErrorCondition =
 export type StanzaErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait'
 
 /**
- * Serializes `<stream:error>` plus `</stream:stream>`, as the server sends it.
+ * Serializes `<stream:error>` plus `</stream:stream>`, as the test server sends it (the text with
+ * `xml:lang='en'`, as Prosody does; core's internal `streamErrorXml` is the component's).
  * @example
- * streamErrorXml('conflict', 'Component already connected')
+ * serverStreamErrorXml('conflict', 'Component already connected')
  * // "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns=...>Component already connected</text></stream:error></stream:stream>"
  */
-export function streamErrorXml(condition: string, text?: string): string {
+export function serverStreamErrorXml(condition: string, text?: string): string {
   const textXml =
     text === undefined ? '' : `<text xmlns='${NS.streams}' xml:lang='en'>${escapeXMLText(text)}</text>`
   return `<stream:error><${condition} xmlns='${NS.streams}'/>${textXml}</stream:error></stream:stream>`
 }
 
 /**
- * Options for {@link errorReply}.
+ * Options for {@link serverErrorReply}.
  * @example
  * const options: ErrorReplyOptions = { type: 'wait', condition: 'resource-constraint', text: 'busy' }
  */
@@ -68,11 +69,12 @@ export interface ErrorReplyOptions {
 
 /**
  * Builds an error reply to `stanza` the way Prosody's `st.error_reply` does: same name and id,
- * `from`/`to` swapped, `type='error'`, original payload not copied.
+ * `from`/`to` swapped, `type='error'`, original payload not copied. (`@satellite/core`'s
+ * `errorReply(stanza, err)` is the component's, from a `StanzaError`.)
  * @example
- * const reply = errorReply(iq, { type: 'cancel', condition: 'service-unavailable' })
+ * const reply = serverErrorReply(iq, { type: 'cancel', condition: 'service-unavailable' })
  */
-export function errorReply(stanza: Element, options: ErrorReplyOptions): Element {
+export function serverErrorReply(stanza: Element, options: ErrorReplyOptions): Element {
   const attrs: Record<string, string> = { type: 'error' }
   const from = options.from ?? stanza.attrs.to
   if (from) attrs.from = String(from)

@@ -20,7 +20,9 @@ export { CommandSession, formSubmission, readForm } from './command.js'
 export { ServerConnection } from './connection.js'
 export type { SentStreamError, ServerConnectionEvents, WriteOptions } from './connection-types.js'
 export type { ErrorReplyOptions, StanzaErrorType, StreamErrorCondition } from './errors.js'
-export { errorReply, StanzaErrorResponse, streamErrorXml } from './errors.js'
+export { StanzaErrorResponse, serverErrorReply, serverStreamErrorXml } from './errors.js'
+export type { EventName, TypedListener } from './events.js'
+export { TypedEmitter } from './events.js'
 export type { FaultAddress } from './faults.js'
 export {
   everyByte,
@@ -33,10 +35,16 @@ export {
 } from './faults.js'
 export { computeHandshake, ejabberdStreamId, prosodyStreamId, verifyHandshake } from './handshake.js'
 export type { Jid } from './jid.js'
-export { parseJid } from './jid.js'
+export { tryParseJid } from './jid.js'
 export type { StanzaMatcher, StanzaPattern, StringMatch } from './match.js'
 export { ExpectTimeoutError, matchStanza } from './match.js'
-export type { BalancePolicy, ConflictPolicy, Flavour, ResolvedOptions, ServerOptions } from './options.js'
+export type {
+  BalancePolicy,
+  ConflictPolicy,
+  Flavour,
+  ServerOptions,
+  ServerResolvedOptions,
+} from './options.js'
 export { REDACTED, redactStanza } from './redact.js'
 export type { RoutedEvent, RouteOutcome, UndeliveredStanza } from './router.js'
 export type { RefuseOptions, TestServerEvents, WaitForComponentOptions } from './server.js'

@@ -14,7 +14,7 @@ const jidModule = require('@xmpp/jid') as { parse(s: string): JidObject }
 /**
  * A parsed JID: lower-cased local part and domain, resource kept as is.
  * @example
- * const j: Jid | undefined = parseJid('alice@localhost/phone') // { local: 'alice', domain: 'localhost', resource: 'phone', bare: 'alice@localhost', full: 'alice@localhost/phone' }
+ * const j: Jid | undefined = tryParseJid('alice@localhost/phone') // { local: 'alice', domain: 'localhost', resource: 'phone', bare: 'alice@localhost', full: 'alice@localhost/phone' }
  */
 export interface Jid {
   readonly local: string
@@ -27,11 +27,12 @@ export interface Jid {
 }
 
 /**
- * Parses a JID, or returns `undefined` when it is empty or invalid.
+ * Parses a JID into a plain {@link Jid}, or returns `undefined` when it is empty or invalid.
+ * (`@satellite/core`'s `parseJid` returns a `JID` and throws on an invalid one.)
  * @example
- * parseJid('Alice@localhost/phone')?.bare // 'alice@localhost'
+ * tryParseJid('Alice@localhost/phone')?.bare // 'alice@localhost'
  */
-export function parseJid(value: string | undefined | null): Jid | undefined {
+export function tryParseJid(value: string | undefined | null): Jid | undefined {
   if (!value) return undefined
   try {
     const j = jidModule.parse(value)

@@ -96,7 +96,7 @@ export interface FlavourRules {
 }
 
 /** Fully resolved options. @internal */
-export interface ResolvedOptions {
+export interface ServerResolvedOptions {
   domain: string
   components: Map<string, string>
   host: string
@@ -157,7 +157,7 @@ const EJABBERD: FlavourRules = {
 }
 
 /** Applies the flavour preset. @internal */
-export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
+export function resolveOptions(options: ServerOptions = {}): ServerResolvedOptions {
   const flavour = options.flavour ?? 'prosody'
   if (flavour !== 'prosody' && flavour !== 'ejabberd') throw new TypeError(`Unknown flavour: ${flavour}`)
   const prosody = flavour === 'prosody'

@@ -1,9 +1,9 @@
 import { SimulatedClient } from './client.js'
 import type { ServerConnection } from './connection.js'
-import { errorReply, isNoReplyType, type StanzaErrorType, type StreamErrorCondition } from './errors.js'
-import { type Jid, parseJid } from './jid.js'
+import { isNoReplyType, type StanzaErrorType, type StreamErrorCondition, serverErrorReply } from './errors.js'
+import { type Jid, tryParseJid } from './jid.js'
 import { logger } from './log.js'
-import type { ResolvedOptions } from './options.js'
+import type { ServerResolvedOptions } from './options.js'
 import { cloneElement, type Element, NS, xml } from './xml.js'
 
 const log = logger('router')
@@ -54,14 +54,14 @@ interface Origin {
  * answers (ping, disco). @internal
  */
 export class Router {
-  readonly #options: ResolvedOptions
+  readonly #options: ServerResolvedOptions
   readonly #routes = new Map<string, ServerConnection[]>()
   readonly #users = new Map<string, Map<string, SimulatedClient>>()
   readonly #roundRobin = new Map<string, number>()
   readonly #onRouted: (event: RoutedEvent) => void
   readonly undelivered: UndeliveredStanza[] = []
 
-  constructor(options: ResolvedOptions, onRouted: (event: RoutedEvent) => void) {
+  constructor(options: ServerResolvedOptions, onRouted: (event: RoutedEvent) => void) {
     this.#options = options
     this.#onRouted = onRouted
   }
@@ -103,7 +103,7 @@ export class Router {
     if (list.length === 1 || this.#options.conflict !== 'balance') return list[list.length - 1]
     switch (this.#options.balance) {
       case 'bare_source': {
-        const bare = parseJid(String(stanza.attrs.from ?? ''))?.bare ?? ''
+        const bare = tryParseJid(String(stanza.attrs.from ?? ''))?.bare ?? ''
         return list[hash(bare) % list.length]
       }
       case 'round_robin': {
@@ -163,7 +163,7 @@ export class Router {
 
   #route(stanza: Element, origin: Origin): void {
     const to = String(stanza.attrs.to)
-    const target = parseJid(to)
+    const target = tryParseJid(to)
     if (!target) {
       this.#bounce(stanza, origin, to, { type: 'modify', condition: 'jid-malformed' })
       return
@@ -245,7 +245,7 @@ export class Router {
     } else if (type === 'get' && child?.name === 'query' && ns === NS.discoItems) {
       origin.reply(result(xml('query', { xmlns: NS.discoItems })))
     } else {
-      origin.reply(errorReply(stanza, { type: 'cancel', condition: 'service-unavailable', from: to }))
+      origin.reply(serverErrorReply(stanza, { type: 'cancel', condition: 'service-unavailable', from: to }))
     }
     this.#emit(stanza, origin, to, 'answered')
   }
@@ -260,7 +260,7 @@ export class Router {
       this.#undeliverable(stanza, origin, to, `${error.condition} (not bounced: type ${stanza.attrs.type})`)
       return
     }
-    origin.reply(errorReply(stanza, { ...error, from: to }))
+    origin.reply(serverErrorReply(stanza, { ...error, from: to }))
     this.#emit(stanza, origin, to, 'bounced')
   }
 

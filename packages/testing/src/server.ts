@@ -1,12 +1,13 @@
-import { EventEmitter, once } from 'node:events'
+import { once } from 'node:events'
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
 import { type Behaviour, BehaviourQueue } from './behaviour.js'
 import type { ClientHost, SimulatedClient } from './client.js'
 import { ServerConnection } from './connection.js'
 import type { ConnectionHost } from './connection-types.js'
-import { parseJid } from './jid.js'
+import { TypedEmitter } from './events.js'
+import { tryParseJid } from './jid.js'
 import { logger } from './log.js'
-import { type ResolvedOptions, resolveOptions, type ServerOptions } from './options.js'
+import { resolveOptions, type ServerOptions, type ServerResolvedOptions } from './options.js'
 import { type RoutedEvent, Router, type UndeliveredStanza } from './router.js'
 import { Timers } from './timers.js'
 import type { Element } from './xml.js'
@@ -88,9 +89,9 @@ export async function createServer(options: ServerOptions = {}): Promise<TestSer
  * await alice.expectStanza({ name: 'message', body: 'hi' })
  * await server.close()
  */
-export class TestServer extends EventEmitter<TestServerEvents> {
+export class TestServer extends TypedEmitter<TestServerEvents> {
   /** The resolved options (flavour presets applied). */
-  readonly options: ResolvedOptions
+  readonly options: ServerResolvedOptions
   readonly #router: Router
   readonly #net: NetServer
   readonly #connections = new Set<ServerConnection>()
@@ -221,14 +222,14 @@ export class TestServer extends EventEmitter<TestServerEvents> {
    */
   client(jid: string): SimulatedClient {
     if (this.#closing) throw new Error('server is closed')
-    const parsed = parseJid(jid)
+    const parsed = tryParseJid(jid)
     if (!parsed?.local) throw new TypeError(`Not a user JID: ${jid}`)
     if (parsed.domain !== this.options.domain) {
       throw new TypeError(`Simulated clients live at ${this.options.domain}, not ${parsed.domain}`)
     }
     const full = parsed.resource
       ? parsed
-      : parseJid(`${parsed.bare}/res-${Math.random().toString(36).slice(2, 10)}`)!
+      : tryParseJid(`${parsed.bare}/res-${Math.random().toString(36).slice(2, 10)}`)!
     const host: ClientHost = {
       domain: this.options.domain,
       recordLimit: this.options.recordLimit,

@@ -1,9 +1,9 @@
 // What the server does with the component's handshake and stanzas, by the flavour's rules:
 // decisions only; the connection carries them out.
-import { errorReply, isNoReplyType } from './errors.js'
+import { isNoReplyType, serverErrorReply } from './errors.js'
 import { verifyHandshake } from './handshake.js'
-import { parseJid } from './jid.js'
-import type { ResolvedOptions } from './options.js'
+import { tryParseJid } from './jid.js'
+import type { ServerResolvedOptions } from './options.js'
 import { cloneElement, type Element } from './xml.js'
 
 /** A stream error to send, closing the stream. @internal */
@@ -39,7 +39,7 @@ export function checkHandshake(
   handshake: Element,
   domain: string,
   streamId: string,
-  options: ResolvedOptions,
+  options: ServerResolvedOptions,
 ): CloseWith | undefined {
   const secret = options.components.get(domain)
   const ok =
@@ -54,14 +54,14 @@ export function checkHandshake(
 }
 
 /** A stanza received before the handshake succeeded. @internal */
-export function stanzaBeforeAuth(el: Element, options: ResolvedOptions): StanzaVerdict {
+export function stanzaBeforeAuth(el: Element, options: ServerResolvedOptions): StanzaVerdict {
   if (options.rules.beforeAuth === 'not-authorized') return closeWith('not-authorized')
   if (isNoReplyType(el)) return { kind: 'drop' }
-  return { kind: 'reply', reply: errorReply(el, { type: 'cancel', condition: 'service-unavailable' }) }
+  return { kind: 'reply', reply: serverErrorReply(el, { type: 'cancel', condition: 'service-unavailable' }) }
 }
 
 /** A stanza of an authenticated component for `domain`: its addressing checked. @internal */
-export function stanzaAfterAuth(el: Element, domain: string, options: ResolvedOptions): StanzaVerdict {
+export function stanzaAfterAuth(el: Element, domain: string, options: ServerResolvedOptions): StanzaVerdict {
   const { rules } = options
   const attrs = el.attrs as Record<string, string | undefined>
   let from = attrs.from
@@ -70,7 +70,7 @@ export function stanzaAfterAuth(el: Element, domain: string, options: ResolvedOp
       return closeWith('improper-addressing', "Missing 'from' attribute")
     from = domain
   }
-  const fromDomain = parseJid(from)?.domain
+  const fromDomain = tryParseJid(from)?.domain
   const allowed =
     fromDomain === domain ||
     (rules.fromAnyListenerDomain && fromDomain !== undefined && options.components.has(fromDomain))
@@ -81,7 +81,7 @@ export function stanzaAfterAuth(el: Element, domain: string, options: ResolvedOp
     if (isNoReplyType(el)) return { kind: 'drop' }
     return {
       kind: 'reply',
-      reply: errorReply(el, { type: 'modify', condition: 'bad-request', from: domain }),
+      reply: serverErrorReply(el, { type: 'modify', condition: 'bad-request', from: domain }),
     }
   }
   const routed = cloneElement(el)

@@ -1,6 +1,6 @@
 // The stream header exchange of a server connection: what the server answers to the
 // component's `<stream:stream>` (the flavour's checks) and the header it writes.
-import type { ResolvedOptions } from './options.js'
+import type { ServerResolvedOptions } from './options.js'
 import { type Element, escapeXML, NS } from './xml.js'
 
 /** What to do with the component's stream header. @internal */
@@ -11,7 +11,7 @@ export type HeaderVerdict =
   | { kind: 'refuse'; domain: string | undefined; streamId: string; condition: string; text: string }
 
 /** Checks a component's stream header against the server's configuration and flavour. @internal */
-export function checkHeader(header: Element, options: ResolvedOptions): HeaderVerdict {
+export function checkHeader(header: Element, options: ServerResolvedOptions): HeaderVerdict {
   const prosody = options.flavour === 'prosody'
   const attrs = header.attrs as Record<string, string | undefined>
   const refuse = (condition: string, text: string, domain?: string, streamId?: string): HeaderVerdict => ({
@@ -37,7 +37,7 @@ export function checkHeader(header: Element, options: ResolvedOptions): HeaderVe
 }
 
 /** The server's `<?xml?><stream:stream …>` with stream id `id` (`''` for none). @internal */
-export function headerXml(id: string, domain: string | undefined, options: ResolvedOptions): string {
+export function headerXml(id: string, domain: string | undefined, options: ServerResolvedOptions): string {
   const attrs: [string, string][] = [
     ['xmlns:stream', NS.stream],
     ['xmlns', NS.component],
