@@ -1,7 +1,7 @@
 import { xml } from '@satellite/core'
 import { garbage, hugeStanza, splitUtf8Message, utf8SplitPoints, whitespace } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
-import { DOMAIN, make, once, server, sleep, until } from './helpers.js'
+import { DOMAIN, make, once, server, sleep } from './helpers.js'
 
 const addr = { from: 'alice@localhost/a', to: `bot@${DOMAIN}` }
 
@@ -23,11 +23,11 @@ describe('byte layer under fault injection', () => {
     const prefix = Buffer.byteLength(raw.slice(0, raw.indexOf(body)))
     const cuts = utf8SplitPoints(body).map((p) => p + prefix)
     await conn.write(raw, { splitAt: cuts, delayMs: 5 })
-    await until(() => bodies.length === 1)
+    await expect.poll(() => bodies.length === 1, { timeout: 3000, interval: 5 }).toBe(true)
     expect(bodies[0]).toBe(body)
     const m = splitUtf8Message({ ...addr, body: '🚀 ünïcødé' })
     await conn.write(m.xml, { splitAt: m.splitAt, delayMs: 5 })
-    await until(() => bodies.length === 2)
+    await expect.poll(() => bodies.length === 2, { timeout: 3000, interval: 5 }).toBe(true)
     expect(bodies[1]).toBe('🚀 ünïcødé')
   })
 
@@ -35,7 +35,7 @@ describe('byte layer under fault injection', () => {
     const { xmpp, conn, bodies } = await online()
     for (let i = 0; i < 20; i++) await conn.write(whitespace(64 * 1024, ' \n\t'))
     conn.send(`<message from='${addr.from}' to='${addr.to}'><body>after</body></message>`)
-    await until(() => bodies.length === 1)
+    await expect.poll(() => bodies.length === 1, { timeout: 3000, interval: 5 }).toBe(true)
     expect(bodies).toEqual(['after'])
     expect(xmpp.online).toBe(true)
   })
@@ -58,7 +58,9 @@ describe('byte layer under fault injection', () => {
       const reconnecting = once<{ reason: string }>(xmpp, 'reconnecting')
       await conn.write(payload)
       expect((await reconnecting).reason).toBe(condition)
-      await until(() => conn.streamErrorSent !== undefined || conn.isClosed)
+      await expect
+        .poll(() => conn.streamErrorSent !== undefined || conn.isClosed, { timeout: 3000, interval: 5 })
+        .toBe(true)
       await conn.closed
       expect(errors[0]?.message).toMatch(/invalid XML/)
       expect(bodies).toEqual([])
@@ -106,7 +108,7 @@ describe('byte layer under fault injection', () => {
     expect(xmpp.stats.queueDepth).toBe(50)
     await restarting
     await Promise.all(sends)
-    await until(() => alice.received.length === 50)
+    await expect.poll(() => alice.received.length === 50, { timeout: 3000, interval: 5 }).toBe(true)
     expect(alice.received.map((s) => s.getChildText('body'))).toEqual(
       Array.from({ length: 50 }, (_, i) => String(i)),
     )
@@ -121,7 +123,7 @@ describe('byte layer under fault injection', () => {
     await srv.refuseConnections(400)
     ;(await srv.waitForComponent(DOMAIN)).drop('rst')
     await sleep(450)
-    await until(() => xmpp.online, 3000, 'back online')
+    await expect.poll(() => xmpp.online, { message: 'back online', timeout: 3000, interval: 5 }).toBe(true)
     expect(delays.length).toBeGreaterThan(2)
     for (const d of delays) expect(d).toBeLessThanOrEqual(80)
   })

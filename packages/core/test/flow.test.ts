@@ -1,6 +1,6 @@
 import { isSatelliteError, type Stanza, StanzaError, xml } from '@satellite/core'
 import { describe, expect, it } from 'vitest'
-import { DOMAIN, make, once, server, sleep, until } from './helpers.js'
+import { DOMAIN, make, once, server, sleep } from './helpers.js'
 
 const msg = (to: string, body: string, from = `bot@${DOMAIN}`) =>
   xml('message', { to, from }, xml('body', {}, body))
@@ -14,7 +14,7 @@ describe('outbound: queue, TTL, coalescing, backpressure', () => {
     expect(xmpp.stats.queueDepth).toBe(3)
     await xmpp.start()
     await Promise.all(sends)
-    await until(() => alice.received.length === 3)
+    await expect.poll(() => alice.received.length === 3, { timeout: 3000, interval: 5 }).toBe(true)
     expect(alice.received.map((s) => s.getChildText('body'))).toEqual(['1', '2', '3'])
   })
 
@@ -59,7 +59,7 @@ describe('outbound: queue, TTL, coalescing, backpressure', () => {
     xmpp.send(msg('x@localhost', 'ignored')) // not awaited: must not be an unhandled rejection
     const err = await p.catch((e: unknown) => e)
     expect(isSatelliteError(err, 'SAT_ERR_STANZA_EXPIRED')).toBe(true)
-    await until(() => dropped.length === 2)
+    await expect.poll(() => dropped.length === 2, { timeout: 3000, interval: 5 }).toBe(true)
     expect(xmpp.stats.queueDepth).toBe(0)
   })
 
@@ -150,7 +150,9 @@ describe('outbound: queue, TTL, coalescing, backpressure', () => {
     const outstanding = xmpp.stats.queueDepth
     conn.resumeReading()
     await last
-    await until(() => alice.received.length === N, 10_000, 'all delivered')
+    await expect
+      .poll(() => alice.received.length === N, { message: 'all delivered', timeout: 10_000, interval: 5 })
+      .toBe(true)
     expect(outstanding).toBeLessThan(N)
     const order = alice.received.map((s) => Number.parseInt(s.getChildText('body') ?? '', 10))
     expect(order).toEqual(Array.from({ length: N }, (_, i) => i))
@@ -178,7 +180,7 @@ describe('inbound backpressure', () => {
     const N = 3000
     const one = `<message from='alice@localhost/a' to='bot@${DOMAIN}'><body>${'y'.repeat(200)}</body></message>`
     await conn.write(one.repeat(N))
-    await until(() => done === N, 15_000, 'all handled')
+    await expect.poll(() => done === N, { message: 'all handled', timeout: 15_000, interval: 5 }).toBe(true)
     expect(peak).toBe(4)
     // the backlog is bounded by what one socket read holds, not by the flood
     expect(peakBacklog).toBeLessThan(N / 2)
@@ -203,7 +205,7 @@ describe('inbound backpressure', () => {
     alice.send(msg(DOMAIN, 'a', alice.jid))
     alice.send(xml('presence', { to: DOMAIN }))
     alice.send(msg(DOMAIN, 'b', alice.jid))
-    await until(() => errors.length === 3)
+    await expect.poll(() => errors.length === 3, { timeout: 3000, interval: 5 }).toBe(true)
     expect(n).toBe(2)
     expect(errors.sort()).toEqual(['async boom', 'sync boom', 'sync boom'])
     expect(xmpp.online).toBe(true)
@@ -317,7 +319,9 @@ describe('dead links and lifecycle', () => {
     const xmpp = make(srv, { keepalive: 40 })
     await xmpp.start()
     const conn = await srv.waitForComponent(DOMAIN)
-    await until(() => conn.whitespaceReceived >= 2, 2000, 'keepalives')
+    await expect
+      .poll(() => conn.whitespaceReceived >= 2, { message: 'keepalives', timeout: 2000, interval: 5 })
+      .toBe(true)
   })
 
   it('reconnects when a ping to the server goes unanswered', async () => {
@@ -435,7 +439,9 @@ describe('backpressure end to end', () => {
     expect(xmpp.stats.stanzasIn).toBeLessThan(N / 2)
     expect(xmpp.stats.queueDepth).toBeLessThan(2000)
     conn.resumeReading()
-    await until(() => alice.received.length === N, 20_000, 'every echo')
+    await expect
+      .poll(() => alice.received.length === N, { message: 'every echo', timeout: 20_000, interval: 5 })
+      .toBe(true)
     expect(
       alice.received
         .at(-1)

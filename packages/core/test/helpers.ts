@@ -1,7 +1,7 @@
 import { type Component, type ComponentOptions, component } from '@satellite/core'
 import { createServer, type ServerOptions, type TestServer } from '@satellite/testing'
 import { afterTest } from '../../../test-support/cleanup.js'
-import { sleep, until as untilWhat } from '../../../test-support/wait.js'
+import { sleep } from '../../../test-support/wait.js'
 
 export { sleep }
 
@@ -47,7 +47,3 @@ export function once<T = unknown>(
     }) as (...args: never[]) => void)
   })
 }
-
-/** Polls `cond` until true (or fails after `timeout`); the core tests' argument order. */
-export const until = (cond: () => boolean, timeout = 3000, what = 'condition'): Promise<void> =>
-  untilWhat(cond, what, timeout)

@@ -20,7 +20,7 @@ import { describe, expect, it } from 'vitest'
 import { sleep } from '../../../test-support/wait.js'
 import { CACHE_SIZE, cachedNames } from '../src/xml/names.js'
 import { serialize } from '../src/xml/serialize.js'
-import { DOMAIN, make, server, until } from './helpers.js'
+import { DOMAIN, make, server } from './helpers.js'
 
 const CHATSTATES = 'http://jabber.org/protocol/chatstates'
 const FORGED =
@@ -269,7 +269,7 @@ describe('the caps cache is bounded (issue #13, item 4)', () => {
     for (let i = 0; i < 2000; i++)
       await xmpp.send(xml('presence', { from: `u${i}@${DOMAIN}`, to: alice.jid }))
     expect(xmpp.disco.capsCached).toBe(50)
-    await until(() => alice.received.length === 2000)
+    await expect.poll(() => alice.received.length === 2000, { timeout: 3000, interval: 5 }).toBe(true)
     const vers = new Set(
       alice.received.map((p) => p.getChild('c', 'http://jabber.org/protocol/caps')?.attrs.ver),
     )
@@ -322,7 +322,12 @@ describe("the server's stream error conditions are a closed set too", () => {
       const conn = srv.connectionsFor(DOMAIN)[0]
       if (conn === undefined) throw new Error('not connected')
       conn.streamError(made)
-      await until(() => conditions.length > 0 && srv.connectionsFor(DOMAIN).length === 1 && xmpp.online, 3000)
+      await expect
+        .poll(() => conditions.length > 0 && srv.connectionsFor(DOMAIN).length === 1 && xmpp.online, {
+          timeout: 3000,
+          interval: 5,
+        })
+        .toBe(true)
       conditions.length = 0
     }
     expect(Object.keys(xmpp.stats.reconnectsByReason)).toEqual(['undefined-condition'])
