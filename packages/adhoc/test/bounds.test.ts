@@ -5,7 +5,6 @@ import { type Element, xml } from '@satellite/core'
 import { type SimulatedClient, StanzaErrorResponse } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
 import { serverAndComponent } from '../../../test-support/component.js'
-import { until } from '../../../test-support/wait.js'
 
 const DOMAIN = 'gw.localhost'
 const ADMINS = new Set(['root@localhost', 'ops@localhost'])
@@ -97,7 +96,9 @@ describe('adhoc: every table keyed by a remote party is bounded', () => {
     })
     const alice = srv.client('alice@localhost/r')
     for (let i = 0; i < 60; i++) await execute(alice, 'edit')
-    await until(() => registry.sessions === 0, 'the sessions to expire')
+    await expect
+      .poll(() => registry.sessions === 0, { message: 'the sessions to expire', timeout: 3000, interval: 5 })
+      .toBe(true)
     expect(registry.stats).toEqual({ sessions: 0, privileged: 0, requesters: 0, expired: 10 })
   })
 })
