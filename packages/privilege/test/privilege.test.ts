@@ -13,7 +13,7 @@ import {
 import type { ServerConnection } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
 import { serverAndComponent } from '../../../test-support/component.js'
-import { sleep, until } from '../../../test-support/wait.js'
+import { sleep } from '../../../test-support/wait.js'
 
 const DOMAIN = 'privileged.localhost'
 const SECRET = 's3cret'
@@ -150,7 +150,9 @@ describe('announcements', () => {
     expect(priv.granted()?.roster).toBe('get')
     const next = srv.waitForComponent(DOMAIN, { fresh: true, timeout: 10_000 })
     conn.drop('fin')
-    await until(() => changes.length === 2, 'the grant to be forgotten')
+    await expect
+      .poll(() => changes.length === 2, { message: 'the grant to be forgotten', timeout: 3000, interval: 5 })
+      .toBe(true)
     expect(changes).toEqual([
       ['localhost', 'get'],
       ['localhost', undefined],
@@ -304,7 +306,9 @@ describe('announcements', () => {
     })
     expect(priv.can('localhost', 'roster', 'get')).toBe(false)
     expect(priv.can('localhost', 'message')).toBe(true)
-    await until(() => reports.length === 3, 'three reports')
+    await expect
+      .poll(() => reports.length === 3, { message: 'three reports', timeout: 3000, interval: 5 })
+      .toBe(true)
     expect(reports).toEqual([
       { reason: expect.stringMatching(/unknown type 'everything' for permission 'roster'/), partial: true },
       { reason: expect.stringMatching(/unknown type '' for permission 'presence'/), partial: true },
@@ -346,7 +350,13 @@ describe('announcements', () => {
       ),
     )
     conn.send(announcement(prosodyPrivilege({ roster: 'both' }), 'evil.example'))
-    await until(() => seen.length === 2, 'both messages at the application')
+    await expect
+      .poll(() => seen.length === 2, {
+        message: 'both messages at the application',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(seen).toEqual(['mallory@localhost/pc', 'evil.example'])
     // a trusted announcement is still kept from the application
     await announced(priv, conn, prosodyAnnouncement({ roster: 'get' }))
