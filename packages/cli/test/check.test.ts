@@ -12,7 +12,6 @@ import type { TestServer } from '@satellite/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { greetWith, testServer } from '../../../test-support/component.js'
-import { until } from '../../../test-support/wait.js'
 
 const DOMAIN = 'echo.localhost'
 const SECRET = 'sécret-42'
@@ -169,6 +168,8 @@ describe('satellite check drives the component connection', () => {
     expect(r.ok).toBe(true)
     await Promise.all(seen)
     expect(closedCleanly).toEqual([true])
-    await until(() => srv.connections.length === 0, 'no connection left', 2000)
+    await expect
+      .poll(() => srv.connections.length === 0, { message: 'no connection left', timeout: 2000, interval: 5 })
+      .toBe(true)
   })
 })
