@@ -11,13 +11,6 @@ const fixture = fileURLToPath(new URL('./fixtures/echo.ts', import.meta.url))
 /** An embedded server for DOMAIN, closed after the test (a failure to close fails it). */
 const server = () => testServer(DOMAIN, SECRET, { strict: true })
 const parse = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>)
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
 
 describe('structured lifecycle logs', () => {
   it('one JSON object per line: status, online, reconnecting (delay, reason), dropped; never the secret', async () => {
@@ -39,13 +32,20 @@ describe('structured lifecycle logs', () => {
     // Offline for a while: with full jitter, a reconnect can come back at once (and send() would not queue).
     await srv.refuseConnections(300)
     conn.drop('rst')
-    await until(() => parse(lines).some((e) => e.msg === 'reconnecting'))
+    await expect
+      .poll(() => parse(lines).some((e) => e.msg === 'reconnecting'), { timeout: 5000, interval: 10 })
+      .toBe(true)
     // While offline the queue holds one stanza; the second is dropped.
     const sends = [1, 2].map((i) =>
       running.xmpp.send(xml('message', { to: 'alice@localhost' }, xml('body', {}, `m${i}`))).catch((e) => e),
     )
     await Promise.all(sends)
-    await until(() => parse(lines).filter((e) => e.msg === 'status' && e.status === 'online').length >= 2)
+    await expect
+      .poll(() => parse(lines).filter((e) => e.msg === 'status' && e.status === 'online').length >= 2, {
+        timeout: 5000,
+        interval: 10,
+      })
+      .toBe(true)
     await running.stop()
     const events = parse(lines)
     for (const e of events) {
