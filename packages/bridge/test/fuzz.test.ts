@@ -9,7 +9,6 @@ import { type Element, StanzaError, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { until } from '../../../test-support/wait.js'
 import { FakeNetwork } from './fake.js'
 import { barrier, DOMAIN, type Gateway, gateway, noUncaught, problems, register } from './support.js'
 
@@ -161,7 +160,13 @@ describe('bridge: fuzz at the adapter interface', () => {
           if (session === undefined) break
           ;(session.events as unknown as Record<string, (...a: unknown[]) => void>)[name]?.(...args)
         }
-        await until(() => g.gw.state('alice@localhost') === 'online', 'alice online again')
+        await expect
+          .poll(() => g.gw.state('alice@localhost') === 'online', {
+            message: 'alice online again',
+            timeout: 3000,
+            interval: 5,
+          })
+          .toBe(true)
         await barrier(alice)
         const out = g.written.slice(from)
         expect(out.flatMap((s) => problems(s, 'alice@localhost'))).toEqual([])
