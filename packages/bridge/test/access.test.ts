@@ -8,7 +8,6 @@ import { toJid } from '@satellite/escaping'
 import type { StanzaErrorResponse } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
 import { fails } from '../../../test-support/component.js'
-import { until } from '../../../test-support/wait.js'
 import { FakeNetwork } from './fake.js'
 import { barrier, DOMAIN, errorOf, type Gateway, gateway, optionErrorOf, register } from './support.js'
 
@@ -119,11 +118,29 @@ describe('bridge: login limits', () => {
     }
     alice.send(xml('presence', { to: DOMAIN }))
     await toggle() // 2: the last token
-    await until(() => logins(g.net) === 2 && g.gw.state('alice@localhost') === 'online', 'the second login')
+    await expect
+      .poll(() => logins(g.net) === 2 && g.gw.state('alice@localhost') === 'online', {
+        message: 'the second login',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     await toggle() // 3: waits for a token
-    await until(() => g.gw.state('alice@localhost') === 'retrying', 'the deferred login')
+    await expect
+      .poll(() => g.gw.state('alice@localhost') === 'retrying', {
+        message: 'the deferred login',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(logins(g.net)).toBe(2)
-    await until(() => g.gw.state('alice@localhost') === 'online', 'the login once a token is back')
+    await expect
+      .poll(() => g.gw.state('alice@localhost') === 'online', {
+        message: 'the login once a token is back',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(logins(g.net)).toBe(3)
     expect(
       g.errors.some((e) => codeOf(e) === BridgeErrorCodes.LIMIT && /loginLimits: user/.test(e.message)),
@@ -233,7 +250,13 @@ describe('bridge: guessing one legacy account from many JIDs', () => {
     expect(g.gw.sizes().accounts).toBe(1)
     // The owner's re-login with the stored credentials is not held back by the guesses.
     owner.send(xml('presence', { to: DOMAIN }))
-    await until(() => g.gw.state('alice@localhost') === 'online', 'the owner online')
+    await expect
+      .poll(() => g.gw.state('alice@localhost') === 'online', {
+        message: 'the owner online',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(g.gw.sizes().accounts).toBe(0)
   })
 
@@ -249,10 +272,13 @@ describe('bridge: guessing one legacy account from many JIDs', () => {
     expect([e.condition, e.errorType]).toEqual(['resource-constraint', 'wait'])
     // Two registered users come online: the reserve logs them in at once.
     for (const u of ['dave', 'erin']) g.srv.client(`${u}@localhost/r`).send(xml('presence', { to: DOMAIN }))
-    await until(
-      () => g.gw.state('dave@localhost') === 'online' && g.gw.state('erin@localhost') === 'online',
-      'the re-logins',
-    )
+    await expect
+      .poll(() => g.gw.state('dave@localhost') === 'online' && g.gw.state('erin@localhost') === 'online', {
+        message: 'the re-logins',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(logins(net)).toBe(4)
     expect(() =>
       bridge(g.xmpp, {
@@ -339,10 +365,13 @@ describe('bridge: registrations of one user', () => {
         (e: Error & { condition?: string }) => e.condition,
       ),
     )
-    await until(
-      () => g.errors.filter((e) => /pendingRegistrations/.test(e.message)).length === 3,
-      'the refusals',
-    )
+    await expect
+      .poll(() => g.errors.filter((e) => /pendingRegistrations/.test(e.message)).length === 3, {
+        message: 'the refusals',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(g.gw.sizes().registrations).toBe(1)
     release()
     expect(await Promise.all(answers)).toEqual([
@@ -378,15 +407,29 @@ describe('bridge: a registration under way', () => {
     })
     net.accounts.set('alice', 'pw2')
     const registered = register(alice, 'alice', 'pw2')
-    await until(() => started === 2, 'the second login under way')
+    await expect
+      .poll(() => started === 2, { message: 'the second login under way', timeout: 3000, interval: 5 })
+      .toBe(true)
     alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
-    await until(() => net.log.includes('logout alice'), 'the logout of the first session')
+    await expect
+      .poll(() => net.log.includes('logout alice'), {
+        message: 'the logout of the first session',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     open()
     await registered
     expect(g.gw.state('alice@localhost')).toBe('online')
     expect(g.gw.sizes().sessions).toBe(1)
     alice.send(xml('message', { to: toJid('zed', DOMAIN), type: 'chat', id: 'm1' }, xml('body', {}, 'hi')))
-    await until(() => net.log.includes('send alice→zed L1: hi'), 'the message on the registered session')
+    await expect
+      .poll(() => net.log.includes('send alice→zed L1: hi'), {
+        message: 'the message on the registered session',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(logins(net)).toBe(2)
   })
 })
