@@ -26,7 +26,7 @@ import { createServer, type SimulatedClient, type TestServer } from '@satellite/
 import { beforeEach, describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { fails, registerIq } from '../../../test-support/component.js'
-import { sleep, until } from '../../../test-support/wait.js'
+import { sleep } from '../../../test-support/wait.js'
 import { FakeNetwork, type FakeSession } from './fake.js'
 import { optionErrorOf } from './support.js'
 
@@ -187,7 +187,13 @@ describe('bridge: gateway', () => {
     await start()
     const alice = await registered()
     alice.send(chat(toJid('zed', DOMAIN), 'hello'))
-    await until(() => store.counts('alice@localhost').messages === 1, 'the id mapping')
+    await expect
+      .poll(() => store.counts('alice@localhost').messages === 1, {
+        message: 'the id mapping',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     await alice.request(
       xml('iq', { type: 'set', to: DOMAIN }, xml('query', { xmlns: NS_REGISTER }, xml('remove'))),
     )
@@ -214,7 +220,13 @@ describe('bridge: gateway', () => {
     expect(net.log).toContain('logout alice')
     expect(gw.state('alice@localhost')).toBe('online')
     alice.send(chat(toJid('zed', DOMAIN), 'new session', 'n1'))
-    await until(() => net.log.some((l) => l.endsWith(': new session')), 'the send on the new session')
+    await expect
+      .poll(() => net.log.some((l) => l.endsWith(': new session')), {
+        message: 'the send on the new session',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
   })
 
   it('relays the user status to the network when the adapter declares status', async () => {
@@ -224,7 +236,9 @@ describe('bridge: gateway', () => {
     })
     const alice = await registered()
     alice.send(xml('presence', { to: DOMAIN }, xml('status', {}, 'at lunch')))
-    await until(() => statuses.includes('true:at lunch'), 'the status')
+    await expect
+      .poll(() => statuses.includes('true:at lunch'), { message: 'the status', timeout: 3000, interval: 5 })
+      .toBe(true)
   })
 })
 
@@ -233,15 +247,30 @@ describe('bridge: relay', () => {
     await start({ corrections: { correct: async (_s, _to, id, text) => `${id}-fixed:${text}` } })
     const alice = await registered()
     alice.send(chat(toJid('zed', DOMAIN), 'hi zed', 'x1'))
-    await until(() => net.log.some((l) => l.startsWith('send alice→zed')), 'the legacy send')
+    await expect
+      .poll(() => net.log.some((l) => l.startsWith('send alice→zed')), {
+        message: 'the legacy send',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(net.log).toContain('send alice→zed L1: hi zed')
-    await until(() => store.legacyIdOf('alice@localhost', 'zed', 'x1') === 'L1', 'the mapping')
+    await expect
+      .poll(() => store.legacyIdOf('alice@localhost', 'zed', 'x1') === 'L1', {
+        message: 'the mapping',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     // A correction of x1 goes to the network with the legacy id.
     alice.send(chat(toJid('zed', DOMAIN), 'hi Zed', 'x2', xml('replace', { xmlns: NS_CORRECT, id: 'x1' })))
-    await until(
-      () => store.legacyIdOf('alice@localhost', 'zed', 'x2') === 'L1-fixed:hi Zed',
-      'the correction',
-    )
+    await expect
+      .poll(() => store.legacyIdOf('alice@localhost', 'zed', 'x2') === 'L1-fixed:hi Zed', {
+        message: 'the correction',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     // Incoming, then an incoming correction of it.
     const s = net.live as FakeSession
     s.events.message({ from: 'Ann Lee@work', id: 'A7', text: 'hey alice' })
@@ -281,7 +310,13 @@ describe('bridge: relay', () => {
     expect(e4.getChild('error')?.getChild('registration-required')).toBeDefined()
     // Still working afterwards.
     alice.send(chat(toJid('zed', DOMAIN), 'ok?', 'e5'))
-    await until(() => net.log.includes('send alice→zed L1: ok?'), 'the send after errors')
+    await expect
+      .poll(() => net.log.includes('send alice→zed L1: ok?'), {
+        message: 'the send after errors',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
   })
 
   it('relays declared chat states and answers undeclared features with feature-not-implemented', async () => {
@@ -295,7 +330,9 @@ describe('bridge: relay', () => {
         xml('composing', { xmlns: NS_CHATSTATES }),
       ),
     )
-    await until(() => typing.includes('zed:composing'), 'the chat state')
+    await expect
+      .poll(() => typing.includes('zed:composing'), { message: 'the chat state', timeout: 3000, interval: 5 })
+      .toBe(true)
     ;(net.live as FakeSession).events.typing?.('zed', 'paused')
     const st = await alice.expectStanza(
       (s) => s.name === 'message' && s.getChild('paused', NS_CHATSTATES) !== undefined,
@@ -329,7 +366,13 @@ describe('bridge: relay', () => {
     await start({ receipts: { sendReceipt: async (_s, to, id) => void receipts.push(`${to}:${id}`) } })
     const alice = await registered()
     alice.send(chat(toJid('zed', DOMAIN), 'hi', 'mine', xml('request', { xmlns: NS_RECEIPTS })))
-    await until(() => store.legacyIdOf('alice@localhost', 'zed', 'mine') !== null, 'the mapping')
+    await expect
+      .poll(() => store.legacyIdOf('alice@localhost', 'zed', 'mine') !== null, {
+        message: 'the mapping',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     ;(net.live as FakeSession).events.receipt?.('zed', 'L1')
     const rec = await alice.expectStanza((s) => s.getChild('received', NS_RECEIPTS) !== undefined)
     expect(rec.getChild('received', NS_RECEIPTS)?.attrs.id).toBe('mine')
@@ -343,7 +386,13 @@ describe('bridge: relay', () => {
         xml('received', { xmlns: NS_RECEIPTS, id: m.attrs.id }),
       ),
     )
-    await until(() => receipts.includes('zed:Z1'), 'the receipt to the network')
+    await expect
+      .poll(() => receipts.includes('zed:Z1'), {
+        message: 'the receipt to the network',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
   })
 
   it('reactions (declared): the user reacts with legacy ids, contacts react to mapped XMPP ids', async () => {
@@ -361,7 +410,13 @@ describe('bridge: relay', () => {
     expect(disco.getChildren('feature').map((f) => f.attrs.var)).toContain(NS_REACTIONS)
     // alice → zed, then zed reacts to it on the legacy side.
     alice.send(chat(toJid('zed', DOMAIN), 'lunch?', 'mine'))
-    await until(() => store.legacyIdOf('alice@localhost', 'zed', 'mine') === 'L1', 'the mapping')
+    await expect
+      .poll(() => store.legacyIdOf('alice@localhost', 'zed', 'mine') === 'L1', {
+        message: 'the mapping',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     const s = net.live as FakeSession
     s.events.reaction?.('zed', 'L1', ['👍', '🎉'])
     const r = await alice.expectStanza((x) => x.getChild('reactions', NS_REACTIONS) !== undefined)
@@ -383,7 +438,13 @@ describe('bridge: relay', () => {
         xml('reactions', { xmlns: NS_REACTIONS, id: m.attrs.id }, xml('reaction', {}, '❤️')),
       ),
     )
-    await until(() => reacted.includes('zed:Z1:❤️'), 'the reaction to the network')
+    await expect
+      .poll(() => reacted.includes('zed:Z1:❤️'), {
+        message: 'the reaction to the network',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     // Removing every reaction is an empty set.
     alice.send(
       xml(
@@ -392,7 +453,9 @@ describe('bridge: relay', () => {
         xml('reactions', { xmlns: NS_REACTIONS, id: m.attrs.id }),
       ),
     )
-    await until(() => reacted.includes('zed:Z1:'), 'the removal')
+    await expect
+      .poll(() => reacted.includes('zed:Z1:'), { message: 'the removal', timeout: 3000, interval: 5 })
+      .toBe(true)
     // A reaction to an unknown message is item-not-found.
     alice.send(
       xml(
@@ -495,7 +558,13 @@ describe('bridge: relay', () => {
     ])
     await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid('yan', DOMAIN) })
     await alice.expectStanza({ name: 'presence', type: 'unsubscribed', from: toJid('olga', DOMAIN) })
-    await until(() => store.contacts('alice@localhost').length === 2, 'the new contact list')
+    await expect
+      .poll(() => store.contacts('alice@localhost').length === 2, {
+        message: 'the new contact list',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(store.contacts('alice@localhost').map((c) => c.legacyId)).toEqual(['yan', 'zed'])
   })
 })
@@ -506,11 +575,23 @@ describe('bridge: sessions', () => {
     const alice = await registered()
     alice.send(xml('presence', { to: DOMAIN }))
     alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
-    await until(() => gw.state('alice@localhost') === 'offline', 'the logout')
+    await expect
+      .poll(() => gw.state('alice@localhost') === 'offline', {
+        message: 'the logout',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(net.log.filter((l) => l === 'logout alice')).toHaveLength(1)
     await alice.expectStanza({ name: 'presence', type: 'unavailable', from: toJid('zed', DOMAIN) })
     alice.send(xml('presence', { to: DOMAIN }))
-    await until(() => gw.state('alice@localhost') === 'online', 'the login')
+    await expect
+      .poll(() => gw.state('alice@localhost') === 'online', {
+        message: 'the login',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(net.log.filter((l) => l === 'login alice')).toHaveLength(2)
   })
 
@@ -542,7 +623,13 @@ describe('bridge: sessions', () => {
     expect(gw.state('alice@localhost')).toBe('online')
     // Messages flow again.
     alice.send(chat(toJid('zed', DOMAIN), 'back', 'b1'))
-    await until(() => net.log.some((l) => l.endsWith(': back')), 'the send after reconnect')
+    await expect
+      .poll(() => net.log.some((l) => l.endsWith(': back')), {
+        message: 'the send after reconnect',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     // The exception's own message never reached the user.
     expect(alice.received.some((s) => s.toString().includes('network unreachable'))).toBe(false)
   })
@@ -574,10 +661,22 @@ describe('bridge: sessions', () => {
     expect(g1.getChild('error')?.getChild('service-unavailable')).toBeDefined()
     expect(logins()).toBe(3)
     alice.send(xml('presence', { to: DOMAIN }))
-    await until(() => gw.state('alice@localhost') === 'online', 'the login on presence')
+    await expect
+      .poll(() => gw.state('alice@localhost') === 'online', {
+        message: 'the login on presence',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(logins()).toBe(4)
     alice.send(chat(toJid('zed', DOMAIN), 'back', 'g2'))
-    await until(() => net.log.some((l) => l.endsWith(': back')), 'the send after the new login')
+    await expect
+      .poll(() => net.log.some((l) => l.endsWith(': back')), {
+        message: 'the send after the new login',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(() =>
       bridge(component({ service: srv.url, domain: DOMAIN, secret: SECRET }), {
         adapter: net.adapter(),
@@ -598,8 +697,20 @@ describe('bridge: sessions', () => {
     await registered()
     const before = net.log.filter((l) => l === 'login alice').length
     ;(srv.connectionsFor(DOMAIN)[0] as { drop(): void }).drop()
-    await until(() => net.log.filter((l) => l === 'login alice').length === before + 1, 're-login')
-    await until(() => gw.state('alice@localhost') === 'online', 'online again')
+    await expect
+      .poll(() => net.log.filter((l) => l === 'login alice').length === before + 1, {
+        message: 're-login',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
+    await expect
+      .poll(() => gw.state('alice@localhost') === 'online', {
+        message: 'online again',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(net.log).toContain('logout alice')
   })
 
@@ -608,7 +719,13 @@ describe('bridge: sessions', () => {
     store.putRegistration('carol@localhost', { username: 'carol', password: 'x' })
     const carol = srv.client('carol@localhost/r')
     await start({}, true)
-    await until(() => gw.state('alice@localhost') === 'online', 'alice online')
+    await expect
+      .poll(() => gw.state('alice@localhost') === 'online', {
+        message: 'alice online',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     // carol's stored credentials are refused: she is told, and not retried.
     await carol.expectStanza({ name: 'message', from: DOMAIN, body: /refused the login/ })
     expect(gw.state('carol@localhost')).toBe('offline')
@@ -723,7 +840,13 @@ describe('bridge: storage and keys', () => {
     const s = net.live as FakeSession
     for (const id of ['Z1', 'Z2', 'Z3']) s.events.message({ from: 'zed', id, text: `msg ${id}` })
     await alice.expectStanza({ name: 'message', body: 'msg Z3' })
-    await until(() => store.xmppIdOf('alice@localhost', 'zed', 'Z3') !== null, 'the mapping')
+    await expect
+      .poll(() => store.xmppIdOf('alice@localhost', 'zed', 'Z3') !== null, {
+        message: 'the mapping',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(store.counts('alice@localhost').messages).toBe(2)
     const receipt = (id: string, of: string) =>
       xml('message', { to: toJid('zed', DOMAIN), id }, xml('received', { xmlns: NS_RECEIPTS, id: of }))
@@ -731,6 +854,12 @@ describe('bridge: storage and keys', () => {
     const e = await alice.expectStanza({ name: 'message', type: 'error', id: 'k1' })
     expect(e.getChild('error')?.getChild('item-not-found')).toBeDefined()
     alice.send(receipt('k3', 'Z3'))
-    await until(() => receipts.includes('zed:Z3'), 'the receipt of a kept message')
+    await expect
+      .poll(() => receipts.includes('zed:Z3'), {
+        message: 'the receipt of a kept message',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
   })
 })
