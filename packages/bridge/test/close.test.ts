@@ -10,7 +10,7 @@ import { createServer, type SimulatedClient, type TestServer } from '@satellite/
 import { beforeEach, describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { registerIq } from '../../../test-support/component.js'
-import { sleep, until } from '../../../test-support/wait.js'
+import { sleep } from '../../../test-support/wait.js'
 import { QueueFullError } from '../src/errors.js'
 import { KeyedQueue } from '../src/limits.js'
 import { FakeNetwork } from './fake.js'
@@ -121,7 +121,13 @@ describe('bridge: close()', () => {
     afterTest(() => gw.close())
     await alice.request(registerIq(DOMAIN, 'alice', 'pw'))
     alice.send(xml('presence', { to: DOMAIN }))
-    await until(() => gw.state('alice@localhost') === 'online', 'alice online')
+    await expect
+      .poll(() => gw.state('alice@localhost') === 'online', {
+        message: 'alice online',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     await alice.request(xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: NS_DISCO_ITEMS })))
     const withBridge = await answers(alice, 'b')
     // Every probe is one the bridge answers otherwise (so that the comparison below means something).
@@ -142,7 +148,13 @@ describe('bridge: close()', () => {
     // A reconnect of the component after close() logs nobody in.
     const logins = net.log.filter((l) => l.startsWith('login')).length
     ;(srv.connectionsFor(DOMAIN)[0] as { drop(): void }).drop()
-    await until(() => srv.connectionsFor(DOMAIN).length === 1 && xmpp.online, 'the component back')
+    await expect
+      .poll(() => srv.connectionsFor(DOMAIN).length === 1 && xmpp.online, {
+        message: 'the component back',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     await sleep(100)
     expect(net.log.filter((l) => l.startsWith('login')).length).toBe(logins)
   })
