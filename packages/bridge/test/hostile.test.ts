@@ -6,7 +6,6 @@ import { type Element, StanzaError, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
 import { describe, expect, it } from 'vitest'
 import { fails } from '../../../test-support/component.js'
-import { until } from '../../../test-support/wait.js'
 import { FakeNetwork, type FakeSession } from './fake.js'
 import {
   barrier,
@@ -292,7 +291,13 @@ describe('bridge: an adapter that hangs', () => {
     expect([e.condition, e.text]).toEqual(['remote-server-timeout', 'FakeNet did not answer in time'])
     expect(g.gw.sizes().sessions).toBe(0)
     late?.()
-    await until(() => net.log.includes('logout alice'), 'the late session logged out')
+    await expect
+      .poll(() => net.log.includes('logout alice'), {
+        message: 'the late session logged out',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     // The next registration is not stuck behind the one that hung.
     await register(alice)
     expect(g.gw.state('alice@localhost')).toBe('online')
@@ -368,12 +373,24 @@ describe('bridge: an adapter that throws', () => {
         'service-unavailable',
       )
       alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' })) // logout throws
-      await until(() => g.gw.state('alice@localhost') === 'offline', 'alice logged out')
+      await expect
+        .poll(() => g.gw.state('alice@localhost') === 'offline', {
+          message: 'alice logged out',
+          timeout: 3000,
+          interval: 5,
+        })
+        .toBe(true)
       // bob is not touched.
       const bob = g.srv.client('bob@localhost/pc')
       await register(bob, 'bob', 'pw2')
       bob.send(chat(zed, 'still here', 'b1'))
-      await until(() => net.log.includes('send bob→zed L1: still here'), "bob's message")
+      await expect
+        .poll(() => net.log.includes('send bob→zed L1: still here'), {
+          message: "bob's message",
+          timeout: 3000,
+          interval: 5,
+        })
+        .toBe(true)
       expect(uncaught()).toEqual([])
       expect(g.conn.isClosed).toBe(false)
       expect(g.errors.filter((e) => /boom in/.test(e.message)).length).toBeGreaterThanOrEqual(10)
@@ -429,7 +446,13 @@ describe('bridge: an adapter that throws', () => {
     ).toBeGreaterThan(0)
     // After the logout: nothing at all.
     alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
-    await until(() => g.gw.state('alice@localhost') === 'offline', 'the logout')
+    await expect
+      .poll(() => g.gw.state('alice@localhost') === 'offline', {
+        message: 'the logout',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     await barrier(alice)
     const before = g.written.length
     events.message?.({ from: 'zed', id: 'late', text: 'after the logout' })
