@@ -5,7 +5,6 @@ import { xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
 import type { SimulatedClient } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
-import { until } from '../../../test-support/wait.js'
 import { FakeNetwork, type FakeSession } from './fake.js'
 import { barrier, DOMAIN, errorOf, gateway, register } from './support.js'
 
@@ -21,7 +20,9 @@ describe('bridge: bounded maps', () => {
     for (const u of ids(10, 'u')) g.store.putRegistration(`${u}@localhost`, { username: u, password: 'pw' })
     const clients = ids(10, 'u').map((u) => g.srv.client(`${u}@localhost/r`))
     for (const c of clients) c.send(xml('presence', { to: DOMAIN }))
-    await until(() => net.sessions.length === 3, 'three logins')
+    await expect
+      .poll(() => net.sessions.length === 3, { message: 'three logins', timeout: 3000, interval: 5 })
+      .toBe(true)
     const last = clients[9]
     last?.send(xml('message', { to: toJid('zed', DOMAIN), type: 'chat', id: 'm9' }, xml('body', {}, 'hi')))
     const err = await last?.expectStanza({ name: 'message', type: 'error', id: 'm9' })
@@ -35,10 +36,13 @@ describe('bridge: bounded maps', () => {
     await register(g.srv.client('alice@localhost/phone'))
     for (const r of ids(10, 'r')) g.srv.client(`alice@localhost/${r}`).send(xml('presence', { to: DOMAIN }))
     await barrier(g.srv.client('alice@localhost/phone'))
-    await until(
-      () => g.errors.filter((e) => /limits\.resources/.test(e.message)).length === 7,
-      'the refusals',
-    )
+    await expect
+      .poll(() => g.errors.filter((e) => /limits\.resources/.test(e.message)).length === 7, {
+        message: 'the refusals',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(g.gw.sizes().resources).toBe(3)
   })
 
@@ -48,12 +52,14 @@ describe('bridge: bounded maps', () => {
     const alice = g.srv.client('alice@localhost/phone')
     await register(alice)
     for (const id of ids(50)) live(net).events.presence(id, true, 'here')
-    await until(
-      () =>
-        g.gw.sizes().presence === 5 &&
-        alice.received.filter((s) => s.attrs.from === toJid('c49', DOMAIN)).length > 0,
-      'the presences',
-    )
+    await expect
+      .poll(
+        () =>
+          g.gw.sizes().presence === 5 &&
+          alice.received.filter((s) => s.attrs.from === toJid('c49', DOMAIN)).length > 0,
+        { message: 'the presences', timeout: 3000, interval: 5 },
+      )
+      .toBe(true)
     expect(g.gw.sizes().presence).toBe(5)
   })
 
@@ -65,12 +71,14 @@ describe('bridge: bounded maps', () => {
     await register(alice)
     expect(g.store.contacts('alice@localhost')).toHaveLength(5)
     for (const from of ids(20, 'stranger')) live(net).events.message({ from, id: `id-${from}`, text: 'hi' })
-    await until(
-      () =>
-        alice.received.filter((s) => s.name === 'message' && String(s.attrs.id).startsWith('id-')).length ===
-        20,
-      'the messages',
-    )
+    await expect
+      .poll(
+        () =>
+          alice.received.filter((s) => s.name === 'message' && String(s.attrs.id).startsWith('id-'))
+            .length === 20,
+        { message: 'the messages', timeout: 3000, interval: 5 },
+      )
+      .toBe(true)
     expect(g.store.contacts('alice@localhost')).toHaveLength(5)
   })
 
@@ -88,17 +96,22 @@ describe('bridge: bounded maps', () => {
     for (const from of ids(200, 's')) live(net).events.message({ from, id: `id-${from}`, text: 'hi' })
     const delivered = () =>
       alice.received.filter((s) => s.name === 'message' && String(s.attrs.id).startsWith('id-')).length
-    await until(() => delivered() === 200, 'the messages')
+    await expect
+      .poll(() => delivered() === 200, { message: 'the messages', timeout: 3000, interval: 5 })
+      .toBe(true)
     expect(g.store.contacts('alice@localhost')).toHaveLength(8)
     expect(subscribes()).toHaveLength(8)
     // Twenty different full lists at once: the stored contacts are the last list.
     const lists = Array.from({ length: 20 }, (_, l) => ids(8, `l${l}-`).map((id) => ({ id, online: true })))
     for (const list of lists) live(net).events.contacts(list)
     const last = (lists.at(-1) ?? []).map((c) => c.id)
-    await until(
-      () => g.store.contacts('alice@localhost').every((c) => last.includes(c.legacyId)),
-      'the last list',
-    )
+    await expect
+      .poll(() => g.store.contacts('alice@localhost').every((c) => last.includes(c.legacyId)), {
+        message: 'the last list',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(
       g.store
         .contacts('alice@localhost')
@@ -111,7 +124,9 @@ describe('bridge: bounded maps', () => {
       for (const from of ids(5, `n${i}-`))
         live(net).events.message({ from, id: `id-n${i}${from}`, text: 'x' })
     }
-    await until(() => delivered() === 300, 'the other messages')
+    await expect
+      .poll(() => delivered() === 300, { message: 'the other messages', timeout: 3000, interval: 5 })
+      .toBe(true)
     await barrier(alice)
     expect(g.store.contacts('alice@localhost').length).toBeLessThanOrEqual(8)
     expect(g.errors.some((e) => /limits\.contacts/.test(e.message))).toBe(true)
@@ -132,7 +147,13 @@ describe('bridge: bounded maps', () => {
     const pic = (n: number) => ({ type: 'image/png', data: Buffer.alloc(n, 1) })
     for (const id of ids(50)) live(net).events.avatar?.(id, pic(500))
     live(net).events.avatar?.('big', pic(601))
-    await until(() => g.errors.some((e) => /601 bytes/.test(e.message)), 'the big picture dropped')
+    await expect
+      .poll(() => g.errors.some((e) => /601 bytes/.test(e.message)), {
+        message: 'the big picture dropped',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(g.gw.sizes().avatars).toBeLessThanOrEqual(5)
     expect(g.gw.sizes().avatarBytes).toBeLessThanOrEqual(4000)
   })
@@ -228,12 +249,14 @@ describe('bridge: bounded group-chat maps', () => {
     await register(alice)
     listed = 0
     for (const i of ids(10, '')) join(alice, toJid(`#g${i}`, DOMAIN), `k${i}`)
-    await until(
-      () =>
-        alice.received.filter((s) => String(s.attrs.id).startsWith('k') || s.attrs.type === 'groupchat')
-          .length >= 10,
-      'every join answered',
-    )
+    await expect
+      .poll(
+        () =>
+          alice.received.filter((s) => String(s.attrs.id).startsWith('k') || s.attrs.type === 'groupchat')
+            .length >= 10,
+        { message: 'every join answered', timeout: 3000, interval: 5 },
+      )
+      .toBe(true)
     await barrier(alice)
     expect(g.gw.sizes().groups?.rooms).toBeLessThanOrEqual(2)
   })
@@ -257,7 +280,13 @@ describe('bridge: bounded group-chat maps', () => {
     for (let i = 0; i < 100; i++) {
       live(net).events.groupMessage?.({ group: `#g${i % 5}`, from: 'm1', id: `h${i}`, text: 'x'.repeat(100) })
     }
-    await until(() => (g.gw.sizes().groups?.historyChars ?? 0) > 1500, 'the history')
+    await expect
+      .poll(() => (g.gw.sizes().groups?.historyChars ?? 0) > 1500, {
+        message: 'the history',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(g.gw.sizes().groups?.historyChars).toBeLessThanOrEqual(2000)
   })
 
@@ -280,9 +309,21 @@ describe('bridge: bounded group-chat maps', () => {
     )
     for (const u of ids(4, 'u')) {
       await register(g.srv.client(`${u}@localhost/r`), u, 'pw')
-      await until(() => g.gw.sizes().groups?.groups === 1, 'the groups listed')
+      await expect
+        .poll(() => g.gw.sizes().groups?.groups === 1, {
+          message: 'the groups listed',
+          timeout: 3000,
+          interval: 5,
+        })
+        .toBe(true)
       live(net).events.groupMessage?.({ group: '#g0', from: 'm1', id: `h-${u}`, text: 'hello' })
-      await until(() => (g.gw.sizes().groups?.historyChars ?? 0) > 0, 'the history')
+      await expect
+        .poll(() => (g.gw.sizes().groups?.historyChars ?? 0) > 0, {
+          message: 'the history',
+          timeout: 3000,
+          interval: 5,
+        })
+        .toBe(true)
       await g.gw.logout(`${u}@localhost`)
     }
     expect(g.gw.sizes().groups?.historyUsers).toBe(2)
@@ -295,10 +336,18 @@ describe('bridge: bounded group-chat maps', () => {
     })
     const { g, alice } = await rooms({ pendingJoins: 2 })
     for (const i of [0, 1, 2, 3, 4]) join(alice, toJid(`#g${i}`, DOMAIN), `p${i}`)
-    await until(() => alice.received.filter((s) => s.attrs.type === 'error').length === 3, 'the refusals')
+    await expect
+      .poll(() => alice.received.filter((s) => s.attrs.type === 'error').length === 3, {
+        message: 'the refusals',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(g.gw.sizes().groups?.pendingJoins).toBe(2)
     open()
     gate = Promise.resolve()
-    await until(() => g.gw.sizes().groups?.rooms === 2, 'the two joins')
+    await expect
+      .poll(() => g.gw.sizes().groups?.rooms === 2, { message: 'the two joins', timeout: 3000, interval: 5 })
+      .toBe(true)
   })
 })
