@@ -9,7 +9,7 @@ import { createServer, type ServerConnection, type TestServer } from '@satellite
 import { beforeEach, describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { registerIq } from '../../../test-support/component.js'
-import { sleep, until } from '../../../test-support/wait.js'
+import { sleep } from '../../../test-support/wait.js'
 import { FakeNetwork, type FakeSession } from './fake.js'
 
 const DOMAIN = 'bridge.localhost'
@@ -61,7 +61,13 @@ async function start(
   }
   const alice = srv.client('alice@localhost/phone')
   await alice.request(registerIq(DOMAIN, 'alice', 'pw'))
-  await until(() => gw.state('alice@localhost') === 'online', 'the legacy login')
+  await expect
+    .poll(() => gw.state('alice@localhost') === 'online', {
+      message: 'the legacy login',
+      timeout: 3000,
+      interval: 5,
+    })
+    .toBe(true)
   return { alice, sets, rosterOf, conn }
 }
 
@@ -117,7 +123,9 @@ const subscriptions = (alice: { received: Element[] }, type: string) =>
 describe('bridge: contacts with XEP-0356 roster permission', () => {
   it('adds contacts with roster sets (names, group = network name), no subscription requests', async () => {
     const { alice, sets, rosterOf } = await start('both')
-    await until(() => rosterOf.size === 3, 'three roster items')
+    await expect
+      .poll(() => rosterOf.size === 3, { message: 'three roster items', timeout: 3000, interval: 5 })
+      .toBe(true)
     expect(sets.every((iq) => iq.attrs.to === 'alice@localhost' && iq.attrs.from === DOMAIN)).toBe(true)
     expect(rosterOf.get(toJid('zed', DOMAIN))).toEqual({
       name: 'Zed',
@@ -139,18 +147,29 @@ describe('bridge: contacts with XEP-0356 roster permission', () => {
 
   it('renames and removes with roster sets, no unsubscribe presences', async () => {
     const { alice, rosterOf } = await start('set')
-    await until(() => rosterOf.size === 3, 'three roster items')
+    await expect
+      .poll(() => rosterOf.size === 3, { message: 'three roster items', timeout: 3000, interval: 5 })
+      .toBe(true)
     const s = net.live as FakeSession
     s.events.contacts([
       { id: 'zed', name: 'Zed Z', online: true },
       { id: 'Ann Lee@work', name: 'Ann', online: true },
       { id: 'yan', name: 'Yan', online: false },
     ])
-    await until(
-      () => rosterOf.has(toJid('yan', DOMAIN)) && !rosterOf.has(toJid('olga', DOMAIN)),
-      'the new list',
-    )
-    await until(() => rosterOf.get(toJid('zed', DOMAIN))?.name === 'Zed Z', 'the rename')
+    await expect
+      .poll(() => rosterOf.has(toJid('yan', DOMAIN)) && !rosterOf.has(toJid('olga', DOMAIN)), {
+        message: 'the new list',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
+    await expect
+      .poll(() => rosterOf.get(toJid('zed', DOMAIN))?.name === 'Zed Z', {
+        message: 'the rename',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect([...rosterOf.keys()].sort()).toEqual(
       [toJid('Ann Lee@work', DOMAIN), toJid('yan', DOMAIN), toJid('zed', DOMAIN)].sort(),
     )
@@ -181,10 +200,13 @@ describe('bridge: roster permission granted after the contact sync', () => {
     // the user had olga in the roster (she answered the subscription request)
     rosterOf.set(toJid('olga', DOMAIN), { groups: [], subscription: 'both' })
     announce(conn, 'both')
-    await until(
-      () => rosterOf.size === 2 && rosterOf.get(toJid('zed', DOMAIN))?.name === 'Zed Z',
-      'the contacts set, olga removed',
-    )
+    await expect
+      .poll(() => rosterOf.size === 2 && rosterOf.get(toJid('zed', DOMAIN))?.name === 'Zed Z', {
+        message: 'the contacts set, olga removed',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(rosterOf.get(toJid('Ann Lee@work', DOMAIN))).toEqual({
       name: 'Ann',
       groups: ['FakeNet'],
@@ -193,7 +215,13 @@ describe('bridge: roster permission granted after the contact sync', () => {
     expect(rosterOf.has(toJid('olga', DOMAIN))).toBe(false)
     expect(sets).toHaveLength(3)
     // The rename is stored once the server has answered the roster set.
-    await until(() => store.contacts('alice@localhost').some((c) => c.name === 'Zed Z'), 'the rename stored')
+    await expect
+      .poll(() => store.contacts('alice@localhost').some((c) => c.name === 'Zed Z'), {
+        message: 'the rename stored',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(store.contacts('alice@localhost')).toEqual([
       { legacyId: 'Ann Lee@work', name: 'Ann', subscribed: true },
       { legacyId: 'zed', name: 'Zed Z', subscribed: true },
@@ -206,7 +234,9 @@ describe('bridge: roster permission granted after the contact sync', () => {
 
   it('after a component reconnect, a contact synced before the new announcement is set once it comes', async () => {
     const { alice, sets, rosterOf, conn } = await start('both')
-    await until(() => rosterOf.size === 3, 'three roster items')
+    await expect
+      .poll(() => rosterOf.size === 3, { message: 'three roster items', timeout: 3000, interval: 5 })
+      .toBe(true)
     net.contacts.push({ id: 'yan', name: 'Yan', online: true })
     const next = srv.waitForComponent(DOMAIN, { fresh: true, timeout: 15_000 })
     conn.drop('fin')
@@ -216,7 +246,13 @@ describe('bridge: roster permission granted after the contact sync', () => {
     await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid('yan', DOMAIN) }, 15_000)
     expect(rosterOf.has(toJid('yan', DOMAIN))).toBe(false)
     announce(again, 'both')
-    await until(() => rosterOf.get(toJid('yan', DOMAIN))?.name === 'Yan', 'yan in the roster')
+    await expect
+      .poll(() => rosterOf.get(toJid('yan', DOMAIN))?.name === 'Yan', {
+        message: 'yan in the roster',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(rosterOf.size).toBe(4)
   })
 
@@ -225,15 +261,25 @@ describe('bridge: roster permission granted after the contact sync', () => {
     await alice.expectStanza({ name: 'presence', type: 'subscribe', from: toJid('olga', DOMAIN) })
     expect(rosterOf.size).toBe(0)
     announce(conn, 'set')
-    await until(() => rosterOf.size === 3, 'three roster items')
+    await expect
+      .poll(() => rosterOf.size === 3, { message: 'three roster items', timeout: 3000, interval: 5 })
+      .toBe(true)
   })
 
   it('a contact first seen by its message gets a roster set when granted', async () => {
     const { alice, rosterOf } = await start('both')
-    await until(() => rosterOf.size === 3, 'three roster items')
+    await expect
+      .poll(() => rosterOf.size === 3, { message: 'three roster items', timeout: 3000, interval: 5 })
+      .toBe(true)
     ;(net.live as FakeSession).events.message({ from: 'newbie', id: 'L1', text: 'hello' })
     await alice.expectStanza({ name: 'message', from: toJid('newbie', DOMAIN) })
-    await until(() => rosterOf.has(toJid('newbie', DOMAIN)), 'the roster set')
+    await expect
+      .poll(() => rosterOf.has(toJid('newbie', DOMAIN)), {
+        message: 'the roster set',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     await sleep(50)
     expect(subscriptions(alice, 'subscribe')).toEqual([])
   })
