@@ -7,7 +7,6 @@ import { createServer } from 'node:net'
 import { StanzaError } from '@satellite/core'
 import { describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
-import { until } from '../../../test-support/wait.js'
 import { LegacyClient, type LegacyClientLimits, TEXTS } from '../src/network/adapter.js'
 import { type FakeNetwork, fakeNetwork } from './wire.js'
 
@@ -192,11 +191,19 @@ describe('the adapter tells users short fixed texts; the details go to the log',
     const fake = await fakeNetwork((_tag, cmd) => (cmd === 'SEND' ? null : undefined))
     const { client, got } = await alice(fake)
     const pending = stanzaError(client.send('zed', 'hi'))
-    await until(() => fake.received.some((l) => l.includes('SEND')), 'the SEND')
+    await expect
+      .poll(() => fake.received.some((l) => l.includes('SEND')), {
+        message: 'the SEND',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     fake.socket().resetAndDestroy()
     const err = await pending
     expect([err.condition, err.text]).toEqual(['service-unavailable', TEXTS.notConnected])
-    await until(() => got.length > 0, 'the disconnected event')
+    await expect
+      .poll(() => got.length > 0, { message: 'the disconnected event', timeout: 3000, interval: 5 })
+      .toBe(true)
     expect(got).toEqual([`disconnected ["${TEXTS.lost}"]`])
   })
 
@@ -209,7 +216,9 @@ describe('the adapter tells users short fixed texts; the details go to the log',
       const fake = await fakeNetwork()
       const { got } = await alice(fake)
       fake.write(`* BYE ${bye}\n`)
-      await until(() => got.length > 0, 'the disconnected event')
+      await expect
+        .poll(() => got.length > 0, { message: 'the disconnected event', timeout: 3000, interval: 5 })
+        .toBe(true)
       expect(got).toEqual([`disconnected ${JSON.stringify([reason])}`])
     }
   })
