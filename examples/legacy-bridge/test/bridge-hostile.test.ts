@@ -6,7 +6,6 @@ import { toJid } from '@satellite/escaping'
 import type { SimulatedClient } from '@satellite/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { fails, registerIq } from '../../../test-support/component.js'
-import { until } from '../../../test-support/wait.js'
 import { legacyBridge } from '../src/bot.js'
 import { DOMAIN, type Setup, startBridge } from './helpers.js'
 import { noUncaught } from './uncaught.js'
@@ -31,7 +30,13 @@ beforeEach(async () => {
 async function aliceAndZed(): Promise<{ alice: SimulatedClient; zed: RawClient }> {
   const alice = t.srv.client('alice@localhost/phone')
   await alice.request(registerIq(DOMAIN, 'alice', 'pw'))
-  await until(() => t.gw.state('alice@localhost') === 'online', 'alice online')
+  await expect
+    .poll(() => t.gw.state('alice@localhost') === 'online', {
+      message: 'alice online',
+      timeout: 3000,
+      interval: 5,
+    })
+    .toBe(true)
   const zed = await rawClient(t.net.port)
   expect(await zed.ask('z0', 'LOGIN zed pw2')).toBe('z0 OK')
   return { alice, zed }
@@ -128,7 +133,13 @@ describe('BRIDGE_ALLOWED_DOMAINS', () => {
     await t.gw.close()
     t.gw = withEnv('*')
     await t.srv.client('alice@localhost/laptop').request(registerIq(DOMAIN, 'alice', 'pw'))
-    await until(() => t.gw.state('alice@localhost') === 'online', 'alice online')
+    await expect
+      .poll(() => t.gw.state('alice@localhost') === 'online', {
+        message: 'alice online',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
   })
 })
 
@@ -152,9 +163,21 @@ describe('what users are told carries no internal detail', () => {
     })
     const alice = t.srv.client('alice@localhost/phone')
     await alice.request(registerIq(DOMAIN, 'alice', 'pw'))
-    await until(() => t.gw.state('alice@localhost') === 'online', 'alice online')
+    await expect
+      .poll(() => t.gw.state('alice@localhost') === 'online', {
+        message: 'alice online',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     await t.net.close()
-    await until(() => t.gw.state('alice@localhost') === 'offline', 'the bridge to give up')
+    await expect
+      .poll(() => t.gw.state('alice@localhost') === 'offline', {
+        message: 'the bridge to give up',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     const notices = alice.received
       .filter((s) => s.name === 'message' && s.attrs.from === DOMAIN)
       .map((s) => s.getChildText('body') ?? '')
