@@ -8,7 +8,6 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { registerIq, testServer } from '../../../test-support/component.js'
-import { until } from '../../../test-support/wait.js'
 import { legacyBridge } from '../src/bot.js'
 import { LegacyClient } from '../src/network/adapter.js'
 import { CHAT_STATES, STANZA_ERROR_CONDITIONS } from '../src/network/fields.js'
@@ -260,7 +259,13 @@ describe('the gateway under random lines from the network (fast-check)', () => {
     await xmpp.start()
     const alice = srv.client('alice@localhost/phone')
     await alice.request(registerIq(DOMAIN, 'alice', 'pw'))
-    await until(() => gw.state('alice@localhost') === 'online', 'alice online')
+    await expect
+      .poll(() => gw.state('alice@localhost') === 'online', {
+        message: 'alice online',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     // In the room of #g too, so that the group pushes reach her.
     const room = toJid('#g', DOMAIN)
     alice.send(
