@@ -7,7 +7,7 @@ import type { SimulatedClient } from '@satellite/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { registerIq } from '../../../test-support/component.js'
-import { sleep, until } from '../../../test-support/wait.js'
+import { sleep } from '../../../test-support/wait.js'
 import { LegacyClient } from '../src/network/adapter.js'
 import { DOMAIN, type Setup, startBridge } from './helpers.js'
 
@@ -39,7 +39,13 @@ async function zed(): Promise<{ client: LegacyClient; inbox: string[] }> {
 async function registered(): Promise<SimulatedClient> {
   const alice = t.srv.client('alice@localhost/phone')
   await alice.request(registerIq(DOMAIN, 'alice', 'pw'))
-  await until(() => t.net.online().includes('alice'), 'alice on the network')
+  await expect
+    .poll(() => t.net.online().includes('alice'), {
+      message: 'alice on the network',
+      timeout: 3000,
+      interval: 5,
+    })
+    .toBe(true)
   return alice
 }
 
@@ -77,21 +83,42 @@ describe('the network: groups', () => {
     afterTest(() => ann.logout())
     const id = await ann.say('#general', 'hello #general, 100% = all')
     expect(id).toMatch(/^g\d+$/)
-    await until(() => z.inbox.includes(`#general Ann Lee ${id}: hello #general, 100% = all`), 'zed to get it')
+    await expect
+      .poll(() => z.inbox.includes(`#general Ann Lee ${id}: hello #general, 100% = all`), {
+        message: 'zed to get it',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     // From outside (an offline member may speak too); the sender never gets its own message.
     t.net.say('#general', 'zed', 'from zed')
-    await until(() => annInbox.includes('#general zed: from zed'), 'Ann to get it')
+    await expect
+      .poll(() => annInbox.includes('#general zed: from zed'), {
+        message: 'Ann to get it',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(z.inbox.some((l) => l.includes('from zed'))).toBe(false)
     expect(annInbox).toEqual(['#general zed: from zed'])
     expect(() => t.net.say('#ops', 'zed', 'x')).toThrow(/not a member/)
 
     t.net.setTopic('#general', 'new topic')
-    await until(() => z.inbox.includes('#general topic: new topic'), 'the topic push')
+    await expect
+      .poll(() => z.inbox.includes('#general topic: new topic'), {
+        message: 'the topic push',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     t.net.addUser('wes', 'pw5')
-    await until(
-      () => z.inbox.includes('#general members: alice,yan,Ann Lee,wes'),
-      'the members push (every user is a member of #general)',
-    )
+    await expect
+      .poll(() => z.inbox.includes('#general members: alice,yan,Ann Lee,wes'), {
+        message: 'the members push (every user is a member of #general)',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
   })
 })
 
@@ -151,7 +178,13 @@ describe('legacy-bridge: groups as XEP-0045 rooms', () => {
     alice.send(xml('message', { to: ROOM, type: 'groupchat', id: 'x1' }, xml('body', {}, 'hi all ✓')))
     const echo = await alice.expectStanza({ name: 'message', type: 'groupchat', from: `${ROOM}/alice` })
     expect([echo.attrs.id, echo.getChildText('body')]).toEqual(['x1', 'hi all ✓'])
-    await until(() => z.inbox.some((l) => /^#general alice g\d+: hi all ✓$/.test(l)), 'zed to get it')
+    await expect
+      .poll(() => z.inbox.some((l) => /^#general alice g\d+: hi all ✓$/.test(l)), {
+        message: 'zed to get it',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
 
     const id = await z.client.say('#general', 'hello alice, 50% off')
     const m = await alice.expectStanza({ name: 'message', type: 'groupchat', from: `${ROOM}/zed` })
@@ -187,7 +220,9 @@ describe('legacy-bridge: groups as XEP-0045 rooms', () => {
     const alice = await registered()
     alice.send(xml('presence', { to: DOMAIN }))
     alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
-    await until(() => !t.net.online().includes('alice'), 'the logout')
+    await expect
+      .poll(() => !t.net.online().includes('alice'), { message: 'the logout', timeout: 3000, interval: 5 })
+      .toBe(true)
     alice.send(xml('presence', { to: DOMAIN }))
     join(alice, 'alice')
     const self = await alice.expectStanza((s) => s.name === 'presence' && s.attrs.from === `${ROOM}/alice`)
