@@ -6,7 +6,7 @@ import type { SimulatedClient } from '@satellite/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
 import { fails, registerIq } from '../../../test-support/component.js'
-import { sleep, until } from '../../../test-support/wait.js'
+import { sleep } from '../../../test-support/wait.js'
 import { legacyBridge } from '../src/bot.js'
 import { LegacyClient } from '../src/network/adapter.js'
 import { parseUsers, startNetwork } from '../src/network/server.js'
@@ -63,7 +63,13 @@ describe('legacy-bridge through the simulated network', () => {
     await alice.expectStanza({ name: 'presence', type: 'unavailable', from: toJid('yan', DOMAIN) })
 
     alice.send(chat(toJid('zed', DOMAIN), 'hello from XMPP ✓', 'a1'))
-    await until(() => z.inbox.includes('alice: hello from XMPP ✓'), 'zed to get the message')
+    await expect
+      .poll(() => z.inbox.includes('alice: hello from XMPP ✓'), {
+        message: 'zed to get the message',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(t.store.legacyIdOf('alice@localhost', 'zed', 'a1')).toMatch(/^m\d+$/)
 
     await z.client.send('alice', 'hi alice, multi word text')
@@ -80,7 +86,13 @@ describe('legacy-bridge through the simulated network', () => {
       xml('iq', { type: 'set', to: DOMAIN }, xml('query', { xmlns: NS_REGISTER }, xml('remove'))),
     )
     expect(t.store.counts('alice@localhost')).toEqual({ registrations: 0, contacts: 0, messages: 0 })
-    await until(() => !t.net.online().includes('alice'), 'the legacy logout')
+    await expect
+      .poll(() => !t.net.online().includes('alice'), {
+        message: 'the legacy logout',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     await alice.expectStanza({ name: 'presence', type: 'unsubscribed', from: toJid('zed', DOMAIN) })
   })
 
@@ -107,7 +119,9 @@ describe('legacy-bridge through the simulated network', () => {
     await alice.request(register('alice', 'pw'))
     // alice's message, then zed reacts to it on the legacy network.
     alice.send(chat(toJid('zed', DOMAIN), 'lunch?', 'a1'))
-    await until(() => ids.length === 1, 'zed to get the message')
+    await expect
+      .poll(() => ids.length === 1, { message: 'zed to get the message', timeout: 3000, interval: 5 })
+      .toBe(true)
     await z.react('alice', ids[0] as string, ['👍', '🍕'])
     const r = await alice.expectStanza((s) => s.getChild('reactions', NS_REACTIONS) !== undefined)
     expect(r.attrs.from).toBe(toJid('zed', DOMAIN))
@@ -128,7 +142,13 @@ describe('legacy-bridge through the simulated network', () => {
         xml('reactions', { xmlns: NS_REACTIONS, id: m.attrs.id }, xml('reaction', {}, '❤️')),
       ),
     )
-    await until(() => reactions.includes(`alice:${zid}:❤️`), 'zed to get the reaction')
+    await expect
+      .poll(() => reactions.includes(`alice:${zid}:❤️`), {
+        message: 'zed to get the reaction',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     // The network refuses a reaction to a message that is not between them.
     await expect(z.react('alice', 'm999', ['👎'])).rejects.toThrow(/no message m999/)
   })
@@ -210,7 +230,13 @@ describe('legacy-bridge through the simulated network', () => {
     })
     afterTest(() => ann.logout())
     alice.send(chat(toJid('Ann Lee', DOMAIN), 'hi Ann', 'e5'))
-    await until(() => got.includes('alice: hi Ann'), 'Ann to get the message')
+    await expect
+      .poll(() => got.includes('alice: hi Ann'), {
+        message: 'Ann to get the message',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
   })
 
   it('a kick from the legacy network is reported, contacts go unavailable, and the session comes back', async () => {
@@ -228,7 +254,13 @@ describe('legacy-bridge through the simulated network', () => {
     })
     await alice.expectStanza({ name: 'presence', type: 'unavailable', from: toJid('zed', DOMAIN) })
     await alice.expectStanza({ name: 'message', from: DOMAIN, body: 'Reconnected to Legacy IM.' })
-    await until(() => t.net.online().includes('alice'), 'alice back on the network')
+    await expect
+      .poll(() => t.net.online().includes('alice'), {
+        message: 'alice back on the network',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(t.gw.state('alice@localhost')).toBe('online')
   })
 
@@ -249,7 +281,13 @@ describe('legacy-bridge through the simulated network', () => {
     t.net = await startNetwork({ port, users: parseUsers('alice:pw,zed:pw2') })
     alice.send(xml('presence', { to: DOMAIN }))
     // The network counts alice online when it takes the LOGIN, a moment before the bridge reads its answer.
-    await until(() => t.gw.state('alice@localhost') === 'online', 'the login on presence')
+    await expect
+      .poll(() => t.gw.state('alice@localhost') === 'online', {
+        message: 'the login on presence',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(t.net.online()).toContain('alice')
   })
 
@@ -258,9 +296,13 @@ describe('legacy-bridge through the simulated network', () => {
     await alice.request(register('alice', 'pw'))
     alice.send(xml('presence', { to: DOMAIN }))
     alice.send(xml('presence', { to: DOMAIN, type: 'unavailable' }))
-    await until(() => !t.net.online().includes('alice'), 'the logout')
+    await expect
+      .poll(() => !t.net.online().includes('alice'), { message: 'the logout', timeout: 3000, interval: 5 })
+      .toBe(true)
     alice.send(xml('presence', { to: DOMAIN }))
-    await until(() => t.net.online().includes('alice'), 'the login')
+    await expect
+      .poll(() => t.net.online().includes('alice'), { message: 'the login', timeout: 3000, interval: 5 })
+      .toBe(true)
     await alice.expectStanza((s) => s.name === 'presence' && s.attrs.from === DOMAIN && !s.attrs.type)
   })
 
@@ -283,7 +325,13 @@ describe('the network server program', () => {
     child.stdout.on('data', (d) => {
       out += d
     })
-    await until(() => /listening on port \d+/.test(out), 'the server to listen', 10_000)
+    await expect
+      .poll(() => /listening on port \d+/.test(out), {
+        message: 'the server to listen',
+        timeout: 10_000,
+        interval: 5,
+      })
+      .toBe(true)
     const port = Number(/port (\d+)/.exec(out)?.[1])
     const kim = await LegacyClient.login('127.0.0.1', port, 'kim', 'pw', { disconnected: () => {} })
     expect(await kim.contacts()).toEqual([])
