@@ -4,7 +4,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { afterTest } from '../../../test-support/cleanup.js'
-import { until } from '../../../test-support/wait.js'
 import { LegacyClient, simulatedNetworkAdapter } from '../src/network/adapter.js'
 import { type NetworkLimits, parseUsers, startNetwork } from '../src/network/server.js'
 import { noUncaught } from './uncaught.js'
@@ -48,7 +47,13 @@ describe('the network against malformed lines', () => {
     expect(await c.ask('t2', 'RECEIPT zed %')).toBe('t2 OK')
     expect(await c.ask('t3', 'AVATAR %zz AAAA')).toBe('t3 OK')
     expect(await c.ask('t4', 'CONTACTS')).toBe('t4 OK zed=online')
-    await until(() => zed.lines.includes('* AVATAR alice %zz AAAA'), 'the picture push')
+    await expect
+      .poll(() => zed.lines.includes('* AVATAR alice %zz AAAA'), {
+        message: 'the picture push',
+        timeout: 3000,
+        interval: 5,
+      })
+      .toBe(true)
     expect(zed.lines).toContain('* RECEIPT alice %')
     expect(zed.lines.some((l) => /^\* MSG alice m\d+ %E0%A4%A$/.test(l))).toBe(true)
   })
@@ -60,7 +65,9 @@ describe('the network against malformed lines', () => {
     expect(await c.ask('t2', 'LOGIN zed pw2')).toBe('t2 OK')
     expect(net.online()).toEqual(['zed'])
     c.socket.destroy()
-    await until(() => net.online().length === 0, 'the logout')
+    await expect
+      .poll(() => net.online().length === 0, { message: 'the logout', timeout: 3000, interval: 5 })
+      .toBe(true)
   })
 })
 
@@ -94,7 +101,9 @@ describe('the network bounds what clients make it hold', () => {
     await a.ask('t1', 'CONTACTS') // both connections are accepted
     await b.ask('t1', 'CONTACTS')
     const c = await rawClient(net.port)
-    await until(() => c.closed, 'the third connection to be closed')
+    await expect
+      .poll(() => c.closed, { message: 'the third connection to be closed', timeout: 3000, interval: 5 })
+      .toBe(true)
     expect(net.stats().connections).toBe(2)
     expect(await a.ask('t2', 'LOGIN alice pw')).toBe('t2 OK')
   })
@@ -104,7 +113,9 @@ describe('the network bounds what clients make it hold', () => {
     const idle = await rawClient(net.port)
     const user = await rawClient(net.port)
     await user.ask('t1', 'LOGIN alice pw')
-    await until(() => idle.closed, 'the idle connection to be closed')
+    await expect
+      .poll(() => idle.closed, { message: 'the idle connection to be closed', timeout: 3000, interval: 5 })
+      .toBe(true)
     expect(await user.ask('t2', 'CONTACTS')).toBe('t2 OK zed=offline')
     expect(net.stats().connections).toBe(1)
   })
@@ -221,7 +232,13 @@ describe('the network under random lines (fast-check)', () => {
         expect((await zed.contacts()).map((x) => x.id)).toContain('alice')
         expect(zed.closed).toBe(false)
         c.socket.destroy()
-        await until(() => net.stats().connections === 1, 'the connection to close')
+        await expect
+          .poll(() => net.stats().connections === 1, {
+            message: 'the connection to close',
+            timeout: 3000,
+            interval: 5,
+          })
+          .toBe(true)
         expect(net.stats().messages).toBeLessThanOrEqual(20)
         expect(uncaught()).toEqual([])
       }),
