@@ -3,8 +3,8 @@
 import { once } from 'node:events'
 import { connect, createServer, type Socket } from 'node:net'
 import { afterTest } from '../../../test-support/cleanup.js'
-import { until } from '../../../test-support/wait.js'
 import { lineReader } from '../src/network/protocol.js'
+import { expect } from 'vitest'
 
 /** A TCP client of the network writing whatever lines it is given. */
 export interface RawClient {
@@ -41,7 +41,13 @@ export async function rawClient(port: number): Promise<RawClient> {
     write: (text) => void socket.write(text),
     async ask(tag, rest) {
       socket.write(`${tag} ${rest}\n`)
-      await until(() => lines.some((l) => l.startsWith(`${tag} `)) || closed, `the answer to ${tag}`)
+      await expect
+        .poll(() => lines.some((l) => l.startsWith(`${tag} `)) || closed, {
+          message: `the answer to ${tag}`,
+          timeout: 3000,
+          interval: 5,
+        })
+        .toBe(true)
       const answer = lines.find((l) => l.startsWith(`${tag} `))
       if (answer === undefined) throw new Error(`closed before the answer to ${tag}`)
       return answer
