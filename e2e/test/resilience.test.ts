@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { type ReconnectInfo, type Stanza, xml } from '@satellite/core'
 import { xml as clientXml } from '@xmpp/client'
 import { describe, expect, it } from 'vitest'
-import { info, KINDS, realClient, satellite, sleep, until } from './helpers.js'
+import { info, KINDS, realClient, satellite, sleep } from './helpers.js'
 
 const script = fileURLToPath(new URL('../../scripts/xmpp-server', import.meta.url))
 
@@ -53,11 +53,13 @@ describe.each(KINDS)('%s: restart while online', (kind) => {
     await sleep(300)
     sending = false
     await pump
-    await until(
-      () => whileOffline.every((n) => got.includes(n)),
-      10_000,
-      'every message submitted while offline',
-    )
+    await expect
+      .poll(() => whileOffline.every((n) => got.includes(n)), {
+        message: 'every message submitted while offline',
+        timeout: 10_000,
+        interval: 10,
+      })
+      .toBe(true)
     await sleep(200)
     // Order is kept, nothing is duplicated.
     expect(got).toEqual([...got].sort((a, b) => a - b))
@@ -116,7 +118,9 @@ describe('ejabberd: two instances of one component', () => {
     for (let i = 0; i < N; i++) {
       await alice.send(clientXml('message', { to: `u${i}@${domain}` }, clientXml('body', {}, String(i))))
     }
-    await until(() => counts[0]! + counts[1]! === N, 5000, 'all delivered')
+    await expect
+      .poll(() => counts[0]! + counts[1]! === N, { message: 'all delivered', timeout: 5000, interval: 10 })
+      .toBe(true)
     console.log(`ejabberd spread ${N} messages as ${counts[0]} / ${counts[1]}`)
     expect(counts[0]).toBeGreaterThan(0)
     expect(counts[1]).toBeGreaterThan(0)
