@@ -9,7 +9,7 @@ import { LegacyClient } from '../../examples/legacy-bridge/src/network/adapter.j
 import { toJid } from '../../packages/escaping/src/index.js'
 import { afterTest } from '../../test-support/cleanup.js'
 import { registerIq, startBridge } from './bridge-setup.js'
-import { info, KINDS, type Kind, realClient, slixmpp, until } from './helpers.js'
+import { info, KINDS, type Kind, realClient, slixmpp } from './helpers.js'
 
 const NS_REGISTER = 'jabber:iq:register'
 const NS_MUC = 'http://jabber.org/protocol/muc'
@@ -42,7 +42,13 @@ describe.each(KINDS)('bridged group chat through %s', (kind) => {
     expect(room).toBe(`#general@${domain}`)
     const alice = await realClient(kind, 'alice', 'groups')
     await alice.request(registerIq(domain, 'alice', 'legacy-pw'))
-    await until(() => net.online().includes('alice'), 5000, 'alice on the legacy network')
+    await expect
+      .poll(() => net.online().includes('alice'), {
+        message: 'alice on the legacy network',
+        timeout: 5000,
+        interval: 10,
+      })
+      .toBe(true)
 
     await alice.send(clientXml('presence', { to: `${room}/alice` }, clientXml('x', { xmlns: NS_MUC })))
     const fromRoom = (el: El) => String(el.attrs.from).startsWith(`${room}/`)
@@ -66,7 +72,13 @@ describe.each(KINDS)('bridged group chat through %s', (kind) => {
       (el) => el.is('message') && el.attrs.from === `${room}/alice` && el.getChildText('body') === 'hi all ✓',
     )
     expect([echo.attrs.type, echo.attrs.id]).toEqual(['groupchat', 'g-e2e-1'])
-    await until(() => inbox.includes('#general alice: hi all ✓'), 5000, 'zed to get the group message')
+    await expect
+      .poll(() => inbox.includes('#general alice: hi all ✓'), {
+        message: 'zed to get the group message',
+        timeout: 5000,
+        interval: 10,
+      })
+      .toBe(true)
 
     // zed → #general: alice gets it from zed's occupant address.
     const id = await zed.say('#general', 'hello alice, 50% off')
