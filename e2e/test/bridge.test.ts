@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { LegacyClient } from '../../examples/legacy-bridge/src/network/adapter.js'
 import { afterTest } from '../../test-support/cleanup.js'
 import { registerIq, startBridge } from './bridge-setup.js'
-import { info, KINDS, realClient, until } from './helpers.js'
+import { info, KINDS, realClient } from './helpers.js'
 
 const NS_REGISTER = 'jabber:iq:register'
 
@@ -52,7 +52,13 @@ describe.each(KINDS)('bridge through %s', (kind) => {
     await alice.send(
       clientXml('message', { to: zedJid, type: 'chat', id: 'e2e-1' }, clientXml('body', {}, 'hi zed ✓')),
     )
-    await until(() => inbox.includes('alice: hi zed ✓'), 5000, 'zed to get the message')
+    await expect
+      .poll(() => inbox.includes('alice: hi zed ✓'), {
+        message: 'zed to get the message',
+        timeout: 5000,
+        interval: 10,
+      })
+      .toBe(true)
     // zed → alice
     const legacyId = await zed.send('alice', 'hello alice')
     const got = await alice.expect((el) => el.is('message') && el.getChildText('body') === 'hello alice')
@@ -81,7 +87,13 @@ describe.each(KINDS)('bridge through %s', (kind) => {
       contacts: 0,
       messages: 0,
     })
-    await until(() => !net.online().includes('alice'), 5000, 'the legacy logout')
+    await expect
+      .poll(() => !net.online().includes('alice'), {
+        message: 'the legacy logout',
+        timeout: 5000,
+        interval: 10,
+      })
+      .toBe(true)
     await alice.send(
       clientXml('message', { to: zedJid, type: 'chat', id: 'e2e-3' }, clientXml('body', {}, 'x')),
     )
