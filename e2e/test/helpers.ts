@@ -162,11 +162,3 @@ export function slixmpp(kind: Kind, args: string[]): Promise<Record<string, unkn
 }
 
 export { sleep }
-
-export async function until(cond: () => boolean, timeout = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeout
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
-}
