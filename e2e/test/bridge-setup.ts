@@ -23,7 +23,7 @@ export async function startBridge(
   afterTest(() => store.close())
   const xmpp = satellite(kind, { domain, secret: s.XMPP_BRIDGE_SECRET as string })
   const gw = legacyBridge(xmpp, { legacyPort: net.port, store, retry: { base: 100, cap: 500 } })
-  afterTest(() => gw.stop())
+  afterTest(() => gw.close())
   await xmpp.start()
   return { domain, net, store, xmpp }
 }

@@ -39,7 +39,7 @@ describe.each(KINDS)('%s: the user directory with real clients', (kind: Kind) =>
     const domain = s.XMPP_DIRECTORY_DOMAIN as string
     const xmpp = satellite(kind, { domain, secret: s.XMPP_DIRECTORY_SECRET as string })
     const dir = directory(xmpp, { name: 'E2E directory' })
-    afterTest(async () => dir.stop())
+    afterTest(async () => dir.close())
     await xmpp.start()
     const alice = await realClient(kind, 'alice')
     const bob = await realClient(kind, 'bob')

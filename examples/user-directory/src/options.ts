@@ -65,8 +65,6 @@ export interface Directory extends PluginHandle {
    * opened it. Idempotent.
    */
   close(): void
-  /** @deprecated use close() */
-  stop(): void
 }
 
 /** The options, checked, with their defaults. */

@@ -61,6 +61,5 @@ export function directory(xmpp: Component, options: DirectoryOptions = {}): Dire
     commands: registry,
     limiters: { searches: settings.searches, writes: settings.writes },
     close,
-    stop: close,
   }
 }

@@ -93,7 +93,6 @@ describe('directory(): close()', () => {
     }
     expect(() => s.dir.store.count()).toThrow(/not open/) // the store it opened is closed
     expect(() => s.dir.close()).not.toThrow()
-    expect(() => s.dir.stop()).not.toThrow() // the deprecated alias
   })
 
   it('leaves a store it was given open', async () => {

@@ -222,6 +222,5 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
       groups: ctx.groups?.sizes(),
     }),
     close,
-    stop: close,
   }
 }

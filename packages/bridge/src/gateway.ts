@@ -345,5 +345,5 @@ export function registrationRoutes<S>(ctx: BridgeContext<S>, fields: readonly Le
       remove: (jid) => ctx.gateway.remove(jid),
     },
   })
-  return () => reg.stop()
+  return () => reg.close()
 }

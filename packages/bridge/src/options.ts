@@ -102,8 +102,6 @@ export interface Bridge {
    * Idempotent; await it before closing the store.
    */
   close(): Promise<void>
-  /** @deprecated use close() */
-  stop(): Promise<void>
 }
 
 /** `retry` with its defaults. */

@@ -56,7 +56,7 @@ async function start(
   })
   await xmpp.start()
   afterTest(() => xmpp.stop())
-  afterTest(() => gw.stop())
+  afterTest(() => gw.close())
 }
 
 beforeEach(async () => {

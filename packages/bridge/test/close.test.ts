@@ -141,9 +141,9 @@ describe('bridge: close()', () => {
     expect(gw.sizes().sessions).toBe(0)
     await sleep(100) // the gateway's unavailable presences to alice
     expect(await answers(alice, 'c')).toEqual(without)
-    // Idempotent; stop() is the deprecated name of close().
+    // Idempotent.
     await gw.close()
-    await gw.stop()
+    await gw.close()
     expect(net.log.filter((l) => l === 'logout alice')).toHaveLength(1)
     // A reconnect of the component after close() logs nobody in.
     const logins = net.log.filter((l) => l.startsWith('login')).length

@@ -38,7 +38,7 @@ beforeEach(async () => {
   await xmpp.start()
 })
 afterEach(async () => {
-  await gw.stop()
+  await gw.close()
   await xmpp.stop()
   await srv.close()
 })
@@ -312,7 +312,7 @@ describe('bridge: group chats (XEP-0045 rooms)', () => {
         retry: { base: 0 },
       }),
     ).toThrow('bridge.retry.base: must be a number of ms > 0, got 0')
-    await gw.stop()
+    await gw.close()
     gw = gateway(2)
     const alice = await online()
     const session = net.live as FakeSession

@@ -49,7 +49,7 @@ async function start(
     ...(options.privilegedRoster === undefined ? {} : { privilegedRoster: options.privilegedRoster }),
   })
   afterTest(() => xmpp.stop())
-  afterTest(() => gw.stop())
+  afterTest(() => gw.close())
   await xmpp.start()
   const conn = await srv.waitForComponent(DOMAIN)
   const sets: Element[] = []

@@ -45,7 +45,7 @@ export async function gateway(
   const errors: Error[] = []
   xmpp.on('error', (err) => void errors.push(err))
   const gw = bridge(xmpp, { adapter: net.adapter(), store, retry: { base: 30, cap: 100 }, ...options })
-  afterTest(() => gw.stop())
+  afterTest(() => gw.close())
   const written: Element[] = []
   srv.on('stanza', (stanza, from) => {
     if (from.domain === DOMAIN) written.push(stanza)

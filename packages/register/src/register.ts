@@ -164,8 +164,6 @@ export interface RegistrationOptions {
 export interface RegistrationHandle extends PluginHandle {
   /** Removes the routes, and with them the disco feature. Idempotent. */
   close(): void
-  /** @deprecated use close() */
-  stop(): void
 }
 
 const PRIVATE: ReadonlySet<string> = new Set(['password', 'key'])
@@ -422,5 +420,5 @@ export function registration(xmpp: Component, options: RegistrationOptions): Reg
     offGet()
     offSet()
   }
-  return { close, stop: close }
+  return { close }
 }

@@ -363,14 +363,6 @@ describe('register: the plugin contract', () => {
     }
     expect(users.has(c.bare)).toBe(true) // the set after close() reached no hook
     expect(() => handle.close()).not.toThrow()
-    expect(() => handle.stop()).not.toThrow() // the deprecated alias
-  })
-
-  it('stop() (deprecated) is close()', async () => {
-    const handle = registration(xmpp, { hooks, fields: ['username'] })
-    handle.stop()
-    const err = await fails(client(), iq('get'))
-    expect(err.condition).toBe('service-unavailable')
   })
 
   it('throws a fatal SAT_ERR_CONFIG for hooks and allow that are not functions, installing nothing', () => {

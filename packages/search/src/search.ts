@@ -147,8 +147,6 @@ export interface SearchOptions {
 export interface SearchHandle extends PluginHandle {
   /** Removes the routes, and with them the disco feature. Idempotent. */
   close(): void
-  /** @deprecated use close() */
-  stop(): void
 }
 
 /** The value of column `name` of an item, as a field value (undefined when absent or unusable). */
@@ -350,5 +348,5 @@ export function search(xmpp: Component, options: SearchOptions): SearchHandle {
     offGet()
     offSet()
   }
-  return { close, stop: close }
+  return { close }
 }

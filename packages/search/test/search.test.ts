@@ -379,13 +379,6 @@ describe('search: the plugin contract', () => {
     }
     expect(seen).toHaveLength(1) // the set after close() reached no query
     expect(() => handle.close()).not.toThrow()
-    expect(() => handle.stop()).not.toThrow() // the deprecated alias
-  })
-
-  it('stop() (deprecated) is close()', async () => {
-    const handle = search(xmpp, { query, fields: ['nick'] })
-    handle.stop()
-    expect((await fails(client(), iq('get'))).condition).toBe('service-unavailable')
   })
 
   it('throws a fatal SAT_ERR_CONFIG naming the option, installing nothing', () => {

@@ -301,8 +301,7 @@ export interface VcardOptions {
 /**
  * Handle returned by {@link vcard}: `close()` removes both routes, and with them the
  * `vcard-temp` feature from disco; a request after it is answered as if the plugin had never
- * been installed. Idempotent. For the deprecation period the handle is also callable, as the
- * unroute function `vcard()` used to return.
+ * been installed. Idempotent.
  *
  * @example
  * ```ts
@@ -313,8 +312,6 @@ export interface VcardOptions {
 export interface VcardHandle extends PluginHandle {
   /** Removes the routes, and with them the disco feature. Idempotent. */
   close(): void
-  /** @deprecated use close() */
-  (): void
 }
 
 /**
@@ -363,7 +360,5 @@ export function vcard(xmpp: Component, options: VcardOptions): VcardHandle {
     offGet()
     offSet()
   }
-  const handle = (() => close()) as VcardHandle
-  handle.close = close
-  return handle
+  return { close }
 }

@@ -207,17 +207,6 @@ describe('vcard plugin', () => {
     expect(() => handle.close()).not.toThrow()
   })
 
-  it('the handle is still callable (deprecated): calling it is close()', async () => {
-    const { srv, xmpp } = await serverAndComponent(DOMAIN, SECRET)
-    const off = vcard(xmpp, { get: () => ({ FN: 'x' }) })
-    await xmpp.start()
-    const bob = srv.client('bob@localhost/pc')
-    expect((await bob.request(getVcard(DOMAIN))).getChild('vCard', NS_VCARD)?.getChildText('FN')).toBe('x')
-    off()
-    expect((await errorOf(bob.request(getVcard(DOMAIN)))).condition).toBe('service-unavailable')
-    off.close() // already closed: nothing happens
-  })
-
   it('throws a fatal SAT_ERR_CONFIG for get or set that is not a function, installing nothing', async () => {
     const { xmpp } = await serverAndComponent(DOMAIN, SECRET)
     const before = xmpp.disco.info('')?.features
