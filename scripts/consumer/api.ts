@@ -23,6 +23,9 @@ import {
   configFromEnv,
   isSatelliteError,
   type JID,
+  optionError,
+  type Plugin,
+  type PluginHandle,
   type ReconnectInfo,
   type Stanza,
   StanzaError,
@@ -31,6 +34,7 @@ import {
 } from '@satellite/core'
 import { escapeLocal, fromJid, toJid } from '@satellite/escaping'
 import { defineForm, type FormValues, formElement, parseForm } from '@satellite/forms'
+import { muc } from '@satellite/muc'
 import { type PrivilegeOptions, privileges } from '@satellite/privilege'
 import { type Registration, registration } from '@satellite/register'
 import { search } from '@satellite/search'
@@ -160,7 +164,7 @@ NS_COMMANDS satisfies string
 registry.register({ node: 'nameless' })
 
 const users = new Map<string, Registration>()
-registration(xmpp, {
+const reg = registration(xmpp, {
   fields: ['username', 'password'],
   hooks: {
     get: (jid) => users.get(jid) ?? null,
@@ -168,11 +172,27 @@ registration(xmpp, {
     remove: (jid) => void users.delete(jid),
   },
 })
-search(xmpp, { fields: ['nick'], query: () => ({ items: [] }) })
-vcard(xmpp, { get: (local) => (local === '' ? { FN: 'Bot' } : null) })
+const finder = search(xmpp, { fields: ['nick'], query: () => ({ items: [] }) })
+const cards = vcard(xmpp, { get: (local) => (local === '' ? { FN: 'Bot' } : null) })
 parseVcard(xml('vCard', { xmlns: 'vcard-temp' })).FN satisfies string | undefined
 const privilegeOptions: PrivilegeOptions = {}
-privileges(xmpp, privilegeOptions)
+const priv = privileges(xmpp, privilegeOptions)
+// @ts-expect-error the privileges handle's events are typed
+priv.on('nonsense', () => {})
+const rooms = muc(xmpp, {})
+
+// --- the plugin contract: every plugin returns a handle with close(); a user's plugin is typed alike ----
+
+const handles: PluginHandle[] = [registry, reg, finder, cards, priv, rooms]
+for (const h of handles) void h.close()
+const hello: Plugin<{ to?: string }> = (x, o) => {
+  if (o.to === '') throw optionError('hello', 'to', 'must not be empty')
+  return { close: x.message({ to: o.to ?? 'hello' }, () => undefined) }
+}
+hello(xmpp, { to: 'hi' }).close()
+// @ts-expect-error a plugin returns a handle with close()
+const noHandle: Plugin<object> = () => ({})
+isSatelliteError(optionError('a', 'b', 'c'), 'SAT_ERR_CONFIG') satisfies boolean
 escapeLocal('space cadet') satisfies string
 toJid('alice@libera', 'irc.localhost') satisfies string
 fromJid('a@irc.localhost', 'irc.localhost') satisfies string | null
@@ -206,7 +226,9 @@ const options: BridgeOptions<LegacySession> = {
   store: new SqliteStore({ key: Buffer.alloc(32) }),
   allowedDomains: ['localhost'],
 }
-bridge(xmpp, options).sizes()
+const gateway = bridge(xmpp, options)
+gateway.sizes()
+gateway.close() satisfies Promise<void>
 
 // --- @satellite/cli: the checks and the module contract of `satellite run` ---------------------------
 
