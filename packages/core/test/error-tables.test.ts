@@ -5,9 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Component, component, xml } from '@satellite/core'
+import { checkErrorTables, type Observed, ROOT, readErrorTables } from '@satellite/test-support/error-tables'
 import { createServer, type SimulatedClient, StanzaErrorResponse } from '@satellite/testing'
 import { afterEach, expect, it } from 'vitest'
-import { checkErrorTables, type Observed, ROOT, readErrorTables } from '../../../test-support/error-tables.js'
 
 const DOMAIN = 'iq.localhost'
 let cleanup: Array<() => Promise<unknown>> = []

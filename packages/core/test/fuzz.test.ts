@@ -4,10 +4,10 @@
 // condition), nothing the component writes makes the server close the stream, no unhandled
 // rejection, the caps cache stays bounded.
 import { type Element, xml } from '@satellite/core'
+import { answer, noUnhandledRejection, oneOf, text } from '@satellite/test-support/fuzz'
+import { sleep } from '@satellite/test-support/wait'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { answer, noUnhandledRejection, oneOf, text } from '../../../test-support/fuzz.js'
-import { sleep } from '../../../test-support/wait.js'
 import { DOMAIN, make, server } from './helpers.js'
 
 const NAMESPACES = [

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { isSatelliteError, type SatelliteError, StreamError, xml } from '@satellite/core'
 import { handshakeDigest, streamHeader } from '@satellite/core/internal'
+import { greetWith } from '@satellite/test-support/component'
 import { describe, expect, it } from 'vitest'
-import { greetWith } from '../../../test-support/component.js'
 import { DOMAIN, make, once, server, sleep } from './helpers.js'
 
 describe('handshake', () => {

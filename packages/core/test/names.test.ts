@@ -16,8 +16,8 @@ import {
   stanzaErrorFrom,
   xml,
 } from '@satellite/core'
+import { sleep } from '@satellite/test-support/wait'
 import { describe, expect, it } from 'vitest'
-import { sleep } from '../../../test-support/wait.js'
 import { CACHE_SIZE, cachedNames } from '../src/xml/names.js'
 import { serialize } from '../src/xml/serialize.js'
 import { DOMAIN, make, server } from './helpers.js'
