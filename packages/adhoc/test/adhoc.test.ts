@@ -9,9 +9,9 @@ import {
 } from '@satellite/adhoc'
 import { type Element, StanzaError, xml } from '@satellite/core'
 import { defineForm, NS_DATA, parseForm, submitForm } from '@satellite/forms'
+import { serverAndComponent } from '@satellite/test-support/component'
 import type { SimulatedClient, StanzaErrorResponse } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
 
 const DOMAIN = 'gw.localhost'
 const SECRET = 's3cret'

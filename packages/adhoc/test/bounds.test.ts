@@ -2,9 +2,9 @@
 // table keyed by what a remote party chooses (live sessions, requesters, expired ids) bounded.
 import { type CommandsOptions, commands, NS_COMMANDS } from '@satellite/adhoc'
 import { type Element, xml } from '@satellite/core'
+import { serverAndComponent } from '@satellite/test-support/component'
 import { type SimulatedClient, StanzaErrorResponse } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
 
 const DOMAIN = 'gw.localhost'
 const ADMINS = new Set(['root@localhost', 'ops@localhost'])

@@ -5,10 +5,10 @@
 import { commands, stage } from '@satellite/adhoc'
 import { type Element, StanzaError, xml } from '@satellite/core'
 import { defineForm } from '@satellite/forms'
+import { serverAndComponent } from '@satellite/test-support/component'
+import { checkErrorTables, type Observed } from '@satellite/test-support/error-tables'
 import { type SimulatedClient, StanzaErrorResponse } from '@satellite/testing'
 import { expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
-import { checkErrorTables, type Observed } from '../../../test-support/error-tables.js'
 
 const DOMAIN = 'cmd.localhost'
 const NS_COMMANDS = 'http://jabber.org/protocol/commands'

@@ -6,10 +6,10 @@
 import { commands, NS_COMMANDS, stage } from '@satellite/adhoc'
 import { type Element, xml } from '@satellite/core'
 import { defineForm, submitForm } from '@satellite/forms'
+import { serverAndComponent } from '@satellite/test-support/component'
+import { answer, dataForm, noUnhandledRejection, oneOf } from '@satellite/test-support/fuzz'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
-import { answer, dataForm, noUnhandledRejection, oneOf } from '../../../test-support/fuzz.js'
 
 const DOMAIN = 'gw.localhost'
 const NODES = ['ping', 'multi', 'admin', 'boom']

@@ -19,9 +19,9 @@ import {
   SatelliteError,
   xml,
 } from '@satellite/core'
+import { serverAndComponent } from '@satellite/test-support/component'
 import { type SimulatedClient, StanzaErrorResponse } from '@satellite/testing'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
 
 const DOMAIN = 'cmd.localhost'
 const admin = () => true

@@ -12,9 +12,9 @@ import {
 } from '@satellite/adhoc'
 import { type Element, StanzaError } from '@satellite/core'
 import { defineForm } from '@satellite/forms'
+import { serverAndComponent } from '@satellite/test-support/component'
 import { StanzaErrorResponse } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
 
 const DOMAIN = 'poll.localhost'
 const NS_COMMANDS = 'http://jabber.org/protocol/commands'
