@@ -5,9 +5,9 @@
 import { BridgeErrorCodes, bridge } from '@satellite/bridge'
 import { type Element, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
+import { fails } from '@satellite/test-support/component'
 import type { StanzaErrorResponse } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
-import { fails } from '../../../test-support/component.js'
 import { FakeNetwork } from './fake.js'
 import { barrier, DOMAIN, errorOf, type Gateway, gateway, optionErrorOf, register } from './support.js'
 

@@ -4,8 +4,8 @@
 import { BridgeErrorCodes, type NetworkAdapter, NS_CHATSTATES, NS_MUC, NS_VCARD } from '@satellite/bridge'
 import { type Element, StanzaError, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
+import { fails } from '@satellite/test-support/component'
 import { describe, expect, it } from 'vitest'
-import { fails } from '../../../test-support/component.js'
 import { FakeNetwork, type FakeSession } from './fake.js'
 import {
   barrier,

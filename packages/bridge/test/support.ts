@@ -3,10 +3,10 @@
 // reports on the error event; uncaught exceptions and unhandled rejections.
 import { type Bridge, type BridgeOptions, bridge, SqliteStore } from '@satellite/bridge'
 import { type Component, component, type Element, isSatelliteError, xml } from '@satellite/core'
+import { afterTest } from '@satellite/test-support/cleanup'
+import { registerIq, testServer } from '@satellite/test-support/component'
 import type { ServerConnection, SimulatedClient, TestServer } from '@satellite/testing'
 import { expect } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
-import { registerIq, testServer } from '../../../test-support/component.js'
 import { FakeNetwork, type FakeSession } from './fake.js'
 
 export const DOMAIN = 'bridge.localhost'
