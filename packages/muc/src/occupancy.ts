@@ -35,9 +35,15 @@ export const GHOST_CONDITIONS: ReadonlySet<string> = new Set([
   'service-unavailable',
 ])
 
-/** Answers `stanza` with `err` (from the address it was sent to). */
+/**
+ * Answers `stanza` with `err` (from the address it was sent to). A presence error carries
+ * `<x xmlns='http://jabber.org/protocol/muc'/>`, as in XEP-0045's examples and from Prosody:
+ * clients (slixmpp's `join_muc_wait`) match a join's error by it, and time out without it.
+ */
 export function refuse(ctx: Context, stanza: Element, err: StanzaError): void {
-  void ctx.xmpp.send(errorReply(stanza, err)).catch(() => {})
+  const reply = errorReply(stanza, err)
+  if (stanza.name === 'presence') reply.children.unshift(xml('x', { xmlns: NS_MUC }))
+  void ctx.xmpp.send(reply).catch(() => {})
 }
 
 /** Handles a presence addressed to a room or an occupant JID. */

@@ -141,6 +141,22 @@ describe('entering a room', () => {
     }
   })
 
+  it("puts <x xmlns='…muc'/> in every presence error, as XEP-0045's examples and Prosody do (slixmpp's join_muc_wait matches a join error by it and timed out without it, e2e)", async () => {
+    const { client } = await setup()
+    await join(client('alice@localhost/phone'), ROOM, 'Alice')
+    const bob = client('bob@localhost/pc')
+    for (const p of [
+      joinPresence(`${ROOM}/alice`),
+      joinPresence(`${ROOM}/alice`, [], { gc1: true }),
+      joinPresence(`${ROOM}/`),
+    ]) {
+      const err = await refused(bob, p)
+      expect(err.getChild('x', 'http://jabber.org/protocol/muc')).toBeDefined()
+      expect(err.getChild('x', 'http://jabber.org/protocol/muc')?.children).toEqual([])
+      expect(err.getChild('error')).toBeDefined()
+    }
+  })
+
   it('refuses a join without a nick, or with a bad one, with jid-malformed', async () => {
     const { client } = await setup({ limits: { nickLength: 8 } })
     const bob = client('bob@localhost/pc')
