@@ -1,8 +1,8 @@
 import { prometheusMetrics } from '@satellite/cli'
 import { component, isSatelliteError, xml } from '@satellite/core'
+import { testServer } from '@satellite/test-support/component'
 import { Registry } from 'prom-client'
 import { expect, it } from 'vitest'
-import { testServer } from '../../../test-support/component.js'
 
 it('registers the component counters in a prom-client registry, read at scrape time', async () => {
   const srv = await testServer('echo.localhost', 's', { strict: true })
