@@ -5,8 +5,8 @@
 import type { Element } from '@satellite/core'
 import { xml } from '@satellite/core'
 import { defineForm, FormError, NS_DATA, submitForm, validateSubmission } from '@satellite/forms'
+import { checkErrorTables, type Observed } from '@satellite/test-support/error-tables'
 import { expect, it } from 'vitest'
-import { checkErrorTables, type Observed } from '../../../test-support/error-tables.js'
 
 const form = defineForm({
   formType: 'urn:example:signup',

@@ -14,9 +14,9 @@ import {
   parseForm,
   validateSubmission,
 } from '@satellite/forms'
+import { dataForm, MAX_ERROR_TEXT, text } from '@satellite/test-support/fuzz'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { dataForm, MAX_ERROR_TEXT, text } from '../../../test-support/fuzz.js'
 
 const definition = defineForm({
   formType: 'urn:example',
