@@ -1,8 +1,8 @@
 // Test helpers: an embedded server, a component with the room engine, users joining rooms.
 import { type Component, type Element, xml } from '@satellite/core'
 import { type MucOptions, type MucService, muc, NS_MUC, NS_MUC_USER } from '@satellite/muc'
+import { serverAndComponent } from '@satellite/test-support/component'
 import type { SimulatedClient, TestServer } from '@satellite/testing'
-import { serverAndComponent } from '../../../test-support/component.js'
 
 export const DOMAIN = 'chat.localhost'
 export const ROOM = `lobby@${DOMAIN}`

@@ -1,7 +1,7 @@
 import { type Element, isSatelliteError, SatelliteError, xml } from '@satellite/core'
 import { MucError, muc, NS_MUC, NS_MUC_ROOMINFO, NS_OCCUPANT_ID } from '@satellite/muc'
+import { serverAndComponent } from '@satellite/test-support/component'
 import { describe, expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
 import {
   brief,
   codes,
