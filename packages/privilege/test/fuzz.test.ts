@@ -6,11 +6,11 @@
 // bounded (maxServers), every roster push answered.
 import { type Element, xml } from '@satellite/core'
 import { type Grant, NS_PRIVILEGE_1, NS_PRIVILEGE_2, NS_ROSTER, privileges } from '@satellite/privilege'
+import { afterTest } from '@satellite/test-support/cleanup'
+import { serverAndComponent } from '@satellite/test-support/component'
 import type { ServerConnection } from '@satellite/testing'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
-import { serverAndComponent } from '../../../test-support/component.js'
 
 const DOMAIN = 'privileged.localhost'
 const SECRET = 's3cret'

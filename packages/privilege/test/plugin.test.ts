@@ -27,9 +27,9 @@ import {
   parseGrant,
   privileges,
 } from '@satellite/privilege'
+import { serverAndComponent } from '@satellite/test-support/component'
 import type { ServerConnection } from '@satellite/testing'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
 
 const DOMAIN = 'privileged.localhost'
 const SECRET = 's3cret'

@@ -10,10 +10,10 @@ import {
   parseGrant,
   privileges,
 } from '@satellite/privilege'
+import { serverAndComponent } from '@satellite/test-support/component'
+import { sleep } from '@satellite/test-support/wait'
 import type { ServerConnection } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
-import { sleep } from '../../../test-support/wait.js'
 
 const DOMAIN = 'privileged.localhost'
 const SECRET = 's3cret'
