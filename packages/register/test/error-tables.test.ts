@@ -5,9 +5,9 @@
 import { component, type Element, StanzaError, xml } from '@satellite/core'
 import { NS_DATA, submitForm } from '@satellite/forms'
 import { type RegistrationOptions, registration } from '@satellite/register'
+import { checkErrorTables, type Observed } from '@satellite/test-support/error-tables'
 import { createServer, type SimulatedClient, StanzaErrorResponse } from '@satellite/testing'
 import { afterEach, it } from 'vitest'
-import { checkErrorTables, type Observed } from '../../../test-support/error-tables.js'
 
 const DOMAIN = 'reg.localhost'
 const NS = 'jabber:iq:register'

@@ -7,10 +7,10 @@
 import { type Element, xml } from '@satellite/core'
 import { submitForm } from '@satellite/forms'
 import { LEGACY_FIELDS, type Registration, registration } from '@satellite/register'
+import { serverAndComponent } from '@satellite/test-support/component'
+import { answer, dataForm, noUnhandledRejection, oneOf } from '@satellite/test-support/fuzz'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
-import { answer, dataForm, noUnhandledRejection, oneOf } from '../../../test-support/fuzz.js'
 
 const DOMAIN = 'gw.localhost'
 const NS = 'jabber:iq:register'
