@@ -5,9 +5,9 @@
 import { component, type Element, StanzaError, xml } from '@satellite/core'
 import { NS_DATA, submitForm } from '@satellite/forms'
 import { NS_RSM, paginate, type SearchOptions, search } from '@satellite/search'
+import { checkErrorTables, type Observed } from '@satellite/test-support/error-tables'
 import { createServer, StanzaErrorResponse } from '@satellite/testing'
 import { afterEach, it } from 'vitest'
-import { checkErrorTables, type Observed } from '../../../test-support/error-tables.js'
 
 const DOMAIN = 'search.localhost'
 const NS = 'jabber:iq:search'

@@ -6,10 +6,10 @@
 import { type Element, xml } from '@satellite/core'
 import { submitForm } from '@satellite/forms'
 import { NS_RSM, paginate, search } from '@satellite/search'
+import { serverAndComponent } from '@satellite/test-support/component'
+import { answer, dataForm, noUnhandledRejection, oneOf, rsmSet } from '@satellite/test-support/fuzz'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
-import { answer, dataForm, noUnhandledRejection, oneOf, rsmSet } from '../../../test-support/fuzz.js'
 
 const DOMAIN = 'search.localhost'
 const NS = 'jabber:iq:search'

@@ -17,9 +17,9 @@ import {
   type SearchPaging,
   search,
 } from '@satellite/search'
+import { fails } from '@satellite/test-support/component'
 import { createServer, type SimulatedClient, type TestServer } from '@satellite/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { fails } from '../../../test-support/component.js'
 
 const DOMAIN = 'search.localhost'
 const SECRET = 's3cret'
