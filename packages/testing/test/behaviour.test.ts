@@ -1,6 +1,6 @@
+import { sleep } from '@satellite/test-support/wait'
 import { StanzaErrorResponse } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
-import { sleep } from '../../../test-support/wait.js'
 import { connected, echoServer, header, rawComponent, rawConnect } from './helpers.js'
 
 describe('scripted behaviour', () => {

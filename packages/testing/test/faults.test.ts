@@ -1,4 +1,5 @@
 import { connect, createServer as createNetServer } from 'node:net'
+import { sleep } from '@satellite/test-support/wait'
 import {
   everyByte,
   garbage,
@@ -9,7 +10,6 @@ import {
   whitespace,
 } from '@satellite/testing'
 import { describe, expect, it } from 'vitest'
-import { sleep } from '../../../test-support/wait.js'
 import { connected, echoServer, rawComponent, rawConnect } from './helpers.js'
 
 describe('writing to the component', () => {

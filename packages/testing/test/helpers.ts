@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
 import { StringDecoder } from 'node:string_decoder'
+import { afterTest } from '@satellite/test-support/cleanup'
 import { createServer, type ServerOptions, type TestServer } from '@satellite/testing'
-import { afterTest } from '../../../test-support/cleanup.js'
 
 /** A hand-written component over a raw socket, independent of the server's code. */
 export interface RawComponent {
