@@ -3,10 +3,10 @@
 // through the embedded server.
 
 import { component, type Element, StanzaError, xml } from '@satellite/core'
+import { checkErrorTables, type Observed } from '@satellite/test-support/error-tables'
 import { createServer, StanzaErrorResponse } from '@satellite/testing'
 import { NS_VCARD, type VcardOptions, vcard } from '@satellite/vcard'
 import { afterEach, it } from 'vitest'
-import { checkErrorTables, type Observed } from '../../../test-support/error-tables.js'
 
 const DOMAIN = 'card.localhost'
 let cleanup: Array<() => Promise<unknown>> = []

@@ -3,11 +3,11 @@
 // the builder/parser round trip. Every request gets one well-formed answer, nothing rejects
 // unhandled, and no string from outside becomes an element name the schema does not have.
 import { type Element, xml } from '@satellite/core'
+import { serverAndComponent } from '@satellite/test-support/component'
+import { answer, noUnhandledRejection, oneOf, text } from '@satellite/test-support/fuzz'
 import { NS_VCARD, parseVcard, TEL_TYPES, type VCard, vcard, vcardElement } from '@satellite/vcard'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
-import { answer, noUnhandledRejection, oneOf, text } from '../../../test-support/fuzz.js'
 
 const DOMAIN = 'gw.localhost'
 const NAMES = [

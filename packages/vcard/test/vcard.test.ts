@@ -1,8 +1,8 @@
 import { type Element, isSatelliteError, StanzaError, xml } from '@satellite/core'
+import { serverAndComponent } from '@satellite/test-support/component'
 import type { StanzaErrorResponse } from '@satellite/testing'
 import { NS_VCARD, parseVcard, type VCard, type VcardOptions, vcard, vcardElement } from '@satellite/vcard'
 import { describe, expect, it } from 'vitest'
-import { serverAndComponent } from '../../../test-support/component.js'
 
 const DOMAIN = 'gw.localhost'
 const SECRET = 's3cret'
