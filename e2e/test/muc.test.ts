@@ -1,0 +1,464 @@
+// @satellite/muc through real servers and real clients: a component running muc() on the echo
+// domain serves rooms; alice is @xmpp/client, bob is slixmpp's xep_0045 plugin (Debian's
+// python3-slixmpp, driven line by line through e2e/clients/slix_muc.py). Every scenario runs
+// against Prosody and ejabberd.
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { localOf } from '@satellite/core'
+import { xml as clientXml } from '@xmpp/client'
+import { describe, expect, it, vi } from 'vitest'
+import { muc } from '../../packages/muc/src/index.js'
+import { afterTest } from '../../test-support/cleanup.js'
+import { info, KINDS, type Kind, realClient, satellite } from './helpers.js'
+
+const NS_MUC = 'http://jabber.org/protocol/muc'
+const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
+const NS_OCCUPANT_ID = 'urn:xmpp:occupant-id:0'
+const NS_SID = 'urn:xmpp:sid:0'
+const NS_DELAY = 'urn:xmpp:delay'
+const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas'
+
+type El = ReturnType<typeof clientXml>
+type Tree = { name: string; attrs: Record<string, string>; children: Array<Tree | string> }
+
+const build = (t: Tree): El =>
+  clientXml(t.name, t.attrs, ...t.children.map((c) => (typeof c === 'string' ? c : build(c))))
+
+const codes = (p: El): number[] =>
+  ((p.getChild('x', NS_MUC_USER)?.getChildren('status') ?? []) as El[])
+    .map((c) => Number(c.attrs.code))
+    .sort()
+const item = (p: El): Record<string, string> => p.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs ?? {}
+const occupantId = (el: El): string | undefined => el.getChild('occupant-id', NS_OCCUPANT_ID)?.attrs.id
+const condition = (el: El): string | undefined =>
+  (el.getChild('error')?.children as El[] | undefined)?.find(
+    (c) => typeof c !== 'string' && c.attrs.xmlns === NS_STANZAS && c.name !== 'text',
+  )?.name
+
+/** The condition each server bounces a groupchat to a full JID that has no session with. */
+const BOUNCE: Record<Kind, string> = { prosody: 'service-unavailable', ejabberd: 'service-unavailable' }
+
+const serverScript = fileURLToPath(new URL('../../scripts/xmpp-server', import.meta.url))
+
+/** Kills the server's process group (SIGKILL: it sends nothing) and starts it again on its directory. */
+async function crashAndRestart(kind: Kind): Promise<void> {
+  const dir = info(kind).XMPP_DIR as string
+  const pid = Number(readFileSync(`${dir}/launcher.pid`, 'utf8').trim())
+  process.kill(-pid, 'SIGKILL')
+  await vi.waitFor(
+    () => {
+      expect(() => process.kill(pid, 0)).toThrow()
+    },
+    { timeout: 10_000, interval: 20 },
+  )
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn(serverScript, ['start', kind, dir], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    p.stderr.on('data', (d) => (err += d))
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`restarting ${kind} failed: ${err}`))))
+  })
+}
+
+const slixScript = fileURLToPath(new URL('../clients/slix_muc.py', import.meta.url))
+
+/** bob as slixmpp: every message and presence it receives, and commands to its xep_0045 plugin. */
+interface Slix {
+  jid: string
+  received: El[]
+  expect(pred: (el: El) => boolean, timeout?: number): Promise<El>
+  call(op: string, args: Record<string, unknown>): Promise<Record<string, unknown>>
+  /** Kills the process (SIGKILL): the socket closes without a stream end or an unavailable presence. */
+  kill(): void
+  process: ChildProcessWithoutNullStreams
+}
+
+async function slixClient(kind: Kind, user = 'bob'): Promise<Slix> {
+  const s = info(kind)
+  const p = spawn('/usr/bin/python3', [
+    slixScript,
+    `${user}@${s.XMPP_DOMAIN}/slix`,
+    s.XMPP_PASSWORD as string,
+    s.XMPP_HOST as string,
+    s.XMPP_C2S_PORT as string,
+  ])
+  afterTest(() => {
+    if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
+  })
+  const received: El[] = []
+  const waiters: Array<{ pred: (el: El) => boolean; resolve: (el: El) => void }> = []
+  const replies = new Map<number, (r: Record<string, unknown>) => void>()
+  let ready: (jid: string) => void = () => {}
+  let failed: (err: Error) => void = () => {}
+  const started = new Promise<string>((resolve, reject) => {
+    ready = resolve
+    failed = reject
+  })
+  let err = ''
+  p.stderr.on('data', (d) => {
+    err += d
+    if (err.length > 20_000) err = err.slice(-10_000)
+  })
+  p.on('close', (code) => failed(new Error(`slixmpp exited (${code}): ${err}`)))
+  let buf = ''
+  p.stdout.on('data', (d) => {
+    buf += d
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl)
+      buf = buf.slice(nl + 1)
+      const msg = JSON.parse(line) as Record<string, unknown>
+      if (msg.ev === 'ready') ready(String(msg.jid))
+      else if (msg.ev === 'failed_auth') failed(new Error('slixmpp: auth failed'))
+      else if (msg.ev === 'stanza') {
+        const el = build(msg.el as Tree)
+        const i = waiters.findIndex((w) => w.pred(el))
+        if (i >= 0) waiters.splice(i, 1)[0]?.resolve(el)
+        else received.push(el)
+      } else if (typeof msg.re === 'number') replies.get(msg.re)?.(msg)
+    }
+  })
+  const jid = await started
+  let next = 0
+  return {
+    jid,
+    received,
+    process: p,
+    expect(pred, timeout = 5000) {
+      const hit = received.findIndex(pred)
+      if (hit >= 0) return Promise.resolve(received.splice(hit, 1)[0] as El)
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve }
+        waiters.push(w)
+        setTimeout(() => {
+          const i = waiters.indexOf(w)
+          if (i < 0) return
+          waiters.splice(i, 1)
+          reject(
+            new Error(
+              `slixmpp: no matching stanza within ${timeout} ms; got: ${received.map(String).join('\n')}`,
+            ),
+          )
+        }, timeout)
+      })
+    },
+    call(op, args) {
+      const id = next++
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(
+          () => reject(new Error(`slixmpp: no answer to ${op} within 10 s: ${err}`)),
+          10_000,
+        )
+        replies.set(id, (r) => {
+          clearTimeout(t)
+          replies.delete(id)
+          resolve(r)
+        })
+        p.stdin.write(`${JSON.stringify({ id, op, ...args })}\n`)
+      })
+    },
+    kill() {
+      p.kill('SIGKILL')
+    },
+  }
+}
+
+let rooms = 0
+/** The component with the room engine on the echo domain, started; a fresh room name. */
+async function service(kind: Kind, options: Parameters<typeof muc>[1] = {}) {
+  const xmpp = satellite(kind)
+  const service = muc(xmpp, { occupantIdSecret: 'e2e occupant-id secret', ...options })
+  afterTest(() => service.close())
+  await xmpp.start()
+  const domain = info(kind).XMPP_ECHO_DOMAIN as string
+  return { xmpp, service, domain, room: `room${++rooms}-${kind}@${domain}` }
+}
+
+const join = (room: string, nick: string, history?: El) =>
+  clientXml('presence', { to: `${room}/${nick}` }, clientXml('x', { xmlns: NS_MUC }, history))
+
+/** alice (@xmpp/client) joins `room` as `nick`: her self-presence and the subject. */
+async function aliceJoins(kind: Kind, room: string, nick = 'alice') {
+  const alice = await realClient(kind, 'alice', 'muc')
+  await alice.send(join(room, nick))
+  const self = await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/${nick}`)
+  const subject = await alice.expect((el) => el.is('message') && el.getChild('subject') !== undefined)
+  return { alice, self, subject }
+}
+
+describe.each(KINDS)('@satellite/muc through %s', (kind) => {
+  it('alice (@xmpp/client) creates the room, bob (slixmpp xep_0045) joins: occupant lists, 110/201, his groupchat reaches alice and is reflected with the room’s stanza-id and his occupant-id', async () => {
+    const { room } = await service(kind)
+    const { alice, self, subject } = await aliceJoins(kind, room)
+    expect(self.attrs.type).toBeUndefined()
+    expect(codes(self)).toEqual([110, 201])
+    expect(item(self)).toMatchObject({ affiliation: 'owner', role: 'moderator', jid: alice.jid })
+    expect(occupantId(self)).toMatch(/^[\w-]{22}$/)
+    expect([subject.attrs.from, subject.attrs.type, subject.getChildText('subject')]).toEqual([
+      room,
+      'groupchat',
+      '',
+    ])
+
+    const bob = await slixClient(kind)
+    const joined = await bob.call('join', { room, nick: 'bob' })
+    expect(joined.ok, JSON.stringify(joined)).toBe(true)
+    const pres = build(joined.pres as Tree)
+    expect(pres.attrs.from).toBe(`${room}/bob`)
+    expect(codes(pres)).toEqual([110])
+    expect(item(pres)).toMatchObject({ affiliation: 'none', role: 'participant' })
+    const occupants = (joined.occupants as Tree[]).map(build)
+    // slixmpp's occupant list has everyone who came online before its self-presence, itself included.
+    expect(occupants.map((p) => p.attrs.from).sort()).toEqual([`${room}/alice`, `${room}/bob`])
+    const aliceSeen = occupants.find((p) => p.attrs.from === `${room}/alice`) as El
+    expect(item(aliceSeen)).toEqual({ affiliation: 'owner', role: 'moderator' }) // no jid: semi-anonymous
+    expect(occupantId(aliceSeen)).toBe(occupantId(self))
+    expect(build(joined.subject as Tree).getChildText('subject')).toBe('')
+
+    // alice, a moderator, sees bob arrive with his real JID.
+    const bobSeen = await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/bob`)
+    expect(codes(bobSeen)).toEqual([])
+    expect(item(bobSeen)).toEqual({ affiliation: 'none', role: 'participant', jid: bob.jid })
+    const bobId = occupantId(bobSeen)
+    expect(bobId).toMatch(/^[\w-]{22}$/)
+    expect(bobId).not.toBe(occupantId(self))
+    expect(occupantId(pres)).toBe(bobId)
+
+    await bob.call('groupchat', { room, body: 'hello from slixmpp ✓' })
+    const got = await alice.expect(
+      (el) => el.is('message') && el.getChildText('body') === 'hello from slixmpp ✓',
+    )
+    const reflected = await bob.expect(
+      (el) => el.is('message') && el.getChildText('body') === 'hello from slixmpp ✓',
+    )
+    for (const m of [got, reflected]) {
+      expect([m.attrs.from, m.attrs.type]).toEqual([`${room}/bob`, 'groupchat'])
+      expect(occupantId(m)).toBe(bobId)
+      expect(m.getChild('stanza-id', NS_SID)?.attrs.by).toBe(room)
+    }
+    const sid = got.getChild('stanza-id', NS_SID)?.attrs.id
+    expect(sid).toMatch(/^[0-9a-f-]{36}$/)
+    expect(reflected.getChild('stanza-id', NS_SID)?.attrs.id).toBe(sid)
+    expect(reflected.attrs.id).toBe(got.attrs.id) // the id slixmpp gave it, kept
+
+    // And the other way.
+    await alice.send(
+      clientXml('message', { to: room, type: 'groupchat', id: 'a1' }, clientXml('body', {}, 'hi bob')),
+    )
+    const toBob = await bob.expect((el) => el.is('message') && el.getChildText('body') === 'hi bob')
+    expect([toBob.attrs.from, toBob.attrs.id, occupantId(toBob)]).toEqual([
+      `${room}/alice`,
+      'a1',
+      occupantId(self),
+    ])
+    const echo = await alice.expect((el) => el.is('message') && el.getChildText('body') === 'hi bob')
+    expect(echo.getChild('stanza-id', NS_SID)?.attrs.id).toBe(toBob.getChild('stanza-id', NS_SID)?.attrs.id)
+    const errors = [...alice.received, ...bob.received].filter((el) => el.attrs.type === 'error')
+    expect(errors.map(String)).toEqual([])
+  })
+
+  it('a nick taken in another case: slixmpp’s join fails with 409 conflict; @xmpp/client carol’s too', async () => {
+    const { room } = await service(kind)
+    await aliceJoins(kind, room)
+    const bob = await slixClient(kind)
+    const joined = await bob.call('join', { room, nick: 'ALICE' })
+    expect(joined, JSON.stringify(joined)).toMatchObject({ ok: false, condition: 'conflict' })
+    const err = build(joined.el as Tree)
+    expect([err.attrs.from, err.attrs.type, err.getChild('error')?.attrs.type]).toEqual([
+      `${room}/ALICE`,
+      'error',
+      'cancel',
+    ])
+    const carol = await realClient(kind, 'carol', 'muc')
+    await carol.send(join(room, 'Alice'))
+    const refused = await carol.expect((el) => el.is('presence') && el.attrs.type === 'error')
+    expect([refused.attrs.from, condition(refused)]).toEqual([`${room}/Alice`, 'conflict'])
+  })
+
+  it('a nick change: alice sees bob’s unavailable with 303 and the new nick, then robert; bob gets both with 110', async () => {
+    const { room } = await service(kind)
+    const { alice } = await aliceJoins(kind, room)
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    const bobSeen = await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/bob`)
+    await bob.call('nick', { room, nick: 'robert' })
+    const gone = await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/bob`)
+    expect(gone.attrs.type).toBe('unavailable')
+    expect(codes(gone)).toEqual([303])
+    expect(item(gone).nick).toBe('robert')
+    const back = await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/robert`)
+    expect(back.attrs.type).toBeUndefined()
+    expect(occupantId(back)).toBe(occupantId(bobSeen))
+    const selfGone = await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && el.attrs.type === 'unavailable',
+    )
+    expect([selfGone.attrs.type, codes(selfGone), item(selfGone).nick]).toEqual([
+      'unavailable',
+      [110, 303],
+      'robert',
+    ])
+    const selfBack = await bob.expect((el) => el.is('presence') && el.attrs.from === `${room}/robert`)
+    expect(codes(selfBack)).toEqual([110])
+  })
+
+  it('leaving: bob gets his unavailable presence with 110, alice sees him leave (role none)', async () => {
+    const { room, service: rooms } = await service(kind)
+    const { alice } = await aliceJoins(kind, room)
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/bob`)
+    await bob.call('leave', { room, nick: 'bob' })
+    const self = await bob.expect((el) => el.is('presence') && el.attrs.type === 'unavailable')
+    expect([self.attrs.from, codes(self), item(self).role]).toEqual([`${room}/bob`, [110], 'none'])
+    const seen = await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/bob`)
+    expect([seen.attrs.type, codes(seen), item(seen).role]).toEqual(['unavailable', [], 'none'])
+    expect(rooms.room(localOf(room))?.occupants.map((o) => o.nick)).toEqual(['alice'])
+  })
+
+  it('history: bob joins after three messages with maxstanzas=2 and gets the last two with XEP-0203 delays (from the room), then the subject; re-joining with maxstanzas=1 gives one', async () => {
+    const { room } = await service(kind)
+    const { alice } = await aliceJoins(kind, room)
+    for (const body of ['one', 'two', 'three']) {
+      await alice.send(clientXml('message', { to: room, type: 'groupchat' }, clientXml('body', {}, body)))
+      await alice.expect((el) => el.is('message') && el.getChildText('body') === body)
+    }
+    const bob = await slixClient(kind)
+    const joined = await bob.call('join', { room, nick: 'bob', maxstanzas: 2 })
+    expect(joined.ok, JSON.stringify(joined)).toBe(true)
+    const history = (joined.history as Tree[]).map(build)
+    expect(history.map((m) => [m.attrs.from, m.getChildText('body')])).toEqual([
+      [`${room}/alice`, 'two'],
+      [`${room}/alice`, 'three'],
+    ])
+    for (const m of history) {
+      const delay = m.getChild('delay', NS_DELAY)
+      expect(delay?.attrs.from).toBe(room)
+      expect(Date.now() - Date.parse(String(delay?.attrs.stamp))).toBeLessThan(30_000)
+      expect(m.getChild('stanza-id', NS_SID)?.attrs.by).toBe(room)
+    }
+    await bob.call('leave', { room, nick: 'bob' })
+    await bob.expect((el) => el.is('presence') && el.attrs.type === 'unavailable')
+    bob.received.length = 0
+    const again = await bob.call('join', { room, nick: 'bob', maxstanzas: 1 })
+    expect((again.history as Tree[]).map((m) => build(m).getChildText('body'))).toEqual(['three'])
+  })
+
+  it('private messages between occupants through the server: from the occupant JID, with muc#user and the occupant-id', async () => {
+    const { room } = await service(kind)
+    const { alice, self } = await aliceJoins(kind, room)
+    const bob = await slixClient(kind)
+    const joined = await bob.call('join', { room, nick: 'bob' })
+    const bobId = occupantId(build(joined.pres as Tree))
+    await bob.call('chat', { to: `${room}/alice`, body: 'psst, alice' })
+    const pm = await alice.expect((el) => el.is('message') && el.getChildText('body') === 'psst, alice')
+    expect([pm.attrs.from, pm.attrs.to, pm.attrs.type]).toEqual([`${room}/bob`, alice.jid, 'chat'])
+    expect(pm.getChild('x', NS_MUC_USER)).toBeDefined()
+    expect(occupantId(pm)).toBe(bobId)
+    expect(pm.getChild('stanza-id', NS_SID)).toBeUndefined()
+    await alice.send(
+      clientXml('message', { to: `${room}/bob`, type: 'chat' }, clientXml('body', {}, 'hi bob, privately')),
+    )
+    const back = await bob.expect((el) => el.is('message') && el.getChildText('body') === 'hi bob, privately')
+    expect([back.attrs.from, back.attrs.type, occupantId(back)]).toEqual([
+      `${room}/alice`,
+      'chat',
+      occupantId(self),
+    ])
+  })
+
+  it('disco#info of the room from slixmpp and @xmpp/client: conference/text, the muc features, the roominfo form with 2 occupants', async () => {
+    const { room } = await service(kind, { name: 'E2E rooms' })
+    const { alice } = await aliceJoins(kind, room)
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    const answer = await bob.call('info', { jid: room })
+    expect(answer.ok, JSON.stringify(answer)).toBe(true)
+    const fromAlice = await alice.request(
+      clientXml('iq', { type: 'get', to: room }, clientXml('query', { xmlns: NS_DISCO_INFO })),
+    )
+    for (const iq of [build(answer.el as Tree), fromAlice]) {
+      const query = iq.getChild('query', NS_DISCO_INFO) as El
+      expect(query.getChild('identity')?.attrs).toMatchObject({ category: 'conference', type: 'text' })
+      const features = (query.getChildren('feature') as El[]).map((f) => f.attrs.var)
+      expect(features).toEqual(
+        expect.arrayContaining([
+          NS_MUC,
+          'muc_public',
+          'muc_temporary',
+          'muc_semianonymous',
+          'muc_open',
+          'muc_unmoderated',
+          'muc_unsecured',
+          'urn:xmpp:sid:0',
+          NS_OCCUPANT_ID,
+          'http://jabber.org/protocol/muc#stable_id',
+          'http://jabber.org/protocol/muc#self-ping-optimization',
+        ]),
+      )
+      const form = query.getChild('x', 'jabber:x:data') as El
+      const field = (v: string) =>
+        (form.getChildren('field') as El[]).find((f) => f.attrs.var === v)?.getChildText('value')
+      expect(field('FORM_TYPE')).toBe('http://jabber.org/protocol/muc#roominfo')
+      expect(field('muc#roominfo_occupants')).toBe('2')
+    }
+  })
+
+  it('a client killed without leaving: the server itself sends the room its unavailable presence (it tracked the directed presence), so bob leaves normally, without 333', async () => {
+    const { room, service: rooms } = await service(kind)
+    const { alice } = await aliceJoins(kind, room)
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/bob`)
+    bob.kill() // SIGKILL: the socket closes with no </stream:stream> and no presence from the client
+    const seen = await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/bob`)
+    expect([seen.attrs.type, codes(seen), item(seen).role]).toEqual(['unavailable', [], 'none'])
+    expect(rooms.room(localOf(room))?.occupants.map((o) => o.nick)).toEqual(['alice'])
+  })
+
+  it('a ghost: the server crashes (SIGKILL) and comes back; bob’s session is gone without a presence, so alice’s next groupchat is bounced for him and the room removes him with 333', async () => {
+    const { xmpp, room, service: rooms } = await service(kind)
+    const first = await aliceJoins(kind, room)
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    await first.alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/bob`)
+    const bounced: string[] = []
+    const watch = (el: { attrs: Record<string, string | undefined>; name: string; toString(): string }) => {
+      if (el.attrs.type === 'error' && el.attrs.from === bob.jid) bounced.push(String(el))
+    }
+    xmpp.on('stanza', watch)
+    afterTest(() => xmpp.off('stanza', watch))
+
+    await crashAndRestart(kind)
+    bob.kill()
+    await vi.waitFor(() => expect(xmpp.online).toBe(true), { timeout: 20_000, interval: 20 })
+    // The room outlived the server: both are still occupants, though neither session exists.
+    expect(
+      rooms
+        .room(localOf(room))
+        ?.occupants.map((o) => o.nick)
+        .sort(),
+    ).toEqual(['alice', 'bob'])
+
+    // alice logs in again with the same resource and re-joins: the room takes it as a re-join.
+    const alice = await realClient(kind, 'alice', 'muc')
+    await alice.send(join(room, 'alice'))
+    const bobGhost = await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/bob`)
+    expect(bobGhost.attrs.type).toBeUndefined()
+    const self = await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/alice`)
+    expect(codes(self)).toEqual([110])
+    await alice.send(
+      clientXml('message', { to: room, type: 'groupchat' }, clientXml('body', {}, 'anyone there?')),
+    )
+    await alice.expect((el) => el.is('message') && el.getChildText('body') === 'anyone there?')
+    const gone = await alice.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && el.attrs.type === 'unavailable',
+    )
+    expect(codes(gone)).toEqual([333])
+    expect(item(gone).role).toBe('none')
+    await vi.waitFor(() => expect(bounced).toHaveLength(1))
+    console.log(`${kind} bounces a groupchat to a gone session with: ${bounced[0]}`)
+    expect(gone.getChildText('status')).toBe(`Removed: ${BOUNCE[kind].replace(/-/g, ' ')}`)
+    expect(bounced[0]).toContain(`<${BOUNCE[kind]} xmlns="${NS_STANZAS}"/>`)
+    expect(rooms.room(localOf(room))?.occupants.map((o) => o.nick)).toEqual(['alice'])
+  })
+})
