@@ -5,8 +5,8 @@
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { StanzaError } from '@satellite/core'
+import { afterTest } from '@satellite/test-support/cleanup'
 import { describe, expect, it } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
 import { LegacyClient, type LegacyClientLimits, TEXTS } from '../src/network/adapter.js'
 import { type FakeNetwork, fakeNetwork } from './wire.js'
 

@@ -3,9 +3,9 @@
 // details in what users are told.
 import { xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
+import { fails, registerIq } from '@satellite/test-support/component'
 import type { SimulatedClient } from '@satellite/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { fails, registerIq } from '../../../test-support/component.js'
 import { legacyBridge } from '../src/bot.js'
 import { DOMAIN, type Setup, startBridge } from './helpers.js'
 import { noUncaught } from './uncaught.js'

@@ -3,11 +3,11 @@
 // the embedded server.
 import { type Element, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
+import { afterTest } from '@satellite/test-support/cleanup'
+import { registerIq } from '@satellite/test-support/component'
+import { sleep } from '@satellite/test-support/wait'
 import type { SimulatedClient } from '@satellite/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
-import { registerIq } from '../../../test-support/component.js'
-import { sleep } from '../../../test-support/wait.js'
 import { LegacyClient } from '../src/network/adapter.js'
 import { DOMAIN, type Setup, startBridge } from './helpers.js'
 

@@ -2,8 +2,8 @@
 // legacy bridge on it.
 import { type Bridge, SqliteStore } from '@satellite/bridge'
 import { type Component, component } from '@satellite/core'
+import { afterTest } from '@satellite/test-support/cleanup'
 import { createServer, type TestServer } from '@satellite/testing'
-import { afterTest } from '../../../test-support/cleanup.js'
 import { legacyBridge } from '../src/bot.js'
 import { type Network, parseUsers, startNetwork } from '../src/network/server.js'
 

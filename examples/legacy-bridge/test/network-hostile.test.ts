@@ -1,9 +1,9 @@
 // The simulated network against hostile TCP clients: malformed lines are answered
 // `ERR bad-request` and the connection goes on; what one client can make the network hold is
 // bounded (NetworkLimits); random lines never crash it.
+import { afterTest } from '@satellite/test-support/cleanup'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
 import { LegacyClient, simulatedNetworkAdapter } from '../src/network/adapter.js'
 import { type NetworkLimits, parseUsers, startNetwork } from '../src/network/server.js'
 import { noUncaught } from './uncaught.js'

@@ -1,6 +1,6 @@
 // Records uncaught exceptions and unhandled rejections during a test (and fails nothing by
 // itself): a test asserts the list is empty. The listeners are removed after the test.
-import { afterTest } from '../../../test-support/cleanup.js'
+import { afterTest } from '@satellite/test-support/cleanup'
 
 export function noUncaught(): () => string[] {
   const seen: string[] = []

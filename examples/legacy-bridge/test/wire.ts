@@ -2,8 +2,8 @@
 // legacy user), and a fake network for the adapter (a hostile legacy server).
 import { once } from 'node:events'
 import { connect, createServer, type Socket } from 'node:net'
+import { afterTest } from '@satellite/test-support/cleanup'
 import { expect } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
 import { lineReader } from '../src/network/protocol.js'
 
 /** A TCP client of the network writing whatever lines it is given. */
