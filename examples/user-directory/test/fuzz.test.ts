@@ -6,9 +6,9 @@
 // stay within their limits.
 import { type Element, xml } from '@satellite/core'
 import { submitForm } from '@satellite/forms'
+import { answer, dataForm, noUnhandledRejection, oneOf, rsmSet } from '@satellite/test-support/fuzz'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { answer, dataForm, noUnhandledRejection, oneOf, rsmSet } from '../../../test-support/fuzz.js'
 import { iq, NS_COMMANDS, NS_REGISTER, NS_SEARCH, query, setup } from './helpers.js'
 
 const USERS = [

@@ -7,12 +7,12 @@ import {
   xml,
 } from '@satellite/core'
 import { NS_DATA, submitForm } from '@satellite/forms'
+import { afterTest } from '@satellite/test-support/cleanup'
+import { testServer } from '@satellite/test-support/component'
 import type { SimulatedClient, TestServer } from '@satellite/testing'
-import { afterTest } from '../../../test-support/cleanup.js'
-import { testServer } from '../../../test-support/component.js'
 import { type Directory, type DirectoryOptions, directory } from '../src/service.js'
 
-export { fails } from '../../../test-support/component.js'
+export { fails } from '@satellite/test-support/component'
 
 export const DOMAIN = 'directory.localhost'
 export const SECRET = 'directory-secret'
