@@ -3,11 +3,11 @@
 // of the characters XEP-0106 escapes). alice (@xmpp/client) and bob (slixmpp's xep_0045 plugin)
 // register with the gateway, join, get the self-presence (110) and the subject, and exchange
 // groupchat messages with zed, a user of the legacy network.
+import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml } from '@xmpp/client'
 import { describe, expect, it } from 'vitest'
 import { LegacyClient } from '../../examples/legacy-bridge/src/network/adapter.js'
 import { toJid } from '../../packages/escaping/src/index.js'
-import { afterTest } from '../../test-support/cleanup.js'
 import { registerIq, startBridge } from './bridge-setup.js'
 import { info, KINDS, type Kind, realClient, slixmpp } from './helpers.js'
 

@@ -1,10 +1,10 @@
 // Shared setup of the bridge tests: the legacy-bridge example on the real server's bridge domain.
 import type { Component } from '@satellite/core'
+import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml } from '@xmpp/client'
 import { legacyBridge } from '../../examples/legacy-bridge/src/bot.js'
 import { type Network, startNetwork } from '../../examples/legacy-bridge/src/network/server.js'
 import { SqliteStore } from '../../packages/bridge/src/index.js'
-import { afterTest } from '../../test-support/cleanup.js'
 import { info, type Kind, satellite } from './helpers.js'
 
 /**

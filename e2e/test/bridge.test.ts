@@ -2,10 +2,10 @@
 // legacy account with the legacy-bridge example (a Satellite component on bridge.localhost),
 // her legacy contact appears (presence subscribe), messages flow both ways, bad input is
 // answered with stanza errors, and unregistering removes every trace.
+import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml } from '@xmpp/client'
 import { describe, expect, it } from 'vitest'
 import { LegacyClient } from '../../examples/legacy-bridge/src/network/adapter.js'
-import { afterTest } from '../../test-support/cleanup.js'
 import { registerIq, startBridge } from './bridge-setup.js'
 import { info, KINDS, realClient } from './helpers.js'
 

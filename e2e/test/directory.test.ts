@@ -4,10 +4,10 @@
 // finds her.
 
 import { submitForm } from '@satellite/forms'
+import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml } from '@xmpp/client'
 import { describe, expect, it } from 'vitest'
 import { directory } from '../../examples/user-directory/src/service.js'
-import { afterTest } from '../../test-support/cleanup.js'
 import { info, KINDS, type Kind, realClient, satellite, slixmpp } from './helpers.js'
 
 const q = (xmlns: string, ...children: unknown[]) => clientXml('query', { xmlns }, ...children)

@@ -3,9 +3,9 @@
 // made Prosody and ejabberd close the gateway's stream for every user. A legacy user (zed)
 // sends them as TYPING lines; the adapter, the bridge and core each refuse them, nothing
 // forged reaches bob, the stream stays up, and zed's next (valid) chat state reaches alice.
+import { sleep } from '@satellite/test-support/wait'
 import { describe, expect, it } from 'vitest'
 import { rawClient } from '../../examples/legacy-bridge/test/wire.js'
-import { sleep } from '../../test-support/wait.js'
 import { registerIq, startBridge } from './bridge-setup.js'
 import { info, KINDS, realClient } from './helpers.js'
 
