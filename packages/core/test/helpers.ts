@@ -1,7 +1,7 @@
 import { type Component, type ComponentOptions, component } from '@satellite/core'
+import { afterTest } from '@satellite/test-support/cleanup'
+import { sleep } from '@satellite/test-support/wait'
 import { createServer, type ServerOptions, type TestServer } from '@satellite/testing'
-import { afterTest } from '../../../test-support/cleanup.js'
-import { sleep } from '../../../test-support/wait.js'
 
 export { sleep }
 
