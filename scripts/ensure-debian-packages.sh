@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Satellite's end-to-end tests and real-server demo use, if
-# missing: Prosody (with prosody-modules, for mod_privilege), ejabberd, slixmpp (an independent XMPP client), openssl.
+# missing: Prosody (with prosody-modules, for mod_privilege), ejabberd, slixmpp (an independent XMPP client), openssl,
+# ngircd (the IRC server of examples/irc-gateway's tests, scripts/ngircd).
 # Needs root (or sudo). Safe to run again: does nothing when everything is present.
 set -euo pipefail
-want=(prosody prosody-modules ejabberd python3-slixmpp openssl)
+want=(prosody prosody-modules ejabberd python3-slixmpp openssl ngircd)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

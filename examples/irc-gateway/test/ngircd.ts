@@ -1,0 +1,68 @@
+// A throwaway ngircd for one test file, through scripts/ngircd (Debian's ngircd 26.1).
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+const script = fileURLToPath(new URL('../../../scripts/ngircd', import.meta.url))
+
+export interface Ngircd {
+  host: string
+  port: number
+  /** The server's name (irc.test). */
+  name: string
+  dir: string
+  stop(): Promise<void>
+  /** Stops and starts the server on the same port (a server restart as users see it). */
+  restart(): Promise<void>
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel's pick, released at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
+    })
+  })
+}
+
+export async function startNgircd(): Promise<Ngircd> {
+  const dir = await mkdtemp(join(tmpdir(), 'ngircd-'))
+  const port = await freePort()
+  const start = async (): Promise<Record<string, string>> => {
+    const { stdout } = await run(script, ['start', dir, String(port)], { timeout: 30_000 })
+    return Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=', 2) as [string, string]),
+    )
+  }
+  const vars = await start()
+  let stopped = false
+  return {
+    host: vars.NGIRCD_HOST ?? '127.0.0.1',
+    port: Number(vars.NGIRCD_PORT),
+    name: vars.NGIRCD_NAME ?? 'irc.test',
+    dir,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await run(script, ['stop', dir], { timeout: 30_000 })
+      await rm(dir, { recursive: true, force: true })
+    },
+    async restart() {
+      await run(script, ['stop', dir], { timeout: 30_000 })
+      await start()
+    },
+  }
+}
