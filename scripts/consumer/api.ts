@@ -247,4 +247,4 @@ const module: ComponentModule = (x) => {
 }
 runModule({ module: './dist/bot.js', healthPort: 9464 }).then((running) => running.stop())
 
-export { address, ask, badAdapter, module, noQuestion, stopped, test }
+export { address, ask, badAdapter, module, noHandle, noQuestion, stopped, test }
