@@ -462,3 +462,125 @@ describe.each(KINDS)('@satellite/muc through %s', (kind) => {
     expect(rooms.room(localOf(room))?.occupants.map((o) => o.nick)).toEqual(['alice'])
   })
 })
+
+// The same client script against the engine and against Prosody's own MUC (mod_muc with its
+// defaults, conference.localhost on the test Prosody): what each client sees, reduced to what
+// XEP-0045 specifies (kinds, nicks, status codes, items, order), is the same; what differs is
+// asserted apart and listed in packages/muc/README.md.
+describe('side by side with Prosody’s own MUC (conference.localhost, its defaults)', () => {
+  const brief = (room: string, el: El): string => {
+    const from = String(el.attrs.from)
+    const who = from === room ? 'room' : from.slice(room.length + 1)
+    const parts = [el.name, who]
+    if (el.attrs.type) parts.push(el.attrs.type)
+    if (el.is('presence')) {
+      const i = item(el)
+      parts.push(`[${codes(el).join(',')}]`, `${i.affiliation}/${i.role}${i.jid ? ` ${i.jid}` : ''}`)
+      if (i.nick) parts.push(`nick=${i.nick}`)
+    }
+    if (el.getChild('subject')) parts.push(`subject=${el.getChildText('subject')}`)
+    if (el.getChild('body')) parts.push(`body=${el.getChildText('body')}`)
+    return parts.join(' ')
+  }
+
+  async function script(kind: Kind, room: string) {
+    const fromRoom = (el: El) => String(el.attrs.from).startsWith(room)
+    const alice = await realClient(kind, 'alice', 'side')
+    await alice.send(join(room, 'alice'))
+    await alice.expect((el) => el.is('message') && el.getChild('subject') !== undefined)
+    const aliceJoin = alice.received.filter(fromRoom).map((el) => brief(room, el))
+    // An instant room (XEP-0045 §10.1.2): Prosody locks a new room until its owner configures it.
+    const instant = await alice
+      .request(
+        clientXml(
+          'iq',
+          { type: 'set', to: room },
+          clientXml(
+            'query',
+            { xmlns: 'http://jabber.org/protocol/muc#owner' },
+            clientXml('x', { xmlns: 'jabber:x:data', type: 'submit' }),
+          ),
+        ),
+      )
+      .then(
+        (iq: El) => String(iq.attrs.type),
+        (e: Error) => e.message,
+      )
+    alice.received.length = 0
+    const bob = await slixClient(kind)
+    const joined = await bob.call('join', { room, nick: 'bob' })
+    expect(joined.ok, JSON.stringify(joined)).toBe(true)
+    const bobPresence = build(joined.pres as Tree)
+    const bobJoin = [
+      ...(joined.occupants as Tree[]).map((t) => brief(room, build(t))),
+      brief(room, build(joined.subject as Tree)),
+    ]
+    const bobSeen = await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/bob`)
+    await bob.call('groupchat', { room, body: 'side by side' })
+    const got = await alice.expect((el) => el.is('message') && el.getChildText('body') === 'side by side')
+    await bob.call('leave', { room, nick: 'bob' })
+    const bobLeft = await bob.expect((el) => el.is('presence') && el.attrs.type === 'unavailable')
+    const aliceSawLeave = await alice.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && el.attrs.type === 'unavailable',
+    )
+    bob.kill()
+    await alice.stop()
+    return {
+      same: {
+        aliceJoin,
+        bobJoin,
+        bobSeen: brief(room, bobSeen),
+        groupchat: brief(room, got),
+        occupantIds: [bobSeen, got, bobLeft, aliceSawLeave].map(
+          (el) => occupantId(el) === occupantId(bobPresence),
+        ),
+        left: [brief(room, bobLeft), brief(room, aliceSawLeave)],
+      },
+      differs: {
+        instant,
+        stanzaId: got.getChild('stanza-id', NS_SID)?.attrs.by === room,
+        presenceIdKept: bobSeen.attrs.id !== undefined && bobSeen.attrs.id === bobPresence.attrs.id,
+        occupantIdLength: occupantId(got)?.length,
+      },
+    }
+  }
+
+  it('the same join, groupchat and leave: same order, status codes, items and occupant ids; the differences are the instant-room form, stanza-id, the presence id and the occupant-id format', async () => {
+    const kind: Kind = 'prosody'
+    const { room: ours } = await service(kind)
+    const theirs = `side${Date.now()}@conference.localhost`
+    const engine = await script(kind, ours)
+    const prosody = await script(kind, theirs)
+    expect(engine.same).toEqual(prosody.same)
+    expect(engine.same).toEqual({
+      aliceJoin: [
+        'presence alice [110,201] owner/moderator alice@localhost/side',
+        'message room groupchat subject=',
+      ],
+      bobJoin: [
+        'presence alice [] owner/moderator',
+        'presence bob [110] none/participant bob@localhost/slix',
+        'message room groupchat subject=',
+      ],
+      bobSeen: 'presence bob [] none/participant bob@localhost/slix',
+      groupchat: 'message bob groupchat body=side by side',
+      occupantIds: [true, true, true, true],
+      left: [
+        'presence bob unavailable [110] none/none bob@localhost/slix',
+        'presence bob unavailable [] none/none bob@localhost/slix',
+      ],
+    })
+    expect(engine.differs).toEqual({
+      instant: 'service-unavailable', // no muc#owner yet: every new room is an instant room
+      stanzaId: true,
+      presenceIdKept: false,
+      occupantIdLength: 22,
+    })
+    expect(prosody.differs).toEqual({
+      instant: 'result',
+      stanzaId: false, // only with mod_muc_mam
+      presenceIdKept: true,
+      occupantIdLength: 44,
+    })
+  })
+})
