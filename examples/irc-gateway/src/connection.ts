@@ -1,0 +1,334 @@
+// One IRC connection of one XMPP user (bare JID) to one IRC server: irc-framework's Client with
+// the gateway's transport (decoding, outbound scheduler), nick fallback, reconnect with jittered
+// backoff through the gateway-wide ConnectGate, and every value from IRC checked (validate.ts)
+// before it is emitted towards XMPP.
+import { EventEmitter } from 'node:events'
+import { Backoff, type BackoffOptions } from '@satellite/core'
+import createDebug from 'debug'
+import irc, { type Client, type MessageEvent } from 'irc-framework'
+import type { FallbackEncoding } from './decode.js'
+import { IrcGatewayError, IrcGatewayErrorCodes } from './errors.js'
+import type { ConnectGate, Release } from './gate.js'
+import { fallbackNick } from './nick.js'
+import type { ResolvedSchedulerOptions, Timers } from './scheduler.js'
+import { realTimers } from './scheduler.js'
+import type { IrcServer } from './servers.js'
+import { splitMessage, textBudget } from './text.js'
+import { type GatewayTransport, gatewayTransport } from './transport.js'
+import { checkChannel, checkNick, checkText, isChannel } from './validate.js'
+
+const debug = createDebug('satellite:irc-gateway:connection')
+
+/** The connection's state: one union (`kind`), read by tests and the pool. */
+export type ConnectionState =
+  | { kind: 'idle' }
+  | { kind: 'waiting-slot'; attempt: number }
+  | { kind: 'connecting'; attempt: number }
+  | { kind: 'registered'; nick: string }
+  | { kind: 'backoff'; attempt: number; delay: number }
+  | { kind: 'closed' }
+
+/** A message from IRC, checked: `from` a valid nick (null: the server itself), `text` XML-safe. */
+export interface IncomingMessage {
+  kind: 'privmsg' | 'notice' | 'action'
+  from: string | null
+  /** A channel, or null when the message was sent to the user's nick. */
+  channel: string | null
+  text: string
+}
+
+export interface NickRefused {
+  requested: string
+  reason: 'in-use' | 'erroneous'
+  /** The nick in use instead (the fallback, or the current nick after registration). */
+  using: string
+  error: IrcGatewayError
+}
+
+export interface ConnectionEvents {
+  registered: [{ nick: string; attempt: number }]
+  'nick-refused': [NickRefused]
+  nick: [{ from: string; to: string; self: boolean }]
+  message: [IncomingMessage]
+  /** A value from IRC that was refused by validate.ts (dropped, not relayed). */
+  refused: [IrcGatewayError]
+  disconnected: [{ retryIn: number | null; dropped: number }]
+  closed: []
+}
+
+export interface ConnectionOptions {
+  server: IrcServer
+  nick: string
+  /** The IRC user name (ident); default 'xmpp'. */
+  username?: string
+  gecos?: string
+  fallbackEncoding: FallbackEncoding
+  flood: ResolvedSchedulerOptions
+  gate: ConnectGate
+  backoff?: BackoffOptions
+  /** After this long registered, a later drop starts the backoff from its first step (default 60 s). */
+  stableAfter?: number
+  /** Answer to CTCP VERSION. */
+  version?: string
+  timers?: Timers
+  random?: () => number
+}
+
+const DEFAULT_BACKOFF: BackoffOptions = { base: 2000, cap: 120_000, maxAttempts: Infinity, conflictFloor: 0 }
+const MAX_NICK_RETRIES = 6
+
+export class IrcConnection extends EventEmitter<ConnectionEvents> {
+  state: ConnectionState = { kind: 'idle' }
+  readonly server: IrcServer
+  readonly #opts: ConnectionOptions
+  readonly #client: Client
+  readonly #backoff: Backoff
+  readonly #timers: Timers
+  #transport: GatewayTransport | undefined
+  #release: Release | undefined
+  #timer: unknown
+  #attempt = 0
+  #registeredAt = 0
+  /** The nick the user asked for; the fallback tries derive from it. */
+  #wanted: string
+  #tries = 0
+  #maxNick = 30
+  #refusal: { reason: NickRefused['reason']; text: string } | undefined
+
+  constructor(options: ConnectionOptions) {
+    super()
+    this.#opts = options
+    this.server = options.server
+    this.#wanted = options.nick
+    this.#timers = options.timers ?? realTimers
+    this.#backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random)
+    this.#client = new irc.Client()
+    this.#listen()
+  }
+
+  /** The nick in use (registered), else the one asked for. */
+  get nick(): string {
+    return this.state.kind === 'registered' ? this.state.nick : this.#client.user.nick || this.#wanted
+  }
+
+  /** Lines waiting in the outbound scheduler. */
+  get pending(): number {
+    return this.#transport?.scheduler.pending ?? 0
+  }
+
+  /** Starts connecting (through the gate); resolves when the first registration is done. */
+  connect(): Promise<string> {
+    if (this.state.kind === 'closed') return Promise.reject(closedError())
+    const registered = new Promise<string>((resolve, reject) => {
+      const ok = ({ nick }: { nick: string }): void => {
+        this.off('closed', ko)
+        resolve(nick)
+      }
+      const ko = (): void => {
+        this.off('registered', ok)
+        reject(closedError())
+      }
+      this.once('registered', ok)
+      this.once('closed', ko)
+    })
+    if (this.state.kind === 'idle') void this.#attemptNow()
+    return registered
+  }
+
+  /**
+   * Sends an XMPP message body to `target` (a channel or a nick): split into lines that fit
+   * (text.ts), each a PRIVMSG (or NOTICE, or CTCP ACTION for /me) through the scheduler.
+   * Returns the number of lines queued; throws SAT_ERR_IRC_CONNECTION when not registered.
+   */
+  send(target: string, body: string, kind: IncomingMessage['kind'] = 'privmsg'): number {
+    if (this.state.kind !== 'registered') {
+      throw new IrcGatewayError(IrcGatewayErrorCodes.CONNECTION, `not connected to ${this.server.name}`)
+    }
+    const command = kind === 'notice' ? 'NOTICE' : 'PRIVMSG'
+    const budget = textBudget({ command, target, nick: this.state.nick, action: kind === 'action' })
+    let n = 0
+    for (const chunk of splitMessage(body, budget)) {
+      this.#client.raw(
+        kind === 'action' ? `PRIVMSG ${target} :\x01ACTION ${chunk}\x01` : `${command} ${target} :${chunk}`,
+      )
+      n++
+    }
+    return n
+  }
+
+  /** Asks for another nick (a refusal after registration emits nick-refused; the old nick stays). */
+  changeNick(nick: string): void {
+    this.#wanted = nick
+    if (this.state.kind === 'registered') this.#client.changeNick(nick)
+  }
+
+  /** Sends one raw line through the scheduler (for the server's raw-command address). */
+  raw(line: string): void {
+    if (/[\r\n\0]/.test(line))
+      throw new IrcGatewayError(IrcGatewayErrorCodes.INPUT, 'a raw line cannot hold CR, LF or NUL')
+    this.#client.raw(line)
+  }
+
+  /** QUITs and stops for good; idempotent. */
+  close(reason = 'XMPP gateway'): void {
+    if (this.state.kind === 'closed') return
+    const wasRegistered = this.state.kind === 'registered'
+    this.#setState({ kind: 'closed' })
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#release?.()
+    this.#release = undefined
+    if (wasRegistered || this.#client.connection.connected) this.#client.quit(reason)
+    else this.#client.connection.transport?.close(true)
+    this.emit('closed')
+  }
+
+  #setState(state: ConnectionState): void {
+    debug('%s %s: %s -> %s', this.server.name, this.#wanted, this.state.kind, state.kind)
+    this.state = state
+  }
+
+  async #attemptNow(): Promise<void> {
+    this.#attempt++
+    const attempt = this.#attempt
+    this.#setState({ kind: 'waiting-slot', attempt })
+    let release: Release
+    try {
+      release = await this.#opts.gate.acquire()
+    } catch (err) {
+      debug('no slot: %s', (err as Error).message)
+      this.close()
+      return
+    }
+    if (this.state.kind === 'closed') {
+      release()
+      return
+    }
+    this.#release = release
+    this.#setState({ kind: 'connecting', attempt })
+    this.#tries = 0
+    this.#refusal = undefined
+    const s = this.server
+    this.#client.connect({
+      host: s.host,
+      port: s.port,
+      tls: s.tls,
+      rejectUnauthorized: true,
+      nick: this.#wanted,
+      username: this.#opts.username ?? 'xmpp',
+      gecos: this.#opts.gecos ?? 'XMPP user',
+      version: this.#opts.version ?? 'Satellite IRC gateway',
+      auto_reconnect: false,
+      transport: gatewayTransport({
+        fallbackEncoding: this.#opts.fallbackEncoding,
+        flood: this.#opts.flood,
+        timers: this.#timers,
+        onCreate: (t) => {
+          this.#transport?.scheduler.close()
+          this.#transport = t
+        },
+      }),
+    })
+  }
+
+  #listen(): void {
+    const c = this.#client
+    c.on('registered', ({ nick }) => {
+      this.#release?.()
+      this.#release = undefined
+      if (this.state.kind === 'closed') return
+      const len = Number(c.network.supports('NICKLEN'))
+      if (Number.isInteger(len) && len > 0) this.#maxNick = len
+      this.#registeredAt = this.#timers.now()
+      this.#setState({ kind: 'registered', nick })
+      if (this.#refusal !== undefined)
+        this.#nickRefused(this.#wanted, this.#refusal.reason, nick, this.#refusal.text)
+      this.emit('registered', { nick, attempt: this.#attempt })
+    })
+    c.on('nick in use', (e) => this.#onNickRefused('in-use', e.nick, e.reason))
+    c.on('nick invalid', (e) => this.#onNickRefused('erroneous', e.nick, e.reason))
+    c.on('nick', (e) => {
+      if (this.state.kind !== 'registered') return
+      try {
+        const from = checkNick(e.nick)
+        const to = checkNick(e.new_nick)
+        const self = from === this.state.nick
+        if (self) this.state = { kind: 'registered', nick: to }
+        this.emit('nick', { from, to, self })
+      } catch (err) {
+        this.emit('refused', err as IrcGatewayError)
+      }
+    })
+    c.on('privmsg', (e) => this.#incoming('privmsg', e))
+    c.on('notice', (e) => this.#incoming('notice', e))
+    c.on('action', (e) => this.#incoming('action', e))
+    c.on('close', () => this.#onClose())
+  }
+
+  #incoming(kind: IncomingMessage['kind'], e: MessageEvent): void {
+    if (this.state.kind !== 'registered') return
+    try {
+      const from = e.from_server || !e.nick ? null : checkNick(e.nick)
+      const channel = isChannel(e.target) ? checkChannel(e.target) : null
+      const text = checkText(e.message)
+      if (text === '') return
+      this.emit('message', { kind, from, channel, text })
+    } catch (err) {
+      if (!(err instanceof IrcGatewayError)) throw err
+      debug('refused from %s: %s', this.server.name, err.message)
+      this.emit('refused', err)
+    }
+  }
+
+  #onNickRefused(reason: NickRefused['reason'], refused: string, text: string): void {
+    if (this.state.kind === 'registered') {
+      this.#nickRefused(refused || this.#wanted, reason, this.state.nick, text)
+      return
+    }
+    if (this.state.kind !== 'connecting') return
+    this.#refusal ??= { reason, text }
+    this.#tries++
+    if (reason === 'erroneous' && refused.length > 9)
+      this.#maxNick = Math.min(this.#maxNick, refused.length - 1)
+    if (this.#tries > MAX_NICK_RETRIES) {
+      debug('%s: no nick accepted after %d tries', this.server.name, this.#tries)
+      this.close()
+      return
+    }
+    const next = fallbackNick(this.#wanted, this.#tries, reason, this.#maxNick, this.#opts.random)
+    this.#client.changeNick(next)
+  }
+
+  #nickRefused(requested: string, reason: NickRefused['reason'], using: string, text = ''): void {
+    const why = reason === 'in-use' ? 'is in use' : 'is not allowed'
+    const error = new IrcGatewayError(
+      IrcGatewayErrorCodes.NICK,
+      `${this.server.name}: the nick ${requested} ${why}${text ? ` (${text})` : ''}; using ${using}`,
+    )
+    this.emit('nick-refused', { requested, reason, using, error })
+  }
+
+  #onClose(): void {
+    this.#release?.()
+    this.#release = undefined
+    const dropped = this.#transport?.scheduler.close() ?? 0
+    if (this.state.kind === 'closed') return
+    if (
+      this.state.kind === 'registered' &&
+      this.#timers.now() - this.#registeredAt >= (this.#opts.stableAfter ?? 60_000)
+    ) {
+      this.#backoff.reset()
+    }
+    const delay = this.#backoff.next('retry')
+    this.#setState({ kind: 'backoff', attempt: this.#attempt, delay })
+    this.emit('disconnected', { retryIn: delay, dropped })
+    this.#timer = this.#timers.setTimeout(() => {
+      this.#timer = undefined
+      if (this.state.kind === 'backoff') void this.#attemptNow()
+    }, delay)
+  }
+}
+
+function closedError(): IrcGatewayError {
+  return new IrcGatewayError(IrcGatewayErrorCodes.CONNECTION, 'the IRC connection was closed')
+}

@@ -1,0 +1,127 @@
+// Declarations of the part of irc-framework 4.14 the gateway uses (the package ships no types).
+// Only what src/ calls is declared; the event payloads list the fields read, as irc-framework
+// emits them (src/commands/handlers/*.js). Values in them come from the IRC server: validate.ts
+// checks them before they reach XMPP.
+
+declare module 'irc-framework' {
+  import type { EventEmitter } from 'node:events'
+
+  /** The socket transport irc-framework constructs with `new transport(options)`. */
+  export interface TransportLike extends EventEmitter {
+    connect(): void
+    writeLine(line: string, cb?: () => void): void
+    isConnected(): boolean
+    close(force?: boolean): void
+    disposeSocket(): void
+    setEncoding(encoding: string): boolean
+  }
+  export type TransportClass = new (options: ClientOptions) => TransportLike
+
+  export interface ClientOptions {
+    host: string
+    port: number
+    tls?: boolean
+    rejectUnauthorized?: boolean
+    nick: string
+    username?: string
+    gecos?: string
+    password?: string
+    /** Answer to CTCP VERSION (irc-framework answers it itself when set). */
+    version?: string
+    encoding?: string
+    auto_reconnect?: boolean
+    ping_interval?: number
+    ping_timeout?: number
+    transport?: TransportClass
+    account?: { account: string; password: string }
+  }
+
+  export interface MessageEvent {
+    nick: string
+    ident: string
+    hostname: string
+    target: string
+    message: string
+    from_server?: boolean
+    time?: number
+  }
+  export interface CtcpEvent extends MessageEvent {
+    type: string | null
+  }
+  export interface NickRefusedEvent {
+    nick: string
+    reason: string
+  }
+  export interface RegisteredEvent {
+    nick: string
+  }
+  export interface NickEvent {
+    nick: string
+    ident: string
+    hostname: string
+    new_nick: string
+  }
+  export interface IrcErrorEvent {
+    error: string
+    channel?: string
+    nick?: string
+    reason: string
+  }
+
+  export interface ClientEvents {
+    registered: [RegisteredEvent]
+    close: [boolean]
+    'socket close': [Error | false | undefined]
+    'socket connected': []
+    privmsg: [MessageEvent]
+    notice: [MessageEvent]
+    action: [MessageEvent]
+    'ctcp request': [CtcpEvent]
+    'nick in use': [NickRefusedEvent]
+    'nick invalid': [NickRefusedEvent]
+    nick: [NickEvent]
+    'irc error': [IrcErrorEvent]
+  }
+
+  export class Client {
+    constructor(options?: Partial<ClientOptions>)
+    options: ClientOptions
+    user: { nick: string; username: string; host: string }
+    network: { supports(name: string): string | boolean | undefined }
+    connection: { connected: boolean; transport: TransportLike | null }
+    connect(options?: ClientOptions): void
+    /** Sends one line as given (one string argument). */
+    raw(line: string): void
+    changeNick(nick: string): void
+    join(channel: string, key?: string): void
+    quit(message?: string): void
+    on<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this
+    off<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this
+    removeAllListeners(event?: string): this
+  }
+
+  const _default: { Client: typeof Client }
+  export default _default
+}
+
+declare module 'irc-framework/src/transports/net.js' {
+  import type { EventEmitter } from 'node:events'
+  import type { ClientOptions } from 'irc-framework'
+
+  /** irc-framework's TCP/TLS transport; the gateway's transport subclasses it (transport.ts). */
+  class NetTransport extends EventEmitter {
+    constructor(options: ClientOptions)
+    options: ClientOptions
+    encoding: string
+    incoming_buffer: Buffer
+    connect(): void
+    writeLine(line: string, cb?: () => void): void
+    isConnected(): boolean
+    close(force?: boolean): void
+    disposeSocket(): void
+    setEncoding(encoding: string): boolean
+    onSocketData(data: Buffer): void
+    onSocketClose(): void
+  }
+  export default NetTransport
+}
