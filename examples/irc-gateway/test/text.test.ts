@@ -70,10 +70,12 @@ describe('splitMessage', () => {
           const out = splitMessage(input, max)
           for (const c of out) {
             expect(bytes(c)).toBeLessThanOrEqual(max)
+            // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
             expect(c).not.toMatch(/[\r\n\0\x01]/)
           }
           const expected = input
             .split(/\r\n|\r|\n/)
+            // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
             .map((l) => l.replace(/[\0\x01]/g, ''))
             .filter((l) => l.trim() !== '')
             .join('')
@@ -128,6 +130,7 @@ describe('ircToXmppText', () => {
 
   it('never lets out a character XML 1.0 cannot carry, a control (but tab and LF) or a lone surrogate', () => {
     const forbidden =
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
       /[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
     fc.assert(
       fc.property(
@@ -148,6 +151,7 @@ describe('ircToXmppText', () => {
   it('keeps text without controls as it is (the same string)', () => {
     fc.assert(
       fc.property(
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
         fc.string({ unit: codePoint }).filter((s) => !/[\0-\x1f\x7f-\x9f\ufffe\uffff]/.test(s)),
         (s) => {
           expect(ircToXmppText(s)).toBe(s)
