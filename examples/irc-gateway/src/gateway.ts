@@ -1,0 +1,162 @@
+// The gateway as a plugin of the component (first slice): one-to-one messages between an XMPP
+// user and an IRC user, `nick%server@gateway` <-> PRIVMSG, over one IrcConnection per bare JID
+// per server (opened on the first message). Channels as rooms (@satellite/muc) come next.
+import {
+  bareOf,
+  type Component,
+  errorReply,
+  localOf,
+  numberOption,
+  type PluginHandle,
+  type Stanza,
+  StanzaError,
+  xml,
+} from '@satellite/core'
+import createDebug from 'debug'
+import { formatAddress, type IrcAddress, parseAddress } from './address.js'
+import { type IncomingMessage, IrcConnection } from './connection.js'
+import { IrcGatewayError, IrcGatewayErrorCodes } from './errors.js'
+import { ConnectGate, type GateOptions } from './gate.js'
+import { sanitizeNick } from './nick.js'
+import { type SchedulerOptions, schedulerOptions } from './scheduler.js'
+import type { IrcServer, ServerList } from './servers.js'
+import { isNick } from './validate.js'
+
+const debug = createDebug('satellite:irc-gateway')
+
+export interface IrcGatewayOptions {
+  servers: ServerList
+  /** The outbound scheduler of each IRC connection (burst 5, then 1 line per 2 s). */
+  flood?: SchedulerOptions
+  /** The cap on concurrent connection attempts across users. */
+  reconnect?: GateOptions
+  /** IRC connections in all (default 1000). */
+  maxConnections?: number
+  /** IRC servers one user may be connected to at once (default 5). */
+  maxServersPerUser?: number
+  /** Answer to CTCP VERSION. */
+  version?: string
+}
+
+export interface IrcGateway extends PluginHandle {
+  /** The connection of `user` (a bare JID) to `server`, if open. */
+  connection(user: string, server: string): IrcConnection | undefined
+  readonly gate: ConnectGate
+  close(): void
+}
+
+/** Installs the gateway's message route on `xmpp`; `close()` removes it and QUITs every connection. */
+export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGateway {
+  const flood = schedulerOptions(options.flood)
+  const maxConnections = numberOption('irc-gateway', 'maxConnections', options.maxConnections, 1000, {
+    min: 1,
+  })
+  const maxPerUser = numberOption('irc-gateway', 'maxServersPerUser', options.maxServersPerUser, 5, {
+    min: 1,
+  })
+  const gate = new ConnectGate(options.reconnect)
+  const connections = new Map<string, IrcConnection>()
+  const perUser = new Map<string, number>()
+  const key = (user: string, server: string): string => `${user}\n${server}`
+
+  const toXmpp = (user: string, conn: IrcConnection, m: IncomingMessage): void => {
+    if (m.channel !== null) return // rooms: next slice
+    const from: IrcAddress =
+      m.from === null
+        ? { kind: 'server', server: conn.server }
+        : { kind: 'user', nick: m.from, server: conn.server }
+    const body = m.kind === 'action' ? `/me ${m.text}` : m.text
+    void xmpp
+      .send(
+        xml(
+          'message',
+          { from: formatAddress(from, xmpp.domain, options.servers), to: user, type: 'chat' },
+          xml('body', {}, body),
+        ),
+      )
+      .catch((err: unknown) => debug('send to %s failed: %s', user, (err as Error).message))
+  }
+
+  const tell = (user: string, server: IrcServer, text: string): void => {
+    const from = formatAddress({ kind: 'server', server }, xmpp.domain, options.servers)
+    void xmpp
+      .send(xml('message', { from, to: user, type: 'chat' }, xml('body', {}, text)))
+      .catch((err: unknown) => debug('send to %s failed: %s', user, (err as Error).message))
+  }
+
+  const open = (user: string, server: IrcServer): IrcConnection => {
+    const existing = connections.get(key(user, server.name))
+    if (existing !== undefined) return existing
+    if (connections.size >= maxConnections)
+      throw new StanzaError('resource-constraint', 'the gateway has too many IRC connections')
+    if ((perUser.get(user) ?? 0) >= maxPerUser) {
+      throw new StanzaError('policy-violation', `at most ${maxPerUser} IRC servers at once`)
+    }
+    const local = localOf(user)
+    const conn = new IrcConnection({
+      server,
+      nick: isNick(local) ? local : sanitizeNick(local),
+      fallbackEncoding: server.fallbackEncoding,
+      flood,
+      gate,
+      ...(options.version === undefined ? {} : { version: options.version }),
+    })
+    connections.set(key(user, server.name), conn)
+    perUser.set(user, (perUser.get(user) ?? 0) + 1)
+    conn.on('message', (m) => toXmpp(user, conn, m))
+    conn.on('nick-refused', (r) => tell(user, server, r.error.message))
+    conn.on('closed', () => {
+      connections.delete(key(user, server.name))
+      const n = (perUser.get(user) ?? 1) - 1
+      if (n === 0) perUser.delete(user)
+      else perUser.set(user, n)
+    })
+    return conn
+  }
+
+  const fromXmpp = async (msg: Stanza): Promise<void> => {
+    const body = msg.getChildText('body')
+    if (body === null || body === '') return
+    const user = bareOf(msg.attrs.from).toLowerCase()
+    let address: IrcAddress
+    try {
+      address = parseAddress(msg.attrs.to ?? '', xmpp.domain, options.servers)
+    } catch (err) {
+      if (!(err instanceof IrcGatewayError)) throw err
+      const condition = err.code === IrcGatewayErrorCodes.SERVER ? 'remote-server-not-found' : 'jid-malformed'
+      return xmpp.send(errorReply(msg, new StanzaError(condition, err.message)))
+    }
+    if (address.kind !== 'user') {
+      return xmpp.send(
+        errorReply(
+          msg,
+          new StanzaError('feature-not-implemented', 'only one-to-one messages to nick%server for now'),
+        ),
+      )
+    }
+    try {
+      const conn = open(user, address.server)
+      if (conn.state.kind !== 'registered') await conn.connect()
+      const action = body.startsWith('/me ')
+      conn.send(address.nick, action ? body.slice(4) : body, action ? 'action' : 'privmsg')
+    } catch (err) {
+      const reply =
+        err instanceof StanzaError ? err : new StanzaError('recipient-unavailable', (err as Error).message)
+      return xmpp.send(errorReply(msg, reply))
+    }
+  }
+
+  const unroute = xmpp.message({ type: ['chat', 'normal'] }, fromXmpp)
+  let closed = false
+  return {
+    gate,
+    connection: (user, server) => connections.get(key(user.toLowerCase(), server)),
+    close() {
+      if (closed) return
+      closed = true
+      unroute()
+      for (const conn of [...connections.values()]) conn.close()
+      gate.close()
+    },
+  }
+}
