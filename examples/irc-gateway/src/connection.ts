@@ -15,7 +15,7 @@ import { realTimers } from './scheduler.js'
 import type { IrcServer } from './servers.js'
 import { splitMessage, textBudget } from './text.js'
 import { type GatewayTransport, gatewayTransport } from './transport.js'
-import { checkChannel, checkNick, checkText, isChannel } from './validate.js'
+import { checkChannel, checkNick, checkText } from './validate.js'
 
 const debug = createDebug('satellite:irc-gateway:connection')
 
@@ -76,6 +76,7 @@ export interface ConnectionOptions {
 
 const DEFAULT_BACKOFF: BackoffOptions = { base: 2000, cap: 120_000, maxAttempts: Infinity, conflictFloor: 0 }
 const MAX_NICK_RETRIES = 6
+const CHANNEL_PREFIX = /^[#&+!]/
 
 export class IrcConnection extends EventEmitter<ConnectionEvents> {
   state: ConnectionState = { kind: 'idle' }
@@ -89,6 +90,7 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
   #timer: unknown
   #attempt = 0
   #registeredAt = 0
+  #everRegistered = false
   /** The nick the user asked for; the fallback tries derive from it. */
   #wanted: string
   #tries = 0
@@ -116,23 +118,44 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     return this.#transport?.scheduler.pending ?? 0
   }
 
-  /** Starts connecting (through the gate); resolves when the first registration is done. */
+  /**
+   * Starts connecting (through the gate) when idle; resolves with the nick at the next
+   * registration. Rejects with SAT_ERR_IRC_CONNECTION when the attempt in progress fails (the
+   * connection goes on retrying with backoff) or the connection is closed.
+   */
   connect(): Promise<string> {
     if (this.state.kind === 'closed') return Promise.reject(closedError())
     const registered = new Promise<string>((resolve, reject) => {
       const ok = ({ nick }: { nick: string }): void => {
-        this.off('closed', ko)
+        done()
         resolve(nick)
       }
       const ko = (): void => {
-        this.off('registered', ok)
+        done()
         reject(closedError())
       }
-      this.once('registered', ok)
-      this.once('closed', ko)
+      const failed = (): void => {
+        done()
+        reject(
+          new IrcGatewayError(IrcGatewayErrorCodes.CONNECTION, `could not connect to ${this.server.name}`),
+        )
+      }
+      const done = (): void => {
+        this.off('registered', ok)
+        this.off('closed', ko)
+        this.off('disconnected', failed)
+      }
+      this.on('registered', ok)
+      this.on('closed', ko)
+      this.on('disconnected', failed)
     })
     if (this.state.kind === 'idle') void this.#attemptNow()
     return registered
+  }
+
+  /** True once the connection has registered at least once. */
+  get everRegistered(): boolean {
+    return this.#everRegistered
   }
 
   /**
@@ -240,6 +263,7 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
       const len = Number(c.network.supports('NICKLEN'))
       if (Number.isInteger(len) && len > 0) this.#maxNick = len
       this.#registeredAt = this.#timers.now()
+      this.#everRegistered = true
       this.#setState({ kind: 'registered', nick })
       if (this.#refusal !== undefined)
         this.#nickRefused(this.#wanted, this.#refusal.reason, nick, this.#refusal.text)
@@ -269,7 +293,8 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     if (this.state.kind !== 'registered') return
     try {
       const from = e.from_server || !e.nick ? null : checkNick(e.nick)
-      const channel = isChannel(e.target) ? checkChannel(e.target) : null
+      // A target with a channel prefix must be a channel the gateway accepts; anything else was sent to our nick.
+      const channel = CHANNEL_PREFIX.test(e.target) ? checkChannel(e.target) : null
       const text = checkText(e.message)
       if (text === '') return
       this.emit('message', { kind, from, channel, text })

@@ -136,7 +136,16 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
     }
     try {
       const conn = open(user, address.server)
-      if (conn.state.kind !== 'registered') await conn.connect()
+      if (conn.state.kind !== 'registered') {
+        try {
+          await conn.connect()
+        } catch (err) {
+          // Never registered: give up on it (the next message tries again) rather than keep a
+          // connection retrying for a user who may have left.
+          if (!conn.everRegistered) conn.close()
+          throw err
+        }
+      }
       const action = body.startsWith('/me ')
       conn.send(address.nick, action ? body.slice(4) : body, action ? 'action' : 'privmsg')
     } catch (err) {

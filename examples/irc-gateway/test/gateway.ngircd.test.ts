@@ -6,7 +6,7 @@ import { afterTest } from '../../../test-support/cleanup.js'
 import { testServer } from '../../../test-support/component.js'
 import { ircGateway } from '../src/gateway.js'
 import { serversFromEnv } from '../src/servers.js'
-import { type Ngircd, startNgircd } from './ngircd.js'
+import { freePort, type Ngircd, startNgircd } from './ngircd.js'
 import { RawIrcClient } from './raw-client.js'
 
 const DOMAIN = 'irc.localhost'
@@ -87,6 +87,22 @@ describe('ircGateway: one-to-one messages through ngircd', () => {
       const reply = await erin.expectStanza({ name: 'message', type: 'error', from: to }, 5000)
       expect(reply.getChild('error')?.getChild(condition), to).toBeDefined()
     }
+  })
+
+  it('answers recipient-unavailable when the IRC server cannot be reached, and keeps no connection', async () => {
+    const dead = await freePort()
+    const { srv, gateway } = await setup({
+      IRC_SERVERS: `local=127.0.0.1:${ircd.port},dead=127.0.0.1:${dead}`,
+    })
+    const kim = srv.client('kim@localhost/pc')
+    kim.send(`<message to='bob%dead@${DOMAIN}' type='chat' id='d1'><body>anyone?</body></message>`)
+    const reply = await kim.expectStanza(
+      { name: 'message', type: 'error', from: `bob%dead@${DOMAIN}`, id: 'd1' },
+      5000,
+    )
+    expect(reply.getChild('error')?.getChild('recipient-unavailable')).toBeDefined()
+    expect(reply.getChild('error')?.getChildText('text')).toBe('could not connect to dead')
+    expect(gateway.connection('kim@localhost', 'dead')).toBeUndefined()
   })
 
   it('close() QUITs every connection and stops relaying', async () => {
