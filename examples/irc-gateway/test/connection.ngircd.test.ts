@@ -1,7 +1,8 @@
 // IrcConnection against a real ngircd (scripts/ngircd): registration, messages both ways,
 // Latin-1 and formatting from IRC, CTCP ACTION and VERSION, nick fallback, a 50-line paste.
+
+import { afterTest } from '@satellite/test-support/cleanup'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
 import {
   type ConnectionOptions,
   type IncomingMessage,

@@ -1,8 +1,8 @@
 // IrcConnection against a scripted IRC server that sends what ngircd never would: nicks and
 // channels that must not reach XMPP, overlong text, messages before registration.
 import { createServer, type Server, type Socket } from 'node:net'
+import { afterTest } from '@satellite/test-support/cleanup'
 import { describe, expect, it } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
 import { type IncomingMessage, IrcConnection } from '../src/connection.js'
 import type { IrcGatewayError } from '../src/errors.js'
 import { ConnectGate } from '../src/gate.js'

@@ -3,8 +3,8 @@
 // to keep the test short: the rule and the scheduler keep the ratio of the defaults), and
 // against a real ngircd.
 import { connect } from 'node:net'
+import { afterTest } from '@satellite/test-support/cleanup'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
 import { IrcConnection } from '../src/connection.js'
 import { ConnectGate } from '../src/gate.js'
 import { schedulerOptions } from '../src/scheduler.js'

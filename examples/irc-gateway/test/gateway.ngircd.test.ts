@@ -1,9 +1,9 @@
 // The gateway's first slice end to end in one process: the embedded XMPP server
 // (@satellite/testing), the component with ircGateway(), and a real ngircd with a raw IRC user.
 import { component } from '@satellite/core'
+import { afterTest } from '@satellite/test-support/cleanup'
+import { testServer } from '@satellite/test-support/component'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
-import { testServer } from '../../../test-support/component.js'
 import { ircGateway } from '../src/gateway.js'
 import { serversFromEnv } from '../src/servers.js'
 import { freePort, type Ngircd, startNgircd } from './ngircd.js'

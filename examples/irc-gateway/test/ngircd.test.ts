@@ -1,8 +1,8 @@
 // scripts/ngircd: a throwaway ngircd on loopback, configured as the gateway's tests need it.
 import { readFile, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
+import { afterTest } from '@satellite/test-support/cleanup'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { afterTest } from '../../../test-support/cleanup.js'
 import { type Ngircd, startNgircd } from './ngircd.js'
 import { RawIrcClient } from './raw-client.js'
 
