@@ -171,6 +171,28 @@ describe('StreamParser regressions (found by the property tests)', () => {
     expect(stanzas(bom)).toHaveLength(1)
   })
 
+  it('finds a forbidden character anywhere in a long chunk, at any alignment, among tabs and line ends', () => {
+    // the controls are looked for 4 bytes at a time in chunks of 64 bytes or more (mayHoldControls)
+    const before = `<a>\t\n\r${'x'.repeat(70)}</a>`
+    const after = `<b>\n${'y'.repeat(70)}é</b>`
+    for (const bad of ['\u0001', '\u001f', '\ufffe', '\uffff', '\u0000']) {
+      for (let at = 0; at < 80; at += 7) {
+        const text = `${'z'.repeat(at)}${bad}${'z'.repeat(80 - at)}`
+        const doc = Buffer.from(`${before}<m>${text}</m>${after}`)
+        for (let offset = 0; offset < 4; offset++) {
+          const padded = Buffer.alloc(doc.length + offset)
+          doc.copy(padded, offset)
+          const r = feed([HEADER, padded.subarray(offset)])
+          expect(stanzas(r), `${JSON.stringify(bad)} at ${at}+${offset}`).toHaveLength(1)
+          expect(conditions(r)).toEqual(['not-well-formed'])
+        }
+      }
+    }
+    const ok = feed([HEADER, Buffer.from(`${before}<m>\t${'\u007f'.repeat(70)}\r\n</m>${after}`)])
+    expect(conditions(ok)).toEqual([])
+    expect(stanzas(ok)).toHaveLength(3)
+  })
+
   it('needs a space between attributes also when a chunk ends between them', () => {
     for (const chunks of splits(`${HEADER}<m a='1'b='2'/>`))
       expect(conditions(feed(chunks))).toEqual(['not-well-formed'])

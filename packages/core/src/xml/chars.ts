@@ -12,6 +12,49 @@ import type { XmlViolation } from './parser.js'
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
 export const FORBIDDEN_CHAR = /[\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/
 
+/** Bytes below 0x20 that are not tab, LF or CR: the C0 controls XML forbids (in UTF-8, never part of a sequence). */
+const CONTROL_BYTE: Uint8Array = (() => {
+  const t = new Uint8Array(32)
+  t.fill(1)
+  t[9] = 0
+  t[10] = 0
+  t[13] = 0
+  return t
+})()
+
+/**
+ * True if the UTF-8 bytes `chunk` may hold a C0 control that XML forbids; false if they certainly do not (then
+ * their characters need no {@link FORBIDDEN_CHAR} scan for those). Reads 4 bytes at a time, 64 per check (a
+ * byte below 0x20 sets a high bit of `(x - 0x20202020) & ~x`), and looks at the bytes of a block only when
+ * that says it has one below 0x20: several times faster than the regular expression over the characters.
+ */
+export function mayHoldControls(chunk: Uint8Array): boolean {
+  const len = chunk.length
+  let i = 0
+  if (len >= 64) {
+    const head = (4 - (chunk.byteOffset & 3)) & 3
+    for (; i < head; i++) if ((chunk[i] as number) < 32 && CONTROL_BYTE[chunk[i] as number] === 1) return true
+    const words = (len - head) >>> 2
+    const u = new Uint32Array(chunk.buffer, chunk.byteOffset + head, words)
+    for (let w = 0; w < words; w += 16) {
+      const end = Math.min(w + 16, words)
+      let acc = 0
+      for (let k = w; k < end; k++) {
+        const x = u[k] as number
+        acc |= (x - 0x20202020) & ~x
+      }
+      if ((acc & 0x80808080) !== 0) {
+        for (let b = head + w * 4, stop = head + end * 4; b < stop; b++) {
+          if ((chunk[b] as number) < 32 && CONTROL_BYTE[chunk[b] as number] === 1) return true
+        }
+      }
+    }
+    i = head + words * 4
+  }
+  for (; i < len; i++) if ((chunk[i] as number) < 32 && CONTROL_BYTE[chunk[i] as number] === 1) return true
+  return false
+}
+
 /** True for a code point XML 1.0's Char production allows (the target of a character reference). */
 export function isXmlChar(c: number): boolean {
   return (

@@ -10,11 +10,13 @@ const XMLNS_NS = 'http://www.w3.org/2000/xmlns/'
 
 /**
  * What is wrong with the prefixes of a complete start tag (`parent` its parent element, or the stream
- * root for a stanza, null for the root itself), or null. Always a not-well-formed violation.
+ * root for a stanza, null for the root itself), or null. Always a not-well-formed violation. `prefixed`:
+ * some attribute name has a ':' (when none has, the attributes are not looked at).
  */
 export function namespaceProblem(
   name: string,
   attrs: Record<string, string>,
+  prefixed: boolean,
   parent: Element | null,
 ): string | null {
   const colon = name.indexOf(':')
@@ -23,6 +25,7 @@ export function namespaceProblem(
     if (problem !== null) return problem
     if (!bound(name.slice(0, colon), attrs, parent)) return `unbound namespace prefix in <${name}>`
   }
+  if (!prefixed) return null
   for (const attr in attrs) {
     const ac = attr.indexOf(':')
     if (ac < 0) continue

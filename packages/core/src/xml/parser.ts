@@ -1,4 +1,4 @@
-import { decodeReferences, FORBIDDEN_CHAR, openReference, shown } from './chars.js'
+import { decodeReferences, FORBIDDEN_CHAR, mayHoldControls, openReference, shown } from './chars.js'
 import { Element } from './element.js'
 import { namespaceProblem } from './namespaces.js'
 import {
@@ -148,7 +148,15 @@ export class StreamParser {
       if (!this.#dead && !this.#ended) this.#fail('not-well-formed', 'invalid UTF-8 in the stream')
       return
     }
-    this.#accept(data)
+    // the characters XML forbids: C0 controls are looked for in the bytes (faster), U+FFFE and U+FFFF in what
+    // the decoder made of bytes that are not ASCII; the regular expression only when one may be there
+    const utf8 = this.#utf8
+    if (
+      mayHoldControls(chunk) ||
+      (!utf8.ascii && (data.indexOf('\uFFFE') >= 0 || data.indexOf('\uFFFF') >= 0))
+    ) {
+      this.#accept(data)
+    } else this.#feed(data)
   }
 
   #accept(data: string): void {
@@ -406,7 +414,7 @@ export class StreamParser {
     const { name, attrs, selfClosing } = reader
     const tagStart = pos
     // Complete tag: check namespaces, then build.
-    const nsProblem = namespaceProblem(name, attrs, parent ?? this.#root)
+    const nsProblem = namespaceProblem(name, attrs, reader.prefixed, parent ?? this.#root)
     if (nsProblem !== null) {
       this.#fail('not-well-formed', nsProblem)
       return MALFORMED

@@ -19,11 +19,14 @@ export class Utf8Stream {
   #started = false
   /** After {@link Utf8Stream.decode} returned null: the characters of the chunk before the invalid bytes. */
   valid = ''
+  /** The last chunk decoded was ASCII (read as latin1): its characters are its bytes. */
+  ascii = false
 
   /** The characters of `chunk`, or null if it holds invalid UTF-8 (see {@link Utf8Stream.valid}). */
   decode(chunk: Uint8Array): string | null {
     let data: string
-    if (!this.#open && isAscii(chunk)) {
+    this.ascii = !this.#open && isAscii(chunk)
+    if (this.ascii) {
       // ASCII is its own UTF-8 (and latin1) decoding
       data = (
         Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
