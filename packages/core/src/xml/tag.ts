@@ -181,10 +181,25 @@ function attrName(s: string, start: number, end: number): string {
     case 3:
       if (s.startsWith('var', start)) return 'var'
       break
-    case 4:
-      if (s.startsWith('from', start)) return 'from'
-      if (s.startsWith('type', start)) return 'type'
+    case 4: {
+      const a = s.charCodeAt(start)
+      if (a === 102 /* f */) {
+        if (
+          s.charCodeAt(start + 1) === 114 &&
+          s.charCodeAt(start + 2) === 111 &&
+          s.charCodeAt(start + 3) === 109
+        )
+          return 'from'
+      } else if (a === 116 /* t */) {
+        if (
+          s.charCodeAt(start + 1) === 121 &&
+          s.charCodeAt(start + 2) === 112 &&
+          s.charCodeAt(start + 3) === 101
+        )
+          return 'type'
+      }
       break
+    }
     case 5:
       if (s.startsWith('xmlns', start)) return 'xmlns'
       break
