@@ -26,6 +26,13 @@ function workspace(edit = () => {}) {
   const dir = join(root, 'escaping')
   cpSync(source, dir, { recursive: true, filter: (path) => !path.includes('node_modules') })
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  // The fixture workspace holds escaping alone: its workspace dependencies (@satellite/core) cannot
+  // resolve there, and pnpm publish would fail on them before the check runs.
+  for (const field of ['dependencies', 'devDependencies', 'peerDependencies']) {
+    for (const [name, range] of Object.entries(pkg[field] ?? {})) {
+      if (String(range).startsWith('workspace:')) delete pkg[field][name]
+    }
+  }
   edit(dir, pkg)
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2))
   const run = spawnSync(process.execPath, [script, root], { encoding: 'utf8' })

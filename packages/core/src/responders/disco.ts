@@ -109,7 +109,7 @@ export class Disco {
   }
 
   /**
-   * Removes an identity added with {@link identity} (same category, type and name; and lang when
+   * Removes an identity added with {@link Disco.identity} (same category, type and name; and lang when
    * given). A plugin's `close()` calls it for what it added.
    */
   removeIdentity(identity: Identity, target?: DiscoTarget): this {
@@ -126,13 +126,13 @@ export class Disco {
     return this
   }
 
-  /** Stops advertising a feature namespace added with {@link feature}. */
+  /** Stops advertising a feature namespace added with {@link Disco.feature}. */
   removeFeature(ns: string, target?: DiscoTarget): this {
     this.#remove(target, (e) => e.features.delete(ns))
     return this
   }
 
-  /** Removes an item listed with {@link item} (same `jid` and `node`). */
+  /** Removes an item listed with {@link Disco.item} (same `jid` and `node`). */
   removeItem(item: DiscoItem, target?: DiscoTarget): this {
     this.#remove(target, (e) => {
       const i = e.items.findIndex((x) => x.jid === item.jid && x.node === item.node)
