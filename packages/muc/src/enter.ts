@@ -94,9 +94,10 @@ export function enter(ctx: Context, r: JoinRequest): void {
   occ.shown = session
   room.byJid.set(r.from, occ)
   rosterTo(ctx, room, occ, session)
-  announce(ctx, room, occ, { base: session.presence, self: null })
+  const id = r.presence.attrs.id
+  announce(ctx, room, occ, { base: session.presence, id, self: null })
   for (const s of occ.sessions.values()) {
-    if (s !== session) announce(ctx, room, occ, { base: session.presence, others: false, self: s })
+    if (s !== session) announce(ctx, room, occ, { base: session.presence, id, others: false, self: s })
   }
   sendState(ctx, room, occ, session, r.presence, { created, changed })
 }
@@ -120,7 +121,8 @@ export function sendState(
   if (flags.created) selfCodes.push(Status.CREATED)
   if (flags.changed) selfCodes.push(Status.NICK_ASSIGNED)
   // Own presence: only to this session, and only after the roster (§7.2.3).
-  announce(ctx, room, occ, { base: occ.shown.presence, others: false, self: session, selfCodes })
+  const id = presence.attrs.id
+  announce(ctx, room, occ, { base: occ.shown.presence, id, others: false, self: session, selfCodes })
   const x = presence.getChild('x', NS_MUC)
   const want = wanted(x?.getChild('history'), room.config.historyLength, ctx.o.now())
   const finish = (entries: readonly HistoryEntry[]) => {

@@ -64,7 +64,7 @@ export function onPresence(ctx: Context, p: Stanza): void {
   if (type === 'unavailable') {
     const session = occ?.sessions.get(from)
     if (room !== undefined && occ !== undefined && session !== undefined) {
-      removeSession(ctx, room, occ, session, { base: keptPresence(p), ghost: false })
+      removeSession(ctx, room, occ, session, { base: keptPresence(p), id: p.attrs.id, ghost: false })
     }
     return
   }
@@ -98,15 +98,16 @@ function update(ctx: Context, room: Room, occ: Occupant, session: Session, p: St
   session.at = ctx.o.now()
   occ.shown = session
   const rejoin = p.getChild('x', NS_MUC) !== undefined
+  const id = p.attrs.id
   if (!rejoin) {
-    announce(ctx, room, occ, { base: session.presence })
+    announce(ctx, room, occ, { base: session.presence, id })
     return
   }
   // The client thinks it is joining (it lost the room, e.g. after a reconnect): the others see a
   // presence update; this session gets the whole room again, as on a join.
-  announce(ctx, room, occ, { base: session.presence, self: null })
+  announce(ctx, room, occ, { base: session.presence, id, self: null })
   for (const s of occ.sessions.values()) {
-    if (s !== session) announce(ctx, room, occ, { base: session.presence, others: false, self: s })
+    if (s !== session) announce(ctx, room, occ, { base: session.presence, id, others: false, self: s })
   }
   rosterTo(ctx, room, occ, session)
   sendState(ctx, room, occ, session, p, { created: false, changed: false })
@@ -139,7 +140,11 @@ function changeNick(
   occ.nick = nick
   occ.key = key
   room.occupants.set(key, occ)
-  announce(ctx, room, occ, { base: session.presence, selfCodes: changed ? [Status.NICK_ASSIGNED] : [] })
+  announce(ctx, room, occ, {
+    base: session.presence,
+    id: p.attrs.id,
+    selfCodes: changed ? [Status.NICK_ASSIGNED] : [],
+  })
   log('%s in %s is now %s', occ.bare, room.jid, nick)
 }
 
@@ -153,7 +158,7 @@ export function removeSession(
   room: Room,
   occ: Occupant,
   session: Session,
-  how: { base: Element | undefined; ghost: boolean },
+  how: { base: Element | undefined; id?: string | undefined; ghost: boolean },
 ): void {
   occ.sessions.delete(session.jid)
   room.byJid.delete(session.jid)
@@ -162,6 +167,7 @@ export function removeSession(
     announce(ctx, room, occ, {
       base: how.base,
       type: 'unavailable',
+      id: how.id,
       codes: how.ghost ? [Status.ERROR_REMOVED] : [],
       self: how.ghost ? null : session,
     })
@@ -177,6 +183,7 @@ export function removeSession(
     const el = occupantPresence(room, occ, {
       base: how.base,
       type: 'unavailable',
+      id: how.id,
       jid: session.jid,
       codes: [Status.SELF],
     })

@@ -43,6 +43,8 @@ export interface PresenceParts {
   /** The presence's own children (show, status, caps…). */
   base: Element | undefined
   type?: 'unavailable'
+  /** The `id` of the client presence this one reflects (kept, as Prosody does). */
+  id?: string | undefined
   /** `<item jid/>`: the real JID shown, when the recipient may see it. */
   jid?: string
   /** `<item nick/>` (303). */
@@ -55,6 +57,7 @@ export interface PresenceParts {
 export function occupantPresence(room: Room, occ: Occupant, p: PresenceParts): Element {
   const attrs: Record<string, string> = { from: `${room.jid}/${occ.nick}` }
   if (p.type !== undefined) attrs.type = p.type
+  if (p.id !== undefined) attrs.id = p.id
   const el = xml('presence', attrs)
   if (p.base !== undefined) for (const child of p.base.children) el.children.push(child)
   const leaving = p.type === 'unavailable' && p.newNick === undefined
@@ -71,6 +74,8 @@ export function occupantPresence(room: Room, occ: Occupant, p: PresenceParts): E
 export interface Announce {
   base: Element | undefined
   type?: 'unavailable'
+  /** The `id` of the client presence being reflected, kept on every copy. */
+  id?: string | undefined
   newNick?: string
   /** Whether the other occupants get it (default true). */
   others?: boolean
@@ -95,6 +100,7 @@ export function announce(ctx: Context, room: Room, occ: Occupant, a: Announce): 
   const parts: PresenceParts = { base: a.base, codes }
   if (a.type !== undefined) parts.type = a.type
   if (a.newNick !== undefined) parts.newNick = a.newNick
+  if (a.id !== undefined) parts.id = a.id
   let plain: Element | undefined
   let withJid: Element | undefined
   for (const other of a.others === false ? [] : room.occupants.values()) {

@@ -1,5 +1,5 @@
 import { xml } from '@satellite/core'
-import { NS_MUC_USER, NS_OCCUPANT_ID } from '@satellite/muc'
+import { NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID } from '@satellite/muc'
 import { describe, expect, it } from 'vitest'
 import {
   brief,
@@ -244,6 +244,54 @@ describe('entering a room', () => {
     expect(brief(toAlice!)).toBe(`presence ${ROOM}/bob`)
     expect(toAlice!.getChildText('show')).toBe('dnd')
     expect(brief(toBob!)).toBe(`presence ${ROOM}/bob [110]`)
+  })
+
+  it("keeps the client's presence id on every copy of that presence (join, update, nick change, leave), as Prosody does, and not on later copies", async () => {
+    const { client } = await setup()
+    const alice = client('alice@localhost/phone')
+    await join(alice, ROOM, 'Alice')
+    const bob = client('bob@localhost/pc')
+    const a0 = alice.received.length
+    const b0 = bob.received.length
+    bob.send(xml('presence', { to: `${ROOM}/bob`, id: 'j1' }, xml('x', { xmlns: NS_MUC })))
+    const [joinToAlice] = await nextStanzas(alice, 1, a0)
+    const joinToBob = await nextStanzas(bob, 3, b0)
+    expect(joinToBob.map((s) => [brief(s), s.attrs.id])).toEqual([
+      [`presence ${ROOM}/Alice`, undefined],
+      [`presence ${ROOM}/bob [110]`, 'j1'],
+      [`message groupchat ${ROOM} subject`, undefined],
+    ])
+    expect([brief(joinToAlice!), joinToAlice!.attrs.id]).toEqual([`presence ${ROOM}/bob`, 'j1'])
+    const a1 = alice.received.length
+    const b1 = bob.received.length
+    bob.send(xml('presence', { to: `${ROOM}/bob`, id: 'u1' }, xml('show', {}, 'away')))
+    const [updToAlice] = await nextStanzas(alice, 1, a1)
+    const [updToBob] = await nextStanzas(bob, 1, b1)
+    expect([updToAlice!.attrs.id, updToBob!.attrs.id]).toEqual(['u1', 'u1'])
+    bob.send(xml('presence', { to: `${ROOM}/robert`, id: 'n1' }))
+    const nickToAlice = await nextStanzas(alice, 2, a1 + 1)
+    expect(nickToAlice.map((s) => [brief(s), s.attrs.id])).toEqual([
+      [`presence unavailable ${ROOM}/bob [303]`, undefined],
+      [`presence ${ROOM}/robert`, 'n1'],
+    ])
+    const late = client('carol@localhost/x')
+    const [robertToCarol] = await join(late, ROOM, 'carol').then((got) =>
+      got.filter((s) => s.attrs.from === `${ROOM}/robert`),
+    )
+    expect(robertToCarol!.attrs.id).toBeUndefined()
+    const b2 = bob.received.length
+    const a2 = alice.received.length
+    bob.send(xml('presence', { to: `${ROOM}/robert`, type: 'unavailable', id: 'l1' }))
+    const [leaveToBob] = await nextStanzas(bob, 1, b2)
+    const leaveToAlice = (await settle(alice, a2)).find((s) => s.attrs.type === 'unavailable')
+    expect([brief(leaveToBob!), leaveToBob!.attrs.id]).toEqual([
+      `presence unavailable ${ROOM}/robert [110]`,
+      'l1',
+    ])
+    expect([brief(leaveToAlice!), leaveToAlice!.attrs.id]).toEqual([
+      `presence unavailable ${ROOM}/robert`,
+      'l1',
+    ])
   })
 
   it('changes a nick: 303 with the new nick to everyone, then the presence under the new nick', async () => {
