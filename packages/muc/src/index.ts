@@ -18,3 +18,16 @@ export {
 } from './ns.js'
 export type { MucLimits, MucOptions, RoomDefaults } from './options.js'
 export type { Affiliation, Role } from './room.js'
+export type { SqliteMucStoreOptions } from './sqlite-store.js'
+export { MUC_MIGRATIONS, SqliteMucStore } from './sqlite-store.js'
+export type {
+  ArchivedMessage,
+  ArchivePage,
+  ArchiveQuery,
+  MaybePromise,
+  MucStore,
+  Retention,
+  StoredAffiliation,
+  StoredRoom,
+} from './store.js'
+export { MemoryStore } from './store.js'
