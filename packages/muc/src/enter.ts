@@ -2,6 +2,7 @@
 // (an instant room, §10.1.2), then what the new session is sent, in order: the other
 // occupants, its own presence (110 and 100/170/201/210), the discussion history, the subject.
 import { type Element, type Stanza, StanzaError, xml } from '@satellite/core'
+import { roleFor } from './affiliations.js'
 import { type Context, deliver, log } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import { type HistoryEntry, wanted } from './history.js'
@@ -40,6 +41,11 @@ export function enter(ctx: Context, r: JoinRequest): void {
       })
     }
   } else {
+    const affiliation = room?.affiliations.get(r.bare) ?? 'none'
+    if (affiliation === 'outcast') throw new StanzaError('forbidden', 'you are banned from this room')
+    if (room?.config.membersOnly && affiliation === 'none') {
+      throw new StanzaError('registration-required', 'this room is for members only')
+    }
     const key = nickKey(nick)
     if (room?.occupants.has(key)) throw new StanzaError('conflict', 'that nick is taken in this room')
     if (room !== undefined && room.occupants.size >= o.occupantsPerRoom) {
@@ -60,7 +66,7 @@ export function enter(ctx: Context, r: JoinRequest): void {
     if (!o.mayCreate(r.local, r.bare)) throw new StanzaError('not-allowed', 'you may not create rooms here')
     const jid = `${r.local}@${ctx.xmpp.domain}`
     room = new Room(r.local, jid, { ...o.defaults }, o.now())
-    room.owners.add(r.bare)
+    room.affiliations.set(r.bare, 'owner')
     ctx.rooms.set(r.local, room)
     created = true
     log('room %s created by %s', jid, r.bare)
@@ -73,14 +79,14 @@ export function enter(ctx: Context, r: JoinRequest): void {
   }
   let occ = mine
   if (occ === undefined) {
-    const owner = room.owners.has(r.bare)
+    const affiliation = room.affiliations.get(r.bare)
     occ = {
       nick,
       key: nickKey(nick),
       bare: r.bare,
       occupantId: ctx.ids(room.jid, r.bare),
-      affiliation: owner ? 'owner' : 'none',
-      role: owner ? 'moderator' : 'participant',
+      affiliation,
+      role: roleFor(affiliation, room.config.moderated),
       sessions: new Map(),
       shown: session,
       tokens: o.burst,

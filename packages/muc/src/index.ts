@@ -1,3 +1,5 @@
+export type { AffiliationEntry, ListedAffiliation } from './affiliations.js'
+export { Affiliations } from './affiliations.js'
 export type { MucErrorCode } from './errors.js'
 export { MucError, MucErrorCodes } from './errors.js'
 export type { HistoryEntry, HistoryQuery, HistoryStore } from './history.js'
@@ -9,6 +11,9 @@ export { enforceNick, nickKey } from './nick.js'
 export {
   NS_DELAY,
   NS_MUC,
+  NS_MUC_ADMIN,
+  NS_MUC_OWNER,
+  NS_MUC_ROOMCONFIG,
   NS_MUC_ROOMINFO,
   NS_MUC_SELF_PING,
   NS_MUC_STABLE_ID,

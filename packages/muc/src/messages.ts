@@ -43,6 +43,7 @@ function groupchat(ctx: Context, room: Room | undefined, m: Stanza, from: string
   }
   const occ = room.byJid.get(from)
   if (occ === undefined) throw new StanzaError('not-acceptable', 'join the room before sending to it')
+  if (occ.role === 'visitor') throw new StanzaError('forbidden', 'you have no voice in this room')
   admit(ctx, occ, m)
   const subject = m.getChild('subject')
   const body = m.getChild('body')

@@ -4,6 +4,12 @@
 export const NS_MUC = 'http://jabber.org/protocol/muc'
 /** XEP-0045: the `<x/>` of room presences (items, status codes) and of private messages. */
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
+/** XEP-0045: affiliation and role lists and changes (§8, §9, §10). */
+export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin'
+/** XEP-0045: room configuration and destruction (§10). */
+export const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner'
+/** XEP-0045: the FORM_TYPE of the room configuration form. */
+export const NS_MUC_ROOMCONFIG = 'http://jabber.org/protocol/muc#roomconfig'
 /** XEP-0045: the FORM_TYPE of a room's extended disco#info (XEP-0128). */
 export const NS_MUC_ROOMINFO = 'http://jabber.org/protocol/muc#roominfo'
 /** XEP-0045 1.31: the room keeps the `id` of the messages it reflects. */

@@ -25,6 +25,10 @@ export interface RoomDefaults {
   privateMessages?: boolean
   /** Any occupant may change the subject (default false: moderators only). */
   changeSubject?: boolean
+  /** Only members (and admins, owners) may enter (`muc_membersonly`; default false). Others: `registration-required`. */
+  membersOnly?: boolean
+  /** Only occupants with voice may send groupchat; newcomers without affiliation are visitors (`muc_moderated`; default false). */
+  moderated?: boolean
   /** The room's discussions are logged publicly: status 170 on join (default false). */
   logged?: boolean
   /** Messages of discussion history kept and sent on join (default 20, at most `limits.historyLength`). */
@@ -60,6 +64,8 @@ export interface MucLimits {
   historyLength?: number
   /** Live stanzas kept for a session while its history is read from the store (default 100; more are dropped). */
   joinQueue?: number
+  /** Entries on a room's affiliation lists together (default 10000); one more: `resource-constraint`. */
+  affiliations?: number
 }
 
 /**
@@ -99,6 +105,8 @@ export interface RoomConfig {
   whois: 'moderators' | 'anyone'
   privateMessages: boolean
   changeSubject: boolean
+  membersOnly: boolean
+  moderated: boolean
   logged: boolean
   historyLength: number
   description: string | undefined
@@ -119,6 +127,7 @@ export interface Resolved {
   burst: number
   perSecond: number
   joinQueue: number
+  affiliations: number
   historyLimit: number
   occupantIdSecret: string | undefined
   now: () => number
@@ -183,6 +192,8 @@ export function resolveOptions(options: MucOptions): Resolved {
       whois,
       privateMessages: bool('defaults.privateMessages', d.privateMessages, true),
       changeSubject: bool('defaults.changeSubject', d.changeSubject, false),
+      membersOnly: bool('defaults.membersOnly', d.membersOnly, false),
+      moderated: bool('defaults.moderated', d.moderated, false),
       logged: bool('defaults.logged', d.logged, false),
       historyLength: numberOption(P, 'defaults.historyLength', d.historyLength, Math.min(20, historyLimit), {
         min: 0,
@@ -202,6 +213,7 @@ export function resolveOptions(options: MucOptions): Resolved {
       integer: false,
     }),
     joinQueue: numberOption(P, 'limits.joinQueue', l.joinQueue, 100, { min: 0 }),
+    affiliations: numberOption(P, 'limits.affiliations', l.affiliations, 10_000, { min: 1 }),
     historyLimit,
     occupantIdSecret: secret,
     now: fn('now', o.now, Date.now),

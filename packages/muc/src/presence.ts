@@ -8,11 +8,17 @@ import type { Occupant, Room, Session } from './room.js'
 /** Status codes of XEP-0045 the engine sends. */
 export const Status = {
   NON_ANONYMOUS: 100,
+  CONFIG_CHANGED: 104,
   SELF: 110,
   LOGGED: 170,
+  NOW_NON_ANONYMOUS: 172,
+  NOW_SEMI_ANONYMOUS: 173,
   CREATED: 201,
   NICK_ASSIGNED: 210,
+  BANNED: 301,
   NICK_CHANGED: 303,
+  KICKED: 307,
+  MEMBERSHIP_LOST: 321,
   SHUTDOWN: 332,
   ERROR_REMOVED: 333,
 } as const
@@ -45,6 +51,9 @@ export interface PresenceParts {
   type?: 'unavailable'
   /** The `id` of the client presence this one reflects (kept, as Prosody does). */
   id?: string | undefined
+  /** `<item><actor nick/><reason/></item>`: who changed the occupant's role or affiliation, and why. */
+  actor?: string | undefined
+  reason?: string | undefined
   /** `<item jid/>`: the real JID shown, when the recipient may see it. */
   jid?: string
   /** `<item nick/>` (303). */
@@ -64,7 +73,10 @@ export function occupantPresence(room: Room, occ: Occupant, p: PresenceParts): E
   const item: Record<string, string> = { affiliation: occ.affiliation, role: leaving ? 'none' : occ.role }
   if (p.jid !== undefined) item.jid = p.jid
   if (p.newNick !== undefined) item.nick = p.newNick
-  const x = xml('x', { xmlns: NS_MUC_USER }, xml('item', item))
+  const itemEl = xml('item', item)
+  if (p.actor !== undefined) itemEl.c('actor', { nick: p.actor })
+  if (p.reason !== undefined) itemEl.children.push(xml('reason', {}, p.reason))
+  const x = xml('x', { xmlns: NS_MUC_USER }, itemEl)
   for (const code of p.codes) x.c('status', { code: String(code) })
   el.children.push(x, xml('occupant-id', { xmlns: NS_OCCUPANT_ID, id: occ.occupantId }))
   return el
@@ -76,6 +88,8 @@ export interface Announce {
   type?: 'unavailable'
   /** The `id` of the client presence being reflected, kept on every copy. */
   id?: string | undefined
+  actor?: string | undefined
+  reason?: string | undefined
   newNick?: string
   /** Whether the other occupants get it (default true). */
   others?: boolean
@@ -101,6 +115,8 @@ export function announce(ctx: Context, room: Room, occ: Occupant, a: Announce): 
   if (a.type !== undefined) parts.type = a.type
   if (a.newNick !== undefined) parts.newNick = a.newNick
   if (a.id !== undefined) parts.id = a.id
+  if (a.actor !== undefined) parts.actor = a.actor
+  if (a.reason !== undefined) parts.reason = a.reason
   let plain: Element | undefined
   let withJid: Element | undefined
   for (const other of a.others === false ? [] : room.occupants.values()) {

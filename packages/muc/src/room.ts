@@ -1,10 +1,11 @@
 // The room model: a room, its occupants (one nick per bare JID) and their sessions (the user's
 // resources sharing that nick), with the two lifecycles as discriminated unions.
 import type { Element } from '@satellite/core'
+import { Affiliations } from './affiliations.js'
 import type { RoomConfig } from './options.js'
 
-/** An occupant's affiliation (XEP-0045 §5.2); only `owner` and `none` are given for now. */
-export type Affiliation = 'owner' | 'admin' | 'member' | 'none'
+/** A user's affiliation with a room (XEP-0045 §5.2); an `outcast` cannot be an occupant. */
+export type Affiliation = 'owner' | 'admin' | 'member' | 'outcast' | 'none'
 /** An occupant's role (XEP-0045 §5.1). */
 export type Role = 'moderator' | 'participant' | 'visitor'
 
@@ -58,8 +59,8 @@ export class Room {
   readonly byJid = new Map<string, Occupant>()
   /** Real bare JID → occupant. */
   readonly byBare = new Map<string, Occupant>()
-  /** Bare JIDs of the owners (the creator, for now). */
-  readonly owners = new Set<string>()
+  /** The owner, admin, member and outcast lists. */
+  readonly affiliations = new Affiliations()
   subject: { text: string; nick: string | undefined } = { text: '', nick: undefined }
 
   constructor(
