@@ -37,7 +37,7 @@ export function roomFeatures(room: Room): string[] {
     c.persistent ? 'muc_persistent' : 'muc_temporary',
     c.membersOnly ? 'muc_membersonly' : 'muc_open',
     c.moderated ? 'muc_moderated' : 'muc_unmoderated',
-    'muc_unsecured',
+    c.password !== undefined ? 'muc_passwordprotected' : 'muc_unsecured',
     NS_SID,
     NS_OCCUPANT_ID,
   ].sort()
@@ -53,7 +53,7 @@ function field(v: string, label: string, value: string, type?: string): Element 
 /** The room's disco#info: identity, features, and the muc#roominfo form (XEP-0128). */
 export function roomInfo(room: Room): Element {
   const q = xml('query', { xmlns: NS_DISCO_INFO })
-  q.c('identity', { category: 'conference', type: 'text', name: room.local })
+  q.c('identity', { category: 'conference', type: 'text', name: room.config.name ?? room.local })
   for (const f of roomFeatures(room)) q.c('feature', { var: f })
   const form = xml(
     'x',

@@ -2,7 +2,7 @@
 // (an instant room, §10.1.2), then what the new session is sent, in order: the other
 // occupants, its own presence (110 and 100/170/201/210), the discussion history, the subject.
 import { type Element, type Stanza, StanzaError, xml } from '@satellite/core'
-import { roleFor } from './affiliations.js'
+import { rank, roleFor } from './affiliations.js'
 import { type Context, deliver, log } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import { type HistoryEntry, wanted } from './history.js'
@@ -43,12 +43,24 @@ export function enter(ctx: Context, r: JoinRequest): void {
   } else {
     const affiliation = room?.affiliations.get(r.bare) ?? 'none'
     if (affiliation === 'outcast') throw new StanzaError('forbidden', 'you are banned from this room')
+    if (room?.state.kind === 'locked') {
+      throw new StanzaError('item-not-found', 'this room is not configured yet')
+    }
     if (room?.config.membersOnly && affiliation === 'none') {
       throw new StanzaError('registration-required', 'this room is for members only')
     }
+    const password = room?.config.password
+    if (password !== undefined && r.presence.getChild('x', NS_MUC)?.getChildText('password') !== password) {
+      throw new StanzaError('not-authorized', 'this room needs the right password')
+    }
     const key = nickKey(nick)
     if (room?.occupants.has(key)) throw new StanzaError('conflict', 'that nick is taken in this room')
-    if (room !== undefined && room.occupants.size >= o.occupantsPerRoom) {
+    const max = room?.config.maxUsers
+    if (
+      room !== undefined &&
+      (room.occupants.size >= o.occupantsPerRoom ||
+        (max !== undefined && room.occupants.size >= max && rank(affiliation) < rank('admin')))
+    ) {
       throw new StanzaError('service-unavailable', { type: 'wait', text: 'this room is full' })
     }
     if ((ctx.userRooms.get(r.bare) ?? 0) >= o.roomsPerUser) {
@@ -66,6 +78,7 @@ export function enter(ctx: Context, r: JoinRequest): void {
     if (!o.mayCreate(r.local, r.bare)) throw new StanzaError('not-allowed', 'you may not create rooms here')
     const jid = `${r.local}@${ctx.xmpp.domain}`
     room = new Room(r.local, jid, { ...o.defaults }, o.now())
+    if (o.lockNewRooms) room.state = { kind: 'locked' }
     room.affiliations.set(r.bare, 'owner')
     ctx.rooms.set(r.local, room)
     created = true

@@ -12,10 +12,11 @@ import { discoInfo, discoItems, ping, serviceItems } from './disco.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import { MemoryHistory } from './history.js'
 import { onMessage } from './messages.js'
-import { NS_MUC, NS_MUC_ADMIN, NS_PING } from './ns.js'
+import { NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_PING } from './ns.js'
 import { onPresence } from './occupancy.js'
 import { occupantIds } from './occupant-id.js'
 import { type MucOptions, resolveOptions } from './options.js'
+import { ownerGet, ownerSet } from './owner.js'
 import { announce, Status } from './presence.js'
 import type { Affiliation, Role } from './room.js'
 
@@ -117,6 +118,8 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
     xmpp.iqGet({ ...room, xmlns: NS_PING, name: 'ping' }, (iq) => ping(ctx, iq)),
     xmpp.iqGet({ ...room, xmlns: NS_MUC_ADMIN, name: 'query' }, (iq, q) => adminGet(ctx, iq, q)),
     xmpp.iqSet({ ...room, xmlns: NS_MUC_ADMIN, name: 'query' }, (iq, q) => adminSet(ctx, iq, q)),
+    xmpp.iqGet({ ...room, xmlns: NS_MUC_OWNER, name: 'query' }, (iq) => ownerGet(ctx, iq)),
+    xmpp.iqSet({ ...room, xmlns: NS_MUC_OWNER, name: 'query' }, (iq, q) => ownerSet(ctx, iq, q)),
     xmpp.iqGet({ to: '', xmlns: NS_DISCO_ITEMS, name: 'query' }, (_iq, q) => serviceItems(ctx, q)),
   ]
   const identity = { category: 'conference', type: 'text', name: o.name }

@@ -94,6 +94,11 @@ export interface MucOptions {
    * ids change when the process restarts.
    */
   occupantIdSecret?: string
+  /**
+   * Keep a new room locked until its owner submits the configuration form or accepts the
+   * instant room (XEP-0045 §10.1; default false: instant rooms). Others get `item-not-found`.
+   */
+  lockNewRooms?: boolean
   /** The clock (ms since the epoch), for tests. */
   now?: () => number
 }
@@ -107,6 +112,14 @@ export interface RoomConfig {
   changeSubject: boolean
   membersOnly: boolean
   moderated: boolean
+  /** The room's name (`muc#roomconfig_roomname`), shown in disco. */
+  name: string | undefined
+  /** The password a join must give (`muc#roomconfig_roomsecret`), when password-protected. */
+  password: string | undefined
+  /** Most occupants (`muc#roomconfig_maxusers`); owners and admins may still enter. */
+  maxUsers: number | undefined
+  /** Occupants may invite others (`muc#roomconfig_allowinvites`). */
+  allowInvites: boolean
   logged: boolean
   historyLength: number
   description: string | undefined
@@ -130,6 +143,7 @@ export interface Resolved {
   affiliations: number
   historyLimit: number
   occupantIdSecret: string | undefined
+  lockNewRooms: boolean
   now: () => number
 }
 
@@ -194,6 +208,10 @@ export function resolveOptions(options: MucOptions): Resolved {
       changeSubject: bool('defaults.changeSubject', d.changeSubject, false),
       membersOnly: bool('defaults.membersOnly', d.membersOnly, false),
       moderated: bool('defaults.moderated', d.moderated, false),
+      name: undefined,
+      password: undefined,
+      maxUsers: undefined,
+      allowInvites: false,
       logged: bool('defaults.logged', d.logged, false),
       historyLength: numberOption(P, 'defaults.historyLength', d.historyLength, Math.min(20, historyLimit), {
         min: 0,
@@ -216,6 +234,7 @@ export function resolveOptions(options: MucOptions): Resolved {
     affiliations: numberOption(P, 'limits.affiliations', l.affiliations, 10_000, { min: 1 }),
     historyLimit,
     occupantIdSecret: secret,
+    lockNewRooms: bool('lockNewRooms', o.lockNewRooms, false),
     now: fn('now', o.now, Date.now),
   }
 }

@@ -19,6 +19,7 @@ export const Status = {
   NICK_CHANGED: 303,
   KICKED: 307,
   MEMBERSHIP_LOST: 321,
+  REMOVED_MEMBERS_ONLY: 322,
   SHUTDOWN: 332,
   ERROR_REMOVED: 333,
 } as const

@@ -47,8 +47,12 @@ export interface Occupant {
   counted: number
 }
 
-/** A room's lifecycle: `open` while it exists; `destroyed` once removed (late async work stops). */
-export type RoomState = { kind: 'open' } | { kind: 'destroyed' }
+/**
+ * A room's lifecycle: `locked` from its creation until its owner configures it (with
+ * `lockNewRooms`; only the owner may enter), `open` while it exists, `destroyed` once removed
+ * (late async work stops).
+ */
+export type RoomState = { kind: 'locked' } | { kind: 'open' } | { kind: 'destroyed' }
 
 /** A room of the service. */
 export class Room {
