@@ -2,6 +2,7 @@
 // per-user counts, and the one function that hands a stanza to a session.
 import { type Component, type Element, xml } from '@satellite/core'
 import createDebug from 'debug'
+import type { ArchiveSettings, Loading } from './archive.js'
 import type { HistoryStore } from './history.js'
 import type { OccupantIds } from './occupant-id.js'
 import type { Resolved } from './options.js'
@@ -14,6 +15,12 @@ export interface Context {
   readonly xmpp: Component
   readonly o: Resolved
   readonly store: HistoryStore
+  /** The MucStore and the archive's settings. */
+  readonly archive: ArchiveSettings
+  /** Rooms being loaded from an asynchronous store, with the stanzas waiting for them. */
+  readonly loading: Loading
+  /** False once the service is closed (late store answers are dropped). */
+  open: boolean
   readonly ids: OccupantIds
   /** Room local part (lower case) → room. */
   readonly rooms: Map<string, Room>

@@ -10,6 +10,7 @@ import {
   xml,
 } from '@satellite/core'
 import type { Context } from './context.js'
+import { NS_MAM } from './mam.js'
 import { enforceNick, nickKey } from './nick.js'
 import {
   NS_DATA,
@@ -38,6 +39,7 @@ export function roomFeatures(room: Room): string[] {
     c.membersOnly ? 'muc_membersonly' : 'muc_open',
     c.moderated ? 'muc_moderated' : 'muc_unmoderated',
     c.password !== undefined ? 'muc_passwordprotected' : 'muc_unsecured',
+    NS_MAM,
     NS_SID,
     NS_OCCUPANT_ID,
   ].sort()

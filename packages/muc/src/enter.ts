@@ -3,6 +3,7 @@
 // occupants, its own presence (110 and 100/170/201/210), the discussion history, the subject.
 import { type Element, type Stanza, StanzaError, xml } from '@satellite/core'
 import { rank, roleFor } from './affiliations.js'
+import { roomCreated } from './archive.js'
 import { type Context, deliver, log } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import { type HistoryEntry, wanted } from './history.js'
@@ -81,6 +82,7 @@ export function enter(ctx: Context, r: JoinRequest): void {
     if (o.lockNewRooms) room.state = { kind: 'locked' }
     room.affiliations.set(r.bare, 'owner')
     ctx.rooms.set(r.local, room)
+    roomCreated(ctx, room)
     created = true
     log('room %s created by %s', jid, r.bare)
   }

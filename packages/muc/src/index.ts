@@ -1,5 +1,6 @@
 export type { AffiliationEntry, ListedAffiliation } from './affiliations.js'
 export { Affiliations } from './affiliations.js'
+export type { ArchiveOptions } from './archive.js'
 export type { MucErrorCode } from './errors.js'
 export { MucError, MucErrorCodes } from './errors.js'
 export type { HistoryEntry, HistoryQuery, HistoryStore } from './history.js'

@@ -4,9 +4,11 @@
 
 import { randomUUID } from 'node:crypto'
 import { type Element, localOf, resourceOf, type Stanza, StanzaError, xml } from '@satellite/core'
+import { persistRoom } from './archive.js'
 import { type Context, deliver } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import type { HistoryEntry } from './history.js'
+import { invite, isInvitation } from './invite.js'
 import { enforceNick, nickKey } from './nick.js'
 import { NS_MUC_USER, NS_OCCUPANT_ID, NS_SID } from './ns.js'
 import { ghost, refuse } from './occupancy.js'
@@ -25,7 +27,8 @@ export function onMessage(ctx: Context, m: Stanza): void {
   try {
     const room = ctx.rooms.get(localOf(to).toLowerCase())
     const nick = resourceOf(to)
-    if (nick === '') groupchat(ctx, room, m, from, type)
+    if (nick === '' && type !== 'groupchat' && isInvitation(m)) invite(ctx, room, m, from)
+    else if (nick === '') groupchat(ctx, room, m, from, type)
     else privateMessage(ctx, room, m, from, type, nick)
   } catch (err) {
     if (err instanceof StanzaError) refuse(ctx, m, err)
@@ -52,6 +55,7 @@ function groupchat(ctx: Context, room: Room | undefined, m: Stanza, from: string
       throw new StanzaError('forbidden', 'only moderators may change the subject of this room')
     }
     room.subject = { text: subject.getText(), nick: occ.nick }
+    persistRoom(ctx, room)
   }
   const id = randomUUID()
   const out = reflected(room, occ, m, 'groupchat', id)
@@ -103,7 +107,7 @@ function privateMessage(
 }
 
 /** Refuses a message over the size limit or the sender's rate. */
-function admit(ctx: Context, occ: Occupant, m: Element): void {
+export function admit(ctx: Context, occ: Occupant, m: Element): void {
   const max = ctx.o.messageChars
   if (charsOver(m, max)) {
     throw new StanzaError('policy-violation', {

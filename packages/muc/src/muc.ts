@@ -7,10 +7,11 @@ import {
   type Stanza,
 } from '@satellite/core'
 import { adminGet, adminSet } from './admin.js'
+import { archiveHistory, prune, resolveArchive, startRetention, withRoom, withRoomIq } from './archive.js'
 import type { Context } from './context.js'
 import { discoInfo, discoItems, ping, serviceItems } from './disco.js'
 import { MucError, MucErrorCodes } from './errors.js'
-import { MemoryHistory } from './history.js'
+import { mamForm, mamQuery, NS_MAM } from './mam.js'
 import { onMessage } from './messages.js'
 import { NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_PING } from './ns.js'
 import { onPresence } from './occupancy.js'
@@ -74,6 +75,11 @@ export interface MucService extends PluginHandle {
   /** Bare JIDs of every room, sorted. */
   rooms(): string[]
   /**
+   * Applies the archive's retention now (`archive.days`, `archive.maxPerRoom`; it also runs
+   * every `archive.pruneInterval`); resolves to how many messages were deleted.
+   */
+  prune(): Promise<number>
+  /**
    * Sends every occupant its unavailable presence with 110 and 332 (the service is shutting
    * down) when the component is online, forgets the rooms, and removes the routes and the disco
    * entries. Idempotent.
@@ -95,10 +101,15 @@ export interface MucService extends PluginHandle {
  */
 export function muc(xmpp: Component, options: MucOptions = {}): MucService {
   const o = resolveOptions(options)
+  const archive = resolveArchive(options.store, options.archive)
   const ctx: Context = {
     xmpp,
     o,
-    store: options.history ?? new MemoryHistory(o.historyLimit),
+    // The deprecated `history` option still replaces the archive for history on join.
+    store: options.history ?? archiveHistory(archive),
+    archive,
+    loading: new Map(),
+    open: true,
     ids: occupantIds(o.occupantIdSecret),
     rooms: new Map(),
     userRooms: new Map(),
@@ -111,20 +122,37 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
   const where = custom ? (s: Stanza) => o.isRoom(s.toLocal.toLowerCase()) : undefined
   const room = where === undefined ? { to: '*' } : { to: '*', where }
   const offs = [
-    xmpp.presence(room, (p) => onPresence(ctx, p)),
-    xmpp.message(room, (m) => onMessage(ctx, m)),
-    xmpp.iqGet({ ...room, xmlns: NS_DISCO_INFO, name: 'query' }, (iq, q) => discoInfo(ctx, iq, q)),
+    xmpp.presence(room, (p) => withRoom(ctx, p, () => onPresence(ctx, p))),
+    xmpp.message(room, (m) => withRoom(ctx, m, () => onMessage(ctx, m))),
+    xmpp.iqGet({ ...room, xmlns: NS_DISCO_INFO, name: 'query' }, (iq, q) =>
+      withRoomIq(ctx, iq, () => discoInfo(ctx, iq, q)),
+    ),
+    xmpp.iqSet({ ...room, xmlns: NS_MAM, name: 'query' }, (iq, q) =>
+      withRoomIq(ctx, iq, () => mamQuery(ctx, iq, q)),
+    ),
+    xmpp.iqGet({ ...room, xmlns: NS_MAM, name: 'query' }, (iq) =>
+      withRoomIq(ctx, iq, () => mamForm(ctx, iq)),
+    ),
     xmpp.iqGet({ ...room, xmlns: NS_DISCO_ITEMS, name: 'query' }, (iq) => discoItems(ctx, iq)),
     xmpp.iqGet({ ...room, xmlns: NS_PING, name: 'ping' }, (iq) => ping(ctx, iq)),
-    xmpp.iqGet({ ...room, xmlns: NS_MUC_ADMIN, name: 'query' }, (iq, q) => adminGet(ctx, iq, q)),
-    xmpp.iqSet({ ...room, xmlns: NS_MUC_ADMIN, name: 'query' }, (iq, q) => adminSet(ctx, iq, q)),
-    xmpp.iqGet({ ...room, xmlns: NS_MUC_OWNER, name: 'query' }, (iq) => ownerGet(ctx, iq)),
-    xmpp.iqSet({ ...room, xmlns: NS_MUC_OWNER, name: 'query' }, (iq, q) => ownerSet(ctx, iq, q)),
+    xmpp.iqGet({ ...room, xmlns: NS_MUC_ADMIN, name: 'query' }, (iq, q) =>
+      withRoomIq(ctx, iq, () => adminGet(ctx, iq, q)),
+    ),
+    xmpp.iqSet({ ...room, xmlns: NS_MUC_ADMIN, name: 'query' }, (iq, q) =>
+      withRoomIq(ctx, iq, () => adminSet(ctx, iq, q)),
+    ),
+    xmpp.iqGet({ ...room, xmlns: NS_MUC_OWNER, name: 'query' }, (iq) =>
+      withRoomIq(ctx, iq, () => ownerGet(ctx, iq)),
+    ),
+    xmpp.iqSet({ ...room, xmlns: NS_MUC_OWNER, name: 'query' }, (iq, q) =>
+      withRoomIq(ctx, iq, () => ownerSet(ctx, iq, q)),
+    ),
     xmpp.iqGet({ to: '', xmlns: NS_DISCO_ITEMS, name: 'query' }, (_iq, q) => serviceItems(ctx, q)),
   ]
   const identity = { category: 'conference', type: 'text', name: o.name }
   xmpp.disco.identity(identity)
   xmpp.disco.feature(NS_MUC)
+  const stopRetention = startRetention(ctx)
   let open = true
   return {
     get size() {
@@ -154,9 +182,14 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
     rooms() {
       return [...ctx.rooms.values()].map((r) => r.jid).sort()
     },
+    prune() {
+      return prune(ctx)
+    },
     close() {
       if (!open) return
       open = false
+      ctx.open = false
+      stopRetention()
       for (const off of offs) off()
       xmpp.disco.removeIdentity(identity)
       xmpp.disco.removeFeature(NS_MUC)

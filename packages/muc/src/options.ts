@@ -1,7 +1,9 @@
 // The options of muc(): every limit a typed option with a default, checked before anything is
 // installed (SAT_ERR_CONFIG `muc.<option>: problem`).
 import { numberOption, optionError } from '@satellite/core'
+import type { ArchiveOptions } from './archive.js'
 import type { HistoryStore } from './history.js'
+import type { MucStore } from './store.js'
 
 /**
  * How a new room is set up (every room, until the configuration form comes: see the README).
@@ -87,7 +89,17 @@ export interface MucOptions {
   defaults?: RoomDefaults
   /** The service's bounds. */
   limits?: MucLimits
-  /** Where discussion history is kept (default: in memory, {@link MemoryHistory}). */
+  /**
+   * Where persistent rooms, affiliations and the archive are kept (default: in memory,
+   * {@link MemoryStore}; {@link SqliteMucStore} keeps them in a file).
+   */
+  store?: MucStore
+  /** The archive's retention and query pages. */
+  archive?: ArchiveOptions
+  /**
+   * Where discussion history is kept instead of the archive.
+   * @deprecated history on join now reads the archive of `store`; this option will go.
+   */
   history?: HistoryStore
   /**
    * The secret of XEP-0421 occupant ids (at least 16 characters). Without it, a random one:

@@ -91,6 +91,7 @@ describe('discovery', () => {
         'muc_temporary',
         'muc_unmoderated',
         'muc_unsecured',
+        'urn:xmpp:mam:2',
         'urn:xmpp:sid:0',
         NS_OCCUPANT_ID,
       ].sort(),
