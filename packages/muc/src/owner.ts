@@ -3,6 +3,7 @@
 import { bareOf, type Element, type Stanza, StanzaError, xml } from '@satellite/core'
 import { formElement } from '@satellite/forms'
 import { evict, roomOf } from './admin.js'
+import { persistRoom } from './archive.js'
 import { type Context, deliver, log } from './context.js'
 import { NS_DATA, NS_MUC_OWNER, NS_MUC_USER } from './ns.js'
 import { destroy } from './occupancy.js'
@@ -64,6 +65,8 @@ function configure(ctx: Context, room: Room, next: RoomConfig): void {
     }
   }
   if (codes.length === 0) return
+  // A persistent room's settings are saved (a room made persistent is saved for the first time).
+  persistRoom(ctx, room)
   if (before.whois !== next.whois) {
     codes.push(next.whois === 'anyone' ? Status.NOW_NON_ANONYMOUS : Status.NOW_SEMI_ANONYMOUS)
   }

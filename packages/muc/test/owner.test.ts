@@ -283,3 +283,24 @@ describe('the lockNewRooms option', () => {
     )
   })
 })
+
+describe('configuration and the store', () => {
+  it('saves a room made persistent by the form, with its settings, and deletes it from the store when destroyed', async () => {
+    const { MemoryStore } = await import('@satellite/muc')
+    const store = new MemoryStore()
+    const { client } = await setup({ store })
+    const alice = client('alice@localhost/phone')
+    await join(alice, ROOM, 'Alice')
+    expect(store.loadRoom(ROOM)).toBeUndefined()
+    await alice.request(
+      ownerSet(submit({ 'muc#roomconfig_persistentroom': '1', 'muc#roomconfig_roomname': 'The Lobby' })),
+    )
+    const saved = store.loadRoom(ROOM)
+    expect(saved?.config).toMatchObject({ persistent: true, name: 'The Lobby' })
+    expect(store.affiliations(ROOM)).toEqual([
+      expect.objectContaining({ jid: 'alice@localhost', affiliation: 'owner' }),
+    ])
+    await alice.request(ownerSet(xml('destroy', {})))
+    expect(store.loadRoom(ROOM)).toBeUndefined()
+  })
+})
