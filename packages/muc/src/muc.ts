@@ -141,8 +141,8 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
     xmpp.iqSet({ ...room, xmlns: NS_MUC_ADMIN, name: 'query' }, (iq, q) =>
       withRoomIq(ctx, iq, () => adminSet(ctx, iq, q)),
     ),
-    xmpp.iqGet({ ...room, xmlns: NS_MUC_OWNER, name: 'query' }, (iq) =>
-      withRoomIq(ctx, iq, () => ownerGet(ctx, iq)),
+    xmpp.iqGet({ ...room, xmlns: NS_MUC_OWNER, name: 'query' }, (iq, q) =>
+      withRoomIq(ctx, iq, () => ownerGet(ctx, iq, q)),
     ),
     xmpp.iqSet({ ...room, xmlns: NS_MUC_OWNER, name: 'query' }, (iq, q) =>
       withRoomIq(ctx, iq, () => ownerSet(ctx, iq, q)),

@@ -2,7 +2,7 @@
 // instant room and the cancel of a locked new room (set), and destroying a room.
 import { bareOf, type Element, type Stanza, StanzaError, xml } from '@satellite/core'
 import { formElement } from '@satellite/forms'
-import { evict, roomOf } from './admin.js'
+import { adminGet, adminSet, evict, roomOf } from './admin.js'
 import { persistRoom } from './archive.js'
 import { type Context, deliver, log } from './context.js'
 import { NS_DATA, NS_MUC_OWNER, NS_MUC_USER } from './ns.js'
@@ -12,16 +12,26 @@ import { occupantPresence, Status } from './presence.js'
 import type { Room } from './room.js'
 import { applyForm, configForm, isEmptySubmission } from './roomconfig.js'
 
+/** An admin answer in the muc#owner namespace. */
+function ownerItems(q: Element): Element {
+  q.attrs.xmlns = NS_MUC_OWNER
+  return q
+}
+
 function ownerOnly(room: Room, from: string): void {
   if (room.affiliations.get(bareOf(from)) !== 'owner') {
     throw new StanzaError('forbidden', 'only owners may configure or destroy this room')
   }
 }
 
-/** A muc#owner get: the configuration form, to owners. */
-export function ownerGet(ctx: Context, iq: Stanza): Element {
+/**
+ * A muc#owner get: the configuration form, to owners. With an `<item/>`, the owner or admin list
+ * (the older way of XEP-0045 before 1.21, still sent by some clients): as with muc#admin.
+ */
+export function ownerGet(ctx: Context, iq: Stanza, query: Element): Element {
   const room = roomOf(ctx, iq)
   ownerOnly(room, iq.attrs.from ?? '')
+  if (query.getChild('item') !== undefined) return ownerItems(adminGet(ctx, iq, query))
   return xml('query', { xmlns: NS_MUC_OWNER }, formElement(configForm(room.config, ctx.o)))
 }
 
@@ -29,6 +39,7 @@ export function ownerGet(ctx: Context, iq: Stanza): Element {
 export function ownerSet(ctx: Context, iq: Stanza, query: Element): undefined {
   const room = roomOf(ctx, iq)
   ownerOnly(room, iq.attrs.from ?? '')
+  if (query.getChild('item') !== undefined) return adminSet(ctx, iq, query)
   const destroyEl = query.getChild('destroy')
   if (destroyEl !== undefined) {
     destroyRoom(ctx, room, destroyEl.attrs.jid, destroyEl.getChildText('reason') ?? undefined)

@@ -304,3 +304,31 @@ describe('configuration and the store', () => {
     expect(store.loadRoom(ROOM)).toBeUndefined()
   })
 })
+
+describe('owner and admin lists through muc#owner (before XEP-0045 1.21)', () => {
+  it('lists and changes owners and admins as muc#admin does, to owners only', async () => {
+    const { client } = await setup()
+    const alice = client('alice@localhost/phone')
+    await join(alice, ROOM, 'Alice')
+    const bob = client('bob@localhost/pc')
+    await join(bob, ROOM, 'bob')
+    const b0 = bob.received.length
+    await alice.request(ownerSet(xml('item', { jid: 'bob@localhost', affiliation: 'admin' })))
+    const [promoted] = await nextStanzas(bob, 1, b0)
+    expect(brief(promoted!)).toBe(`presence ${ROOM}/bob [110]`)
+    const admins = await alice.request(
+      xml(
+        'iq',
+        { type: 'get', to: ROOM },
+        xml('query', { xmlns: NS_OWNER }, xml('item', { affiliation: 'admin' })),
+      ),
+    )
+    expect(String(admins.getChild('query'))).toBe(
+      `<query xmlns="${NS_OWNER}"><item affiliation="admin" jid="bob@localhost"/></query>`,
+    )
+    // an admin is not an owner: muc#owner refuses it
+    expect(
+      await failure(bob.request(ownerSet(xml('item', { jid: 'carol@localhost', affiliation: 'member' })))),
+    ).toBe('forbidden')
+  })
+})
