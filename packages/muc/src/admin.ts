@@ -7,7 +7,7 @@ import { type Context, log } from './context.js'
 import { enforceNick, nickKey } from './nick.js'
 import { NS_MUC_ADMIN } from './ns.js'
 import { destroy } from './occupancy.js'
-import { announce, Status } from './presence.js'
+import { announce, rosterTo, Status, seesJids } from './presence.js'
 import type { Affiliation, Occupant, Role, Room } from './room.js'
 
 const LISTED: ReadonlySet<string> = new Set(['owner', 'admin', 'member', 'outcast'])
@@ -170,8 +170,19 @@ export function setRole(
     return
   }
   if (occ.role === role) return
+  changeRole(ctx, room, occ, role, reason)
+}
+
+/**
+ * Gives `occ` its new role and announces it. When that changes whether it sees real JIDs (a
+ * moderator of a semi-anonymous room), its sessions get every other occupant's presence again,
+ * with or without the JIDs (as Prosody does).
+ */
+function changeRole(ctx: Context, room: Room, occ: Occupant, role: Role, reason: string | undefined): void {
+  const saw = seesJids(room, occ)
   occ.role = role
   announce(ctx, room, occ, { base: occ.shown.presence, reason })
+  if (seesJids(room, occ) !== saw) for (const s of occ.sessions.values()) rosterTo(ctx, room, occ, s)
 }
 
 /**
@@ -200,8 +211,7 @@ export function setAffiliation(
     evict(ctx, room, occ, Status.MEMBERSHIP_LOST, actor, reason)
     return
   }
-  occ.role = roleFor(affiliation, room.config.moderated)
-  announce(ctx, room, occ, { base: occ.shown.presence, reason })
+  changeRole(ctx, room, occ, roleFor(affiliation, room.config.moderated), reason)
 }
 
 /**

@@ -360,3 +360,29 @@ describe('options and discovery of the new settings', () => {
     expect(features).not.toContain('muc_unmoderated')
   })
 })
+
+describe('what a new moderator sees', () => {
+  it('sends an occupant that becomes a moderator of a semi-anonymous room every presence again with real JIDs, and without them when it stops', async () => {
+    const { alice, bob } = await room3()
+    const b0 = bob.received.length
+    await alice.request(adminSet(it_({ nick: 'bob', role: 'moderator' })))
+    const got = await nextStanzas(bob, 3, b0)
+    expect(got.map((s) => `${brief(s)} ${item(s).role} ${item(s).jid}`)).toEqual([
+      `presence ${ROOM}/bob [110] moderator bob@localhost/pc`,
+      `presence ${ROOM}/Alice moderator alice@localhost/phone`,
+      `presence ${ROOM}/carol participant carol@localhost/x`,
+    ])
+    const b1 = bob.received.length
+    await alice.request(adminSet(it_({ nick: 'bob', role: 'participant' })))
+    const again = await nextStanzas(bob, 3, b1)
+    expect(again.map((s) => `${brief(s)} ${item(s).role} ${item(s).jid}`)).toEqual([
+      `presence ${ROOM}/bob [110] participant bob@localhost/pc`,
+      `presence ${ROOM}/Alice moderator undefined`,
+      `presence ${ROOM}/carol participant undefined`,
+    ])
+    // a change that does not change what it sees sends no roster
+    const b2 = bob.received.length
+    await alice.request(adminSet(it_({ jid: 'bob@localhost', affiliation: 'member' })))
+    expect((await settle(bob, b2)).map(brief)).toEqual([`presence ${ROOM}/bob [110]`])
+  })
+})
