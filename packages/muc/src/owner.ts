@@ -8,7 +8,7 @@ import { type Context, deliver, log } from './context.js'
 import { NS_DATA, NS_MUC_OWNER, NS_MUC_USER } from './ns.js'
 import { destroy } from './occupancy.js'
 import type { RoomConfig } from './options.js'
-import { occupantPresence, Status } from './presence.js'
+import { occupantPresence, rosterTo, Status } from './presence.js'
 import type { Room } from './room.js'
 import { applyForm, configForm, isEmptySubmission } from './roomconfig.js'
 
@@ -91,6 +91,13 @@ function configure(ctx: Context, room: Room, next: RoomConfig): void {
   for (const code of codes) x.c('status', { code: String(code) })
   const msg = xml('message', { from: room.jid, type: 'groupchat' }, x)
   for (const occ of room.occupants.values()) for (const s of occ.sessions.values()) deliver(ctx, s, msg)
+  if (before.whois === next.whois) return
+  // Who sees real JIDs changed for the occupants who are not moderators: they get every other
+  // occupant's presence again, with (now non-anonymous) or without them (as Prosody does).
+  for (const occ of room.occupants.values()) {
+    if (occ.role === 'moderator') continue
+    for (const s of occ.sessions.values()) rosterTo(ctx, room, occ, s)
+  }
 }
 
 /**

@@ -96,7 +96,11 @@ describe('the configuration form (muc#owner)', () => {
         }),
       ),
     )
-    const [msg] = await nextStanzas(bob, 1, b0)
+    const [msg, aliceNow] = await nextStanzas(bob, 2, b0)
+    // non-anonymous now: bob gets alice's presence again, with her real JID
+    expect([aliceNow!.attrs.from, aliceNow!.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs.jid]).toEqual(
+      [`${ROOM}/Alice`, 'alice@localhost/phone'],
+    )
     expect(String(msg)).toBe(
       `<message from="${ROOM}" type="groupchat" to="bob@localhost/pc"><x xmlns="${NS_MUC_USER}"><status code="104"/><status code="172"/></x></message>`,
     )
@@ -106,10 +110,11 @@ describe('the configuration form (muc#owner)', () => {
     // back to semi-anonymous: 173; the same settings again: nothing sent
     const b1 = bob.received.length
     await alice.request(ownerSet(submit({ 'muc#roomconfig_whois': 'moderators' })))
-    const [back] = await nextStanzas(bob, 1, b1)
+    const [back, aliceAgain] = await nextStanzas(bob, 2, b1)
     expect(codes(back!)).toEqual([104, 173])
+    expect(aliceAgain!.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs.jid).toBeUndefined()
     await alice.request(ownerSet(submit({ 'muc#roomconfig_whois': 'moderators' })))
-    expect(await settle(bob, b1 + 1)).toEqual([])
+    expect(await settle(bob, b1 + 2)).toEqual([])
   })
 
   it('refuses bad submissions: wrong FORM_TYPE (bad-request), a value out of range or a password room without one (not-acceptable)', async () => {
