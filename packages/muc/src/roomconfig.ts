@@ -1,9 +1,8 @@
 // The muc#roomconfig form (XEP-0045 §10.2, §15.5.3): built from a room's settings with
 // @satellite/forms, and a submission validated and turned into new settings.
 
-import type { Element } from '@satellite/core'
-import { StanzaError } from '@satellite/core'
-import { type DataForm, type Field, FormError, formElement, validateSubmission } from '@satellite/forms'
+import { type Element, StanzaError } from '@satellite/core'
+import { type DataForm, type Field, FormError, validateSubmission } from '@satellite/forms'
 import { NS_MUC_ROOMCONFIG } from './ns.js'
 import type { Resolved, RoomConfig } from './options.js'
 
@@ -101,10 +100,7 @@ export function applyForm(config: RoomConfig, o: Resolved, x: Element): RoomConf
   if (!r.ok) throw new FormError(r.errors)
   const v = r.values as Record<string, string | boolean | undefined>
   const next: RoomConfig = { ...config }
-  const text = (k: string) => {
-    const s = v[k] as string | undefined
-    return s === undefined ? undefined : s
-  }
+  const text = (k: string) => v[k] as string | undefined
   const bool = (k: string, current: boolean) => (v[k] as boolean | undefined) ?? current
   const name = text(F.name)
   if (name !== undefined) next.name = name === '' ? undefined : name
