@@ -12,9 +12,50 @@ import type { Room } from './room.js'
 /** Most invitations in one message. */
 const MAX_INVITES = 10
 
-/** Whether a message to the room is a mediated invitation (`<x xmlns=muc#user><invite/>`). */
+/** Invitations a room remembers so that their declines can be relayed (the newest ones). */
+const MAX_PENDING = 100
+/** How long a decline is relayed after its invitation (ms). */
+const PENDING_MS = 24 * 3600_000
+
+/** Per room: invitee bare JID → the inviter's full JID and when it invited. */
+const pending = new WeakMap<Room, Map<string, { inviter: string; at: number }>>()
+
+/**
+ * Whether a message to the room is a mediated invitation or a decline of one
+ * (`<x xmlns=muc#user><invite/>` or `<decline/>`).
+ */
 export function isInvitation(m: Element): boolean {
-  return m.getChild('x', NS_MUC_USER)?.getChild('invite') !== undefined
+  const x = m.getChild('x', NS_MUC_USER)
+  return x !== undefined && (x.getChild('invite') !== undefined || x.getChild('decline') !== undefined)
+}
+
+/**
+ * Relays a decline (§7.8.2) to the inviter, from the room, with the decliner's JID: only for an
+ * invitation this room sent the decliner (in the last day, among the room's newest 100), so the
+ * room relays nothing else; otherwise `not-acceptable`.
+ */
+function decline(ctx: Context, room: Room, m: Stanza, from: string): void {
+  const invited = pending.get(room)
+  const bare = bareOf(from).toLowerCase()
+  const p = invited?.get(bare)
+  if (p === undefined || ctx.o.now() - p.at > PENDING_MS) {
+    throw new StanzaError('not-acceptable', 'no invitation of yours to decline')
+  }
+  invited?.delete(bare)
+  const reason = (m.getChild('x', NS_MUC_USER) as Element).getChild('decline')?.getChildText('reason')
+  const d = xml('decline', { from })
+  if (reason !== null && reason !== undefined) d.children.push(xml('reason', {}, reason))
+  void ctx.xmpp
+    .send(xml('message', { from: room.jid, to: p.inviter }, xml('x', { xmlns: NS_MUC_USER }, d)))
+    .catch(() => {})
+}
+
+function remember(ctx: Context, room: Room, invitee: string, inviter: string): void {
+  let invited = pending.get(room)
+  if (invited === undefined) pending.set(room, (invited = new Map()))
+  invited.delete(invitee)
+  invited.set(invitee, { inviter, at: ctx.o.now() })
+  if (invited.size > MAX_PENDING) invited.delete(invited.keys().next().value as string)
 }
 
 /**
@@ -24,9 +65,13 @@ export function isInvitation(m: Element): boolean {
  */
 export function invite(ctx: Context, room: Room | undefined, m: Stanza, from: string): void {
   if (room === undefined) throw new StanzaError('item-not-found', 'no such room')
+  const invites = (m.getChild('x', NS_MUC_USER) as Element).getChildren('invite')
+  if (invites.length === 0) {
+    decline(ctx, room, m, from)
+    return
+  }
   const occ = room.byJid.get(from)
   if (occ === undefined) throw new StanzaError('not-acceptable', 'join the room before inviting')
-  const invites = (m.getChild('x', NS_MUC_USER) as Element).getChildren('invite')
   if (invites.length > MAX_INVITES) {
     throw new StanzaError('policy-violation', {
       type: 'modify',
@@ -64,6 +109,7 @@ export function invite(ctx: Context, room: Room | undefined, m: Stanza, from: st
       const bare = bareOf(to).toLowerCase()
       if (room.affiliations.get(bare) === 'none') room.affiliations.set(bare, 'member')
     }
+    remember(ctx, room, bareOf(to).toLowerCase(), from)
     log('%s invites %s to %s', occ.bare, to, room.jid)
   }
 }

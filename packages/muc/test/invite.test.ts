@@ -118,3 +118,36 @@ describe('mediated invitations (§7.8.2)', () => {
     expect(got!.attrs.from).toBe(`${ROOM}/Alice`)
   })
 })
+
+describe('declines (§7.8.2)', () => {
+  it('relays a decline of an invitation the room sent to the inviter, once; other declines get not-acceptable', async () => {
+    const { client } = await setup()
+    const alice = client('alice@localhost/phone')
+    await join(alice, ROOM, 'Alice')
+    const hecate = client('hecate@localhost/pc')
+    alice.send(invitation({ to: 'hecate@localhost' }))
+    await hecate.expectStanza((s) => s.name === 'message')
+    const declineMsg = xml(
+      'message',
+      { to: ROOM },
+      xml(
+        'x',
+        { xmlns: NS_MUC_USER },
+        xml('decline', { to: 'alice@localhost/phone' }, xml('reason', {}, 'Sorry, busy')),
+      ),
+    )
+    const a0 = alice.received.length
+    hecate.send(declineMsg)
+    const [got] = await settle(alice, a0)
+    expect(String(got)).toBe(
+      `<message from="${ROOM}" to="alice@localhost/phone"><x xmlns="${NS_MUC_USER}"><decline from="hecate@localhost/pc"><reason>Sorry, busy</reason></decline></x></message>`,
+    )
+    // only once, and not from someone who was not invited
+    expect(errorOf(await refused(hecate, declineMsg))).toEqual({
+      condition: 'not-acceptable',
+      type: 'modify',
+      text: 'no invitation of yours to decline',
+    })
+    expect(errorOf(await refused(client('eve@localhost/x'), declineMsg)).condition).toBe('not-acceptable')
+  })
+})
