@@ -81,10 +81,11 @@ export function adminSet(ctx: Context, iq: Stanza, query: Element): undefined {
     if (role !== undefined) {
       if (!SET_ROLES.has(role)) throw new StanzaError('bad-request', `no role '${role.slice(0, 20)}'`)
       if (nick === undefined) throw new StanzaError('bad-request', 'a role change names the occupant by nick')
-      const occ = findNick(ctx, room, nick)
+      // The privilege first: no one else learns from the answer who is in the room.
       if (actor === undefined || actor.role !== 'moderator') {
         throw new StanzaError('forbidden', 'only moderators may change roles')
       }
+      const occ = findNick(ctx, room, nick)
       if (rank(occ.affiliation) >= rank('admin') && role !== 'moderator') {
         throw new StanzaError('not-allowed', 'the role of an admin or owner cannot be changed')
       }
@@ -96,6 +97,9 @@ export function adminSet(ctx: Context, iq: Stanza, query: Element): undefined {
     }
     const aff = affiliation as string
     if (!AFFILIATIONS.has(aff)) throw new StanzaError('bad-request', `no affiliation '${aff.slice(0, 20)}'`)
+    if (rank(actorAff) < rank('admin')) {
+      throw new StanzaError('forbidden', 'only admins and owners may change affiliations')
+    }
     let target: string
     if (jid !== undefined) {
       // Servers send JIDs lower-cased (their local part and domain are case-insensitive).
@@ -105,9 +109,6 @@ export function adminSet(ctx: Context, iq: Stanza, query: Element): undefined {
       }
     } else if (nick !== undefined) target = findNick(ctx, room, nick).bare
     else throw new StanzaError('bad-request', 'an affiliation change names a JID')
-    if (rank(actorAff) < rank('admin')) {
-      throw new StanzaError('forbidden', 'only admins and owners may change affiliations')
-    }
     if (actorAff === 'admin') {
       if (rank(room.affiliations.get(target)) >= rank('admin')) {
         throw new StanzaError('not-allowed', 'an admin cannot change an admin or an owner')

@@ -85,6 +85,11 @@ describe('kick (role none, 307)', () => {
   it('refuses a kick from a participant (forbidden), of an owner or admin (not-allowed), of an unknown nick (item-not-found)', async () => {
     const { alice, bob } = await room3()
     expect(await failure(bob.request(adminSet(it_({ nick: 'carol', role: 'none' }))))).toBe('forbidden')
+    // the same answer for a nick that is not there: a non-moderator learns nothing about who is in
+    expect(await failure(bob.request(adminSet(it_({ nick: 'nobody', role: 'none' }))))).toBe('forbidden')
+    expect(await failure(bob.request(adminSet(it_({ nick: 'nobody', affiliation: 'member' }))))).toBe(
+      'forbidden',
+    )
     expect(await failure(bob.request(adminSet(it_({ nick: 'Alice', role: 'none' }))))).toBe('forbidden')
     await alice.request(adminSet(it_({ jid: 'bob@localhost', affiliation: 'admin' })))
     // an admin cannot kick the owner, nor the owner an admin
