@@ -52,7 +52,10 @@ function decline(ctx: Context, room: Room, m: Stanza, from: string): void {
 
 function remember(ctx: Context, room: Room, invitee: string, inviter: string): void {
   let invited = pending.get(room)
-  if (invited === undefined) pending.set(room, (invited = new Map()))
+  if (invited === undefined) {
+    invited = new Map()
+    pending.set(room, invited)
+  }
   invited.delete(invitee)
   invited.set(invitee, { inviter, at: ctx.o.now() })
   if (invited.size > MAX_PENDING) invited.delete(invited.keys().next().value as string)
