@@ -1,0 +1,115 @@
+// Every CHATROOM_* variable: accepted values, and each problem listed in one fatal SAT_ERR_CONFIG.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isSatelliteError } from '@satellite/core'
+import { afterAll, describe, expect, it } from 'vitest'
+import { chatroomConfigFromEnv, optionsFromEnv } from '../src/options.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'chatroom-options-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const SECRET = 'a secret of 16+ characters'
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn()
+  } catch (err) {
+    expect(isSatelliteError(err)).toBe(true)
+    expect(err).toMatchObject({ code: 'SAT_ERR_CONFIG', fatal: true })
+    return (err as Error).message.split('\n')
+  }
+  throw new Error('expected a configuration error')
+}
+
+describe('optionsFromEnv', () => {
+  it('defaults: ./chatroom.db, which needs an occupant secret', () => {
+    expect(optionsFromEnv({ CHATROOM_OCCUPANT_SECRET: SECRET })).toEqual({
+      db: './chatroom.db',
+      occupantSecret: SECRET,
+    })
+    expect(problems(() => optionsFromEnv({}))).toEqual([
+      expect.stringMatching(/^CHATROOM_OCCUPANT_SECRET: is not set .*occupant ids must stay the same/),
+    ])
+  })
+
+  it(':memory: runs without an occupant secret; every option read', () => {
+    expect(
+      optionsFromEnv({
+        CHATROOM_DB: ':memory:',
+        CHATROOM_NAME: ' Our rooms ',
+        CHATROOM_LOCK_NEW_ROOMS: 'yes',
+        CHATROOM_ARCHIVE_DAYS: '30',
+      }),
+    ).toEqual({ db: ':memory:', name: 'Our rooms', lockNewRooms: true, archiveDays: 30 })
+    expect(optionsFromEnv({ CHATROOM_DB: ':memory:', CHATROOM_LOCK_NEW_ROOMS: '0' }).lockNewRooms).toBe(false)
+  })
+
+  it('reads the occupant secret from a file, trimmed', () => {
+    const file = join(dir, 'occupant-secret')
+    writeFileSync(file, `${SECRET}\n`)
+    expect(optionsFromEnv({ CHATROOM_DB: join(dir, 'x.db'), CHATROOM_OCCUPANT_SECRET_FILE: file })).toEqual({
+      db: join(dir, 'x.db'),
+      occupantSecret: SECRET,
+    })
+  })
+
+  it('lists every problem at once, one a line', () => {
+    expect(
+      problems(() =>
+        optionsFromEnv({
+          CHATROOM_DB: join(dir, 'missing', 'chat.db'),
+          CHATROOM_OCCUPANT_SECRET: 'short',
+          CHATROOM_NAME: '   ',
+          CHATROOM_LOCK_NEW_ROOMS: 'maybe',
+          CHATROOM_ARCHIVE_DAYS: '-1',
+          CHATROOM_ADMINS: 'alice@localhost',
+        }),
+      ),
+    ).toEqual([
+      `CHATROOM_DB: the directory of ${JSON.stringify(join(dir, 'missing', 'chat.db'))} does not exist (${join(dir, 'missing')})`,
+      'CHATROOM_OCCUPANT_SECRET: must be at least 16 characters, got 5',
+      'CHATROOM_NAME: is only spaces',
+      'CHATROOM_LOCK_NEW_ROOMS: expected true or false (1/0, yes/no), got "maybe"',
+      'CHATROOM_ARCHIVE_DAYS: expected a positive number of days, got "-1"',
+      expect.stringMatching(/^CHATROOM_ADMINS: service-wide admins are not supported yet/),
+    ])
+  })
+
+  it('the secret and its file together, an unreadable file, a non-number of days', () => {
+    expect(
+      problems(() =>
+        optionsFromEnv({
+          CHATROOM_OCCUPANT_SECRET: SECRET,
+          CHATROOM_OCCUPANT_SECRET_FILE: join(dir, 'nope'),
+          CHATROOM_ARCHIVE_DAYS: 'ten',
+        }),
+      ),
+    ).toEqual([
+      'CHATROOM_OCCUPANT_SECRET: set either CHATROOM_OCCUPANT_SECRET or CHATROOM_OCCUPANT_SECRET_FILE, not both',
+      'CHATROOM_ARCHIVE_DAYS: expected a positive number of days, got "ten"',
+    ])
+    expect(problems(() => optionsFromEnv({ CHATROOM_OCCUPANT_SECRET_FILE: join(dir, 'nope') }))).toEqual([
+      `CHATROOM_OCCUPANT_SECRET_FILE: cannot read ${join(dir, 'nope')}: ENOENT`,
+    ])
+  })
+})
+
+describe('chatroomConfigFromEnv', () => {
+  it('the connection and the options together', () => {
+    expect(
+      chatroomConfigFromEnv({ XMPP_DOMAIN: 'chat.localhost', XMPP_SECRET: 's', CHATROOM_DB: ':memory:' }),
+    ).toEqual({
+      connection: { service: 'xmpp://127.0.0.1:5347', domain: 'chat.localhost', secret: 's' },
+      options: { db: ':memory:' },
+    })
+  })
+
+  it("core's problems and the chatroom's in one error", () => {
+    expect(problems(() => chatroomConfigFromEnv({ CHATROOM_ARCHIVE_DAYS: '0' }))).toEqual([
+      'XMPP_DOMAIN: is not set: the component domain, e.g. echo.localhost',
+      'XMPP_SECRET: is not set (set XMPP_SECRET or XMPP_SECRET_FILE)',
+      expect.stringMatching(/^CHATROOM_OCCUPANT_SECRET: is not set/),
+      'CHATROOM_ARCHIVE_DAYS: expected a positive number of days, got "0"',
+    ])
+  })
+})
