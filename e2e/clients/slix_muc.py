@@ -9,13 +9,14 @@ message and presence received (TREE = {"name", "attrs", "children"}; text childr
 strings; the namespace is the xmlns attribute where it changes), and one {"re": N, ...} for each
 command {"id": N, "op": ...} read:
 
-  {"op": "join", "room", "nick", "maxstanzas"?}  xep_0045's join_muc_wait: {"ok", "pres", "subject",
+  {"op": "join", "room", "nick", "maxstanzas"?, "password"?}  xep_0045's join_muc_wait: {"ok", "pres", "subject",
                                                   "occupants", "history"} or {"ok": false, "condition"}
   {"op": "leave", "room", "nick"}                 xep_0045's leave_muc
   {"op": "groupchat", "room", "body"}             a groupchat message from slixmpp's send_message
   {"op": "chat", "to", "body"}                    a chat message (to an occupant: a private message)
   {"op": "nick", "room", "nick"}                  a nick change: presence to room/nick (no <x/>)
   {"op": "info", "jid"}                           xep_0030's get_info: {"ok", "el"} or {"ok": false, "condition"}
+  {"op": "mam", "jid", "max", "after"?}           xep_0313's retrieve (XEP-0059 paging): {"ok", "results", "el"}
 
 Anything slixmpp itself prints goes to stderr.
 """
@@ -63,6 +64,8 @@ class Client(slixmpp.ClientXMPP):
         self.register_plugin("xep_0030")
         self.register_plugin("xep_0045")
         self.register_plugin("xep_0199")
+        self.register_plugin("xep_0059")
+        self.register_plugin("xep_0313")
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("failed_auth", lambda _e: emit({"ev": "failed_auth"}))
         # Every stanza as it arrives, before slixmpp's handlers (its 'presence' event skips
@@ -100,6 +103,8 @@ class Client(slixmpp.ClientXMPP):
                 kw = {"timeout": 5}
                 if "maxstanzas" in cmd:
                     kw["maxstanzas"] = cmd["maxstanzas"]
+                if "password" in cmd:
+                    kw["password"] = cmd["password"]
                 pres, subject, occupants, history = await muc.join_muc_wait(cmd["room"], cmd["nick"], **kw)
                 res = {
                     "ok": True,
@@ -123,6 +128,12 @@ class Client(slixmpp.ClientXMPP):
             elif op == "info":
                 info = await self["xep_0030"].get_info(jid=cmd["jid"], timeout=5)
                 res = {"ok": True, "el": tree(info.xml)}
+            elif op == "mam":
+                rsm = {"max": cmd["max"]}
+                if "after" in cmd:
+                    rsm["after"] = cmd["after"]
+                iq = await self["xep_0313"].retrieve(jid=cmd["jid"], rsm=rsm, timeout=5)
+                res = {"ok": True, "results": [tree(m.xml) for m in iq["mam"]["results"]], "el": tree(iq.xml)}
             else:
                 res = {"ok": False, "error": "unknown op %s" % op}
         except slixmpp.exceptions.PresenceError as e:

@@ -1,0 +1,461 @@
+// @satellite/muc's moderation and configuration through real servers and real clients: the owner
+// (alice, @xmpp/client) configures the room with the muc#roomconfig form, grants membership and
+// voice, kicks, bans and destroys; bob is slixmpp (xep_0045, xep_0313 through
+// e2e/clients/slix_muc.py), carol another @xmpp/client. Every scenario runs against Prosody and ejabberd.
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { bareOf, localOf } from '@satellite/core'
+import { afterTest } from '@satellite/test-support/cleanup'
+import { xml as clientXml } from '@xmpp/client'
+import { describe, expect, it } from 'vitest'
+import { muc } from '../../packages/muc/src/index.js'
+import { info, KINDS, type Kind, realClient, satellite } from './helpers.js'
+
+const NS_MUC = 'http://jabber.org/protocol/muc'
+const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
+const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin'
+const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner'
+const NS_DATA = 'jabber:x:data'
+const NS_MAM = 'urn:xmpp:mam:2'
+const NS_RSM = 'http://jabber.org/protocol/rsm'
+const NS_FORWARD = 'urn:xmpp:forward:0'
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas'
+
+type El = ReturnType<typeof clientXml>
+type Tree = { name: string; attrs: Record<string, string>; children: Array<Tree | string> }
+
+const build = (t: Tree): El =>
+  clientXml(t.name, t.attrs, ...t.children.map((c) => (typeof c === 'string' ? c : build(c))))
+
+const codes = (p: El): number[] =>
+  ((p.getChild('x', NS_MUC_USER)?.getChildren('status') ?? []) as El[])
+    .map((c) => Number(c.attrs.code))
+    .sort()
+const item = (p: El): Record<string, string> => p.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs ?? {}
+const condition = (el: El): string | undefined =>
+  (el.getChild('error')?.children as El[] | undefined)?.find(
+    (c) => typeof c !== 'string' && c.attrs.xmlns === NS_STANZAS && c.name !== 'text',
+  )?.name
+
+const slixScript = fileURLToPath(new URL('../clients/slix_muc.py', import.meta.url))
+
+/** bob as slixmpp: every message and presence it receives, and commands to its xep_0045 plugin. */
+interface Slix {
+  jid: string
+  received: El[]
+  expect(pred: (el: El) => boolean, timeout?: number): Promise<El>
+  call(op: string, args: Record<string, unknown>): Promise<Record<string, unknown>>
+  /** Kills the process (SIGKILL): the socket closes without a stream end or an unavailable presence. */
+  kill(): void
+  process: ChildProcessWithoutNullStreams
+}
+
+async function slixClient(kind: Kind, user = 'bob'): Promise<Slix> {
+  const s = info(kind)
+  const p = spawn('/usr/bin/python3', [
+    slixScript,
+    `${user}@${s.XMPP_DOMAIN}/slix`,
+    s.XMPP_PASSWORD as string,
+    s.XMPP_HOST as string,
+    s.XMPP_C2S_PORT as string,
+  ])
+  afterTest(() => {
+    if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
+  })
+  const received: El[] = []
+  const waiters: Array<{ pred: (el: El) => boolean; resolve: (el: El) => void }> = []
+  const replies = new Map<number, (r: Record<string, unknown>) => void>()
+  let ready: (jid: string) => void = () => {}
+  let failed: (err: Error) => void = () => {}
+  const started = new Promise<string>((resolve, reject) => {
+    ready = resolve
+    failed = reject
+  })
+  let err = ''
+  p.stderr.on('data', (d) => {
+    err += d
+    if (err.length > 20_000) err = err.slice(-10_000)
+  })
+  p.on('close', (code) => failed(new Error(`slixmpp exited (${code}): ${err}`)))
+  let buf = ''
+  p.stdout.on('data', (d) => {
+    buf += d
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl)
+      buf = buf.slice(nl + 1)
+      const msg = JSON.parse(line) as Record<string, unknown>
+      if (msg.ev === 'ready') ready(String(msg.jid))
+      else if (msg.ev === 'failed_auth') failed(new Error('slixmpp: auth failed'))
+      else if (msg.ev === 'stanza') {
+        const el = build(msg.el as Tree)
+        const i = waiters.findIndex((w) => w.pred(el))
+        if (i >= 0) waiters.splice(i, 1)[0]?.resolve(el)
+        else received.push(el)
+      } else if (typeof msg.re === 'number') replies.get(msg.re)?.(msg)
+    }
+  })
+  const jid = await started
+  let next = 0
+  return {
+    jid,
+    received,
+    process: p,
+    expect(pred, timeout = 5000) {
+      const hit = received.findIndex(pred)
+      if (hit >= 0) return Promise.resolve(received.splice(hit, 1)[0] as El)
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve }
+        waiters.push(w)
+        setTimeout(() => {
+          const i = waiters.indexOf(w)
+          if (i < 0) return
+          waiters.splice(i, 1)
+          reject(
+            new Error(
+              `slixmpp: no matching stanza within ${timeout} ms; got: ${received.map(String).join('\n')}`,
+            ),
+          )
+        }, timeout)
+      })
+    },
+    call(op, args) {
+      const id = next++
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(
+          () => reject(new Error(`slixmpp: no answer to ${op} within 10 s: ${err}`)),
+          10_000,
+        )
+        replies.set(id, (r) => {
+          clearTimeout(t)
+          replies.delete(id)
+          resolve(r)
+        })
+        p.stdin.write(`${JSON.stringify({ id, op, ...args })}\n`)
+      })
+    },
+    kill() {
+      p.kill('SIGKILL')
+    },
+  }
+}
+
+let rooms = 0
+/** The component with the room engine on the echo domain, started; a fresh room name. */
+async function service(kind: Kind, options: Parameters<typeof muc>[1] = {}) {
+  const xmpp = satellite(kind)
+  const service = muc(xmpp, { occupantIdSecret: 'e2e occupant-id secret', ...options })
+  afterTest(() => service.close())
+  await xmpp.start()
+  const domain = info(kind).XMPP_ECHO_DOMAIN as string
+  return { xmpp, service, domain, room: `admin${++rooms}-${kind}@${domain}` }
+}
+
+const join = (room: string, nick: string, password?: string) =>
+  clientXml(
+    'presence',
+    { to: `${room}/${nick}` },
+    clientXml('x', { xmlns: NS_MUC }, password === undefined ? [] : clientXml('password', {}, password)),
+  )
+
+type Real = Awaited<ReturnType<typeof realClient>>
+
+/**
+ * The first stanza `pred` matches, now or within 5 s, taken out of `who.received` (the helper keeps
+ * every stanza there, even one a waiter already got), so a later wait does not see it again.
+ */
+async function take(who: Real, pred: (el: El) => boolean): Promise<El> {
+  const el = await who.expect(pred)
+  const i = who.received.indexOf(el)
+  if (i >= 0) who.received.splice(i, 1)
+  return el
+}
+
+/** `who` (@xmpp/client) joins `room` as `nick`: its self-presence, after the subject arrived. */
+async function joins(who: Real, room: string, nick: string, password?: string): Promise<El> {
+  await who.send(join(room, nick, password))
+  const self = await take(
+    who,
+    (el) =>
+      el.is('presence') &&
+      el.attrs.from === `${room}/${nick}` &&
+      el.attrs.type === undefined &&
+      codes(el).includes(110),
+  )
+  await take(who, (el) => el.is('message') && el.attrs.from === room && el.getChild('subject') !== undefined)
+  return self
+}
+
+/** A refused join: the error presence's condition. */
+async function refused(
+  who: Real,
+  room: string,
+  nick: string,
+  password?: string,
+): Promise<string | undefined> {
+  await who.send(join(room, nick, password))
+  const err = await take(
+    who,
+    (el) => el.is('presence') && el.attrs.from === `${room}/${nick}` && el.attrs.type === 'error',
+  )
+  return condition(err)
+}
+
+const field = (v: string, value: string) => clientXml('field', { var: v }, clientXml('value', {}, value))
+
+/** The owner submits the muc#roomconfig form with these fields. */
+const configure = (owner: Real, room: string, fields: Record<string, string>) =>
+  owner.request(
+    clientXml(
+      'iq',
+      { type: 'set', to: room },
+      clientXml(
+        'query',
+        { xmlns: NS_MUC_OWNER },
+        clientXml(
+          'x',
+          { xmlns: NS_DATA, type: 'submit' },
+          field('FORM_TYPE', 'http://jabber.org/protocol/muc#roomconfig'),
+          ...Object.entries(fields).map(([k, v]) => field(`muc#roomconfig_${k}`, v)),
+        ),
+      ),
+    ),
+  )
+
+/** A muc#admin set with one item. */
+const admin = (actor: Real, room: string, attrs: Record<string, string>, reason?: string) =>
+  actor.request(
+    clientXml(
+      'iq',
+      { type: 'set', to: room },
+      clientXml(
+        'query',
+        { xmlns: NS_MUC_ADMIN },
+        clientXml('item', attrs, reason === undefined ? [] : clientXml('reason', {}, reason)),
+      ),
+    ),
+  )
+
+describe.each(KINDS)('@satellite/muc moderation and configuration through %s', (kind) => {
+  it('the owner fetches and submits the roomconfig form (members-only, password): occupants get 104, a non-member is removed with 322; a non-member’s join gets registration-required; once a member, a wrong password gets not-authorized, the right one enters', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    const carol = await realClient(kind, 'carol', 'admin')
+    await joins(carol, room, 'carol')
+    await alice.expect((el) => el.is('presence') && el.attrs.from === `${room}/carol`)
+
+    // bob becomes a member before the room closes: everyone sees his new affiliation.
+    await admin(alice, room, { jid: bareOf(bob.jid), affiliation: 'member' })
+    const bobMember = await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && item(el).affiliation === 'member',
+    )
+    expect([codes(bobMember), item(bobMember).role]).toEqual([[110], 'participant'])
+
+    const form = await alice.request(
+      clientXml('iq', { type: 'get', to: room }, clientXml('query', { xmlns: NS_MUC_OWNER })),
+    )
+    const x = form.getChild('query', NS_MUC_OWNER)?.getChild('x', NS_DATA) as El
+    expect(x.attrs.type).toBe('form')
+    const vars = (x.getChildren('field') as El[]).map((f) => f.attrs.var)
+    expect(vars).toEqual(
+      expect.arrayContaining([
+        'FORM_TYPE',
+        'muc#roomconfig_membersonly',
+        'muc#roomconfig_passwordprotectedroom',
+        'muc#roomconfig_roomsecret',
+        'muc#roomconfig_maxusers',
+      ]),
+    )
+    const submitted = await configure(alice, room, {
+      membersonly: '1',
+      passwordprotectedroom: '1',
+      roomsecret: 'sesame',
+    })
+    expect(submitted.attrs.type).toBe('result')
+    const is104 = (el: El) => el.is('message') && el.attrs.from === room && codes(el).includes(104)
+    const [a104, b104] = await Promise.all([alice.expect(is104), bob.expect(is104)])
+    for (const m of [a104, b104]) expect([m.attrs.type, codes(m)]).toEqual(['groupchat', [104]])
+    // carol, no member, is removed (322): she gets it with 110, the others without.
+    const carolOut = await carol.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/carol` && el.attrs.type === 'unavailable',
+    )
+    expect([codes(carolOut), item(carolOut).role]).toEqual([[110, 322], 'none'])
+    const seenOut = await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/carol` && el.attrs.type === 'unavailable',
+    )
+    expect([codes(seenOut), item(seenOut).role]).toEqual([[322], 'none'])
+
+    // disco#info as slixmpp sees it.
+    const disco = await bob.call('info', { jid: room })
+    expect(disco.ok).toBe(true)
+    const query = build(disco.el as Tree).getChild('query') as El
+    const features = (query.getChildren('feature') as El[]).map((f) => f.attrs.var)
+    expect(features).toEqual(expect.arrayContaining(['muc_membersonly', 'muc_passwordprotected']))
+
+    expect(await refused(carol, room, 'carol', 'sesame')).toBe('registration-required')
+    await admin(alice, room, { jid: bareOf(carol.jid), affiliation: 'member' })
+    expect(await refused(carol, room, 'carol', 'open sesame')).toBe('not-authorized')
+    expect(await refused(carol, room, 'carol')).toBe('not-authorized')
+    const self = await joins(carol, room, 'carol', 'sesame')
+    expect(item(self)).toMatchObject({ affiliation: 'member', role: 'participant' })
+
+    // slixmpp, a member, the same way.
+    await bob.call('leave', { room, nick: 'bob' })
+    await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && el.attrs.type === 'unavailable',
+    )
+    const wrong = await bob.call('join', { room, nick: 'bob', password: 'nope' })
+    expect(wrong).toMatchObject({ ok: false, condition: 'not-authorized' })
+    const right = await bob.call('join', { room, nick: 'bob', password: 'sesame' })
+    expect(right.ok, JSON.stringify(right)).toBe(true)
+    expect(item(build(right.pres as Tree))).toMatchObject({ affiliation: 'member', role: 'participant' })
+  })
+
+  it('kick (307) and ban (301), with the actor and the reason, seen by everyone; the banned user’s re-join gets forbidden', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    const carol = await realClient(kind, 'carol', 'admin')
+    await joins(carol, room, 'carol')
+
+    await admin(alice, room, { nick: 'carol', role: 'none' }, 'calm down')
+    const gone = (el: El, nick: string) =>
+      el.is('presence') && el.attrs.from === `${room}/${nick}` && el.attrs.type === 'unavailable'
+    const kicked = await Promise.all([
+      carol.expect((el) => gone(el, 'carol')),
+      bob.expect((el) => gone(el, 'carol')),
+      alice.expect((el) => gone(el, 'carol')),
+    ])
+    expect(kicked.map(codes)).toEqual([[110, 307], [307], [307]])
+    for (const p of kicked) {
+      expect(item(p).role).toBe('none')
+      const it = p.getChild('x', NS_MUC_USER)?.getChild('item') as El
+      expect(it.getChild('actor')?.attrs.nick).toBe('alice')
+      expect(it.getChildText('reason')).toBe('calm down')
+    }
+    // A kick is no ban: carol comes back.
+    await joins(carol, room, 'carol')
+
+    await admin(alice, room, { jid: bareOf(bob.jid), affiliation: 'outcast' }, 'spam')
+    const banned = await Promise.all([
+      bob.expect((el) => gone(el, 'bob')),
+      carol.expect((el) => gone(el, 'bob')),
+      alice.expect((el) => gone(el, 'bob')),
+    ])
+    expect(banned.map(codes)).toEqual([[110, 301], [301], [301]])
+    for (const p of banned) {
+      expect(item(p)).toMatchObject({ affiliation: 'outcast', role: 'none' })
+      expect(p.getChild('x', NS_MUC_USER)?.getChild('item')?.getChildText('reason')).toBe('spam')
+    }
+    const again = await bob.call('join', { room, nick: 'bob' })
+    expect(again).toMatchObject({ ok: false, condition: 'forbidden' })
+    const outcasts = await alice.request(
+      clientXml(
+        'iq',
+        { type: 'get', to: room },
+        clientXml('query', { xmlns: NS_MUC_ADMIN }, clientXml('item', { affiliation: 'outcast' })),
+      ),
+    )
+    expect(
+      ((outcasts.getChild('query', NS_MUC_ADMIN)?.getChildren('item') ?? []) as El[]).map((i) => i.attrs.jid),
+    ).toEqual([bareOf(bob.jid)])
+  })
+
+  it('voice in a moderated room: slixmpp enters as a visitor, its groupchat gets forbidden; after the owner grants voice it goes through', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    expect((await configure(alice, room, { moderatedroom: '1' })).attrs.type).toBe('result')
+    const bob = await slixClient(kind)
+    const joined = await bob.call('join', { room, nick: 'bob' })
+    expect(joined.ok, JSON.stringify(joined)).toBe(true)
+    expect(item(build(joined.pres as Tree))).toMatchObject({ affiliation: 'none', role: 'visitor' })
+
+    await bob.call('groupchat', { room, body: 'may I speak?' })
+    const err = await bob.expect((el) => el.is('message') && el.attrs.type === 'error')
+    expect([err.attrs.from, condition(err)]).toEqual([room, 'forbidden'])
+
+    await admin(alice, room, { nick: 'bob', role: 'participant' }, 'go ahead')
+    const voiced = await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && item(el).role === 'participant',
+    )
+    expect(codes(voiced)).toEqual([110])
+    await bob.call('groupchat', { room, body: 'thank you' })
+    const got = await alice.expect((el) => el.is('message') && el.getChildText('body') === 'thank you')
+    expect([got.attrs.from, got.attrs.type]).toEqual([`${room}/bob`, 'groupchat'])
+    expect(alice.received.filter((el) => el.getChildText('body') === 'may I speak?')).toEqual([])
+  })
+
+  it('destroy with a reason and an alternate venue: the slixmpp occupant gets its unavailable presence with <destroy/>; the room is gone', async () => {
+    const { room, domain, service: rooms } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    const venue = `elsewhere@${domain}`
+    const done = await alice.request(
+      clientXml(
+        'iq',
+        { type: 'set', to: room },
+        clientXml(
+          'query',
+          { xmlns: NS_MUC_OWNER },
+          clientXml('destroy', { jid: venue }, clientXml('reason', {}, 'moving on')),
+        ),
+      ),
+    )
+    expect(done.attrs.type).toBe('result')
+    const out = await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && el.attrs.type === 'unavailable',
+    )
+    const d = out.getChild('x', NS_MUC_USER)?.getChild('destroy') as El
+    expect([d.attrs.jid, d.getChildText('reason')]).toEqual([venue, 'moving on'])
+    expect(item(out)).toMatchObject({ affiliation: 'none', role: 'none' })
+    const aliceOut = await alice.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/alice` && el.attrs.type === 'unavailable',
+    )
+    expect(aliceOut.getChild('x', NS_MUC_USER)?.getChild('destroy')?.attrs.jid).toBe(venue)
+    expect(rooms.room(localOf(room))).toBeUndefined()
+  })
+
+  it('MAM: slixmpp’s xep_0313 pages through the room’s archive, max=2 then after the last id', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    for (const body of ['one', 'two', 'three']) {
+      await alice.send(clientXml('message', { to: room, type: 'groupchat' }, clientXml('body', {}, body)))
+      await bob.expect((el) => el.is('message') && el.getChildText('body') === body)
+    }
+    const forwarded = (t: Tree) => {
+      const m = build(t)
+      const r = m.getChild('result', NS_MAM) as El
+      const inner = r.getChild('forwarded', NS_FORWARD)?.getChild('message') as El
+      return { from: m.attrs.from, id: r.attrs.id, nick: inner.attrs.from, body: inner.getChildText('body') }
+    }
+    const first = await bob.call('mam', { jid: room, max: 2 })
+    expect(first.ok, JSON.stringify(first)).toBe(true)
+    const page1 = (first.results as Tree[]).map(forwarded)
+    expect(page1.map((r) => [r.from, r.nick, r.body])).toEqual([
+      [room, `${room}/alice`, 'one'],
+      [room, `${room}/alice`, 'two'],
+    ])
+    const fin1 = build(first.el as Tree).getChild('fin', NS_MAM) as El
+    expect(fin1.attrs.complete).toBeUndefined()
+    const set1 = fin1.getChild('set', NS_RSM) as El
+    expect([set1.getChildText('first'), set1.getChildText('last'), set1.getChildText('count')]).toEqual([
+      page1[0]?.id,
+      page1[1]?.id,
+      '3',
+    ])
+    const second = await bob.call('mam', { jid: room, max: 2, after: page1[1]?.id })
+    expect(second.ok, JSON.stringify(second)).toBe(true)
+    expect((second.results as Tree[]).map((t) => forwarded(t).body)).toEqual(['three'])
+    expect(build(second.el as Tree).getChild('fin', NS_MAM)?.attrs.complete).toBe('true')
+  })
+})
