@@ -7,18 +7,18 @@ import {
   SatelliteError,
   type Stanza,
   StanzaError,
-  type Unroute,
   xml,
 } from '@satellite/core'
 import createDebug from 'debug'
 import { type Permission, PrivilegeError, PrivilegeInputError } from './errors.js'
 import type { PrivilegeEvents, PrivilegeListener } from './events.js'
 import { type Grant, NEEDED_ROSTER } from './grant.js'
-import { GrantBook, type GrantEmit, isAnnouncement } from './grants.js'
+import type { GrantBook } from './grants.js'
 import { serverOfUser } from './jid.js'
 import { NS_FORWARD, NS_ROSTER } from './ns.js'
 import { type PrivilegeOptions, resolveOptions } from './options.js'
 import { parseRosterItems, type RosterItem, rosterItemElement } from './roster.js'
+import { SharedPrivileges } from './shared.js'
 
 const log = createDebug('satellite:privilege')
 
@@ -66,15 +66,13 @@ export interface Privileges {
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above types the inherited event methods
 export class Privileges extends EventEmitter implements PluginHandle {
   readonly #xmpp: Component
-  readonly #book: GrantBook
+  /** The component's shared state while this handle is open; `undefined` once closed. */
+  #shared: SharedPrivileges | undefined
   readonly #timeout: number | undefined
   readonly #maxItems: number
-  readonly #offs: Unroute[] = []
   readonly #domain: string
   /** What `close()` settles: the pending `waitForGrant` calls. */
   readonly #waits = new Set<(err: Error) => void>()
-  readonly #emit: GrantEmit = (event, ...args) => this.emit(event, ...args)
-  #closed = false
 
   /** @internal */
   constructor(xmpp: Component, options: PrivilegeOptions = {}) {
@@ -82,30 +80,25 @@ export class Privileges extends EventEmitter implements PluginHandle {
     this.#xmpp = xmpp
     this.#domain = xmpp.options.domain.toLowerCase()
     const o = resolveOptions(this.#domain, options)
-    this.#book = new GrantBook(o)
     this.#maxItems = o.maxItems
     this.#timeout = o.timeout
-    // Handled from the `stanza` event (whatever routes the application registered before);
-    // the route only keeps announcements of trusted servers away from the application's
-    // message routes: anything else with a <privilege/> child (e.g. a user's message to a
-    // contact) goes on to them.
-    const onStanza = (s: Stanza) => {
-      if (s.name === 'message' && isAnnouncement(s)) this.#book.announce(s, this.#emit)
+    let shared = states.get(xmpp)
+    if (shared === undefined) {
+      const made = new SharedPrivileges(xmpp, o, () => {
+        if (states.get(xmpp) === made) states.delete(xmpp)
+      })
+      states.set(xmpp, made)
+      shared = made
+    } else {
+      shared.checkCompatible(options, o)
     }
-    xmpp.on('stanza', onStanza)
-    this.#offs.push(() => xmpp.off('stanza', onStanza))
-    this.#offs.push(
-      xmpp.message(
-        { where: (s) => isAnnouncement(s) && this.#book.trustedSender(s.attrs.from) !== undefined },
-        () => undefined,
-      ),
-    )
-    this.#offs.push(
-      xmpp.iqSet({ xmlns: NS_ROSTER, name: 'query', to: '' }, (iq, payload) => this.#push(iq, payload)),
-    )
-    const onOffline = () => this.#book.forget(this.#emit)
-    xmpp.on('offline', onOffline)
-    this.#offs.push(() => xmpp.off('offline', onOffline))
+    shared.add(this)
+    this.#shared = shared
+  }
+
+  /** The grants of the component, or none once this handle is closed. */
+  get #book(): GrantBook | undefined {
+    return this.#shared?.book
   }
 
   /**
@@ -113,12 +106,12 @@ export class Privileges extends EventEmitter implements PluginHandle {
    * or `undefined` if none was announced on this connection.
    */
   granted(server?: string): Grant | undefined {
-    return server === undefined ? this.#book.preferred() : this.#book.get(server.toLowerCase())
+    return server === undefined ? this.#book?.preferred() : this.#book?.get(server.toLowerCase())
   }
 
   /** Every current grant, one per server. */
   grants(): Grant[] {
-    return this.#book.all()
+    return this.#book?.all() ?? []
   }
 
   /**
@@ -129,7 +122,7 @@ export class Privileges extends EventEmitter implements PluginHandle {
   can(server: string, permission: 'message', type?: 'outgoing'): boolean
   can(server: string, permission: 'presence', type?: 'managed_entity' | 'roster'): boolean
   can(server: string, permission: Exclude<Permission, 'iq'>, type?: string): boolean {
-    const g = this.#book.get(server.toLowerCase())
+    const g = this.#book?.get(server.toLowerCase())
     if (g === undefined) return false
     if (permission === 'roster') return NEEDED_ROSTER[type === 'set' ? 'set' : 'get'].has(g.roster)
     if (permission === 'message') return g.message === 'outgoing'
@@ -148,7 +141,7 @@ export class Privileges extends EventEmitter implements PluginHandle {
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
       throw new PrivilegeInputError(`waitForGrant(): timeout must be a positive number, got ${timeout}`)
     }
-    if (this.#closed) return Promise.reject(closedError())
+    if (this.#shared === undefined) return Promise.reject(closedError())
     const now = this.granted(server)
     if (now !== undefined) return Promise.resolve(now)
     return new Promise((resolve, reject) => {
@@ -168,7 +161,7 @@ export class Privileges extends EventEmitter implements PluginHandle {
           new PrivilegeError('timeout', {
             permission: 'roster',
             needed: 'both',
-            server: server ?? this.#book.defaultServerName(),
+            server: server ?? this.#book?.defaultServerName() ?? '(the server)',
             component: this.#domain,
           }),
         )
@@ -250,17 +243,18 @@ export class Privileges extends EventEmitter implements PluginHandle {
   }
 
   /**
-   * Removes the routes and the listeners on the component, forgets the grants (without `change`
-   * events) and rejects the pending `waitForGrant` calls (`SAT_ERR_STOPPED`); the handle can no
-   * longer be used, and the next `privileges(xmpp)` makes a new one. Idempotent.
+   * Releases this handle: rejects its pending `waitForGrant` calls (`SAT_ERR_STOPPED`), removes
+   * its listeners, and it sees no grants any more. The component's other handles keep working;
+   * with the last one go the routes and the listeners on the component and the grants (without
+   * `change` events). Idempotent.
    */
   close(): void {
-    if (this.#closed) return
-    this.#closed = true
-    for (const off of this.#offs.splice(0)) off()
-    this.#book.forget(undefined)
+    const shared = this.#shared
+    if (shared === undefined) return
+    this.#shared = undefined
     for (const settle of [...this.#waits]) settle(closedError())
-    if (handles.get(this.#xmpp) === this) handles.delete(this.#xmpp)
+    this.removeAllListeners()
+    shared.release(this)
   }
 
   #check(user: string, permission: Permission, needed: string): { server: string; grant: Grant } {
@@ -268,7 +262,7 @@ export class Privileges extends EventEmitter implements PluginHandle {
     if (server === undefined) {
       throw new PrivilegeInputError(`expected the bare JID of a user (user@server), got '${String(user)}'`)
     }
-    const grant = this.#book.get(server)
+    const grant = this.#book?.get(server)
     const base = { permission, needed, server, component: this.#domain }
     if (grant === undefined) {
       throw new PrivilegeError('not-granted', {
@@ -309,30 +303,22 @@ export class Privileges extends EventEmitter implements PluginHandle {
       throw err
     }
   }
-
-  #push(iq: Stanza, payload: Element): undefined {
-    const server = serverOfUser(iq.attrs.from)
-    const grant = server === undefined ? undefined : this.#book.get(server)
-    if (grant === undefined || !grant.rosterPush) {
-      throw new StanzaError('service-unavailable')
-    }
-    const user = iq.attrs.from as string
-    this.emit('rosterPush', { user, items: parseRosterItems(payload) })
-    return undefined
-  }
 }
 
 function closedError(): SatelliteError {
   return new SatelliteError(ErrorCodes.STOPPED, 'privileges: the handle was closed while waiting for a grant')
 }
 
-const handles = new WeakMap<Component, Privileges>()
+/** The shared state of each component with an open handle. */
+const states = new WeakMap<Component, SharedPrivileges>()
 
 /**
  * Records the XEP-0356 privileges the server grants to `xmpp` and gives access to them.
- * One handle per component: later calls return the same one (their options are ignored).
- * Grants are forgotten when the connection drops; the server announces them again on the
- * next handshake.
+ * Each call returns its own handle on the component's one privileges state (grants, routes):
+ * closing a handle releases only it, and the state goes with the last one. `timeout` and
+ * `maxItems` are each handle's own; `servers`, `maxServers` and `maxPerms` belong to the shared
+ * state, and giving one that differs from the live state's throws `SAT_ERR_CONFIG`. Grants are
+ * forgotten when the connection drops; the server announces them again on the next handshake.
  *
  * A plugin (`Plugin<PrivilegeOptions, Privileges>`): a bad option throws a fatal `SAT_ERR_CONFIG`
  * `SatelliteError` (`privileges.option: problem`) before anything is installed; `close()`
@@ -348,9 +334,5 @@ const handles = new WeakMap<Component, Privileges>()
  * ```
  */
 export function privileges(xmpp: Component, options: PrivilegeOptions = {}): Privileges {
-  const existing = handles.get(xmpp)
-  if (existing !== undefined) return existing
-  const handle = new Privileges(xmpp, options)
-  handles.set(xmpp, handle)
-  return handle
+  return new Privileges(xmpp, options)
 }

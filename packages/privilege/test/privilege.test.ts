@@ -390,15 +390,17 @@ describe('announcements', () => {
     expect(priv.granted('other.example')?.roster).toBe('set')
   })
 
-  it('refuses bad options with a typed error (each one: plugin.test.ts); one handle per component', async () => {
+  it('refuses bad options with a typed error (each one: plugin.test.ts); one handle per call', async () => {
     const { xmpp } = await serverAndComponent(DOMAIN, SECRET)
     const config = { code: 'SAT_ERR_CONFIG', fatal: true }
     expect(() => privileges(xmpp, { maxItems: 0 })).toThrow(expect.objectContaining(config))
     expect(() => privileges(xmpp, { timeout: -1 })).toThrow(expect.objectContaining(config))
     expect(() => privileges(xmpp, { servers: [''] })).toThrow(expect.objectContaining(config))
     const a = privileges(xmpp)
-    expect(privileges(xmpp)).toBe(a)
+    const b = privileges(xmpp)
+    expect(b).not.toBe(a)
     a.close()
+    b.close()
     expect(privileges(xmpp)).not.toBe(a)
   })
 })
