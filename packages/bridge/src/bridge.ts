@@ -75,11 +75,9 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
     }
   }
   const contactJid = (legacyId: string) => toJid(legacyId, domain)
-  // privileges(xmpp) is one handle per component: closed with the bridge only when the bridge
-  // made it (it adds one `offline` listener when it is made), not when the application has it.
-  const offlineListeners = xmpp.listenerCount('offline')
+  // The bridge's own privileges handle (the application's handles, if any, are others on the
+  // same state): closed with the bridge.
   const priv = options.privilegedRoster === false ? undefined : privileges(xmpp)
-  const ownPrivileges = priv !== undefined && xmpp.listenerCount('offline') > offlineListeners
   const services: BridgeServices<S> = {
     xmpp,
     domain,
@@ -132,7 +130,7 @@ export function bridge<S>(xmpp: Component, options: BridgeOptions<S>): Bridge {
   // Routes, in this order: a route registered earlier wins over a later one for the same stanza
   // (the vCards of contacts before the rooms' routes, the rooms' before the contacts' presence).
   const unroutes = [() => ctx.roster.stop()]
-  if (ownPrivileges) unroutes.push(() => priv?.close())
+  if (priv !== undefined) unroutes.push(() => priv.close())
   unroutes.push(gatewayDisco(ctx))
   unroutes.push(registrationRoutes(ctx, fields), ...gatewayIdRoutes(ctx), vcardRoute(ctx))
   if (ctx.caps.groups !== undefined) {

@@ -1,11 +1,12 @@
 // The plugin contract of bridge() (docs/plugins.md): a bad option is a fatal SAT_ERR_CONFIG thrown
 // before anything is installed; close() takes away everything the bridge installed (routes,
-// disco identities and features, listeners, the privileges it made) and logs every session out,
+// disco identities and features, listeners, its own privileges handle) and logs every session out,
 // so that a stanza after close() gets what a component without the bridge gives. Also the
 // codes of the errors the bridge raises.
 import { type Bridge, BridgeError, BridgeKeyError, bridge, parseKey, SqliteStore } from '@satellite/bridge'
 import { type Component, component, type Element, isSatelliteError, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
+import { NS_PRIVILEGE_2, privileges } from '@satellite/privilege'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { registerIq } from '@satellite/test-support/component'
 import { sleep } from '@satellite/test-support/wait'
@@ -134,7 +135,7 @@ describe('bridge: close()', () => {
     for (const [i, answer] of withBridge.entries()) expect(answer, `probe ${i}`).not.toBe(without[i])
 
     await gw.close()
-    // The privileges handle the bridge made is closed too (its stanza and offline listeners).
+    // The bridge's privileges handle is closed too (the last one: its stanza and offline listeners).
     expect(listening()).toEqual(listeners)
     expect(net.log.filter((l) => l === 'logout alice')).toHaveLength(1)
     expect(gw.state('alice@localhost')).toBe('offline')
@@ -174,6 +175,35 @@ describe('bridge: close()', () => {
       .filter((i) => i.attrs.category === 'gateway')
     expect(gateways).toHaveLength(1)
     expect(gw.state('alice@localhost')).toBe('online')
+  })
+})
+
+describe("bridge: close() and the application's privileges", () => {
+  it("closes only the bridge's own privileges handle: the application's handles keep working", async () => {
+    const baseline = listening()
+    const before = privileges(xmpp) // the application's, made before the bridge
+    const withPrivileges = listening()
+    const gw = bridge(xmpp, { adapter: adapter(), store })
+    afterTest(() => gw.close())
+    const after = privileges(xmpp) // and one made after it
+    await gw.close()
+    expect(listening()).toEqual(withPrivileges)
+    const conn = await srv.waitForComponent(DOMAIN)
+    const granted = Promise.all([before.waitForGrant('localhost'), after.waitForGrant('localhost')])
+    conn.send(
+      xml(
+        'message',
+        { from: 'localhost', to: DOMAIN },
+        xml('privilege', { xmlns: NS_PRIVILEGE_2 }, xml('perm', { access: 'roster', type: 'both' })),
+      ),
+    )
+    for (const grant of await granted) expect(grant.roster).toBe('both')
+    expect(before.can('localhost', 'roster', 'set')).toBe(true)
+    expect(after.can('localhost', 'roster', 'set')).toBe(true)
+    before.close()
+    expect(after.granted('localhost')?.roster).toBe('both')
+    after.close()
+    expect(listening()).toEqual(baseline)
   })
 })
 
