@@ -17,6 +17,10 @@ command {"id": N, "op": ...} read:
   {"op": "nick", "room", "nick"}                  a nick change: presence to room/nick (no <x/>)
   {"op": "info", "jid"}                           xep_0030's get_info: {"ok", "el"} or {"ok": false, "condition"}
   {"op": "mam", "jid", "max", "after"?}           xep_0313's retrieve (XEP-0059 paging): {"ok", "results", "el"}
+  {"op": "role", "room", "nick", "role", "reason"?}  xep_0045's set_role: {"ok"} or {"ok": false, "condition"}
+  {"op": "affiliation", "room", "jid", "affiliation"}  xep_0045's set_affiliation: the same
+  {"op": "invite", "room", "jid", "reason"}      xep_0045's invite (mediated, through the room)
+  {"op": "decline", "room", "jid", "reason"}     xep_0045's decline (to the inviter, through the room)
 
 Anything slixmpp itself prints goes to stderr.
 """
@@ -134,6 +138,18 @@ class Client(slixmpp.ClientXMPP):
                     rsm["after"] = cmd["after"]
                 iq = await self["xep_0313"].retrieve(jid=cmd["jid"], rsm=rsm, timeout=5)
                 res = {"ok": True, "results": [tree(m.xml) for m in iq["mam"]["results"]], "el": tree(iq.xml)}
+            elif op == "role":
+                await muc.set_role(cmd["room"], cmd["nick"], cmd["role"], reason=cmd.get("reason", ""), timeout=5)
+                res = {"ok": True}
+            elif op == "affiliation":
+                await muc.set_affiliation(cmd["room"], cmd["affiliation"], jid=cmd["jid"], timeout=5)
+                res = {"ok": True}
+            elif op == "invite":
+                muc.invite(cmd["room"], cmd["jid"], cmd["reason"])
+                res = {"ok": True}
+            elif op == "decline":
+                muc.decline(cmd["room"], cmd["jid"], cmd["reason"])
+                res = {"ok": True}
             else:
                 res = {"ok": False, "error": "unknown op %s" % op}
         except slixmpp.exceptions.PresenceError as e:

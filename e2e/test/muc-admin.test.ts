@@ -458,4 +458,150 @@ describe.each(KINDS)('@satellite/muc moderation and configuration through %s', (
     expect((second.results as Tree[]).map((t) => forwarded(t).body)).toEqual(['three'])
     expect(build(second.el as Tree).getChild('fin', NS_MAM)?.attrs.complete).toBe('true')
   })
+  it('privileges through slixmpp’s set_role/set_affiliation: a participant’s kick gets forbidden; made admin it kicks (307, actor bob), but an owner’s ban gets not-allowed', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    const carol = await realClient(kind, 'carol', 'admin')
+    await joins(carol, room, 'carol')
+
+    expect(await bob.call('role', { room, nick: 'carol', role: 'none' })).toMatchObject({
+      ok: false,
+      condition: 'forbidden',
+    })
+    await admin(alice, room, { jid: bareOf(bob.jid), affiliation: 'admin' })
+    const promoted = await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && item(el).affiliation === 'admin',
+    )
+    expect([codes(promoted), item(promoted).role]).toEqual([[110], 'moderator'])
+
+    expect(await bob.call('role', { room, nick: 'carol', role: 'none', reason: 'bye' })).toEqual({
+      ok: true,
+      re: expect.any(Number),
+    })
+    const kicked = await take(
+      carol,
+      (el) => el.is('presence') && el.attrs.from === `${room}/carol` && el.attrs.type === 'unavailable',
+    )
+    expect(codes(kicked)).toEqual([110, 307])
+    const it = kicked.getChild('x', NS_MUC_USER)?.getChild('item') as El
+    expect([it.getChild('actor')?.attrs.nick, it.getChildText('reason')]).toEqual(['bob', 'bye'])
+
+    expect(
+      await bob.call('affiliation', { room, jid: bareOf(alice.jid), affiliation: 'outcast' }),
+    ).toMatchObject({ ok: false, condition: 'not-allowed' })
+    expect(await bob.call('role', { room, nick: 'alice', role: 'none' })).toMatchObject({
+      ok: false,
+      condition: 'not-allowed',
+    })
+  })
+
+  it('mediated invitations: a member’s invitation into a members-only room gets forbidden; the owner’s reaches carol with the reason and the password and makes her a member; slixmpp declines one and alice gets the decline', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    await admin(alice, room, { jid: bareOf(bob.jid), affiliation: 'member' })
+    await configure(alice, room, { membersonly: '1', passwordprotectedroom: '1', roomsecret: 'sesame' })
+    const carol = await realClient(kind, 'carol', 'admin')
+
+    await bob.call('invite', { room, jid: bareOf(carol.jid), reason: 'come' })
+    const err = await bob.expect((el) => el.is('message') && el.attrs.type === 'error')
+    expect([err.attrs.from, condition(err)]).toEqual([room, 'forbidden'])
+
+    const invite = (to: string, reason: string) =>
+      alice.send(
+        clientXml(
+          'message',
+          { to: room },
+          clientXml(
+            'x',
+            { xmlns: NS_MUC_USER },
+            clientXml('invite', { to }, clientXml('reason', {}, reason)),
+          ),
+        ),
+      )
+    await invite(bareOf(carol.jid), 'join us')
+    const got = await take(carol, (el) => el.is('message') && el.attrs.from === room)
+    const x = got.getChild('x', NS_MUC_USER) as El
+    const inv = x.getChild('invite') as El
+    expect([inv.attrs.from, inv.getChildText('reason'), x.getChildText('password')]).toEqual([
+      alice.jid,
+      'join us',
+      'sesame',
+    ])
+    const self = await joins(carol, room, 'carol', 'sesame')
+    expect(item(self)).toMatchObject({ affiliation: 'member', role: 'participant' })
+
+    // bob leaves, is invited again and declines through slixmpp.
+    await bob.call('leave', { room, nick: 'bob' })
+    await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && el.attrs.type === 'unavailable',
+    )
+    await invite(bob.jid, 'come back')
+    const toBob = await bob.expect(
+      (el) =>
+        el.is('message') &&
+        el.attrs.from === room &&
+        el.getChild('x', NS_MUC_USER)?.getChild('invite') !== undefined,
+    )
+    expect(toBob.getChild('x', NS_MUC_USER)?.getChild('invite')?.attrs.from).toBe(alice.jid)
+    await bob.call('decline', { room, jid: alice.jid, reason: 'busy' })
+    const declined = await take(
+      alice,
+      (el) =>
+        el.is('message') &&
+        el.attrs.from === room &&
+        el.getChild('x', NS_MUC_USER)?.getChild('decline') !== undefined,
+    )
+    const d = declined.getChild('x', NS_MUC_USER)?.getChild('decline') as El
+    expect([d.attrs.from, d.getChildText('reason')]).toEqual([bob.jid, 'busy'])
+  })
+
+  it('whois: making the room non-anonymous sends 172 and bob (slixmpp, no moderator) then sees real JIDs; back to semi-anonymous 173 and none', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    const joined = await bob.call('join', { room, nick: 'bob' })
+    expect(joined.ok).toBe(true)
+    const aliceSeen = (joined.occupants as Tree[]).map(build).find((p) => p.attrs.from === `${room}/alice`)
+    expect(item(aliceSeen as El).jid).toBeUndefined()
+
+    await configure(alice, room, { whois: 'anyone' })
+    const m172 = await bob.expect(
+      (el) => el.is('message') && el.attrs.from === room && codes(el).includes(104),
+    )
+    expect(codes(m172)).toEqual([104, 172])
+    const withJid = await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/alice` && item(el).jid !== undefined,
+    )
+    expect(item(withJid).jid).toBe(alice.jid)
+
+    await configure(alice, room, { whois: 'moderators' })
+    const m173 = await bob.expect(
+      (el) => el.is('message') && el.attrs.from === room && codes(el).includes(104),
+    )
+    expect(codes(m173)).toEqual([104, 173])
+    const without = await bob.expect((el) => el.is('presence') && el.attrs.from === `${room}/alice`)
+    expect(item(without)).toEqual({ affiliation: 'owner', role: 'moderator' })
+  })
+
+  it('lockNewRooms: the new room is locked (201), others get item-not-found until the owner submits the form', async () => {
+    const { room } = await service(kind, { lockNewRooms: true })
+    const alice = await realClient(kind, 'alice', 'admin')
+    const self = await joins(alice, room, 'alice')
+    expect(codes(self)).toEqual([110, 201])
+    const bob = await slixClient(kind)
+    expect(await bob.call('join', { room, nick: 'bob' })).toMatchObject({
+      ok: false,
+      condition: 'item-not-found',
+    })
+    expect((await configure(alice, room, { roomname: 'Unlocked' })).attrs.type).toBe('result')
+    const joined = await bob.call('join', { room, nick: 'bob' })
+    expect(joined.ok, JSON.stringify(joined)).toBe(true)
+  })
 })
