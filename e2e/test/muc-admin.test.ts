@@ -604,4 +604,79 @@ describe.each(KINDS)('@satellite/muc moderation and configuration through %s', (
     const joined = await bob.call('join', { room, nick: 'bob' })
     expect(joined.ok, JSON.stringify(joined)).toBe(true)
   })
+  it('MAM from @xmpp/client: <before/> is the last page, with= filters by occupant JID; a non-occupant of a members-only room gets forbidden, a member may ask', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    for (const [who, body] of [
+      ['alice', 'a1'],
+      ['bob', 'b1'],
+      ['alice', 'a2'],
+      ['bob', 'b2'],
+    ] as const) {
+      if (who === 'alice')
+        await alice.send(clientXml('message', { to: room, type: 'groupchat' }, clientXml('body', {}, body)))
+      else await bob.call('groupchat', { room, body })
+      await take(alice, (el) => el.is('message') && el.getChildText('body') === body)
+    }
+    const query = async (who: Real, queryid: string, ...children: El[]) => {
+      const fin = await who.request(
+        clientXml(
+          'iq',
+          { type: 'set', to: room },
+          clientXml('query', { xmlns: NS_MAM, queryid }, ...children),
+        ),
+      )
+      const results = who.received.filter(
+        (el) => el.is('message') && el.getChild('result', NS_MAM)?.attrs.queryid === queryid,
+      )
+      const bodies = results.map((m) =>
+        m
+          .getChild('result', NS_MAM)
+          ?.getChild('forwarded', NS_FORWARD)
+          ?.getChild('message')
+          ?.getChildText('body'),
+      )
+      return { fin: fin.getChild('fin', NS_MAM) as El, bodies }
+    }
+    const last = await query(
+      alice,
+      'last',
+      clientXml('set', { xmlns: NS_RSM }, clientXml('max', {}, '3'), clientXml('before')),
+    )
+    expect(last.bodies).toEqual(['b1', 'a2', 'b2'])
+    expect(last.fin.getChild('set', NS_RSM)?.getChildText('count')).toBe('4')
+    const withBob = await query(
+      alice,
+      'with',
+      clientXml(
+        'x',
+        { xmlns: NS_DATA, type: 'submit' },
+        field('FORM_TYPE', NS_MAM),
+        field('with', `${room}/bob`),
+      ),
+    )
+    expect(withBob.bodies).toEqual(['b1', 'b2'])
+    expect(withBob.fin.attrs.complete).toBe('true')
+
+    await configure(alice, room, { membersonly: '1' })
+    const carol = await realClient(kind, 'carol', 'admin')
+    const refusedQuery = await query(carol, 'no').catch((e: Error) => e.message)
+    expect(refusedQuery).toMatch(/forbidden/)
+    await admin(alice, room, { jid: bareOf(carol.jid), affiliation: 'member' })
+    expect((await query(carol, 'yes')).bodies).toEqual(['a1', 'b1', 'a2', 'b2'])
+  })
+
+  it('max users: with maxusers 2 the third join gets service-unavailable', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    expect((await configure(alice, room, { maxusers: '2' })).attrs.type).toBe('result')
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    const carol = await realClient(kind, 'carol', 'admin')
+    expect(await refused(carol, room, 'carol')).toBe('service-unavailable')
+  })
 })
