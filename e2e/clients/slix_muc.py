@@ -19,6 +19,7 @@ command {"id": N, "op": ...} read:
   {"op": "mam", "jid", "max", "after"?}           xep_0313's retrieve (XEP-0059 paging): {"ok", "results", "el"}
   {"op": "role", "room", "nick", "role", "reason"?}  xep_0045's set_role: {"ok"} or {"ok": false, "condition"}
   {"op": "affiliation", "room", "jid", "affiliation"}  xep_0045's set_affiliation: the same
+  {"op": "list", "room", "affiliation"}          xep_0045's get_affiliation_list: {"ok", "jids"}
   {"op": "invite", "room", "jid", "reason"}      xep_0045's invite (mediated, through the room)
   {"op": "decline", "room", "jid", "reason"}     xep_0045's decline (to the inviter, through the room)
 
@@ -144,6 +145,9 @@ class Client(slixmpp.ClientXMPP):
             elif op == "affiliation":
                 await muc.set_affiliation(cmd["room"], cmd["affiliation"], jid=cmd["jid"], timeout=5)
                 res = {"ok": True}
+            elif op == "list":
+                jids = await muc.get_affiliation_list(cmd["room"], cmd["affiliation"], timeout=5)
+                res = {"ok": True, "jids": sorted(str(j) for j in jids)}
             elif op == "invite":
                 muc.invite(cmd["room"], cmd["jid"], cmd["reason"])
                 res = {"ok": True}

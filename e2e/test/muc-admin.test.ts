@@ -679,4 +679,43 @@ describe.each(KINDS)('@satellite/muc moderation and configuration through %s', (
     const carol = await realClient(kind, 'carol', 'admin')
     expect(await refused(carol, room, 'carol')).toBe('service-unavailable')
   })
+  it('lists and absent users: slixmpp (admin) reads the member and outcast lists; banning carol while she is away sends no presence and her join gets forbidden; revoking bob’s voice makes his groupchat forbidden again', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    await admin(alice, room, { jid: bareOf(bob.jid), affiliation: 'admin' })
+    const carol = await realClient(kind, 'carol', 'admin')
+    await admin(alice, room, { jid: 'dave@example.org', affiliation: 'member' })
+    await admin(alice, room, { jid: bareOf(carol.jid), affiliation: 'outcast' }, 'no')
+    expect(await bob.call('list', { room, affiliation: 'member' })).toMatchObject({
+      ok: true,
+      jids: ['dave@example.org'],
+    })
+    expect(await bob.call('list', { room, affiliation: 'outcast' })).toMatchObject({
+      ok: true,
+      jids: [bareOf(carol.jid)],
+    })
+    expect(await bob.call('list', { room, affiliation: 'owner' })).toMatchObject({
+      ok: true,
+      jids: [bareOf(alice.jid)],
+    })
+    expect(await refused(carol, room, 'carol')).toBe('forbidden')
+    expect(
+      alice.received.filter((el) => el.is('presence') && el.attrs.from === `${room}/carol`).map(String),
+    ).toEqual([])
+
+    // bob is an admin: his role cannot be taken (not-allowed); made a plain member, alice may mute him.
+    await expect(admin(alice, room, { nick: 'bob', role: 'visitor' })).rejects.toThrow(/not-allowed/)
+    await admin(alice, room, { jid: bareOf(bob.jid), affiliation: 'member' })
+    await admin(alice, room, { nick: 'bob', role: 'visitor' }, 'quiet')
+    const muted = await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && item(el).role === 'visitor',
+    )
+    expect([codes(muted), item(muted).affiliation]).toEqual([[110], 'member'])
+    await bob.call('groupchat', { room, body: 'still here' })
+    const err = await bob.expect((el) => el.is('message') && el.attrs.type === 'error')
+    expect(condition(err)).toBe('forbidden')
+  })
 })
