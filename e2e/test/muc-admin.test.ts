@@ -3,12 +3,15 @@
 // voice, kicks, bans and destroys; bob is slixmpp (xep_0045, xep_0313 through
 // e2e/clients/slix_muc.py), carol another @xmpp/client. Every scenario runs against Prosody and ejabberd.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join as join_ } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bareOf, localOf } from '@satellite/core'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml } from '@xmpp/client'
 import { describe, expect, it } from 'vitest'
-import { muc } from '../../packages/muc/src/index.js'
+import { muc, SqliteMucStore } from '../../packages/muc/src/index.js'
 import { info, KINDS, type Kind, realClient, satellite } from './helpers.js'
 
 const NS_MUC = 'http://jabber.org/protocol/muc'
@@ -717,5 +720,66 @@ describe.each(KINDS)('@satellite/muc moderation and configuration through %s', (
     await bob.call('groupchat', { room, body: 'still here' })
     const err = await bob.expect((el) => el.is('message') && el.attrs.type === 'error')
     expect(condition(err)).toBe('forbidden')
+  })
+  it('a ban reaches every resource of the user: bob as slixmpp and as @xmpp/client shares one nick, both get 301 with 110, alice sees him leave once', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    expect((await bob.call('join', { room, nick: 'bob' })).ok).toBe(true)
+    const bob2 = await realClient(kind, 'bob', 'second')
+    const self2 = await joins(bob2, room, 'bob')
+    expect(item(self2)).toMatchObject({ affiliation: 'none', role: 'participant' })
+    await admin(alice, room, { jid: bareOf(bob.jid), affiliation: 'outcast' }, 'both of you')
+    const gone = (el: El) =>
+      el.is('presence') && el.attrs.from === `${room}/bob` && el.attrs.type === 'unavailable'
+    const [a, b] = await Promise.all([bob.expect(gone), take(bob2, gone)])
+    expect([codes(a), codes(b)]).toEqual([
+      [110, 301],
+      [110, 301],
+    ])
+    await take(alice, gone)
+    // A groupchat after the ban reaches alice after anything the ban sent her: one unavailable only.
+    await alice.send(clientXml('message', { to: room, type: 'groupchat' }, clientXml('body', {}, 'after')))
+    await take(alice, (el) => el.is('message') && el.getChildText('body') === 'after')
+    expect(alice.received.filter(gone).map(String)).toEqual([])
+    expect(await refused(bob2, room, 'bob')).toBe('forbidden')
+  })
+
+  it('a persistent members-only, password-protected room survives a restart of the component (SQLite store): the member re-joins with the password, a non-member still gets registration-required', async () => {
+    const path = join_(mkdtempSync(join_(tmpdir(), 'muc-e2e-')), 'rooms.db')
+    const store = new SqliteMucStore({ path })
+    afterTest(() => store.close())
+    const first = await service(kind, { store })
+    const { room } = first
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const bob = await slixClient(kind)
+    await admin(alice, room, { jid: bareOf(bob.jid), affiliation: 'member' })
+    await configure(alice, room, {
+      persistentroom: '1',
+      membersonly: '1',
+      passwordprotectedroom: '1',
+      roomsecret: 'sesame',
+      roomname: 'Kept',
+    })
+    await first.service.close()
+    await first.xmpp.stop()
+
+    const xmpp = satellite(kind)
+    const again = muc(xmpp, { occupantIdSecret: 'e2e occupant-id secret', store })
+    afterTest(() => again.close())
+    await xmpp.start()
+    const joined = await bob.call('join', { room, nick: 'bob', password: 'sesame' })
+    expect(joined.ok, JSON.stringify(joined)).toBe(true)
+    expect(item(build(joined.pres as Tree))).toMatchObject({ affiliation: 'member', role: 'participant' })
+    const carol = await realClient(kind, 'carol', 'admin')
+    expect(await refused(carol, room, 'carol', 'sesame')).toBe('registration-required')
+    const disco = await bob.call('info', { jid: room })
+    const q = build(disco.el as Tree).getChild('query') as El
+    expect(q.getChild('identity')?.attrs.name).toBe('Kept')
+    expect((q.getChildren('feature') as El[]).map((f) => f.attrs.var)).toEqual(
+      expect.arrayContaining(['muc_persistent', 'muc_membersonly', 'muc_passwordprotected']),
+    )
   })
 })
