@@ -584,6 +584,7 @@ describe.each(KINDS)('@satellite/muc moderation and configuration through %s', (
     )
     expect(item(withJid).jid).toBe(alice.jid)
 
+    bob.received.length = 0 // what came before, e.g. alice's presence in the occupant list
     await configure(alice, room, { whois: 'moderators' })
     const m173 = await bob.expect(
       (el) => el.is('message') && el.attrs.from === room && codes(el).includes(104),
@@ -781,5 +782,42 @@ describe.each(KINDS)('@satellite/muc moderation and configuration through %s', (
     expect((q.getChildren('feature') as El[]).map((f) => f.attrs.var)).toEqual(
       expect.arrayContaining(['muc_persistent', 'muc_membersonly', 'muc_passwordprotected']),
     )
+  })
+
+  it('a participant made moderator (slixmpp) gets every occupant’s presence again with real JIDs; made participant again, without', async () => {
+    const { room } = await service(kind)
+    const alice = await realClient(kind, 'alice', 'admin')
+    await joins(alice, room, 'alice')
+    const carol = await realClient(kind, 'carol', 'admin')
+    await joins(carol, room, 'carol')
+    const bob = await slixClient(kind)
+    const joined = await bob.call('join', { room, nick: 'bob' })
+    expect(joined.ok).toBe(true)
+    const carolSeen = (joined.occupants as Tree[]).map(build).find((p) => p.attrs.from === `${room}/carol`)
+    expect(item(carolSeen as El)).toEqual({ affiliation: 'none', role: 'participant' })
+
+    await admin(alice, room, { nick: 'bob', role: 'moderator' })
+    const promoted = await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && item(el).role === 'moderator',
+    )
+    expect(codes(promoted)).toEqual([110])
+    const carolJid = await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/carol` && item(el).jid !== undefined,
+    )
+    expect(item(carolJid)).toEqual({ affiliation: 'none', role: 'participant', jid: carol.jid })
+    // carol, no moderator, still sees bob without his JID.
+    const bobSeen = await take(
+      carol,
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && item(el).role === 'moderator',
+    )
+    expect(item(bobSeen).jid).toBeUndefined()
+
+    bob.received.length = 0 // what came before, e.g. carol's presence in the occupant list
+    await admin(alice, room, { nick: 'bob', role: 'participant' })
+    await bob.expect(
+      (el) => el.is('presence') && el.attrs.from === `${room}/bob` && item(el).role === 'participant',
+    )
+    const carolAgain = await bob.expect((el) => el.is('presence') && el.attrs.from === `${room}/carol`)
+    expect(item(carolAgain)).toEqual({ affiliation: 'none', role: 'participant' })
   })
 })
