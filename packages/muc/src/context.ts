@@ -8,7 +8,11 @@ import type { OccupantIds } from './occupant-id.js'
 import type { Resolved } from './options.js'
 import type { Room, Session } from './room.js'
 
-export const log = createDebug('satellite:muc')
+/**
+ * The engine's `debug` log (`satellite:muc`). Typed here, not as `debug`'s Debugger, so that the
+ * published declarations need no `@types/debug`.
+ */
+export const log: (formatter: string, ...args: unknown[]) => void = createDebug('satellite:muc')
 
 /** The engine's shared state. @internal */
 export interface Context {
