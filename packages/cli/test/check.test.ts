@@ -1,15 +1,11 @@
-// `satellite check` drives the component's own connection (Session of @satellite/core/internal):
-// what the component would do, the check reports, step by step.
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import * as net from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import * as tls from 'node:tls'
 import { checkConnection } from '@satellite/cli'
 import { component, isSatelliteError, type SatelliteError } from '@satellite/core'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { greetWith, testServer } from '@satellite/test-support/component'
+import { selfSignedCert } from '@satellite/test-support/tls'
 import type { TestServer } from '@satellite/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -24,30 +20,7 @@ let cert: string
 let key: string
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'satellite-check-'))
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  )
-  cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
-  key = readFileSync(join(dir, 'key.pem'), 'utf8')
+  ;({ dir, cert, key } = selfSignedCert('satellite-check-'))
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import * as net from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as tls from 'node:tls'
 import { configFromEnv, enableDebug, isSatelliteError, type SatelliteError, xml } from '@satellite/core'
+import { selfSignedCert } from '@satellite/test-support/tls'
 import type { TestServer } from '@satellite/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DOMAIN, make, SECRET, server } from './helpers.js'
@@ -14,30 +13,7 @@ let cert: string
 let key: string
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'satellite-tls-'))
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  )
-  cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
-  key = readFileSync(join(dir, 'key.pem'), 'utf8')
+  ;({ dir, cert, key } = selfSignedCert('satellite-tls-'))
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
