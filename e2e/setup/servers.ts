@@ -2,6 +2,7 @@
 // loopback with the project's own script, hands their settings to the tests, and stops
 // exactly what it started. A server that cannot start fails the run loudly.
 import { spawnSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
 
@@ -36,25 +37,49 @@ export function stopServer(dir: string): void {
   spawnSync(script, ['stop', dir], { stdio: 'inherit', timeout: 60_000 })
 }
 
+const pgScript = fileURLToPath(new URL('../../scripts/postgres', import.meta.url))
+
+/** A throwaway PostgreSQL 15 (scripts/postgres): PG_URL, PG_DIR... */
+export function startPostgres(): ServerInfo {
+  const run = spawnSync(pgScript, ['start'], { encoding: 'utf8', timeout: 120_000 })
+  if (run.status !== 0) {
+    throw new Error(
+      `could not start PostgreSQL (exit ${run.status}): ${run.stderr}\nInstall it with scripts/ensure-debian-packages.sh`,
+    )
+  }
+  return parseEnv(run.stdout)
+}
+
+export function stopPostgres(dir: string): void {
+  spawnSync(pgScript, ['stop', dir], { stdio: 'inherit', timeout: 60_000 })
+  rmSync(dir, { recursive: true, force: true })
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
     servers: Record<'prosody' | 'ejabberd', ServerInfo>
+    postgres: ServerInfo
   }
 }
 
 export default function setup(project: TestProject): () => void {
   const started: string[] = []
+  let pg: ServerInfo | undefined
+  const stopAll = () => {
+    for (const dir of started) stopServer(dir)
+    if (pg?.PG_DIR) stopPostgres(pg.PG_DIR)
+  }
   try {
     const prosody = startServer('prosody')
     started.push(prosody.XMPP_DIR as string)
     const ejabberd = startServer('ejabberd')
     started.push(ejabberd.XMPP_DIR as string)
     project.provide('servers', { prosody, ejabberd })
+    pg = startPostgres()
+    project.provide('postgres', pg)
   } catch (err) {
-    for (const dir of started) stopServer(dir)
+    stopAll()
     throw err
   }
-  return () => {
-    for (const dir of started) stopServer(dir)
-  }
+  return stopAll
 }

@@ -1,0 +1,12 @@
+export type {
+  MigrateOptions,
+  Migration,
+  PostgresDb,
+  PostgresOptions,
+  Sql,
+  TransactionSql,
+} from './database.js'
+export { migrate, openPostgres, schemaVersion } from './database.js'
+export type { PostgresErrorCode } from './errors.js'
+export { PostgresError, PostgresErrorCodes } from './errors.js'
+export { isPostgresUrl, redactUrl } from './url.js'
