@@ -9,6 +9,7 @@ export default defineConfig({
     // (and @satellite/core/internal from packages/core/src/internal.ts).
     alias: [
       { find: /^@satellite\/core\/internal$/, replacement: src('./packages/core/src/internal.ts') },
+      { find: /^@satellite\/muc\/postgres$/, replacement: src('./packages/muc/src/postgres-store.ts') },
       { find: /^@satellite\/([a-z-]+)$/, replacement: `${src('./packages/')}$1/src/index.ts` },
     ],
   },

@@ -1,0 +1,251 @@
+// The MucStore on PostgreSQL (@satellite/postgres): the same tables, semantics and retention as
+// SqliteMucStore, for services whose instances share one database. Its own entry point
+// (`@satellite/muc/postgres`), so that a service on SQLite never loads the PostgreSQL client.
+import {
+  type Migration,
+  openPostgres,
+  type PostgresDb,
+  type PostgresOptions,
+  type Sql,
+} from '@satellite/postgres'
+import { parseStanza } from './sqlite-store.js'
+import type {
+  ArchivedMessage,
+  ArchivePage,
+  ArchiveQuery,
+  MucStore,
+  Retention,
+  StoredAffiliation,
+  StoredRoom,
+} from './store.js'
+
+export type {
+  ArchivedMessage,
+  ArchivePage,
+  ArchiveQuery,
+  MucStore,
+  Retention,
+  StoredAffiliation,
+  StoredRoom,
+} from './store.js'
+
+/**
+ * Schema of {@link PostgresMucStore} (numbered migrations of `@satellite/postgres`, recorded under
+ * the name `'muc'`; append, never edit). `seq` orders the archive; stanza-ids are looked up per room.
+ */
+export const MUC_POSTGRES_MIGRATIONS: readonly Migration[] = [
+  `CREATE TABLE muc_rooms (jid TEXT PRIMARY KEY, config JSONB NOT NULL, subject TEXT NOT NULL,
+     subject_nick TEXT, created BIGINT NOT NULL);
+   CREATE TABLE muc_affiliations (room TEXT NOT NULL, jid TEXT NOT NULL, affiliation TEXT NOT NULL,
+     reason TEXT, PRIMARY KEY (room, jid));
+   CREATE TABLE muc_archive (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, room TEXT NOT NULL,
+     id TEXT NOT NULL, at BIGINT NOT NULL, nick TEXT NOT NULL, occupant_id TEXT NOT NULL, jid TEXT NOT NULL,
+     message TEXT NOT NULL);
+   CREATE UNIQUE INDEX muc_archive_id ON muc_archive (room, id);
+   CREATE INDEX muc_archive_room ON muc_archive (room, seq);
+   CREATE INDEX muc_archive_at ON muc_archive (at);`,
+]
+
+/**
+ * Options of {@link PostgresMucStore.open}: those of `openPostgres` (pool size, timeouts,
+ * schema), except the migrations, which are the store's.
+ *
+ * @example
+ * ```ts
+ * const options: PostgresMucStoreOptions = { max: 20, schema: 'chat' }
+ * ```
+ */
+export type PostgresMucStoreOptions = Omit<PostgresOptions, 'migrations' | 'name'>
+
+interface Row {
+  seq: string
+  id: string
+  at: string
+  nick: string
+  occupant_id: string
+  jid: string
+  message: string
+}
+
+/**
+ * The {@link MucStore} on PostgreSQL (through `@satellite/postgres`: a pool with limits,
+ * migrations under an advisory lock, so instances may start at once). Asynchronous: the engine
+ * waits for it. Same semantics as `SqliteMucStore`: each room's archive is trimmed to the `keep`
+ * the engine gives every `keep / 10` appends of this instance (so it may briefly hold 10% more per
+ * instance), and by {@link PostgresMucStore.prune}.
+ *
+ * @example
+ * ```ts
+ * const store = await PostgresMucStore.open(process.env.CHATROOM_DB ?? 'postgres://127.0.0.1/chat')
+ * muc(xmpp, { store })
+ * // on shutdown, after the service's close(): await store.close()
+ * ```
+ */
+export class PostgresMucStore implements MucStore {
+  /** The database (its pool); closed by {@link PostgresMucStore.close}. */
+  readonly db: PostgresDb
+  readonly #sql: Sql
+  /** Appends per room since its last trim (bounded: cleared past 10,000 rooms). */
+  readonly #appends = new Map<string, number>()
+
+  /** Wraps an open database whose schema is up to date (see {@link PostgresMucStore.open}). */
+  constructor(db: PostgresDb) {
+    this.db = db
+    this.#sql = db.sql
+  }
+
+  /**
+   * Opens the database at `url`, brings the store's tables up to date
+   * ({@link MUC_POSTGRES_MIGRATIONS}) and returns the store. Throws what `openPostgres` throws.
+   */
+  static async open(url: string, options: PostgresMucStoreOptions = {}): Promise<PostgresMucStore> {
+    const db = await openPostgres(url, { ...options, migrations: MUC_POSTGRES_MIGRATIONS, name: 'muc' })
+    return new PostgresMucStore(db)
+  }
+
+  async loadRoom(jid: string): Promise<StoredRoom | undefined> {
+    const [row] = await this
+      .#sql`SELECT jid, config, subject, subject_nick, created FROM muc_rooms WHERE jid = ${jid}`
+    if (row === undefined) return undefined
+    return {
+      jid: row.jid as string,
+      config: row.config as Record<string, unknown>,
+      subject: row.subject as string,
+      subjectNick: (row.subject_nick as string | null) ?? undefined,
+      created: Number(row.created),
+    }
+  }
+
+  async saveRoom(room: StoredRoom): Promise<void> {
+    await this.#sql`INSERT INTO muc_rooms (jid, config, subject, subject_nick, created)
+      VALUES (${room.jid}, ${this.#sql.json(room.config as Parameters<Sql['json']>[0])}, ${room.subject}, ${room.subjectNick ?? null}, ${room.created})
+      ON CONFLICT (jid) DO UPDATE SET config = excluded.config, subject = excluded.subject,
+        subject_nick = excluded.subject_nick`
+  }
+
+  async deleteRoom(jid: string): Promise<void> {
+    await this.#sql.begin(async (tx) => {
+      await tx`DELETE FROM muc_rooms WHERE jid = ${jid}`
+      await tx`DELETE FROM muc_affiliations WHERE room = ${jid}`
+      await tx`DELETE FROM muc_archive WHERE room = ${jid}`
+    })
+    this.#appends.delete(jid)
+  }
+
+  async rooms(): Promise<string[]> {
+    // COLLATE "C": the same byte order as SQLite and as JavaScript's sort() on ASCII.
+    const rows = await this.#sql`SELECT jid FROM muc_rooms ORDER BY jid COLLATE "C"`
+    return rows.map((r) => r.jid as string)
+  }
+
+  async affiliations(room: string): Promise<StoredAffiliation[]> {
+    const rows = await this.#sql`SELECT jid, affiliation, reason FROM muc_affiliations WHERE room = ${room}
+      ORDER BY jid COLLATE "C"`
+    return rows.map((r) => {
+      const a: StoredAffiliation = {
+        jid: r.jid as string,
+        affiliation: r.affiliation as StoredAffiliation['affiliation'],
+      }
+      if (r.reason !== null) a.reason = r.reason as string
+      return a
+    })
+  }
+
+  async setAffiliation(
+    room: string,
+    jid: string,
+    affiliation: StoredAffiliation['affiliation'] | 'none',
+    reason?: string,
+  ): Promise<void> {
+    if (affiliation === 'none') {
+      await this.#sql`DELETE FROM muc_affiliations WHERE room = ${room} AND jid = ${jid}`
+      return
+    }
+    await this.#sql`INSERT INTO muc_affiliations (room, jid, affiliation, reason)
+      VALUES (${room}, ${jid}, ${affiliation}, ${reason ?? null})
+      ON CONFLICT (room, jid) DO UPDATE SET affiliation = excluded.affiliation, reason = excluded.reason`
+  }
+
+  async append(room: string, m: ArchivedMessage, keep: number): Promise<void> {
+    if (keep <= 0) return
+    await this.#sql`INSERT INTO muc_archive (room, id, at, nick, occupant_id, jid, message)
+      VALUES (${room}, ${m.id}, ${m.at}, ${m.nick}, ${m.occupantId}, ${m.jid}, ${m.message.toString()})
+      ON CONFLICT (room, id) DO NOTHING`
+    const n = (this.#appends.get(room) ?? 0) + 1
+    if (n >= Math.max(1, Math.floor(keep / 10))) {
+      this.#appends.delete(room)
+      await this.#trim(room, keep)
+    } else {
+      if (this.#appends.size >= 10_000) this.#appends.clear()
+      this.#appends.set(room, n)
+    }
+  }
+
+  /** Deletes all but the newest `keep` messages of `room`; returns how many went. */
+  async #trim(room: string, keep: number): Promise<number> {
+    const r = await this
+      .#sql`DELETE FROM muc_archive WHERE room = ${room} AND seq <= (SELECT seq FROM muc_archive
+      WHERE room = ${room} ORDER BY seq DESC LIMIT 1 OFFSET ${keep})`
+    return r.count
+  }
+
+  async query(room: string, q: ArchiveQuery): Promise<ArchivePage | null> {
+    const sql = this.#sql
+    const max = Math.max(0, Math.floor(q.max))
+    const filter = sql`room = ${room}
+      ${q.start === undefined ? sql`` : sql`AND at >= ${q.start}`}
+      ${q.end === undefined ? sql`` : sql`AND at <= ${q.end}`}
+      ${q.nick === undefined ? sql`` : sql`AND nick = ${q.nick}`}`
+    const id = q.after ?? q.before
+    let anchor: string | undefined
+    if (id !== undefined && id !== '') {
+      const [row] = await sql`SELECT seq FROM muc_archive WHERE room = ${room} AND id = ${id}`
+      if (row === undefined) return null
+      anchor = row.seq as string
+    }
+    const backwards = q.before !== undefined
+    const paging =
+      anchor === undefined ? sql`` : backwards ? sql`AND seq < ${anchor}` : sql`AND seq > ${anchor}`
+    const [counted, rows] = await Promise.all([
+      sql`SELECT count(*)::int AS n FROM muc_archive WHERE ${filter}`,
+      sql<
+        Row[]
+      >`SELECT seq, id, at, nick, occupant_id, jid, message FROM muc_archive WHERE ${filter} ${paging}
+        ORDER BY seq ${backwards ? sql`DESC` : sql`ASC`} LIMIT ${max + 1}`,
+    ])
+    const page = [...rows]
+    const complete = page.length <= max
+    if (!complete) page.pop()
+    if (backwards) page.reverse()
+    const messages = page.map((r) => ({
+      id: r.id,
+      at: Number(r.at),
+      nick: r.nick,
+      occupantId: r.occupant_id,
+      jid: r.jid,
+      message: parseStanza(r.message),
+    }))
+    return { messages, complete, count: Number(counted[0]?.n ?? 0) }
+  }
+
+  async prune(retention: Retention): Promise<number> {
+    return this.#sql.begin(async (tx) => {
+      let removed = 0
+      if (retention.before !== undefined) {
+        removed += (await tx`DELETE FROM muc_archive WHERE at < ${retention.before}`).count
+      }
+      if (retention.keep !== undefined) {
+        const r = await tx`DELETE FROM muc_archive a USING (SELECT seq, row_number() OVER
+            (PARTITION BY room ORDER BY seq DESC) AS n FROM muc_archive) old
+          WHERE a.seq = old.seq AND old.n > ${Math.max(0, retention.keep)}`
+        removed += r.count
+      }
+      return removed
+    })
+  }
+
+  /** Closes the pool (after the service's `close()`); idempotent. */
+  close(): Promise<void> {
+    return this.db.close()
+  }
+}
