@@ -4,7 +4,13 @@
 import { inspect } from 'node:util'
 import { isSatelliteError } from '@satellite/core'
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { migrate, openPostgres, type PostgresDb, PostgresError } from '../../packages/postgres/src/index.js'
+import {
+  type Migration,
+  migrate,
+  openPostgres,
+  type PostgresDb,
+  PostgresError,
+} from '../../packages/postgres/src/index.js'
 
 const PG_URL = inject('postgres').PG_URL as string
 const opened: PostgresDb[] = []
@@ -29,11 +35,11 @@ async function freshDatabase(): Promise<string> {
   return u.toString()
 }
 
-const STEPS = [
+const STEPS: Migration[] = [
   'CREATE TABLE notes (id BIGINT PRIMARY KEY, body TEXT NOT NULL)',
   // Slow on purpose: the second instance arrives while the first one holds the lock.
   'SELECT pg_sleep(0.3); ALTER TABLE notes ADD COLUMN at BIGINT',
-  async (tx: Parameters<Parameters<PostgresDb['sql']['begin']>[0]>[0]) => {
+  async (tx) => {
     await tx`INSERT INTO notes (id, body) VALUES (1, 'seeded once')`
   },
 ]

@@ -23,6 +23,7 @@ export type {
   ArchivedMessage,
   ArchivePage,
   ArchiveQuery,
+  MaybePromise,
   MucStore,
   Retention,
   StoredAffiliation,

@@ -148,6 +148,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   if (typeof applicationName !== 'string' || !/^[\x20-\x7e]{0,63}$/.test(applicationName)) {
     throw optionError('postgres', 'applicationName', 'must be printable ASCII, at most 63 characters')
   }
+  if (options.name !== undefined) checkName(options.name)
   const secrets = secretsOf(url)
   const shown = redactUrl(url)
   const connection: Record<string, string> = {
