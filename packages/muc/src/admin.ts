@@ -1,9 +1,9 @@
 // The muc#admin protocol (XEP-0045 §8, §9, §10): lists of affiliations and roles, and changes
 // to them (voice, moderator, membership, admin, owner, kick 307, ban 301), with the privilege
 // rules of §5 and their errors.
-import { bareOf, type Element, localOf, resourceOf, type Stanza, StanzaError, xml } from '@satellite/core'
+import { bareOf, type Element, resourceOf, type Stanza, StanzaError, xml } from '@satellite/core'
 import { type ListedAffiliation, rank, roleFor } from './affiliations.js'
-import { type Context, log } from './context.js'
+import { type Context, findRoom, log } from './context.js'
 import { enforceNick, nickKey } from './nick.js'
 import { NS_MUC_ADMIN } from './ns.js'
 import { destroy } from './occupancy.js'
@@ -17,9 +17,12 @@ const SET_ROLES: ReadonlySet<string> = new Set(['moderator', 'participant', 'vis
 
 /** The room an iq is addressed to (`item-not-found`); an iq to an occupant JID: `bad-request`. */
 export function roomOf(ctx: Context, iq: Stanza): Room {
-  const room = ctx.rooms.get(localOf(iq.attrs.to).toLowerCase())
+  const room = findRoom(ctx, iq)
   if (room === undefined) throw new StanzaError('item-not-found', 'no such room')
   if (resourceOf(iq.attrs.to) !== '') throw new StanzaError('bad-request', 'send this to the room itself')
+  if (room.user !== undefined) {
+    throw new StanzaError('feature-not-implemented', 'this room is on a remote network: use its own commands')
+  }
   return room
 }
 

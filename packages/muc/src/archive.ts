@@ -1,7 +1,7 @@
 // The engine's side of the MucStore: the archive behind discussion history, persistent rooms
 // loaded on their first stanza after a restart and saved when they change, and retention.
 import { numberOption, optionError, resourceOf, type Stanza, StanzaError } from '@satellite/core'
-import { type Context, log } from './context.js'
+import { type Context, log, roomKey } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history.js'
 import { NS_OCCUPANT_ID } from './ns.js'
@@ -199,6 +199,14 @@ export function withRoom(
   },
 ): void {
   const local = stanza.toLocal.toLowerCase()
+  if (ctx.backend !== undefined) {
+    // A view is never loaded from the store; its stanzas wait while its join is being answered.
+    const pending = ctx.loading.get(roomKey(ctx, stanza.attrs.to, stanza.attrs.from))
+    if (pending === undefined) handle()
+    else if (pending.length < ctx.o.joinQueue) pending.push(handle)
+    else busy(new StanzaError('resource-constraint', { type: 'wait', text: 'the room is being joined' }))
+    return
+  }
   if (local === '' || ctx.rooms.has(local) || ctx.rooms.size >= ctx.o.rooms) {
     handle()
     return
@@ -250,7 +258,9 @@ export function withRoom(
 /** {@link withRoom} for an iq handler: its answer, once the room is loaded. */
 export function withRoomIq<T>(ctx: Context, iq: Stanza, handle: () => T | Promise<T>): T | Promise<T> {
   const local = iq.toLocal.toLowerCase()
-  if (local === '' || ctx.rooms.has(local) || ctx.rooms.size >= ctx.o.rooms) return handle()
+  const pending = ctx.backend !== undefined && ctx.loading.has(roomKey(ctx, iq.attrs.to, iq.attrs.from))
+  if (ctx.backend !== undefined && !pending) return handle()
+  if (!pending && (local === '' || ctx.rooms.has(local) || ctx.rooms.size >= ctx.o.rooms)) return handle()
   return new Promise<T>((resolve, reject) => {
     withRoom(
       ctx,

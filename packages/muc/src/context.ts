@@ -1,8 +1,9 @@
 // What the parts of the engine share: the component, the resolved options, the rooms and the
 // per-user counts, and the one function that hands a stanza to a session.
-import { type Component, type Element, xml } from '@satellite/core'
+import { bareOf, type Component, type Element, localOf, xml } from '@satellite/core'
 import createDebug from 'debug'
 import type { ArchiveSettings, Loading } from './archive.js'
+import type { MucBackend } from './backend.js'
 import type { HistoryStore } from './history.js'
 import type { OccupantIds } from './occupant-id.js'
 import type { Resolved } from './options.js'
@@ -26,14 +27,36 @@ export interface Context {
   /** False once the service is closed (late store answers are dropped). */
   open: boolean
   readonly ids: OccupantIds
-  /** Room local part (lower case) → room. */
+  /** Room key (its local part, lower case; for a view, + ' ' + the user's bare JID) → room. */
   readonly rooms: Map<string, Room>
+  /** The remote network behind the rooms, if any: every room is then one user's view. */
+  readonly backend: MucBackend | undefined
   /** Real bare JID → rooms it is an occupant of. */
   readonly userRooms: Map<string, number>
   /** Stanzas dropped from full join queues (for tests and metrics). */
   dropped: number
   /** Reports a MucError on the component's `error` event. */
   report(err: Error): void
+}
+
+/**
+ * The key of the room `to` names, as `from` sees it: its local part (lower case), or, with a
+ * backend, the key of `from`'s view of it ('' when there is no sender).
+ */
+export function roomKey(ctx: Context, to: string | undefined, from: string | undefined): string {
+  const local = localOf(to ?? '').toLowerCase()
+  if (ctx.backend === undefined || local === '') return local
+  if (from === undefined || from === '') return ''
+  return `${local} ${bareOf(from)}`
+}
+
+/** The room (or view) a stanza is addressed to, as its sender sees it. */
+export function findRoom(
+  ctx: Context,
+  stanza: { attrs: Record<string, string | undefined> },
+): Room | undefined {
+  const key = roomKey(ctx, stanza.attrs.to, stanza.attrs.from)
+  return key === '' ? undefined : ctx.rooms.get(key)
 }
 
 /**

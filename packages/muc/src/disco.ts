@@ -1,15 +1,7 @@
 // Service discovery (XEP-0045 §6): the service (conference/text), its public rooms, each room's
 // features and muc#roominfo form; disco and pings to occupant JIDs (§6.6, XEP-0410).
-import {
-  type Element,
-  localOf,
-  NS_DISCO_ITEMS,
-  resourceOf,
-  type Stanza,
-  StanzaError,
-  xml,
-} from '@satellite/core'
-import type { Context } from './context.js'
+import { type Element, NS_DISCO_ITEMS, resourceOf, type Stanza, StanzaError, xml } from '@satellite/core'
+import { type Context, findRoom } from './context.js'
 import { NS_MAM } from './mam.js'
 import { enforceNick, nickKey } from './nick.js'
 import {
@@ -87,7 +79,9 @@ export function serviceItems(ctx: Context, query: Element): Element {
     q.c('item', attrs)
   }
   if (node !== undefined) return q
-  const names = [...ctx.rooms.values()].filter((r) => r.config.public).map((r) => r.local)
+  const names = [...ctx.rooms.values()]
+    .filter((r) => r.config.public && r.user === undefined)
+    .map((r) => r.local)
   names.sort()
   for (const name of names) q.c('item', { jid: `${name}@${ctx.xmpp.domain}`, name })
   return q
@@ -104,7 +98,7 @@ function occupantAt(room: Room, nick: string, maxLength: number): Occupant | und
  * (`bad-request` from a non-occupant, §6.6; not forwarded yet: `feature-not-implemented`).
  */
 export function discoInfo(ctx: Context, iq: Stanza, query: Element): Element {
-  const room = ctx.rooms.get(localOf(iq.attrs.to).toLowerCase())
+  const room = findRoom(ctx, iq)
   if (room === undefined) throw new StanzaError('item-not-found', 'no such room')
   const nick = resourceOf(iq.attrs.to)
   if (nick === '') {
@@ -118,7 +112,7 @@ export function discoInfo(ctx: Context, iq: Stanza, query: Element): Element {
 
 /** disco#items to a room: none listed (occupants are not public). */
 export function discoItems(ctx: Context, iq: Stanza): Element {
-  const room = ctx.rooms.get(localOf(iq.attrs.to).toLowerCase())
+  const room = findRoom(ctx, iq)
   if (room === undefined) throw new StanzaError('item-not-found', 'no such room')
   if (resourceOf(iq.attrs.to) !== '' && !room.byJid.has(iq.attrs.from ?? '')) {
     throw new StanzaError('bad-request', 'not an occupant of this room')
@@ -135,7 +129,7 @@ const notJoined = () =>
  * `not-acceptable`; a ping to another occupant is not forwarded yet (`feature-not-implemented`).
  */
 export function ping(ctx: Context, iq: Stanza): undefined {
-  const room = ctx.rooms.get(localOf(iq.attrs.to).toLowerCase())
+  const room = findRoom(ctx, iq)
   const nick = resourceOf(iq.attrs.to)
   if (room === undefined) {
     if (nick === '') throw new StanzaError('item-not-found', 'no such room')

@@ -96,6 +96,7 @@ export function enter(ctx: Context, r: JoinRequest): void {
   if (occ === undefined) {
     const affiliation = room.affiliations.get(r.bare)
     occ = {
+      remote: false,
       nick,
       key: nickKey(nick),
       bare: r.bare,
@@ -166,7 +167,7 @@ export function sendState(
   let result: readonly HistoryEntry[] | Promise<readonly HistoryEntry[]>
   try {
     // A room just created has no history: the store is not asked.
-    result = want.query.maxStanzas > 0 && !flags.created ? ctx.store.recent(room.jid, want.query) : []
+    result = want.query.maxStanzas > 0 && !flags.created ? ctx.store.recent(room.archive, want.query) : []
   } catch (err) {
     storeFailed(ctx, room, err)
     result = []

@@ -11,6 +11,8 @@ export const MucErrorCodes = {
   INTERNAL: 'SAT_ERR_MUC_INTERNAL',
   /** An API call named a room that is not a room of this service (not a valid local part). */
   ROOM: 'SAT_ERR_MUC_ROOM',
+  /** The backend of remote rooms threw something other than a StanzaError: the user was answered `internal-server-error`. */
+  BACKEND: 'SAT_ERR_MUC_BACKEND',
 } as const
 
 /** A code of {@link MucErrorCodes}. */

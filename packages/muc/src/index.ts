@@ -1,6 +1,7 @@
 export type { AffiliationEntry, ListedAffiliation } from './affiliations.js'
 export { Affiliations } from './affiliations.js'
 export type { ArchiveOptions } from './archive.js'
+export type { Departure, JoinAnswer, MucBackend, RemoteOccupant, RoomView, Said } from './backend.js'
 export type { MucErrorCode } from './errors.js'
 export { MucError, MucErrorCodes } from './errors.js'
 export type { HistoryEntry, HistoryQuery, HistoryStore } from './history.js'

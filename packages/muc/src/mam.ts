@@ -2,7 +2,7 @@
 // ways, each result as a forwarded message, then <fin/> with the page's <set/>.
 import { bareOf, type Element, resourceOf, type Stanza, StanzaError, xml } from '@satellite/core'
 import { parseForm } from '@satellite/forms'
-import type { Context } from './context.js'
+import { type Context, findRoom } from './context.js'
 import { NS_DATA, NS_DELAY } from './ns.js'
 import type { Room } from './room.js'
 import { parseRsm, rsmSet } from './rsm.js'
@@ -33,7 +33,7 @@ function room(ctx: Context, iq: Stanza): Room {
   const to = iq.attrs.to ?? ''
   if (resourceOf(to) !== '')
     throw new StanzaError('feature-not-implemented', 'query the room, not an occupant')
-  const r = ctx.rooms.get(iq.toLocal.toLowerCase())
+  const r = findRoom(ctx, iq)
   if (r === undefined) throw new StanzaError('item-not-found', 'no such room')
   return r
 }
@@ -121,7 +121,7 @@ export function mamQuery(ctx: Context, iq: Stanza, q: Element): Element | Promis
   if (rsm.after !== undefined) query.after = rsm.after
   if (rsm.before !== undefined) query.before = rsm.before
   const queryId = q.attrs.queryid
-  const page = a.store.query(r.jid, query)
+  const page = a.store.query(r.archive, query)
   const answer = (p: ArchivePage | null) => {
     if (p === null) throw new StanzaError('item-not-found', 'no message with that id in the archive')
     for (const m of p.messages) {

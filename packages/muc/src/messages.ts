@@ -3,9 +3,9 @@
 // subject, and the per-occupant size and rate limits.
 
 import { randomUUID } from 'node:crypto'
-import { type Element, localOf, resourceOf, type Stanza, StanzaError, xml } from '@satellite/core'
+import { type Element, resourceOf, type Stanza, StanzaError, xml } from '@satellite/core'
 import { persistRoom } from './archive.js'
-import { type Context, deliver } from './context.js'
+import { type Context, deliver, findRoom } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import type { HistoryEntry } from './history.js'
 import { invite, isInvitation } from './invite.js'
@@ -13,6 +13,7 @@ import { enforceNick, nickKey } from './nick.js'
 import { NS_MUC_USER, NS_OCCUPANT_ID, NS_SID } from './ns.js'
 import { ghost, refuse } from './occupancy.js'
 import type { Occupant, Room } from './room.js'
+import { viewGroupchat, viewPrivate } from './view.js'
 
 /** Handles a message addressed to a room or an occupant JID. */
 export function onMessage(ctx: Context, m: Stanza): void {
@@ -25,10 +26,13 @@ export function onMessage(ctx: Context, m: Stanza): void {
     return
   }
   try {
-    const room = ctx.rooms.get(localOf(to).toLowerCase())
+    const room = findRoom(ctx, m)
     const nick = resourceOf(to)
-    if (nick === '' && type !== 'groupchat' && isInvitation(m)) invite(ctx, room, m, from)
-    else if (nick === '') groupchat(ctx, room, m, from, type)
+    if (nick === '' && type !== 'groupchat' && isInvitation(m)) {
+      if (room?.user !== undefined)
+        throw new StanzaError('feature-not-implemented', 'invitations are not relayed here')
+      invite(ctx, room, m, from)
+    } else if (nick === '') groupchat(ctx, room, m, from, type)
     else privateMessage(ctx, room, m, from, type, nick)
   } catch (err) {
     if (err instanceof StanzaError) refuse(ctx, m, err)
@@ -48,6 +52,10 @@ function groupchat(ctx: Context, room: Room | undefined, m: Stanza, from: string
   if (occ === undefined) throw new StanzaError('not-acceptable', 'join the room before sending to it')
   if (occ.role === 'visitor') throw new StanzaError('forbidden', 'you have no voice in this room')
   admit(ctx, occ, m)
+  if (room.user !== undefined) {
+    viewGroupchat(ctx, room, occ, m)
+    return
+  }
   const subject = m.getChild('subject')
   const body = m.getChild('body')
   if (subject !== undefined && body === undefined) {
@@ -68,12 +76,12 @@ function groupchat(ctx: Context, room: Room | undefined, m: Stanza, from: string
 }
 
 /** Keeps a message in the room's history (its length 0: nothing kept). */
-function keep(ctx: Context, room: Room, entry: HistoryEntry): void {
+export function keep(ctx: Context, room: Room, entry: HistoryEntry): void {
   if (room.config.historyLength === 0) return
   const failed = (err: unknown) =>
     ctx.report(new MucError(MucErrorCodes.STORE, `a message of ${room.jid} was not kept`, { cause: err }))
   try {
-    const r = ctx.store.append(room.jid, entry, room.config.historyLength)
+    const r = ctx.store.append(room.archive, entry, room.config.historyLength)
     if (r instanceof Promise) r.catch(failed)
   } catch (err) {
     failed(err)
@@ -100,6 +108,10 @@ function privateMessage(
   const target = enforced.ok ? room.occupants.get(nickKey(enforced.nick)) : undefined
   if (target === undefined) throw new StanzaError('item-not-found', 'no occupant with that nick')
   admit(ctx, occ, m)
+  if (target.remote) {
+    viewPrivate(ctx, room, target, m)
+    return
+  }
   const out = reflected(room, occ, m, type, undefined)
   // Marks it as a private message of a room (XEP-0045 §7.5).
   out.children.push(xml('x', { xmlns: NS_MUC_USER }))

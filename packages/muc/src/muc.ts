@@ -1,5 +1,6 @@
 // The plugin: muc(xmpp, options) installs the room engine on the component's domain.
 import {
+  bareOf,
   type Component,
   NS_DISCO_INFO,
   NS_DISCO_ITEMS,
@@ -7,6 +8,7 @@ import {
   type Stanza,
 } from '@satellite/core'
 import { adminGet, adminSet } from './admin.js'
+import type { RoomView } from './backend.js'
 import { archiveHistory, prune, resolveArchive, startRetention, withRoom, withRoomIq } from './archive.js'
 import type { Context } from './context.js'
 import { discoInfo, discoItems, ping, serviceItems } from './disco.js'
@@ -72,8 +74,15 @@ export interface MucService extends PluginHandle {
   readonly size: number
   /** The room `name` (its local part, any case), or undefined. Throws `SAT_ERR_MUC_ROOM` for a name with `@` or `/`. */
   room(name: string): RoomSnapshot | undefined
-  /** Bare JIDs of every room, sorted. */
+  /** Bare JIDs of every room, sorted (with a backend: of every view, once per room). */
   rooms(): string[]
+  /**
+   * With a backend: `user`'s view of the room `name` (its local part, any case), if the user is
+   * in it. Throws `SAT_ERR_MUC_ROOM` for a name with `@` or `/`.
+   */
+  view(name: string, user: string): RoomView | undefined
+  /** With a backend: every view the user (a bare JID) is in. */
+  views(user: string): RoomView[]
   /**
    * Applies the archive's retention now (`archive.days`, `archive.maxPerRoom`; it also runs
    * every `archive.pruneInterval`); resolves to how many messages were deleted.
@@ -112,6 +121,7 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
     open: true,
     ids: occupantIds(o.occupantIdSecret),
     rooms: new Map(),
+    backend: o.backend,
     userRooms: new Map(),
     dropped: 0,
     report(err) {
@@ -163,7 +173,7 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
         throw new MucError(MucErrorCodes.ROOM, `a room name is a local part, got '${name.slice(0, 64)}'`)
       }
       const r = ctx.rooms.get(name.toLowerCase())
-      if (r === undefined) return undefined
+      if (r === undefined || r.user !== undefined) return undefined
       return {
         jid: r.jid,
         subject: r.subject.text,
@@ -180,7 +190,19 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
       }
     },
     rooms() {
-      return [...ctx.rooms.values()].map((r) => r.jid).sort()
+      return [...new Set([...ctx.rooms.values()].map((r) => r.jid))].sort()
+    },
+    view(name, user) {
+      if (name.includes('@') || name.includes('/')) {
+        throw new MucError(MucErrorCodes.ROOM, `a room name is a local part, got '${name.slice(0, 64)}'`)
+      }
+      return ctx.rooms.get(`${name.toLowerCase()} ${bareOf(user)}`)?.view
+    },
+    views(user) {
+      const bare = bareOf(user)
+      const out: RoomView[] = []
+      for (const r of ctx.rooms.values()) if (r.user === bare && r.view !== undefined) out.push(r.view)
+      return out
     },
     prune() {
       return prune(ctx)

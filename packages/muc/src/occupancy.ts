@@ -11,13 +11,14 @@ import {
   StanzaError,
   xml,
 } from '@satellite/core'
-import { type Context, deliver, log } from './context.js'
+import { type Context, deliver, findRoom, log } from './context.js'
 import { enter, sendState } from './enter.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import { enforceNick, nickKey } from './nick.js'
 import { NS_MUC, NS_STANZAS } from './ns.js'
 import { announce, keptPresence, occupantPresence, rosterTo, Status } from './presence.js'
 import { latestSession, type Occupant, type Room, type Session } from './room.js'
+import { endView, enterView, viewNick } from './view.js'
 
 /**
  * Error conditions that mean the occupant's session is gone (Prosody's list): an error stanza
@@ -59,7 +60,7 @@ export function onPresence(ctx: Context, p: Stanza): void {
   // Subscriptions and probes to a room are not answered (RFC 6121 lets a service ignore them).
   if (type !== undefined && type !== 'unavailable') return
   const local = localOf(to).toLowerCase()
-  const room = ctx.rooms.get(local)
+  const room = findRoom(ctx, p)
   const occ = room?.byJid.get(from)
   if (type === 'unavailable') {
     const session = occ?.sessions.get(from)
@@ -77,12 +78,24 @@ export function onPresence(ctx: Context, p: Stanza): void {
       const session = occ.sessions.get(from) as Session
       if (nick.nick === occ.nick) {
         update(ctx, room, occ, session, p)
+      } else if (room.user !== undefined) {
+        viewNick(ctx, room, occ, p, nick.nick)
       } else {
         changeNick(ctx, room, occ, session, p, nick.nick, nick.changed)
       }
       return
     }
-    enter(ctx, { local, room, nick: nick.nick, changed: nick.changed, from, bare: bareOf(from), presence: p })
+    const join = {
+      local,
+      room,
+      nick: nick.nick,
+      changed: nick.changed,
+      from,
+      bare: bareOf(from),
+      presence: p,
+    }
+    if (ctx.backend !== undefined && room === undefined) enterView(ctx, ctx.backend, join)
+    else enter(ctx, join)
   } catch (err) {
     if (err instanceof StanzaError) refuse(ctx, p, err)
     else {
@@ -172,6 +185,10 @@ export function removeSession(
       self: how.ghost ? null : session,
     })
     room.occupants.delete(occ.key)
+    if (room.user !== undefined) {
+      endView(ctx, room, how.ghost ? undefined : (how.base?.getChildText('status') ?? undefined), true)
+      return
+    }
     room.byBare.delete(occ.bare)
     const n = (ctx.userRooms.get(occ.bare) ?? 1) - 1
     if (n <= 0) ctx.userRooms.delete(occ.bare)
@@ -198,8 +215,10 @@ export function removeSession(
 /** Removes a room: it stops existing, and its history is forgotten. */
 export function destroy(ctx: Context, room: Room): void {
   room.state = { kind: 'destroyed' }
-  ctx.rooms.delete(room.local)
+  ctx.rooms.delete(room.key)
   log('room %s destroyed', room.jid)
+  // A user's view of a remote room keeps its archive (the user's history of it).
+  if (room.user !== undefined) return
   const failed = (err: unknown) =>
     ctx.report(new MucError(MucErrorCodes.STORE, `history of ${room.jid} not forgotten`, { cause: err }))
   try {
@@ -231,7 +250,7 @@ export function errorCondition(stanza: Element): string {
  */
 export function ghost(ctx: Context, stanza: Stanza): void {
   const from = stanza.attrs.from as string
-  const room = ctx.rooms.get(localOf(stanza.attrs.to).toLowerCase())
+  const room = findRoom(ctx, stanza)
   const occ = room?.byJid.get(from)
   const session = occ?.sessions.get(from)
   if (room === undefined || occ === undefined || session === undefined) return

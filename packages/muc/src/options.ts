@@ -2,6 +2,7 @@
 // installed (SAT_ERR_CONFIG `muc.<option>: problem`).
 import { numberOption, optionError } from '@satellite/core'
 import type { ArchiveOptions } from './archive.js'
+import { isBackend, type MucBackend } from './backend.js'
 import type { HistoryStore } from './history.js'
 import type { MucStore } from './store.js'
 
@@ -68,6 +69,8 @@ export interface MucLimits {
   joinQueue?: number
   /** Entries on a room's affiliation lists together (default 10000); one more: `resource-constraint`. */
   affiliations?: number
+  /** How long a backend's `join`, `nick` or message call may take, in ms (default 60000); then `remote-server-timeout`. */
+  backendTimeout?: number
 }
 
 /**
@@ -111,6 +114,13 @@ export interface MucOptions {
    * instant room (XEP-0045 §10.1; default false: instant rooms). Others get `item-not-found`.
    */
   lockNewRooms?: boolean
+  /**
+   * A remote network behind the rooms (a gateway's channels, a bridge's groups): every room is
+   * then one user's view of a remote room, joined and relayed through the backend (see
+   * {@link MucBackend}). Views are never persistent; the muc#admin and muc#owner protocols
+   * are answered `feature-not-implemented` in them.
+   */
+  backend?: MucBackend
   /** The clock (ms since the epoch), for tests. */
   now?: () => number
 }
@@ -156,6 +166,8 @@ export interface Resolved {
   historyLimit: number
   occupantIdSecret: string | undefined
   lockNewRooms: boolean
+  backend: MucBackend | undefined
+  backendTimeout: number
   now: () => number
 }
 
@@ -207,6 +219,9 @@ export function resolveOptions(options: MucOptions): Resolved {
   ) {
     throw optionError(P, 'history', 'must be a HistoryStore (append, recent, forget)')
   }
+  if (o.backend !== undefined && !isBackend(o.backend)) {
+    throw optionError(P, 'backend', 'must be a MucBackend (join, leave, message)')
+  }
   const rate = l.messageRate ?? {}
   return {
     name,
@@ -247,6 +262,11 @@ export function resolveOptions(options: MucOptions): Resolved {
     historyLimit,
     occupantIdSecret: secret,
     lockNewRooms: bool('lockNewRooms', o.lockNewRooms, false),
+    backend: o.backend,
+    backendTimeout: numberOption(P, 'limits.backendTimeout', l.backendTimeout, 60_000, {
+      min: 1,
+      max: 2_147_483_647,
+    }),
     now: fn('now', o.now, Date.now),
   }
 }

@@ -2,6 +2,7 @@
 // resources sharing that nick), with the two lifecycles as discriminated unions.
 import type { Element } from '@satellite/core'
 import { Affiliations } from './affiliations.js'
+import type { RoomView } from './backend.js'
 import type { RoomConfig } from './options.js'
 
 /** A user's affiliation with a room (XEP-0045 §5.2); an `outcast` cannot be an occupant. */
@@ -27,12 +28,18 @@ export interface Session {
   state: SessionState
 }
 
-/** An occupant: one user (bare JID) under one nick, with one or more sessions. */
+/**
+ * An occupant: one user (bare JID) under one nick, with one or more sessions; or, in a room
+ * view of a {@link MucBackend}, someone of the remote network (`remote`: no sessions, its
+ * presence in `shown`, which the room never sends anything to).
+ */
 export interface Occupant {
+  /** Someone of the remote network of a room view, not an XMPP user: nothing is delivered to it. */
+  readonly remote: boolean
   nick: string
   /** nickKey(nick): what conflicts are decided on. */
   key: string
-  /** The real bare JID. */
+  /** The real bare JID (for a remote occupant: the JID shown for it, or ''). */
   readonly bare: string
   /** XEP-0421 occupant id. */
   readonly occupantId: string
@@ -54,8 +61,12 @@ export interface Occupant {
  */
 export type RoomState = { kind: 'locked' } | { kind: 'open' } | { kind: 'destroyed' }
 
-/** A room of the service. */
+/** A room of the service, or one user's view of a remote room (with a {@link MucBackend}). */
 export class Room {
+  /** Where `ctx.rooms` keeps it: the local part, or, for a view, local part + ' ' + user's bare JID. */
+  readonly key: string
+  /** The key of its messages in the archive: the room's JID, or, for a view, JID + ' ' + user. */
+  readonly archive: string
   state: RoomState = { kind: 'open' }
   /** Nick key → occupant. */
   readonly occupants = new Map<string, Occupant>()
@@ -66,6 +77,8 @@ export class Room {
   /** The owner, admin, member and outcast lists. */
   readonly affiliations = new Affiliations()
   subject: { text: string; nick: string | undefined } = { text: '', nick: undefined }
+  /** The handle its backend drives, for a user's view of a remote room. */
+  view: RoomView | undefined = undefined
 
   constructor(
     /** Local part (lower case). */
@@ -74,7 +87,12 @@ export class Room {
     readonly jid: string,
     readonly config: RoomConfig,
     readonly created: number,
-  ) {}
+    /** The user whose view of a remote room this is (with a backend), or undefined. */
+    readonly user?: string,
+  ) {
+    this.key = user === undefined ? local : `${local} ${user}`
+    this.archive = user === undefined ? jid : `${jid} ${user}`
+  }
 
   get nonAnonymous(): boolean {
     return this.config.whois === 'anyone'
