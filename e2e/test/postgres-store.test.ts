@@ -4,10 +4,12 @@
 // SQLite's (printed, not asserted beyond completing).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { SqliteMucStore } from '@satellite/muc'
+import { join as joinPath } from 'node:path'
+import { xml } from '@satellite/core'
+import { muc, SqliteMucStore } from '@satellite/muc'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { MUC_POSTGRES_MIGRATIONS, PostgresMucStore } from '../../packages/muc/src/postgres-store.js'
+import { brief, groupchat, join, nextStanzas, ROOM, setup } from '../../packages/muc/test/helpers.js'
 import { message, storeContract } from '../../packages/muc/test/store-contract.js'
 
 const PG_URL = inject('postgres').PG_URL as string
@@ -63,6 +65,59 @@ describe('PostgresMucStore', () => {
     expect((await a.query('r@c', { max: 5 }))?.messages.map((m) => m.id)).toEqual(['id-1', 'id-2'])
   })
 
+  it('serves the engine: a persistent room comes back after a restart, from another instance', async () => {
+    const schema = `restart_${process.pid}_${Date.now()}`
+    const first = await PostgresMucStore.open(PG_URL, { schema })
+    opened.push(first)
+    const { xmpp, service, client } = await setup({ store: first, defaults: { persistent: true } })
+    const alice = client('alice@localhost/phone')
+    await join(alice, ROOM, 'Alice')
+    const a0 = alice.received.length
+    alice.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('subject', {}, 'Plans')))
+    alice.send(groupchat('one'))
+    alice.send(groupchat('two'))
+    await nextStanzas(alice, 3, a0)
+    // The archive is written asynchronously: wait until both messages are in the database.
+    await expect.poll(async () => (await first.query(ROOM, { max: 10 }))?.count).toBe(2)
+    service.close()
+    await first.close()
+
+    // Another store on the same database (as another instance would open it): loaded on the first stanza.
+    const second = await PostgresMucStore.open(PG_URL, { schema })
+    opened.push(second)
+    const again = muc(xmpp, { store: second, defaults: { persistent: false } })
+    expect(again.size).toBe(0)
+    const got = await join(client('bob@localhost/pc'), ROOM, 'bob')
+    expect(got.map(brief)).toEqual([
+      `presence ${ROOM}/bob [110]`,
+      `message groupchat ${ROOM}/Alice delayed one`,
+      `message groupchat ${ROOM}/Alice delayed two`,
+      `message groupchat ${ROOM}/Alice subject`,
+    ])
+    expect(await second.affiliations(ROOM)).toEqual([{ jid: 'alice@localhost', affiliation: 'owner' }])
+    again.close()
+  })
+
+  it('keeps the call order of writes not awaited, as the engine makes them', async () => {
+    const s = await store()
+    const writes: Promise<void>[] = []
+    for (let n = 1; n <= 40; n++) writes.push(s.append('r@c', message(n), 100))
+    for (let v = 1; v <= 20; v++)
+      writes.push(s.saveRoom({ jid: 'r@c', config: { v }, subject: `s${v}`, created: 1 }))
+    const roles = ['member', 'admin', 'owner', 'outcast', 'none', 'member'] as const
+    for (const a of roles) writes.push(s.setAffiliation('r@c', 'bob@localhost', a))
+    // Reads issued now see every write issued before them.
+    const [page, room, affs] = await Promise.all([
+      s.query('r@c', { max: 100 }),
+      s.loadRoom('r@c'),
+      s.affiliations('r@c'),
+    ])
+    expect(page?.messages.map((m) => m.id)).toEqual(Array.from({ length: 40 }, (_, i) => `id-${i + 1}`))
+    expect(room).toMatchObject({ config: { v: 20 }, subject: 's20' })
+    expect(affs).toEqual([{ jid: 'bob@localhost', affiliation: 'member' }])
+    await Promise.all(writes)
+  })
+
   it('ignores a stanza-id archived twice in one room', async () => {
     const s = await store()
     await s.append('r@c', message(1), 10)
@@ -93,8 +148,8 @@ describe('PostgresMucStore', () => {
       await Promise.all(messages.slice(i, i + 8).map((m, k) => pg2.append(`bench${k}@c`, m, 100_000)))
     }
     const pgParallel = performance.now() - t
-    const dir = mkdtempSync(join(tmpdir(), 'muc-bench-'))
-    const sqlite = new SqliteMucStore({ path: join(dir, 'bench.db') })
+    const dir = mkdtempSync(joinPath(tmpdir(), 'muc-bench-'))
+    const sqlite = new SqliteMucStore({ path: joinPath(dir, 'bench.db') })
     t = performance.now()
     for (const m of messages) sqlite.append('bench@c', m, 100_000)
     const sqliteMs = performance.now() - t

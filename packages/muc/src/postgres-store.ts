@@ -71,7 +71,9 @@ interface Row {
 /**
  * The {@link MucStore} on PostgreSQL (through `@satellite/postgres`: a pool with limits,
  * migrations under an advisory lock, so instances may start at once). Asynchronous: the engine
- * waits for it. Same semantics as `SqliteMucStore`: each room's archive is trimmed to the `keep`
+ * waits for it. The writes of a room run in the order they were called (the engine does not wait
+ * for one before the next), and a read of a room sees the writes called before it. Same
+ * semantics as `SqliteMucStore`: each room's archive is trimmed to the `keep`
  * the engine gives every `keep / 10` appends of this instance (so it may briefly hold 10% more per
  * instance), and by {@link PostgresMucStore.prune}.
  *
@@ -88,6 +90,8 @@ export class PostgresMucStore implements MucStore {
   readonly #sql: Sql
   /** Appends per room since its last trim (bounded: cleared past 10,000 rooms). */
   readonly #appends = new Map<string, number>()
+  /** The last pending write of each room (only rooms with writes in flight). */
+  readonly #tails = new Map<string, Promise<void>>()
 
   /** Wraps an open database whose schema is up to date (see {@link PostgresMucStore.open}). */
   constructor(db: PostgresDb) {
@@ -104,7 +108,36 @@ export class PostgresMucStore implements MucStore {
     return new PostgresMucStore(db)
   }
 
-  async loadRoom(jid: string): Promise<StoredRoom | undefined> {
+  /**
+   * Runs a write of `room` after the writes of that room called before it: the engine does not
+   * wait for one write before the next, and the pool would otherwise run them on several
+   * connections in any order (messages archived out of order, an older setting saved last).
+   */
+  #write<T>(room: string, op: () => Promise<T>): Promise<T> {
+    const prev = this.#tails.get(room)
+    const result = prev === undefined ? op() : prev.then(op)
+    const tail = result.then(
+      () => {},
+      () => {},
+    )
+    this.#tails.set(room, tail)
+    void tail.then(() => {
+      if (this.#tails.get(room) === tail) this.#tails.delete(room)
+    })
+    return result
+  }
+
+  /** Runs a read of `room` once the writes called before it are done (it sees them). */
+  #read<T>(room: string, op: () => Promise<T>): Promise<T> {
+    const prev = this.#tails.get(room)
+    return prev === undefined ? op() : prev.then(op)
+  }
+
+  loadRoom(jid: string): Promise<StoredRoom | undefined> {
+    return this.#read(jid, () => this.#loadRoom(jid))
+  }
+
+  async #loadRoom(jid: string): Promise<StoredRoom | undefined> {
     const [row] = await this
       .#sql`SELECT jid, config, subject, subject_nick, created FROM muc_rooms WHERE jid = ${jid}`
     if (row === undefined) return undefined
@@ -117,14 +150,23 @@ export class PostgresMucStore implements MucStore {
     }
   }
 
-  async saveRoom(room: StoredRoom): Promise<void> {
+  saveRoom(room: StoredRoom): Promise<void> {
+    const config = structuredClone(room.config) as Parameters<Sql['json']>[0]
+    return this.#write(room.jid, () => this.#saveRoom(room, config))
+  }
+
+  async #saveRoom(room: StoredRoom, config: Parameters<Sql['json']>[0]): Promise<void> {
     await this.#sql`INSERT INTO muc_rooms (jid, config, subject, subject_nick, created)
-      VALUES (${room.jid}, ${this.#sql.json(room.config as Parameters<Sql['json']>[0])}, ${room.subject}, ${room.subjectNick ?? null}, ${room.created})
+      VALUES (${room.jid}, ${this.#sql.json(config)}, ${room.subject}, ${room.subjectNick ?? null}, ${room.created})
       ON CONFLICT (jid) DO UPDATE SET config = excluded.config, subject = excluded.subject,
         subject_nick = excluded.subject_nick`
   }
 
-  async deleteRoom(jid: string): Promise<void> {
+  deleteRoom(jid: string): Promise<void> {
+    return this.#write(jid, () => this.#deleteRoom(jid))
+  }
+
+  async #deleteRoom(jid: string): Promise<void> {
     await this.#sql.begin(async (tx) => {
       await tx`DELETE FROM muc_rooms WHERE jid = ${jid}`
       await tx`DELETE FROM muc_affiliations WHERE room = ${jid}`
@@ -139,7 +181,11 @@ export class PostgresMucStore implements MucStore {
     return rows.map((r) => r.jid as string)
   }
 
-  async affiliations(room: string): Promise<StoredAffiliation[]> {
+  affiliations(room: string): Promise<StoredAffiliation[]> {
+    return this.#read(room, () => this.#affiliations(room))
+  }
+
+  async #affiliations(room: string): Promise<StoredAffiliation[]> {
     const rows = await this.#sql`SELECT jid, affiliation, reason FROM muc_affiliations WHERE room = ${room}
       ORDER BY jid COLLATE "C"`
     return rows.map((r) => {
@@ -152,11 +198,20 @@ export class PostgresMucStore implements MucStore {
     })
   }
 
-  async setAffiliation(
+  setAffiliation(
     room: string,
     jid: string,
     affiliation: StoredAffiliation['affiliation'] | 'none',
     reason?: string,
+  ): Promise<void> {
+    return this.#write(room, () => this.#setAffiliation(room, jid, affiliation, reason))
+  }
+
+  async #setAffiliation(
+    room: string,
+    jid: string,
+    affiliation: StoredAffiliation['affiliation'] | 'none',
+    reason: string | undefined,
   ): Promise<void> {
     if (affiliation === 'none') {
       await this.#sql`DELETE FROM muc_affiliations WHERE room = ${room} AND jid = ${jid}`
@@ -167,10 +222,15 @@ export class PostgresMucStore implements MucStore {
       ON CONFLICT (room, jid) DO UPDATE SET affiliation = excluded.affiliation, reason = excluded.reason`
   }
 
-  async append(room: string, m: ArchivedMessage, keep: number): Promise<void> {
-    if (keep <= 0) return
+  append(room: string, m: ArchivedMessage, keep: number): Promise<void> {
+    if (keep <= 0) return Promise.resolve()
+    const text = m.message.toString()
+    return this.#write(room, () => this.#append(room, m, text, keep))
+  }
+
+  async #append(room: string, m: ArchivedMessage, text: string, keep: number): Promise<void> {
     await this.#sql`INSERT INTO muc_archive (room, id, at, nick, occupant_id, jid, message)
-      VALUES (${room}, ${m.id}, ${m.at}, ${m.nick}, ${m.occupantId}, ${m.jid}, ${m.message.toString()})
+      VALUES (${room}, ${m.id}, ${m.at}, ${m.nick}, ${m.occupantId}, ${m.jid}, ${text})
       ON CONFLICT (room, id) DO NOTHING`
     const n = (this.#appends.get(room) ?? 0) + 1
     if (n >= Math.max(1, Math.floor(keep / 10))) {
@@ -190,7 +250,11 @@ export class PostgresMucStore implements MucStore {
     return r.count
   }
 
-  async query(room: string, q: ArchiveQuery): Promise<ArchivePage | null> {
+  query(room: string, q: ArchiveQuery): Promise<ArchivePage | null> {
+    return this.#read(room, () => this.#query(room, q))
+  }
+
+  async #query(room: string, q: ArchiveQuery): Promise<ArchivePage | null> {
     const sql = this.#sql
     const max = Math.max(0, Math.floor(q.max))
     const filter = sql`room = ${room}
