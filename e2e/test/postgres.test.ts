@@ -125,6 +125,16 @@ describe('@satellite/postgres migrations', () => {
     expect(where).toEqual({ s: 'svc_a', app: 'satellite' })
   })
 
+  it('waits for a migration longer than the statement timeout, which does not apply to migrations', async () => {
+    const url = await freshDatabase()
+    const [a, b] = await Promise.all([
+      open(url, { statementTimeout: 200 }),
+      open(url, { statementTimeout: 200 }),
+    ])
+    const slow: Migration[] = ['SELECT pg_sleep(0.6)', 'CREATE TABLE t (x INT)']
+    expect((await Promise.all([a.migrate(slow), b.migrate(slow)])).sort()).toEqual([0, 2])
+  })
+
   it('applies the statement timeout knob', async () => {
     const db = await open(PG_URL, { statementTimeout: 200 })
     const started = performance.now()

@@ -248,6 +248,7 @@ export async function schemaVersion(sql: Sql | TransactionSql, name = 'default')
  * first takes a transaction-level advisory lock (`pg_advisory_xact_lock`): when several
  * instances start at once, one migrates and the others wait, then find nothing left to do.
  * The version is recorded in `satellite_migrations` (created if missing) under `options.name`.
+ * The statement timeout does not apply inside (a step may take long, and so may the wait).
  * Returns the number applied. Throws {@link PostgresError} `SAT_ERR_POSTGRES_SCHEMA` when the
  * database is newer than `migrations`, and `SAT_ERR_POSTGRES_MIGRATE` when a step fails (nothing
  * of the run is kept).
@@ -268,6 +269,8 @@ export async function migrate(
   const name = checkName(options.name ?? 'default')
   const started = performance.now()
   const applied = await sql.begin(async (tx) => {
+    // A migration (or the wait for another instance's) may outlast the statement timeout.
+    await tx`SET LOCAL statement_timeout = 0`
     // One lock for every migration of the database: table creation included.
     await tx`SELECT pg_advisory_xact_lock(hashtextextended(${LOCK}, 0))`
     await tx`CREATE TABLE IF NOT EXISTS satellite_migrations (name TEXT PRIMARY KEY,
