@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events'
 import { Backoff, type BackoffOptions } from '@satellite/core'
 import createDebug from 'debug'
 import irc, { type Client, type MessageEvent } from 'irc-framework'
+import { type ChannelEvents, listenChannels } from './channel-events.js'
 import type { FallbackEncoding } from './decode.js'
 import { IrcGatewayError, IrcGatewayErrorCodes } from './errors.js'
 import type { ConnectGate, Release } from './gate.js'
@@ -45,7 +46,7 @@ export interface NickRefused {
   error: IrcGatewayError
 }
 
-export interface ConnectionEvents {
+export interface ConnectionEvents extends ChannelEvents {
   registered: [{ nick: string; attempt: number }]
   'nick-refused': [NickRefused]
   nick: [{ from: string; to: string; self: boolean }]
@@ -179,6 +180,31 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     return n
   }
 
+  /** JOINs a channel (with its key); the outcome comes as `joined`/`names` or `channel-error`. */
+  join(channel: string, key?: string): void {
+    this.#registeredOnly()
+    this.#client.raw(key === undefined || key === '' ? `JOIN ${channel}` : `JOIN ${channel} ${key}`)
+  }
+
+  /** PARTs a channel with a reason. */
+  part(channel: string, reason = ''): void {
+    this.#registeredOnly()
+    const text = reason.replace(/[\r\n\0]/g, ' ').slice(0, 300)
+    this.#client.raw(text === '' ? `PART ${channel}` : `PART ${channel} :${text}`)
+  }
+
+  /** Sets a channel's topic. */
+  setTopic(channel: string, text: string): void {
+    this.#registeredOnly()
+    this.#client.raw(`TOPIC ${channel} :${text.replace(/[\r\n\0]/g, ' ').slice(0, 390)}`)
+  }
+
+  #registeredOnly(): void {
+    if (this.state.kind !== 'registered') {
+      throw new IrcGatewayError(IrcGatewayErrorCodes.CONNECTION, `not connected to ${this.server.name}`)
+    }
+  }
+
   /** Asks for another nick (a refusal after registration emits nick-refused; the old nick stays). */
   changeNick(nick: string): void {
     this.#wanted = nick
@@ -287,6 +313,15 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     c.on('notice', (e) => this.#incoming('notice', e))
     c.on('action', (e) => this.#incoming('action', e))
     c.on('close', () => this.#onClose())
+    const state = () => this.state
+    listenChannels(c, {
+      get ownNick() {
+        const s = state()
+        return s.kind === 'registered' ? s.nick : undefined
+      },
+      emitChannel: (event, ...args) => this.emit(event, ...(args as never)),
+      refused: (err) => this.emit('refused', err),
+    })
   }
 
   #incoming(kind: IncomingMessage['kind'], e: MessageEvent): void {

@@ -1,6 +1,7 @@
-// The gateway as a plugin of the component (first slice): one-to-one messages between an XMPP
-// user and an IRC user, `nick%server@gateway` <-> PRIVMSG, over one IrcConnection per bare JID
-// per server (opened on the first message). Channels as rooms (@satellite/muc) come next.
+// The gateway as a plugin of the component: one-to-one messages between an XMPP user and an IRC
+// user (`nick%server@gateway` <-> PRIVMSG) and channels as rooms (`#chan%server@gateway`, through
+// @satellite/muc with the channels.ts backend), over one IrcConnection per bare JID per server,
+// opened on the first join or message and closed `linger` ms after the user's last channel.
 import {
   bareOf,
   type Component,
@@ -12,8 +13,10 @@ import {
   StanzaError,
   xml,
 } from '@satellite/core'
+import { type MucLimits, type MucService, type MucStore, muc } from '@satellite/muc'
 import createDebug from 'debug'
-import { formatAddress, type IrcAddress, parseAddress } from './address.js'
+import { formatAddress, type IrcAddress, parseAddress, parseLocal } from './address.js'
+import { ircChannels } from './channels.js'
 import { type IncomingMessage, IrcConnection } from './connection.js'
 import { IrcGatewayError, IrcGatewayErrorCodes } from './errors.js'
 import { ConnectGate, type GateOptions } from './gate.js'
@@ -36,12 +39,24 @@ export interface IrcGatewayOptions {
   maxServersPerUser?: number
   /** Answer to CTCP VERSION. */
   version?: string
+  /** How long a connection stays open after the user's last channel was left, in ms (default 60000). */
+  linger?: number
+  /** How long a JOIN may take before the join is refused, in ms (default 30000). */
+  joinTimeout?: number
+  /** How long a netsplit QUIT is held before rooms are told, in ms (default 10000). */
+  splitDelay?: number
+  /** Where the rooms' archives are kept (default: in memory). */
+  store?: MucStore
+  /** The room engine's limits (rooms per user, occupants per room, …). */
+  rooms?: MucLimits
 }
 
 export interface IrcGateway extends PluginHandle {
   /** The connection of `user` (a bare JID) to `server`, if open. */
   connection(user: string, server: string): IrcConnection | undefined
   readonly gate: ConnectGate
+  /** The room engine that shows channels as rooms. */
+  readonly muc: MucService
   close(): void
 }
 
@@ -54,7 +69,17 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
   const maxPerUser = numberOption('irc-gateway', 'maxServersPerUser', options.maxServersPerUser, 5, {
     min: 1,
   })
+  const linger = numberOption('irc-gateway', 'linger', options.linger, 60_000, { min: 0, max: 2_147_483_647 })
+  const joinTimeout = numberOption('irc-gateway', 'joinTimeout', options.joinTimeout, 30_000, {
+    min: 1,
+    max: 600_000,
+  })
+  const splitDelay = numberOption('irc-gateway', 'splitDelay', options.splitDelay, 10_000, {
+    min: 0,
+    max: 600_000,
+  })
   const gate = new ConnectGate(options.reconnect)
+  const lingering = new Map<string, NodeJS.Timeout>()
   const connections = new Map<string, IrcConnection>()
   const perUser = new Map<string, number>()
   const key = (user: string, server: string): string => `${user}\n${server}`
@@ -84,7 +109,7 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
       .catch((err: unknown) => debug('send to %s failed: %s', user, (err as Error).message))
   }
 
-  const open = (user: string, server: IrcServer): IrcConnection => {
+  const open = (user: string, server: IrcServer, nick?: string): IrcConnection => {
     const existing = connections.get(key(user, server.name))
     if (existing !== undefined) return existing
     if (connections.size >= maxConnections)
@@ -95,7 +120,7 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
     const local = localOf(user)
     const conn = new IrcConnection({
       server,
-      nick: isNick(local) ? local : sanitizeNick(local),
+      nick: nick !== undefined && isNick(nick) ? nick : isNick(local) ? local : sanitizeNick(local),
       fallbackEncoding: server.fallbackEncoding,
       flood,
       gate,
@@ -104,8 +129,11 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
     connections.set(key(user, server.name), conn)
     perUser.set(user, (perUser.get(user) ?? 0) + 1)
     conn.on('message', (m) => toXmpp(user, conn, m))
+    channels.attach(user, conn)
     conn.on('nick-refused', (r) => tell(user, server, r.error.message))
     conn.on('closed', () => {
+      clearTimeout(lingering.get(key(user, server.name)))
+      lingering.delete(key(user, server.name))
       connections.delete(key(user, server.name))
       const n = (perUser.get(user) ?? 1) - 1
       if (n === 0) perUser.delete(user)
@@ -113,6 +141,66 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
     })
     return conn
   }
+
+  const connected = async (user: string, server: IrcServer, nick?: string): Promise<IrcConnection> => {
+    const conn = open(user, server, nick)
+    const k = key(user, server.name)
+    clearTimeout(lingering.get(k))
+    lingering.delete(k)
+    if (conn.state.kind !== 'registered') {
+      try {
+        await conn.connect()
+      } catch (err) {
+        // Never registered: give up on it (the next message tries again) rather than keep a
+        // connection retrying for a user who may have left.
+        if (!conn.everRegistered) conn.close()
+        throw err
+      }
+    }
+    return conn
+  }
+
+  const channels = ircChannels({
+    domain: xmpp.domain,
+    servers: options.servers,
+    joinTimeout,
+    splitDelay,
+    connection: (user, server, nick) => connected(user, server, nick),
+    used(user, server, n) {
+      const k = key(user, server.name)
+      clearTimeout(lingering.get(k))
+      lingering.delete(k)
+      if (n > 0) return
+      const t = setTimeout(() => {
+        lingering.delete(k)
+        debug('%s: no channel on %s for %d ms, closing', user, server.name, linger)
+        connections.get(k)?.close()
+      }, linger)
+      t.unref?.()
+      lingering.set(k, t)
+    },
+  })
+
+  const isRoom = (local: string): boolean => {
+    try {
+      return parseLocal(local, options.servers).kind === 'channel'
+    } catch {
+      return false
+    }
+  }
+  const rooms = muc(xmpp, {
+    name: 'IRC gateway',
+    backend: channels.backend,
+    isRoom,
+    defaults: { historyLength: 20 },
+    limits: {
+      roomsPerUser: 50,
+      occupantsPerRoom: 2000,
+      backendTimeout: joinTimeout + 5000,
+      ...options.rooms,
+    },
+    ...(options.store === undefined ? {} : { store: options.store }),
+  })
 
   const fromXmpp = async (msg: Stanza): Promise<void> => {
     const body = msg.getChildText('body')
@@ -135,17 +223,7 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
       )
     }
     try {
-      const conn = open(user, address.server)
-      if (conn.state.kind !== 'registered') {
-        try {
-          await conn.connect()
-        } catch (err) {
-          // Never registered: give up on it (the next message tries again) rather than keep a
-          // connection retrying for a user who may have left.
-          if (!conn.everRegistered) conn.close()
-          throw err
-        }
-      }
+      const conn = await connected(user, address.server)
       const action = body.startsWith('/me ')
       conn.send(address.nick, action ? body.slice(4) : body, action ? 'action' : 'privmsg')
     } catch (err) {
@@ -155,15 +233,22 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
     }
   }
 
-  const unroute = xmpp.message({ type: ['chat', 'normal'] }, fromXmpp)
+  const unroute = xmpp.message(
+    { type: ['chat', 'normal'], where: (s) => !isRoom(s.toLocal.toLowerCase()) },
+    fromXmpp,
+  )
   let closed = false
   return {
     gate,
+    muc: rooms,
     connection: (user, server) => connections.get(key(user.toLowerCase(), server)),
     close() {
       if (closed) return
       closed = true
       unroute()
+      rooms.close()
+      for (const t of lingering.values()) clearTimeout(t)
+      lingering.clear()
       for (const conn of [...connections.values()]) conn.close()
       gate.close()
     },

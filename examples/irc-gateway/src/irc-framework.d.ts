@@ -68,7 +68,53 @@ declare module 'irc-framework' {
     reason: string
   }
 
+  export interface JoinEvent {
+    nick: string
+    channel: string
+  }
+  export interface PartEvent {
+    nick: string
+    channel: string
+    message: string
+  }
+  export interface KickEvent {
+    kicked: string
+    nick: string
+    channel: string
+    message: string
+  }
+  export interface QuitEvent {
+    nick: string
+    message: string
+  }
+  export interface UserlistEvent {
+    channel: string
+    users: { nick: string; modes: string[] }[]
+  }
+  export interface TopicEvent {
+    channel: string
+    topic: string
+    nick?: string
+  }
+  export interface TopicSetByEvent {
+    channel: string
+    nick: string
+  }
+  export interface ModeEvent {
+    target: string
+    nick: string
+    modes: { mode: string; param?: string }[]
+  }
+
   export interface ClientEvents {
+    join: [JoinEvent]
+    part: [PartEvent]
+    kick: [KickEvent]
+    quit: [QuitEvent]
+    userlist: [UserlistEvent]
+    topic: [TopicEvent]
+    mode: [ModeEvent]
+    topicsetby: [TopicSetByEvent]
     registered: [RegisteredEvent]
     close: [boolean]
     'socket close': [Error | false | undefined]

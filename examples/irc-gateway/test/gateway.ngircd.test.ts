@@ -74,13 +74,13 @@ describe('ircGateway: one-to-one messages through ngircd', () => {
     await dave.waitFor((l) => l.startsWith(':carol_!') && l.endsWith('PRIVMSG dave :hi'))
   })
 
-  it('answers errors: a server outside the list, a malformed address, a channel (not yet)', async () => {
+  it('answers errors: a server outside the list, a malformed address, a chat message to a channel not joined', async () => {
     const { srv } = await setup()
     const erin = srv.client('erin@localhost/pc')
     const cases: [string, string][] = [
       [`bob%evil.example@${DOMAIN}`, 'remote-server-not-found'],
       [`%local@${DOMAIN}`, 'jid-malformed'],
-      [`#chan%local@${DOMAIN}`, 'feature-not-implemented'],
+      [`#chan%local@${DOMAIN}`, 'item-not-found'],
     ]
     for (const [to, condition] of cases) {
       erin.send(`<message to='${to}' type='chat' id='m1'><body>x</body></message>`)

@@ -1,0 +1,164 @@
+// What happens in IRC channels, as the connection emits it: irc-framework's join/part/kick/quit/
+// NAMES/topic/mode/channel-error events, each value checked (validate.ts) before it goes on. A
+// value that fails a check drops the event (emitted as `refused`), never a half-checked one.
+import type { Client } from 'irc-framework'
+import { IrcGatewayError } from './errors.js'
+import { checkChannel, checkNick, checkText } from './validate.js'
+
+/** A member of a channel from NAMES: its nick and its channel modes (o, v, h, q, a). */
+export interface Member {
+  nick: string
+  modes: string[]
+}
+
+/** Channel errors of joining or sending, as irc-framework names them. */
+export type ChannelErrorKind =
+  | 'banned_from_channel'
+  | 'invite_only_channel'
+  | 'bad_channel_key'
+  | 'channel_is_full'
+  | 'too_many_channels'
+  | 'cannot_send_to_channel'
+  | 'no_such_channel'
+  | 'chanop_privs_needed'
+
+const CHANNEL_ERRORS: ReadonlySet<string> = new Set([
+  'banned_from_channel',
+  'invite_only_channel',
+  'bad_channel_key',
+  'channel_is_full',
+  'too_many_channels',
+  'cannot_send_to_channel',
+  'no_such_channel',
+  'chanop_privs_needed',
+])
+
+/** The most members kept from one NAMES reply (a bigger channel is cut; the room's limit applies after). */
+export const MAX_NAMES = 10_000
+
+export interface ChannelEvents {
+  joined: [{ channel: string; nick: string; self: boolean }]
+  parted: [{ channel: string; nick: string; self: boolean; reason: string }]
+  kicked: [{ channel: string; nick: string; by: string | null; self: boolean; reason: string }]
+  quit: [{ nick: string; reason: string }]
+  names: [{ channel: string; members: Member[] }]
+  topic: [{ channel: string; text: string; by: string | null }]
+  /** Who set the topic (RPL_TOPICWHOTIME, after RPL_TOPIC on a join). */
+  'topic-by': [{ channel: string; nick: string }]
+  /** Member mode changes (+o/-o, +v/-v…) on a channel. */
+  modes: [{ channel: string; by: string | null; changes: { add: boolean; mode: string; nick: string }[] }]
+  'channel-error': [{ channel: string; kind: ChannelErrorKind; reason: string }]
+}
+
+/** What the listeners need of the connection. */
+export interface ChannelSink {
+  readonly ownNick: string | undefined
+  emitChannel<E extends keyof ChannelEvents>(event: E, ...args: ChannelEvents[E]): void
+  refused(err: IrcGatewayError): void
+}
+
+/** Member modes the gateway maps (owner, admin, op, halfop, voice). */
+const MEMBER_MODES = /^[qaohv]$/
+
+/** Attaches the channel listeners to irc-framework's client. */
+export function listenChannels(c: Client, sink: ChannelSink): void {
+  const guard =
+    <T>(handle: (e: T) => void) =>
+    (e: T): void => {
+      if (sink.ownNick === undefined) return
+      try {
+        handle(e)
+      } catch (err) {
+        if (!(err instanceof IrcGatewayError)) throw err
+        sink.refused(err)
+      }
+    }
+  const isSelf = (nick: string) => nick.toLowerCase() === sink.ownNick?.toLowerCase()
+  const reason = (v: unknown) => (typeof v === 'string' ? checkText(v) : '')
+  const by = (v: unknown) => (typeof v === 'string' && v !== '' && !v.includes('.') ? checkNick(v) : null)
+  c.on(
+    'join',
+    guard((e) => {
+      const nick = checkNick(e.nick)
+      sink.emitChannel('joined', { channel: checkChannel(e.channel), nick, self: isSelf(nick) })
+    }),
+  )
+  c.on(
+    'part',
+    guard((e) => {
+      const nick = checkNick(e.nick)
+      sink.emitChannel('parted', {
+        channel: checkChannel(e.channel),
+        nick,
+        self: isSelf(nick),
+        reason: reason(e.message),
+      })
+    }),
+  )
+  c.on(
+    'kick',
+    guard((e) => {
+      const nick = checkNick(e.kicked)
+      sink.emitChannel('kicked', {
+        channel: checkChannel(e.channel),
+        nick,
+        by: by(e.nick),
+        self: isSelf(nick),
+        reason: reason(e.message),
+      })
+    }),
+  )
+  c.on(
+    'quit',
+    guard((e) => sink.emitChannel('quit', { nick: checkNick(e.nick), reason: reason(e.message) })),
+  )
+  c.on(
+    'userlist',
+    guard((e) => {
+      const members: Member[] = []
+      for (const u of Array.isArray(e.users) ? e.users.slice(0, MAX_NAMES) : []) {
+        const modes = Array.isArray(u.modes)
+          ? u.modes.filter((m) => typeof m === 'string' && MEMBER_MODES.test(m))
+          : []
+        members.push({ nick: checkNick(u.nick), modes })
+      }
+      sink.emitChannel('names', { channel: checkChannel(e.channel), members })
+    }),
+  )
+  c.on(
+    'topic',
+    guard((e) => {
+      sink.emitChannel('topic', { channel: checkChannel(e.channel), text: reason(e.topic), by: by(e.nick) })
+    }),
+  )
+  c.on(
+    'topicsetby',
+    guard((e) => sink.emitChannel('topic-by', { channel: checkChannel(e.channel), nick: checkNick(e.nick) })),
+  )
+  c.on(
+    'mode',
+    guard((e) => {
+      if (typeof e.target !== 'string' || !/^[#&+!]/.test(e.target)) return
+      const changes: { add: boolean; mode: string; nick: string }[] = []
+      for (const m of Array.isArray(e.modes) ? e.modes.slice(0, 100) : []) {
+        const mode = typeof m.mode === 'string' ? m.mode : ''
+        if (mode.length !== 2 || !MEMBER_MODES.test(mode[1] as string) || typeof m.param !== 'string')
+          continue
+        changes.push({ add: mode[0] === '+', mode: mode[1] as string, nick: checkNick(m.param) })
+      }
+      if (changes.length > 0)
+        sink.emitChannel('modes', { channel: checkChannel(e.target), by: by(e.nick), changes })
+    }),
+  )
+  c.on(
+    'irc error',
+    guard((e) => {
+      if (!CHANNEL_ERRORS.has(e.error) || typeof e.channel !== 'string') return
+      sink.emitChannel('channel-error', {
+        channel: checkChannel(e.channel),
+        kind: e.error as ChannelErrorKind,
+        reason: reason(e.reason),
+      })
+    }),
+  )
+}
