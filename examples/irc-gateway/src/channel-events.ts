@@ -120,7 +120,13 @@ export function listenChannels(c: Client, sink: ChannelSink): void {
         const modes = Array.isArray(u.modes)
           ? u.modes.filter((m) => typeof m === 'string' && MEMBER_MODES.test(m))
           : []
-        members.push({ nick: checkNick(u.nick), modes })
+        // One bad nick is dropped alone: the rest of NAMES (and the join waiting for it) goes on.
+        try {
+          members.push({ nick: checkNick(u.nick), modes })
+        } catch (err) {
+          if (!(err instanceof IrcGatewayError)) throw err
+          sink.refused(err)
+        }
       }
       sink.emitChannel('names', { channel: checkChannel(e.channel), members })
     }),

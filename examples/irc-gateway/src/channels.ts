@@ -7,7 +7,7 @@ import { StanzaError } from '@satellite/core'
 import type { JoinAnswer, MucBackend, RemoteOccupant, RoomView } from '@satellite/muc'
 import createDebug from 'debug'
 import { formatAddress, parseLocal } from './address.js'
-import type { ChannelErrorKind, Member } from './channel-events.js'
+import { type ChannelErrorKind, MAX_NAMES, type Member } from './channel-events.js'
 import type { IrcConnection } from './connection.js'
 import { IrcGatewayError, IrcGatewayErrorCodes } from './errors.js'
 import type { IrcServer, ServerList } from './servers.js'
@@ -264,6 +264,8 @@ export function ircChannels(host: ChannelsHost): {
         splits.delete(k)
         return
       }
+      // Members kept per channel are bounded like one NAMES reply; the room shows at most its limit.
+      if (j.members.size >= MAX_NAMES) return
       const m: Member = { nick: e.nick, modes: [] }
       j.members.set(k, m)
       if (j.pending === undefined) j.view.add(occupantOf(m, server, host))
