@@ -69,6 +69,8 @@ describe('XMPP_EXTRA_COMPONENTS', () => {
       XMPP_OTHER_BOT_DOMAIN: 'other-bot.localhost',
       XMPP_OTHER_BOT_SECRET: 'other-secret',
       XMPP_EXTRA_DOMAINS: 'poll.localhost,other-bot.localhost',
+      XMPP_CHAT_DOMAIN: 'chat.localhost', // examples/chatroom's fixed domain
+      XMPP_CHAT_SECRET: 'chat-secret',
     })
     // docs/servers.md shows the output with one extra domain, poll.localhost
     const keys = Object.keys(s).filter((k) => !k.startsWith('XMPP_OTHER_BOT_'))
@@ -78,6 +80,7 @@ describe('XMPP_EXTRA_COMPONENTS', () => {
       ['poll.localhost', 'poll-secret'],
       ['other-bot.localhost', 'other-secret'],
       ['echo.localhost', 'echo-secret'],
+      ['chat.localhost', 'chat-secret'],
     ] as const) {
       const xmpp = component({ service: `xmpp://127.0.0.1:${s.XMPP_COMPONENT_PORT}`, domain, secret })
       await xmpp.start()
@@ -111,6 +114,8 @@ it('refuses a value it cannot use before creating anything', () => {
       ['Poll.localhost:x', /not a lower-case domain/],
       ['poll.localhost:"x"', /must be letters, digits/],
       ['echo.localhost:x', /echo.localhost is already a component domain/],
+      ['chat.localhost:x', /chat.localhost is already a component domain/],
+      ['chat.example.org:x', /would print XMPP_CHAT_DOMAIN/],
       ['poll.localhost:x,poll.example.org:y', /would print XMPP_POLL_DOMAIN/],
     ] as const) {
       const r = run(['start', 'prosody'], { XMPP_EXTRA_COMPONENTS: value, TMPDIR: tmp })
