@@ -52,7 +52,7 @@ describe.each(KINDS)('examples/chatroom through %s', (kind: Kind) => {
   it('alice (@xmpp/client) creates a room, bob (slixmpp) joins, they talk; the archive pages both ways with the stanza-ids and occupant-ids they saw', async () => {
     const s = info(kind)
     const xmpp = satellite(kind)
-    const chat = chatroom(xmpp, {
+    const chat = await chatroom(xmpp, {
       db: joinPath(dir, `${kind}.db`),
       occupantSecret: 'e2e chatroom occupant secret',
       name: 'E2E chatrooms',

@@ -6,7 +6,7 @@ import { optionsFromEnv } from './options.js'
 import { chatroom } from './service.js'
 
 /** The component module: `satellite run` calls the returned cleanup on stop (it closes the database). */
-export default function chatroomModule(xmpp: Component): () => void {
-  const service = chatroom(xmpp, optionsFromEnv())
+export default async function chatroomModule(xmpp: Component): Promise<() => Promise<void>> {
+  const service = await chatroom(xmpp, optionsFromEnv())
   return () => service.close()
 }

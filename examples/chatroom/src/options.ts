@@ -3,10 +3,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { configFromEnv, ErrorCodes, isSatelliteError, SatelliteError } from '@satellite/core'
+import { isPostgresUrl } from '@satellite/postgres'
 
 /** What the chatroom service needs besides the component's connection. */
 export interface ChatroomOptions {
-  /** SQLite file of persistent rooms and the archive, or `':memory:'` (default `./chatroom.db`). */
+  /**
+   * Where persistent rooms and the archive live: an SQLite file, `':memory:'`, or a PostgreSQL
+   * URL (`postgres://user:password@host:5432/db`) that several instances may share (default
+   * `./chatroom.db`).
+   */
   db: string
   /** Secret of the XEP-0421 occupant ids (at least 16 characters); random when undefined (`:memory:` only). */
   occupantSecret?: string
@@ -86,7 +91,11 @@ export function chatroomConfigFromEnv(env: NodeJS.ProcessEnv = process.env): {
 function chatroomProblems(env: NodeJS.ProcessEnv): { options: ChatroomOptions; problems: string[] } {
   const problems: string[] = []
   const db = value(env, 'CHATROOM_DB') ?? './chatroom.db'
-  if (db !== ':memory:') {
+  if (isPostgresUrl(db)) {
+    // Checked here, shown without its password; the server is reached at start.
+    if (!URL.canParse(db))
+      problems.push('CHATROOM_DB: not a valid PostgreSQL URL (postgres://user:password@host/db)')
+  } else if (db !== ':memory:') {
     const dir = dirname(resolve(db))
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       problems.push(`CHATROOM_DB: the directory of ${JSON.stringify(db)} does not exist (${dir})`)
@@ -102,7 +111,7 @@ function chatroomProblems(env: NodeJS.ProcessEnv): { options: ChatroomOptions; p
   } else if (db !== ':memory:' && value(env, 'CHATROOM_OCCUPANT_SECRET_FILE') === undefined) {
     problems.push(
       'CHATROOM_OCCUPANT_SECRET: is not set (set CHATROOM_OCCUPANT_SECRET or CHATROOM_OCCUPANT_SECRET_FILE, ' +
-        'at least 16 characters): with a database file, occupant ids must stay the same across restarts',
+        'at least 16 characters): with a database, occupant ids must stay the same across restarts',
     )
   }
 

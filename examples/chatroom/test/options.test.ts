@@ -44,6 +44,28 @@ describe('optionsFromEnv', () => {
     expect(optionsFromEnv({ CHATROOM_DB: ':memory:', CHATROOM_LOCK_NEW_ROOMS: '0' }).lockNewRooms).toBe(false)
   })
 
+  it('a postgres:// URL: no directory to check, the occupant secret required, a bad URL refused without its password', () => {
+    const url = 'postgres://chat:pw-s3cret@127.0.0.1:5432/chat'
+    expect(optionsFromEnv({ CHATROOM_DB: url, CHATROOM_OCCUPANT_SECRET: SECRET })).toEqual({
+      db: url,
+      occupantSecret: SECRET,
+    })
+    expect(optionsFromEnv({ CHATROOM_DB: 'postgresql:///chat', CHATROOM_OCCUPANT_SECRET: SECRET }).db).toBe(
+      'postgresql:///chat',
+    )
+    expect(problems(() => optionsFromEnv({ CHATROOM_DB: url }))).toEqual([
+      expect.stringMatching(/^CHATROOM_OCCUPANT_SECRET: is not set /),
+    ])
+    const bad = problems(() =>
+      optionsFromEnv({
+        CHATROOM_DB: 'postgres://chat:pw-s3cret@[::1/chat',
+        CHATROOM_OCCUPANT_SECRET: SECRET,
+      }),
+    )
+    expect(bad).toEqual(['CHATROOM_DB: not a valid PostgreSQL URL (postgres://user:password@host/db)'])
+    expect(bad.join('')).not.toContain('pw-s3cret')
+  })
+
   it('reads the occupant secret from a file, trimmed', () => {
     const file = join(dir, 'occupant-secret')
     writeFileSync(file, `${SECRET}\n`)

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
 import { type Component, component, type Element, xml } from '@satellite/core'
+import type { SqliteMucStore } from '@satellite/muc'
 import { testServer } from '@satellite/test-support/component'
 import type { SimulatedClient, TestServer } from '@satellite/testing'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
@@ -31,13 +32,18 @@ async function start(
   db: string,
 ): Promise<{ xmpp: Component; chat: Chatroom; stop(): Promise<void> }> {
   const xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET })
-  const chat = chatroom(xmpp, { db, occupantSecret: OCCUPANT_SECRET, lockNewRooms: true, name: 'Test rooms' })
+  const chat = await chatroom(xmpp, {
+    db,
+    occupantSecret: OCCUPANT_SECRET,
+    lockNewRooms: true,
+    name: 'Test rooms',
+  })
   await xmpp.start()
   return {
     xmpp,
     chat,
     async stop() {
-      chat.close()
+      await chat.close()
       await xmpp.stop()
     },
   }
@@ -97,9 +103,9 @@ describe('the chatroom service', () => {
       alice.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, body)))
       await alice.expectStanza((s) => s.getChildText('body') === body)
     }
-    expect(first.chat.store.rooms()).toEqual([ROOM])
+    expect(await first.chat.store.rooms()).toEqual([ROOM])
     await first.stop()
-    expect(first.chat.store.db.open).toBe(false)
+    expect((first.chat.store as SqliteMucStore).db.open).toBe(false)
     // alice was told the service went away (110 + 332).
     const gone = await alice.expectStanza((s) => s.name === 'presence' && s.attrs.type === 'unavailable')
     expect(codes(gone)).toEqual([110, 332])
@@ -155,17 +161,17 @@ describe('the chatroom service', () => {
     await second.stop()
   })
 
-  it('closes the store when the engine refuses an option (a secret muc finds too short)', () => {
+  it('closes the store when the engine refuses an option (a secret muc finds too short)', async () => {
     const xmpp = component({ service: 'xmpp://127.0.0.1:1', domain: DOMAIN, secret: SECRET })
     const db = joinPath(dir, 'refused.db')
-    expect(() => chatroom(xmpp, { db, occupantSecret: 'short' })).toThrow(
+    await expect(chatroom(xmpp, { db, occupantSecret: 'short' })).rejects.toThrow(
       expect.objectContaining({ code: 'SAT_ERR_CONFIG', fatal: true }),
     )
     // The file is not held open: a new service opens it and closes it at once.
-    const again = chatroom(xmpp, { db, occupantSecret: OCCUPANT_SECRET })
-    again.close()
-    again.close() // idempotent
-    expect(again.store.db.open).toBe(false)
+    const again = await chatroom(xmpp, { db, occupantSecret: OCCUPANT_SECRET })
+    await Promise.all([again.close(), again.close()]) // idempotent
+    await again.close()
+    expect((again.store as SqliteMucStore).db.open).toBe(false)
   })
 })
 
@@ -175,7 +181,7 @@ describe('the satellite run module', () => {
     vi.stubEnv('CHATROOM_NAME', 'Module rooms')
     const srv = await testServer(DOMAIN, SECRET)
     const xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET })
-    const cleanup = chatroomModule(xmpp)
+    const cleanup = await chatroomModule(xmpp)
     await xmpp.start()
     const c = srv.client('carol@localhost/r')
     const info = await c.request(xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: NS_DISCO })))
@@ -185,7 +191,7 @@ describe('the satellite run module', () => {
     })
     const got = await enter(c, 'carol')
     expect(codes(got[0] as Element)).toEqual([110, 201])
-    cleanup()
+    await cleanup()
     const left = await c.expectStanza((s) => s.name === 'presence' && s.attrs.type === 'unavailable')
     expect(codes(left)).toEqual([110, 332])
     const after = await c.request(xml('iq', { type: 'get', to: DOMAIN }, xml('query', { xmlns: NS_DISCO })))
@@ -199,7 +205,7 @@ describe('the satellite run module', () => {
     vi.stubEnv('CHATROOM_ARCHIVE_DAYS', 'forever')
     vi.stubEnv('CHATROOM_LOCK_NEW_ROOMS', 'sometimes')
     const xmpp = component({ service: 'xmpp://127.0.0.1:1', domain: DOMAIN, secret: SECRET })
-    expect(() => chatroomModule(xmpp)).toThrow(
+    await expect(chatroomModule(xmpp)).rejects.toThrow(
       expect.objectContaining({
         code: 'SAT_ERR_CONFIG',
         message:
