@@ -7,6 +7,7 @@ import { roomCreated } from './archive.js'
 import { type Context, deliver, log } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import { type HistoryEntry, wanted } from './history.js'
+import { joinHook } from './hooks.js'
 import { nickKey } from './nick.js'
 import { NS_DELAY, NS_MUC, NS_SID } from './ns.js'
 import { announce, keptPresence, rosterTo, Status } from './presence.js'
@@ -70,6 +71,17 @@ export function enter(ctx: Context, r: JoinRequest): void {
         text: `at most ${o.roomsPerUser} rooms at once`,
       })
     }
+  }
+  // A view of a remote room ran the hook before asking its backend (view.ts).
+  if (mine === undefined && room?.user === undefined) {
+    joinHook(ctx, {
+      room: r.local,
+      roomJid: `${r.local}@${ctx.xmpp.domain}`,
+      jid: r.from,
+      bare: r.bare,
+      nick,
+      creates: room === undefined,
+    })
   }
   let created = false
   if (room === undefined) {

@@ -13,6 +13,8 @@ export const MucErrorCodes = {
   ROOM: 'SAT_ERR_MUC_ROOM',
   /** The backend of remote rooms threw something other than a StanzaError: the user was answered `internal-server-error`. */
   BACKEND: 'SAT_ERR_MUC_BACKEND',
+  /** A hook (`hooks.onJoin`, `hooks.beforeMessage`) threw something other than a StanzaError: the user was answered `internal-server-error`. */
+  HOOK: 'SAT_ERR_MUC_HOOK',
 } as const
 
 /** A code of {@link MucErrorCodes}. */

@@ -8,6 +8,7 @@ import { persistRoom } from './archive.js'
 import { type Context, deliver, findRoom } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import type { HistoryEntry } from './history.js'
+import { messageHook } from './hooks.js'
 import { invite, isInvitation } from './invite.js'
 import { enforceNick, nickKey } from './nick.js'
 import { NS_MUC_USER, NS_OCCUPANT_ID, NS_SID } from './ns.js'
@@ -52,6 +53,9 @@ function groupchat(ctx: Context, room: Room | undefined, m: Stanza, from: string
   if (occ === undefined) throw new StanzaError('not-acceptable', 'join the room before sending to it')
   if (occ.role === 'visitor') throw new StanzaError('forbidden', 'you have no voice in this room')
   admit(ctx, occ, m)
+  const passed = messageHook(ctx, room, occ, m, from)
+  if (passed === undefined) return
+  m = passed as Stanza
   if (room.user !== undefined) {
     viewGroupchat(ctx, room, occ, m)
     return

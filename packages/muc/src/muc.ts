@@ -8,8 +8,8 @@ import {
   type Stanza,
 } from '@satellite/core'
 import { adminGet, adminSet } from './admin.js'
-import type { RoomView } from './backend.js'
 import { archiveHistory, prune, resolveArchive, startRetention, withRoom, withRoomIq } from './archive.js'
+import type { RoomView } from './backend.js'
 import type { Context } from './context.js'
 import { discoInfo, discoItems, ping, serviceItems } from './disco.js'
 import { MucError, MucErrorCodes } from './errors.js'

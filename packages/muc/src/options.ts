@@ -4,6 +4,7 @@ import { numberOption, optionError } from '@satellite/core'
 import type { ArchiveOptions } from './archive.js'
 import { isBackend, type MucBackend } from './backend.js'
 import type { HistoryStore } from './history.js'
+import type { MucHooks } from './hooks.js'
 import type { MucStore } from './store.js'
 
 /**
@@ -121,6 +122,8 @@ export interface MucOptions {
    * are answered `feature-not-implemented` in them.
    */
   backend?: MucBackend
+  /** Hooks to refuse joins and filter or rewrite messages (see {@link MucHooks}). */
+  hooks?: MucHooks
   /** The clock (ms since the epoch), for tests. */
   now?: () => number
 }
@@ -168,6 +171,7 @@ export interface Resolved {
   lockNewRooms: boolean
   backend: MucBackend | undefined
   backendTimeout: number
+  hooks: MucHooks
   now: () => number
 }
 
@@ -222,6 +226,14 @@ export function resolveOptions(options: MucOptions): Resolved {
   if (o.backend !== undefined && !isBackend(o.backend)) {
     throw optionError(P, 'backend', 'must be a MucBackend (join, leave, message)')
   }
+  const hooks = o.hooks ?? {}
+  if (typeof hooks !== 'object' || hooks === null)
+    throw optionError(P, 'hooks', 'must be an object of functions')
+  for (const name of ['onJoin', 'beforeMessage'] as const) {
+    if (hooks[name] !== undefined && typeof hooks[name] !== 'function') {
+      throw optionError(P, `hooks.${name}`, `must be a function, got ${typeof hooks[name]}`)
+    }
+  }
   const rate = l.messageRate ?? {}
   return {
     name,
@@ -263,6 +275,7 @@ export function resolveOptions(options: MucOptions): Resolved {
     occupantIdSecret: secret,
     lockNewRooms: bool('lockNewRooms', o.lockNewRooms, false),
     backend: o.backend,
+    hooks,
     backendTimeout: numberOption(P, 'limits.backendTimeout', l.backendTimeout, 60_000, {
       min: 1,
       max: 2_147_483_647,

@@ -6,6 +6,7 @@ import type { Departure, JoinAnswer, MucBackend, RemoteOccupant, RoomView, Said 
 import { type Context, deliver, log } from './context.js'
 import { enter, type JoinRequest } from './enter.js'
 import { MucError, MucErrorCodes } from './errors.js'
+import { joinHook } from './hooks.js'
 import { keep } from './messages.js'
 import { enforceNick, nickKey } from './nick.js'
 import { NS_MUC_USER, NS_OCCUPANT_ID, NS_SID } from './ns.js'
@@ -54,6 +55,14 @@ export function enterView(ctx: Context, backend: MucBackend, r: JoinRequest): vo
     })
   }
   if (!o.mayCreate(r.local, r.bare)) throw new StanzaError('not-allowed', 'you may not join rooms here')
+  joinHook(ctx, {
+    room: r.local,
+    roomJid: `${r.local}@${ctx.xmpp.domain}`,
+    jid: r.from,
+    bare: r.bare,
+    nick: r.nick,
+    creates: false,
+  })
   const jid = `${r.local}@${ctx.xmpp.domain}`
   const room = new Room(r.local, jid, { ...o.defaults, persistent: false }, o.now(), r.bare)
   const view = makeView(ctx, room, r.nick)
