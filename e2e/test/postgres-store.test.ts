@@ -98,26 +98,6 @@ describe('PostgresMucStore', () => {
     again.close()
   })
 
-  it('keeps the call order of writes not awaited, as the engine makes them', async () => {
-    const s = await store()
-    const writes: Promise<void>[] = []
-    for (let n = 1; n <= 40; n++) writes.push(s.append('r@c', message(n), 100))
-    for (let v = 1; v <= 20; v++)
-      writes.push(s.saveRoom({ jid: 'r@c', config: { v }, subject: `s${v}`, created: 1 }))
-    const roles = ['member', 'admin', 'owner', 'outcast', 'none', 'member'] as const
-    for (const a of roles) writes.push(s.setAffiliation('r@c', 'bob@localhost', a))
-    // Reads issued now see every write issued before them.
-    const [page, room, affs] = await Promise.all([
-      s.query('r@c', { max: 100 }),
-      s.loadRoom('r@c'),
-      s.affiliations('r@c'),
-    ])
-    expect(page?.messages.map((m) => m.id)).toEqual(Array.from({ length: 40 }, (_, i) => `id-${i + 1}`))
-    expect(room).toMatchObject({ config: { v: 20 }, subject: 's20' })
-    expect(affs).toEqual([{ jid: 'bob@localhost', affiliation: 'member' }])
-    await Promise.all(writes)
-  })
-
   it('ignores a stanza-id archived twice in one room', async () => {
     const s = await store()
     await s.append('r@c', message(1), 10)

@@ -1,7 +1,7 @@
 // The MucStore contract: every implementation runs these (memory and SQLite here; a later
 // backend imports storeContract with its own factory).
 import { xml } from '@satellite/core'
-import type { ArchivedMessage, MucStore } from '@satellite/muc'
+import type { ArchivedMessage, MaybePromise, MucStore } from '@satellite/muc'
 import { describe, expect, it } from 'vitest'
 
 const ROOM = 'lobby@chat.localhost'
@@ -146,6 +146,28 @@ export function storeContract(name: string, make: () => MucStore | Promise<MucSt
       expect(await s.prune({ before: 3000 })).toBe(0)
       // Deleted messages are no anchors any more.
       expect(await s.query(ROOM, { max: 3, after: 'id-1' })).toBeNull()
+    })
+
+    it('keeps the call order of writes not awaited, as the engine makes them; reads see the writes called before', async () => {
+      const s = await make()
+      // The engine fires writes without waiting for them: an asynchronous store must still apply
+      // them in call order (a pool would otherwise run them on several connections in any order).
+      const writes: Array<MaybePromise<void>> = []
+      for (let n = 1; n <= 40; n++) writes.push(s.append(ROOM, message(n), 100))
+      for (let v = 1; v <= 20; v++)
+        writes.push(s.saveRoom({ jid: ROOM, config: { v }, subject: `s${v}`, created: 1 }))
+      const roles = ['member', 'admin', 'owner', 'outcast', 'none', 'member'] as const
+      for (const a of roles) writes.push(s.setAffiliation(ROOM, 'bob@localhost', a))
+      // Reads issued now, before any write is awaited, see every write issued before them.
+      const [page, room, affs] = await Promise.all([
+        s.query(ROOM, { max: 100 }),
+        s.loadRoom(ROOM),
+        s.affiliations(ROOM),
+      ])
+      expect(ids(page)).toEqual(Array.from({ length: 40 }, (_, i) => `id-${i + 1}`))
+      expect(room).toMatchObject({ config: { v: 20 }, subject: 's20' })
+      expect(affs).toEqual([{ jid: 'bob@localhost', affiliation: 'member' }])
+      await Promise.all(writes)
     })
 
     it('deleting a room deletes its archive', async () => {
