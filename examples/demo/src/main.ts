@@ -4,10 +4,12 @@
 // plays a scripted conversation with clients, printing a transcript and a summary.
 // Exit code 0 when every check passed.
 import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { type Element, xml } from '@satellite/core'
 import { demo as bridgeDemo, DEMO_USERS } from 'legacy-bridge/dist/demo.js'
 import { demo as directoryDemo } from 'user-directory/demo'
+import { chatroomDemo } from './chatroom.js'
 import { Checks, section } from './report.js'
 import { startComponent, startProgram } from './run-component.js'
 import { embeddedStage, prosodyStage, type Stage } from './stage.js'
@@ -121,6 +123,24 @@ try {
   checks.fail(`the directory script stopped: ${(err as Error).message}`)
 } finally {
   await directory.stop()
+}
+
+// The chatroom service (XEP-0045 rooms on @satellite/muc, MAM archive), its rooms in memory.
+const CHAT = stage.component('chat')
+const chatMain = fileURLToPath(new URL('../../chatroom/dist/main.js', import.meta.url))
+const chat = await startComponent('chatroom', CHAT, { CHATROOM_DB: ':memory:' }, chatMain)
+try {
+  await stage.waitForComponent(CHAT.domain, 15_000)
+  await chatroomDemo({
+    domain: CHAT.domain,
+    client: (user, resource) => stage.client(user, resource),
+    check: (what, ok) => checks.ok(what, ok),
+    section,
+  })
+} catch (err) {
+  checks.fail(`the chatroom script stopped: ${(err as Error).message}`)
+} finally {
+  await chat.stop()
 }
 
 // The legacy-IM bridge (XEP-0100 gateway) with its simulated legacy network, both as processes.

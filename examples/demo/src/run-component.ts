@@ -2,14 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, isAbsolute, join } from 'node:path'
 
 const require = createRequire(import.meta.url)
 
 /**
  * Runs an example component as its own process, configured like in production: the
  * service and domain through the environment, the secret through a file
- * (XMPP_SECRET_FILE), never on the command line.
+ * (XMPP_SECRET_FILE), never on the command line. `entry` is a file of the example's `dist`, or an
+ * absolute path.
  */
 export async function startComponent(
   example: string,
@@ -21,7 +22,10 @@ export async function startComponent(
   const dir = mkdtempSync(join(tmpdir(), `satellite-demo-${example}-`))
   const secretFile = join(dir, 'secret')
   writeFileSync(secretFile, secret, { mode: 0o600 })
-  const main = join(dirname(require.resolve(`${example}/package.json`)), 'dist', entry)
+  // an absolute entry: an example the demo does not depend on as a package (the chatroom)
+  const main = isAbsolute(entry)
+    ? entry
+    : join(dirname(require.resolve(`${example}/package.json`)), 'dist', entry)
   const child = spawn(process.execPath, [main], {
     env: {
       ...process.env,

@@ -6,7 +6,7 @@ import { xml as xmlClient, client as xmppClient } from '@xmpp/client'
 import { printStanza } from './report.js'
 
 /** The example components the demo runs. */
-export type ComponentName = 'echo' | 'directory' | 'bridge'
+export type ComponentName = 'echo' | 'directory' | 'bridge' | 'chat'
 
 /** A client as the demo script uses it: simulated (embedded server) or real (@xmpp/client). */
 /** What a demo client waits for: the stanza name and any of its id, from, type, or a child's name. */
@@ -61,6 +61,7 @@ export async function embeddedStage(quiet: boolean): Promise<Stage> {
     echo: { domain: 'echo.localhost', secret: randomSecret() },
     directory: { domain: 'directory.localhost', secret: randomSecret() },
     bridge: { domain: 'bridge.localhost', secret: randomSecret() },
+    chat: { domain: 'chat.localhost', secret: randomSecret() },
   }
   const server: TestServer = await createServer({
     domain: 'localhost',
