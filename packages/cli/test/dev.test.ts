@@ -63,3 +63,57 @@ export async function resolve(specifier, context, next) {
   expect(urls.some((u) => u.endsWith('/core/dist/satellite-core.js'))).toBe(true)
   expect(urls.filter((u) => u.includes('/testing/'))).toEqual([])
 })
+
+it('docs/cli.md: the chatroom under satellite run joins satellite dev, and console clients talk in a room', async () => {
+  const chatroom = fileURLToPath(new URL('../../../examples/chatroom/dist/bot.js', import.meta.url))
+  const dev = spawn(
+    process.execPath,
+    [
+      bin,
+      'dev',
+      '--port',
+      '0',
+      '--component',
+      'chat.localhost=dev-secret',
+      '--client',
+      'alice@localhost/dev',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  )
+  let out = ''
+  dev.stdout.on('data', (d) => (out += d))
+  const devExited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)))
+  let run: ReturnType<typeof spawn> | undefined
+  try {
+    await expect.poll(() => out, { timeout: 10_000 }).toMatch(/listening on xmpp:\/\/127\.0\.0\.1:\d+/)
+    const url = /listening on (xmpp:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string
+    run = spawn(process.execPath, [bin, 'run', chatroom], {
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        XMPP_SERVICE: url,
+        XMPP_DOMAIN: 'chat.localhost',
+        XMPP_SECRET: 'dev-secret',
+        XMPP_SECRET_FILE: undefined,
+        CHATROOM_DB: ':memory:',
+      },
+    })
+    await expect.poll(() => out, { timeout: 10_000 }).toMatch(/component chat\.localhost authenticated/)
+    dev.stdin.write('/join lobby@chat.localhost/alice\n/say lobby@chat.localhost hello\n')
+    await expect
+      .poll(() => out, { timeout: 5000 })
+      .toMatch(/-> alice@localhost\/dev message\(groupchat\) delivered: "hello"/)
+    expect(out).toMatch(/<status code="110"\/><status code="201"\/>/) // alice created the room
+    dev.stdin.write('/as bob@localhost/dev\n/join lobby@chat.localhost/bob\n')
+    // bob gets the history: alice's message
+    await expect
+      .poll(() => out, { timeout: 5000 })
+      .toMatch(/-> bob@localhost\/dev message\(groupchat\) delivered: "hello"/)
+  } finally {
+    const runExited = run && new Promise((resolve) => run?.once('exit', resolve))
+    run?.kill('SIGTERM')
+    dev.kill('SIGTERM')
+    await runExited
+  }
+  expect(await devExited).toBe(0)
+})
