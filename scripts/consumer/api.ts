@@ -35,6 +35,17 @@ import {
 import { escapeLocal, fromJid, toJid } from '@satellite/escaping'
 import { defineForm, type FormValues, formElement, parseForm } from '@satellite/forms'
 import { muc } from '@satellite/muc'
+import { PostgresMucStore, type PostgresMucStoreOptions } from '@satellite/muc/postgres'
+import {
+  isPostgresUrl,
+  openPostgres,
+  type PostgresDb,
+  PostgresError,
+  type PostgresErrorCode,
+  type Migration as PostgresMigration,
+  type PostgresOptions,
+  redactUrl,
+} from '@satellite/postgres'
 import { type PrivilegeOptions, privileges } from '@satellite/privilege'
 import { type Registration, registration } from '@satellite/register'
 import { search } from '@satellite/search'
@@ -230,6 +241,47 @@ const gateway = bridge(xmpp, options)
 gateway.sizes()
 gateway.close() satisfies Promise<void>
 
+// --- @satellite/postgres and @satellite/muc/postgres: a store on PostgreSQL, chosen by a URL ----------
+
+const setting = process.env.CHATROOM_DB ?? 'chatroom.db'
+isPostgresUrl(setting) satisfies boolean
+redactUrl('postgres://chat:secret@127.0.0.1/chat') satisfies string
+const pgMigrations: PostgresMigration[] = [
+  'CREATE TABLE notes (id BIGINT PRIMARY KEY, body TEXT NOT NULL)',
+  async (tx) => {
+    await tx`INSERT INTO notes (id, body) VALUES (${1}, ${'first'})`
+  },
+]
+const pgOptions: PostgresOptions = {
+  max: 4,
+  statementTimeout: 10_000,
+  schema: 'notes',
+  migrations: pgMigrations,
+  name: 'notes',
+}
+// @ts-expect-error a misspelt option
+const pgTypo: PostgresOptions = { maxx: 4 }
+const notes: Promise<PostgresDb> = openPostgres('postgres://chat@127.0.0.1/chat', pgOptions)
+notes.then(async (pg) => {
+  const rows = await pg.sql`SELECT body FROM notes WHERE id = ${1}`
+  rows.length satisfies number
+  ;(await pg.schemaVersion('notes')) satisfies number
+  await pg.close()
+})
+notes.catch((err: unknown) => {
+  if (err instanceof PostgresError) err.code satisfies PostgresErrorCode
+})
+const storeOptions: PostgresMucStoreOptions = { max: 10 }
+const pgStore: Promise<PostgresMucStore> = PostgresMucStore.open(
+  'postgres://chat@127.0.0.1/chat',
+  storeOptions,
+)
+pgStore.then(async (store) => {
+  const pgRooms = muc(xmpp, { store })
+  pgRooms.close()
+  await store.close()
+})
+
 // --- @satellite/cli: the checks and the module contract of `satellite run` ---------------------------
 
 const report: Promise<CheckReport> = checkConnection({
@@ -247,4 +299,4 @@ const module: ComponentModule = (x) => {
 }
 runModule({ module: './dist/bot.js', healthPort: 9464 }).then((running) => running.stop())
 
-export { address, ask, badAdapter, module, noHandle, noQuestion, stopped, test }
+export { address, ask, badAdapter, module, noHandle, noQuestion, pgTypo, stopped, test }
