@@ -141,11 +141,41 @@ export function persistRoom(ctx: Context, room: Room): void {
     created: room.created,
   }
   attempt(ctx, `room ${room.jid} was not saved`, () => store.saveRoom(stored))
+  if (ctx.listed.has(room.local) || ctx.listed.size < ctx.o.rooms) {
+    ctx.listed.set(room.local, { public: room.config.public, name: room.config.name })
+  }
   for (const e of room.affiliations.entries()) {
     attempt(ctx, `an affiliation of ${room.jid} was not saved`, () =>
       store.setAffiliation(room.jid, e.jid, e.affiliation, e.reason),
     )
   }
+}
+
+/**
+ * Reads the store's persistent rooms for disco#items (their `public` flag and name), once at
+ * start, at most `limits.rooms` of them; a failure is reported (SAT_ERR_MUC_STORE) and the list
+ * then holds the rooms saved from now on.
+ */
+export function loadListed(ctx: Context): void {
+  const store = ctx.archive.store
+  const add = (jid: string, stored: StoredRoom | undefined) => {
+    const local = jid.split('@')[0] ?? ''
+    if (stored === undefined || local === '' || ctx.listed.has(local) || ctx.listed.size >= ctx.o.rooms)
+      return
+    const config = { ...ctx.o.defaults, ...(stored.config as Partial<RoomConfig>) }
+    ctx.listed.set(local, {
+      public: config.public === true,
+      name: typeof config.name === 'string' ? config.name : undefined,
+    })
+  }
+  const run = async () => {
+    const jids = (await store.rooms()).slice(0, ctx.o.rooms)
+    for (const jid of jids) {
+      if (!ctx.open) return
+      add(jid, await store.loadRoom(jid))
+    }
+  }
+  run().catch((err: unknown) => failed(ctx, 'the rooms of the store could not be listed', err))
 }
 
 /** Wires a room to the store: affiliation changes of a persistent room are saved. */

@@ -31,6 +31,12 @@ export interface Context {
   readonly rooms: Map<string, Room>
   /** The remote network behind the rooms, if any: every room is then one user's view. */
   readonly backend: MucBackend | undefined
+  /**
+   * The service's persistent rooms as the store has them, loaded or not (local part → what
+   * disco#items shows): read from the store at start, kept up to date as rooms are saved and
+   * destroyed; at most `limits.rooms` entries.
+   */
+  readonly listed: Map<string, { public: boolean; name: string | undefined }>
   /** Real bare JID → rooms it is an occupant of. */
   readonly userRooms: Map<string, number>
   /** Stanzas dropped from full join queues (for tests and metrics). */

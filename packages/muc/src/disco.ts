@@ -14,6 +14,7 @@ import {
   NS_SID,
 } from './ns.js'
 import type { Occupant, Room } from './room.js'
+import { NS_RSM, parseRsm, rsmSet } from './rsm.js'
 
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
 
@@ -68,7 +69,12 @@ export function roomInfo(room: Room): Element {
   return q
 }
 
-/** The service's disco#items: the public rooms, in name order, after any items registered in disco. */
+/**
+ * The service's disco#items: the items registered in disco, then the public rooms (in memory or
+ * persistent in the store) in name order, paged with XEP-0059 (`<max/>` at most
+ * `limits.discoPage`, default 100; without `<set/>` the first page, with a `<set/>` saying how
+ * many there are). Views of remote rooms are not listed.
+ */
 export function serviceItems(ctx: Context, query: Element): Element {
   const node = query.attrs.node as string | undefined
   const q = xml('query', node === undefined ? { xmlns: NS_DISCO_ITEMS } : { xmlns: NS_DISCO_ITEMS, node })
@@ -79,11 +85,39 @@ export function serviceItems(ctx: Context, query: Element): Element {
     q.c('item', attrs)
   }
   if (node !== undefined) return q
-  const names = [...ctx.rooms.values()]
-    .filter((r) => r.config.public && r.user === undefined)
-    .map((r) => r.local)
-  names.sort()
-  for (const name of names) q.c('item', { jid: `${name}@${ctx.xmpp.domain}`, name })
+  const rooms = new Map<string, string | undefined>()
+  for (const [local, r] of ctx.listed) if (r.public) rooms.set(local, r.name)
+  for (const r of ctx.rooms.values()) {
+    if (r.user !== undefined) continue
+    if (r.config.public) rooms.set(r.local, r.config.name)
+    else rooms.delete(r.local)
+  }
+  const names = [...rooms.keys()].sort()
+  const rsm = parseRsm(query)
+  const max = Math.min(rsm.max ?? ctx.o.discoPage, ctx.o.discoPage)
+  const jid = (local: string) => `${local}@${ctx.xmpp.domain}`
+  let start = 0
+  let end = names.length
+  if (rsm.after !== undefined) {
+    const after = rsm.after.split('@')[0] ?? ''
+    start = names.findIndex((n) => n > after)
+    if (start === -1) start = names.length
+    end = Math.min(names.length, start + max)
+  } else if (rsm.before !== undefined) {
+    const before = rsm.before.split('@')[0] ?? ''
+    end = rsm.before === '' ? names.length : names.findIndex((n) => n >= before)
+    if (end === -1) end = names.length
+    start = Math.max(0, end - max)
+  } else {
+    end = Math.min(names.length, max)
+  }
+  const page = names.slice(start, end)
+  for (const name of page) q.c('item', { jid: jid(name), name: rooms.get(name) ?? name })
+  if (query.getChild('set', NS_RSM) !== undefined || names.length > page.length) {
+    const first = page[0]
+    const last = page.at(-1)
+    q.children.push(rsmSet(first && jid(first), last && jid(last), names.length))
+  }
   return q
 }
 

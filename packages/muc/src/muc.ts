@@ -8,7 +8,15 @@ import {
   type Stanza,
 } from '@satellite/core'
 import { adminGet, adminSet } from './admin.js'
-import { archiveHistory, prune, resolveArchive, startRetention, withRoom, withRoomIq } from './archive.js'
+import {
+  archiveHistory,
+  loadListed,
+  prune,
+  resolveArchive,
+  startRetention,
+  withRoom,
+  withRoomIq,
+} from './archive.js'
 import type { RoomView } from './backend.js'
 import type { Context } from './context.js'
 import { discoInfo, discoItems, ping, serviceItems } from './disco.js'
@@ -118,6 +126,7 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
     store: options.history ?? archiveHistory(archive),
     archive,
     loading: new Map(),
+    listed: new Map(),
     open: true,
     ids: occupantIds(o.occupantIdSecret),
     rooms: new Map(),
@@ -163,6 +172,7 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
   xmpp.disco.identity(identity)
   xmpp.disco.feature(NS_MUC)
   const stopRetention = startRetention(ctx)
+  loadListed(ctx)
   let open = true
   return {
     get size() {

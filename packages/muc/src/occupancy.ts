@@ -216,6 +216,7 @@ export function removeSession(
 export function destroy(ctx: Context, room: Room): void {
   room.state = { kind: 'destroyed' }
   ctx.rooms.delete(room.key)
+  if (room.user === undefined) ctx.listed.delete(room.local)
   log('room %s destroyed', room.jid)
   // A user's view of a remote room keeps its archive (the user's history of it).
   if (room.user !== undefined) return

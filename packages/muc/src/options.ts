@@ -70,6 +70,8 @@ export interface MucLimits {
   joinQueue?: number
   /** Entries on a room's affiliation lists together (default 10000); one more: `resource-constraint`. */
   affiliations?: number
+  /** Rooms in one page of the service's disco#items (default 100; a larger `<max/>` is cut to it). */
+  discoPage?: number
   /** How long a backend's `join`, `nick` or message call may take, in ms (default 60000); then `remote-server-timeout`. */
   backendTimeout?: number
 }
@@ -171,6 +173,7 @@ export interface Resolved {
   lockNewRooms: boolean
   backend: MucBackend | undefined
   backendTimeout: number
+  discoPage: number
   hooks: MucHooks
   now: () => number
 }
@@ -276,6 +279,7 @@ export function resolveOptions(options: MucOptions): Resolved {
     lockNewRooms: bool('lockNewRooms', o.lockNewRooms, false),
     backend: o.backend,
     hooks,
+    discoPage: numberOption(P, 'limits.discoPage', l.discoPage, 100, { min: 1, max: 10_000 }),
     backendTimeout: numberOption(P, 'limits.backendTimeout', l.backendTimeout, 60_000, {
       min: 1,
       max: 2_147_483_647,
