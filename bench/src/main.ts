@@ -1,4 +1,4 @@
-// `pnpm bench [--quick] [--write] [--rounds N] [--subjects raw,xmppjs,satellite] [--scenarios echo,pingpong,...]`
+// `pnpm bench [--quick] [--write] [--rounds N] [--subjects raw,xmppjs,satellite] [--scenarios echo,pingpong,...,muc]`
 //
 // Runs every scenario against every subject (fresh process per run, rounds interleaved), prints the tables
 // and, for a full run (or with --write), rewrites the generated block of docs/performance.md and the SVG chart.
@@ -13,6 +13,8 @@ import {
   SUBJECTS,
   type SubjectSpec,
 } from './blaster.js'
+import { type MucResult, runMuc } from './muc.js'
+import { fmtMucRun, mucMarkdown, mucPlan } from './muc-report.js'
 import { getAffinity, machineBusyUs, machineFacts } from './procfs.js'
 import { type Aggregate, aggregate, markdownReport, type ScenarioInfo, svgChart } from './report.js'
 
@@ -25,6 +27,10 @@ interface Options {
   rounds: number
   subjects: string[]
   scenarios: ScenarioKind[]
+  /** The chatroom group (muc.ts), Satellite only: in a full run by default, in --quick only when named. */
+  muc: boolean
+  /** --muc-archive N: messages in the MAM archive (default 1,000,000; quick 10,000). */
+  mucArchive: number | null
   warmupMs: number | null
   durationMs: number | null
   help: boolean
@@ -38,11 +44,14 @@ function parseArgs(argv: string[]): Options {
     rounds: 0,
     subjects: [...ALL_SUBJECTS],
     scenarios: [...ALL_SCENARIOS],
+    muc: true,
+    mucArchive: null,
     warmupMs: null,
     durationMs: null,
     help: false,
   }
   let noWrite = false
+  let scenariosGiven = false
   const args = argv.filter((a) => a !== '--')
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? ''
@@ -70,8 +79,15 @@ function parseArgs(argv: string[]): Options {
       case 'subjects':
         o.subjects = list()
         break
-      case 'scenarios':
-        o.scenarios = list() as ScenarioKind[]
+      case 'scenarios': {
+        const names = list()
+        scenariosGiven = true
+        o.muc = names.includes('muc')
+        o.scenarios = names.filter((s) => s !== 'muc') as ScenarioKind[]
+        break
+      }
+      case 'muc-archive':
+        o.mucArchive = Math.max(1000, Number.parseInt(value(), 10) || 0)
         break
       case 'warmup':
         o.warmupMs = Number(value()) * 1000
@@ -92,8 +108,10 @@ function parseArgs(argv: string[]): Options {
       throw new Error(`unknown subject '${s}' (${ALL_SUBJECTS.join(', ')})`)
   }
   for (const s of o.scenarios) {
-    if (!ALL_SCENARIOS.includes(s)) throw new Error(`unknown scenario '${s}' (${ALL_SCENARIOS.join(', ')})`)
+    if (!ALL_SCENARIOS.includes(s))
+      throw new Error(`unknown scenario '${s}' (${ALL_SCENARIOS.join(', ')}, muc)`)
   }
+  if (o.quick && !scenariosGiven) o.muc = false
   if (o.rounds === 0) o.rounds = o.quick ? 1 : 3
   // A full run writes the docs unless told not to; a quick run only with --write.
   if (!o.quick && !noWrite) o.write = true
@@ -212,7 +230,8 @@ async function main(): Promise<number> {
   if (o.help) {
     console.log(
       'usage: pnpm bench [--quick] [--write|--no-write] [--rounds N] [--subjects raw,xmppjs,satellite]\n' +
-        '                  [--scenarios echo,pingpong,large,flood,iq,users] [--warmup S] [--duration S]',
+        '                  [--scenarios echo,pingpong,large,flood,iq,users,muc] [--warmup S] [--duration S]\n' +
+        '                  [--muc-archive N]   (muc: chatrooms, Satellite only; not in --quick unless named)',
     )
     return 0
   }
@@ -257,6 +276,18 @@ async function main(): Promise<number> {
       }
     }
   }
+  // The chatroom group: Satellite only (@xmpp/component has no room engine), after the echo scenarios.
+  const mucResults: MucResult[] = []
+  const mucRunPlan = mucPlan(o.quick, o.mucArchive)
+  if (o.muc && !o.subjects.includes('satellite')) console.error('bench: muc skipped (Satellite only)')
+  else if (o.muc) {
+    for (let round = 0; round < o.rounds; round++) {
+      if (!o.quick) await waitForQuiet()
+      const r = await runMuc(mucRunPlan)
+      mucResults.push(r)
+      console.error(`[muc ${round + 1}/${o.rounds}] satellite ${fmtMucRun(r)}`)
+    }
+  }
   const elapsed = (Date.now() - started) / 1000
 
   const tables = o.scenarios.map((kind) => ({
@@ -273,6 +304,7 @@ async function main(): Promise<number> {
   const failures = results
     .filter((r) => !r.ok)
     .map((r) => `${r.scenario} / ${r.subject}: ${r.error ?? 'unknown error'}`)
+  for (const r of mucResults) if (!r.ok) failures.push(`muc / satellite: ${r.error ?? 'unknown error'}`)
   const pingpongs = results.filter((r) => r.scenario === 'pingpong')
   const pinNote = !o.scenarios.includes('pingpong')
     ? ''
@@ -287,7 +319,7 @@ async function main(): Promise<number> {
   const facts = machineFacts()
   const date = new Date().toISOString().replace('T', ' ').slice(0, 16)
   const svgName = 'performance-echo.svg'
-  const md = markdownReport({
+  const echoMd = markdownReport({
     facts,
     date: `${date} UTC`,
     mode,
@@ -297,6 +329,10 @@ async function main(): Promise<number> {
     failures,
     svgName,
   })
+  const mucMode = `${o.quick ? '**Quick smoke run**' : 'Full run'}, ${mucResults.length} round(s)${
+    mucResults.length > 1 ? ': medians, (min–max) of the rounds' : ''
+  }; ${mucRunPlan.warmupMs / 1000} s warm-up and ${mucRunPlan.durationMs / 1000} s measured for the fan-out`
+  const md = mucResults.length > 0 ? `${echoMd}\n\n${mucMarkdown(mucResults, mucRunPlan, mucMode)}` : echoMd
   console.log(md)
 
   if (o.write) {
@@ -311,14 +347,16 @@ async function main(): Promise<number> {
     if (a >= 0 && b > a) text = text.slice(0, a) + block + text.slice(b + end.length)
     else text = `${text.trimEnd()}\n\n${block}\n`
     writeFileSync(mdPath, text)
-    writeFileSync(
-      `${docs}${svgName}`,
-      svgChart(
-        tables,
-        subjects.map((s) => s.name),
-        `XEP-0114 echo components, ${o.quick ? 'quick run' : 'medians of full run'} (${date} UTC, ${facts.nproc} CPUs)`,
-      ),
-    )
+    // The chart is of the echo scenarios: none ran (e.g. --scenarios muc), none written.
+    if (tables.length > 0)
+      writeFileSync(
+        `${docs}${svgName}`,
+        svgChart(
+          tables,
+          subjects.map((s) => s.name),
+          `XEP-0114 echo components, ${o.quick ? 'quick run' : 'medians of full run'} (${date} UTC, ${facts.nproc} CPUs)`,
+        ),
+      )
     console.error(`bench: wrote docs/performance.md and docs/${svgName}`)
   } else {
     console.error('bench: docs/performance.md not written (quick run; pass --write to write it)')
