@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Satellite's end-to-end tests and real-server demo use, if
 # missing: Prosody (with prosody-modules, for mod_privilege), ejabberd, slixmpp (an independent XMPP client), openssl,
-# ngircd (the IRC server of examples/irc-gateway's tests, scripts/ngircd), postgresql-15 (the
+# ngircd (the IRC server of examples/irc-gateway's tests, scripts/ngircd), biboumi (the XMPP–IRC
+# gateway examples/irc-gateway is compared with, scripts/biboumi), postgresql-15 (the
 # PostgreSQL storage tests, scripts/postgres; its Debian service is not used).
 # Needs root (or sudo). Safe to run again: does nothing when everything is present.
 set -euo pipefail
-want=(prosody prosody-modules ejabberd python3-slixmpp openssl ngircd postgresql-15)
+want=(prosody prosody-modules ejabberd python3-slixmpp openssl ngircd biboumi postgresql-15)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
