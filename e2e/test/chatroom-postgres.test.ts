@@ -113,8 +113,8 @@ describe.each(KINDS)('examples/chatroom on PostgreSQL through %s', (kind: Kind) 
     }
     const sids = live.map((m) => m.getChild('stanza-id', NS_SID)?.attrs.id as string)
     expect(await first.chat.store.rooms()).toEqual([room])
-    // The archive is written without the engine waiting: both messages are in PostgreSQL before the stop.
-    await expect.poll(async () => (await first.chat.store.query(room, { max: 10 }))?.count).toBe(2)
+    // No wait for the archive: the stop comes right after the last reflection (the service waits for
+    // the engine's writes in flight before it closes the pool).
 
     // The restart: the service stops (alice told 110+332), a new instance starts on the same database.
     const t0 = performance.now()
