@@ -248,7 +248,7 @@ async function main(): Promise<number> {
   const total = o.rounds * o.scenarios.length * subjects.length
   let n = 0
   console.error(
-    `bench: ${o.quick ? 'quick' : 'full'} run, ${o.rounds} round(s) × ${o.scenarios.length} scenario(s) × ${subjects.length} subject(s)`,
+    `bench: ${o.quick ? 'quick' : 'full'} run, ${o.rounds} round(s) × ${o.scenarios.length} scenario(s) × ${subjects.length} subject(s)${o.muc ? ' + the muc group (Satellite)' : ''}`,
   )
   // Interleaved: round → scenario → subject, with the subject order rotated every round.
   for (let round = 0; round < o.rounds; round++) {

@@ -11,7 +11,8 @@ import { envNodeArgs } from './subject.js'
 import { attr, K_TO, sleep } from './wire.js'
 
 export const MUC_DOMAIN = 'chat.localhost'
-export const MUC_SUBJECT_FILE = fileURLToPath(new URL('./subjects/muc.js', import.meta.url))
+/** The compiled subject; resolves the same from bench/src (vitest) and bench/dist. */
+export const MUC_SUBJECT_FILE = fileURLToPath(new URL('../dist/subjects/muc.js', import.meta.url))
 
 /** Reads one stanza: s[start, stop) is the stanza, s[start, tagEnd] its start tag, name its element name. */
 export type StanzaReader = (s: string, start: number, tagEnd: number, stop: number, name: string) => void
