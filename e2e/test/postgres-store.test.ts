@@ -98,6 +98,18 @@ describe('PostgresMucStore', () => {
     again.close()
   })
 
+  it('close() waits for the writes already called (the engine does not await its archive writes)', async () => {
+    const schema = `muc_close_${process.pid}_${Date.now()}`
+    const first = await PostgresMucStore.open(PG_URL, { schema, max: 4 })
+    const writes: Promise<void>[] = []
+    for (let i = 1; i <= 20; i++) writes.push(Promise.resolve(first.append('r@c', message(i), 100)))
+    await first.close()
+    expect((await Promise.allSettled(writes)).map((r) => r.status)).toEqual(Array(20).fill('fulfilled'))
+    const second = await PostgresMucStore.open(PG_URL, { schema, max: 4 })
+    opened.push(second)
+    expect((await second.query('r@c', { max: 50 }))?.count).toBe(20)
+  })
+
   it('ignores a stanza-id archived twice in one room', async () => {
     const s = await store()
     await s.append('r@c', message(1), 10)

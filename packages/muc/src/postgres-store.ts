@@ -309,8 +309,13 @@ export class PostgresMucStore implements MucStore {
     })
   }
 
-  /** Closes the pool (after the service's `close()`); idempotent. */
-  close(): Promise<void> {
+  /**
+   * Closes the pool (after the service's `close()`), once the writes already called have
+   * finished (the engine does not wait for its archive writes: a message reflected just before a
+   * stop is still kept); idempotent.
+   */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#tails.values()])
     return this.db.close()
   }
 }
