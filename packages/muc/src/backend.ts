@@ -78,9 +78,17 @@ export interface Departure {
  * @example
  * ```ts
  * view.say('carol', 'waves', { action: true })
+ * view.say('carol', 'hello', { id: 'remote-42' })
  * ```
  */
 export interface Said {
+  /**
+   * Its id on the remote network: the `id` attribute of the message the user gets (then and in
+   * history), so a client can match it with what the network says of it later. Default: a new
+   * id; ignored unless a non-empty string of at most 256 characters. The room's XEP-0359
+   * `stanza-id` is the engine's in any case.
+   */
+  id?: string
   /** When it was said (ms since the epoch; default now). */
   at?: number
   /** A `/me` action: the body is sent as `/me text` (XEP-0245). */
@@ -112,6 +120,8 @@ export interface RoomView {
   readonly nick: string
   /** True once the user left or the view was closed. */
   readonly closed: boolean
+  /** How many of the user's resources are in the room now (0 before the join is answered). */
+  readonly resources: number
   /** Someone entered, or their presence, role or affiliation changed. */
   add(occupant: RemoteOccupant): boolean
   /** Someone left, was kicked or banned. */

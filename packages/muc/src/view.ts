@@ -189,6 +189,12 @@ function toUser(ctx: Context, room: Room, el: Element): void {
   if (me !== undefined) for (const s of me.sessions.values()) deliver(ctx, s, el)
 }
 
+/** The remote network's id of a message, when usable as an `id` attribute. */
+const remoteId = (how: Said | undefined): string | undefined => {
+  const id = how?.id
+  return typeof id === 'string' && id !== '' && id.length <= 256 ? id : undefined
+}
+
 /** A groupchat message as the room sends it, archived. */
 function groupchat(
   ctx: Context,
@@ -203,7 +209,7 @@ function groupchat(
   const attrs: Record<string, string> = {
     from: nick === undefined ? room.jid : `${room.jid}/${nick}`,
     type: 'groupchat',
-    id: base?.attrs.id ?? id,
+    id: base?.attrs.id ?? remoteId(how) ?? id,
   }
   const out = xml('message', attrs, xml('body', {}, how?.action ? `/me ${text}` : text))
   if (from !== undefined) out.c('occupant-id', { xmlns: NS_OCCUPANT_ID, id: from.occupantId })
@@ -226,6 +232,9 @@ function makeView(ctx: Context, room: Room, nick: string): RoomView {
     },
     get closed() {
       return room.state.kind === 'destroyed' || !ctx.open
+    },
+    get resources() {
+      return open() ? (self(room)?.sessions.size ?? 0) : 0
     },
     add(o) {
       if (!open()) return false
@@ -292,7 +301,7 @@ function makeView(ctx: Context, room: Room, nick: string): RoomView {
       const occ = remoteAt(ctx, room, nickName)
       const out = xml(
         'message',
-        { from: `${room.jid}/${occ?.nick ?? n.nick}`, type: 'chat', id: randomUUID() },
+        { from: `${room.jid}/${occ?.nick ?? n.nick}`, type: 'chat', id: remoteId(how) ?? randomUUID() },
         xml('body', {}, how?.action ? `/me ${text(body)}` : text(body)),
         xml('x', { xmlns: NS_MUC_USER }),
       )

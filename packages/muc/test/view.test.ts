@@ -289,6 +289,49 @@ describe('views of remote rooms (MucBackend)', () => {
     expect(bobs.map(brief).filter((b) => b.includes('delayed'))).toEqual([])
   })
 
+  it("a view counts the user's resources in the room", async () => {
+    const { alice, client, service, calls } = await remote()
+    await join(alice, ROOM, 'Alice')
+    const view = service.view('lobby', 'alice@localhost') as RoomView
+    expect(view.resources).toBe(1)
+    const laptop = client('alice@localhost/laptop')
+    await join(laptop, ROOM, 'Alice')
+    expect(view.resources).toBe(2)
+    laptop.send(xml('presence', { to: `${ROOM}/Alice`, type: 'unavailable' }))
+    await expect.poll(() => view.resources).toBe(1)
+    expect(view.close()).toBe(true)
+    expect(view.resources).toBe(0)
+    expect(calls.joins).toHaveLength(1)
+  })
+
+  it("the remote network's message id is the id the user gets, live and in history; the stanza-id stays the engine's", async () => {
+    const { alice, service } = await remote()
+    await join(alice, ROOM, 'Alice')
+    const view = service.view('lobby', 'alice@localhost') as RoomView
+    expect(view.say('carol', 'with an id', { id: 'remote-42' })).toBe(true)
+    const live = await alice.expectStanza((s) => s.getChildText('body') === 'with an id')
+    expect(live.attrs.id).toBe('remote-42')
+    const sid = live.getChild('stanza-id', NS_SID)?.attrs.id
+    expect(sid).toBeDefined()
+    expect(sid).not.toBe('remote-42')
+    expect(view.whisper('carol', 'private, with an id', { id: 'remote-43' })).toBe(true)
+    const pm = await alice.expectStanza((s) => s.getChildText('body') === 'private, with an id')
+    expect(pm.attrs.id).toBe('remote-43')
+    // Not a usable id attribute: a new one instead.
+    expect(view.say('carol', 'long id', { id: 'x'.repeat(257) })).toBe(true)
+    expect(view.say('carol', 'empty id', { id: '' })).toBe(true)
+    for (const body of ['long id', 'empty id']) {
+      const m = await alice.expectStanza((s) => s.getChildText('body') === body)
+      expect(m.attrs.id).toMatch(/^[0-9a-f-]{36}$/)
+    }
+    alice.send(xml('presence', { to: `${ROOM}/Alice`, type: 'unavailable' }))
+    await expect.poll(() => service.views('alice@localhost').length).toBe(0)
+    const got = await join(alice, ROOM, 'Alice')
+    const past = got.find((s) => s.getChildText('body') === 'with an id')
+    expect(past?.getChild('delay', 'urn:xmpp:delay')).toBeDefined()
+    expect(past?.attrs.id).toBe('remote-42')
+  })
+
   it('a nick change asks the backend, which may give another nick (303, then 210)', async () => {
     const { alice } = await remote()
     await join(alice, ROOM, 'Alice')
