@@ -1,10 +1,11 @@
-// Legacy group chats as XEP-0045 rooms: `escapeLocal(groupId)@gateway`, one room view per XMPP
-// user (the room a user sees is their legacy group; another user of the gateway sees their own).
-// Implemented: join (occupants, self-presence with status 110/210, subject), leave, groupchat
-// messages both ways with reflection, member changes, topic changes, room disco and the user's
-// rooms in the gateway's disco#items, errors;
-// the user's rooms are closed with status 332 when their legacy session ends. What a room looks
-// like (nicks, occupant presences) is in rooms.ts, the discussion history in group-history.ts.
+// Legacy group chats as XEP-0045 rooms `escapeLocal(groupId)@gateway`, on @satellite/muc: every
+// room is one XMPP user's view of their legacy group (a MucBackend: another user of the gateway
+// sees their own). The engine does the XMPP side (joins, self-presence, history on join, MAM,
+// occupant ids, stanza ids, self-ping, several resources, limits); the backend here joins through
+// the adapter (its groups and members), sends the user's messages, and drives each view with what
+// the legacy session reports (messages, member lists, topics, contacts' presence). The bridge
+// keeps the room disco and the user's rooms in the gateway's disco#items; the user's rooms are
+// closed (332) when their legacy session ends. The archive is in group-archive.ts.
 import { randomUUID } from 'node:crypto'
 import {
   type Component,
@@ -12,33 +13,39 @@ import {
   type Element,
   errorReply,
   hasResource,
-  resourceOf,
   type Stanza,
   StanzaError,
   type Unroute,
   xml,
 } from '@satellite/core'
 import { fromJid, toJid } from '@satellite/escaping'
+import {
+  enforceNick,
+  type MucBackend,
+  type MucService,
+  muc,
+  NS_MUC,
+  NS_MUC_SELF_PING,
+  NS_MUC_STABLE_ID,
+  NS_OCCUPANT_ID,
+  NS_SID,
+  nickKey,
+  type RemoteOccupant,
+  type RoomView,
+} from '@satellite/muc'
 import { userOf } from './access.js'
 import type { IncomingGroupMessage, LegacyGroup, LegacyMember } from './adapter.js'
-import { BridgeError, BridgeErrorCodes, QueueFullError } from './errors.js'
-import { GroupHistory, type Past, wanted } from './group-history.js'
-import { KeyedQueue, type ResolvedLimits } from './limits.js'
-import {
-  NS_MUC,
-  nicksOf,
-  type OccupantPresenceArgs,
-  occupantStanza,
-  type Room,
-  strangerNick,
-} from './rooms.js'
-import { isLegacyId } from './validate.js'
+import { BridgeError, BridgeErrorCodes } from './errors.js'
+import { GroupArchive } from './group-archive.js'
+import { narrowed } from './group-routes.js'
+import type { ResolvedLimits } from './limits.js'
+import { toResource } from './validate.js'
 
-export { NS_MUC, NS_MUC_USER } from './rooms.js'
+export { NS_MUC, NS_MUC_USER } from '@satellite/muc'
 
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
 const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items'
-const NS_DELAY = 'urn:xmpp:delay'
+const NS_MAM = 'urn:xmpp:mam:2'
 
 /** What the bridge gives the group-chat part. */
 export interface GroupsHost<S> {
@@ -96,27 +103,74 @@ export interface GroupSizes {
   /** Most characters of history kept for one user, and users with history. */
   historyChars: number
   historyUsers: number
-  /** Joins and leaves under way or waiting. */
+  /** Joins under way. */
   pendingJoins: number
+}
+
+/** Nicks are as long as a JID resource (1023 bytes, so at most 1023 characters). */
+const NICK_LENGTH = 1023
+
+/** `x` as a nick: a JID resource (see {@link toResource}) the engine takes as it is, or null. */
+function asNick(x: unknown): string | null {
+  const r = toResource(x)
+  const n = r === null ? null : enforceNick(r, NICK_LENGTH)
+  return n?.ok === true && toResource(n.nick) === n.nick ? n.nick : null
+}
+
+/** A sender's nick as an occupant resource when it is not a member (a nick nothing else has). */
+const strangerNick = (id: string) => asNick(id) ?? 'unknown member'
+
+/**
+ * Nicks of the members as JID resources (what cannot be one is dropped or replaced by the
+ * member id), unique (as the engine compares nicks) and distinct from the user's own nick.
+ */
+function nicksOf(members: LegacyMember[], own: string): Map<string, string> {
+  const taken = new Set<string>([nickKey(own)])
+  const free = (nick: string) => !taken.has(nickKey(nick))
+  const out = new Map<string, string>()
+  for (const m of members) {
+    const base = asNick(m.nick) ?? asNick(m.id) ?? 'member'
+    let nick = base
+    if (!free(nick)) nick = asNick(`${base} (${m.id})`) ?? base
+    for (let i = 2; !free(nick); i++) nick = asNick(`${base} ${i}`) ?? `member ${i}`
+    taken.add(nickKey(nick))
+    out.set(m.id, nick)
+  }
+  return out
+}
+
+/** One user's view of one legacy group. */
+interface Joined {
+  group: string
+  view: RoomView
+  /** Legacy id → nick of the other members. */
+  members: Map<string, string>
 }
 
 export function groupChats<S>(host: GroupsHost<S>): Groups {
   const { xmpp, send, report, limits } = host
   const domain = xmpp.domain
-  /** user (bare JID) → group id → room. */
-  const rooms = new Map<string, Map<string, Room>>()
-  const roomJid = (group: string) => toJid(group, domain)
-  const occupant = (group: string, nick: string) => `${roomJid(group)}/${nick}`
+  const roomJid = (group: string) => toJid(group, domain).toLowerCase()
 
-  const roomOf = (user: string, group: string) => rooms.get(user)?.get(group)
-  /** The newest group messages per user and group, joined or not (for the history sent on join). */
-  const history = new GroupHistory(host.historySize, limits.historyChars, limits.sessions)
-  const remember = (user: string, group: string, past: Past) => {
-    // Only the user's listed groups: what the adapter reports cannot grow the map without bound.
-    if (host.historySize > 0 && known.get(user)?.has(group) === true) history.add(user, group, past)
-  }
   /** user → the user's groups, as last listed by the adapter (routes need to tell rooms from contacts). */
   const known = new Map<string, Map<string, LegacyGroup>>()
+  /** user → group → the user's view of it; and each view's state. */
+  const joined = new Map<string, Map<string, Joined>>()
+  const byView = new WeakMap<RoomView, Joined>()
+  let pendingJoins = 0
+
+  const viewOf = (user: string, group: string) => joined.get(user)?.get(group)
+  const nickOf = (j: Joined | undefined, from: string) => j?.members.get(from) ?? strangerNick(from)
+  const archive = new GroupArchive(
+    host.historySize,
+    limits.historyChars,
+    limits.sessions,
+    (user, jid, from) =>
+      nickOf(
+        [...(joined.get(user)?.values() ?? [])].find((j) => j.view.jid === jid),
+        from,
+      ),
+  )
 
   async function listGroups(user: string, session: S): Promise<Map<string, LegacyGroup>> {
     const list = new Map((await host.listGroups(user, session)).map((g) => [g.id, g]))
@@ -124,359 +178,294 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     return list
   }
 
-  async function groupOf(user: string, group: string): Promise<{ session: S; info: LegacyGroup }> {
-    const session = await host.sessionFor(user)
-    const info = (await listGroups(user, session)).get(group)
-    if (info === undefined) {
-      throw new StanzaError('item-not-found', { text: `no ${host.networkName} group '${group}'` })
-    }
-    return { session, info }
-  }
-
-  const occupantPresence = (group: string, nick: string, ...rest: OccupantPresenceArgs) =>
-    occupantStanza(occupant(group, nick), ...rest)
-
-  function toResources(room: Room, build: (to: string) => Element): void {
-    for (const to of room.resources) void send(build(to))
-  }
-
-  /** Joins and leaves of one room (user + group) run one after the other; at most `limits.pendingJoins` rooms busy. */
-  const queues = new KeyedQueue(limits.resources)
-  async function serial(user: string, group: string, run: () => Promise<void> | void): Promise<void> {
-    if (queues.size >= limits.pendingJoins) {
-      report(
-        new BridgeError(
-          BridgeErrorCodes.LIMIT,
-          `bridge: ${queues.size} room joins under way (limits.pendingJoins); refused one of ${user}`,
-        ),
-      )
-      throw new StanzaError('resource-constraint', {
-        type: 'wait',
-        text: 'too many room joins under way; try again in a moment',
-      })
-    }
-    try {
-      return await queues.run(`${user}\n${group}`, async () => run())
-    } catch (err) {
-      if (!(err instanceof QueueFullError)) throw err
-      throw new StanzaError('resource-constraint', {
-        type: 'wait',
-        text: 'too many joins of this room under way; try again in a moment',
-      })
+  const occupantOf = (user: string, id: string, nick: string): RemoteOccupant => {
+    const pres = host.presenceOf(user, id)
+    return {
+      nick,
+      id,
+      affiliation: 'member',
+      // A member offline on the legacy network stays in the room, shown away (with its status text).
+      ...(pres !== undefined && !pres.online ? { show: 'away' as const } : {}),
+      ...(pres?.status !== undefined && pres.status !== '' ? { status: pres.status } : {}),
     }
   }
 
-  async function join(p: Stanza, group: string, asked: string): Promise<void> {
-    const user = userOf(p)
-    const full = String(p.attrs.from)
-    const present = roomOf(user, group)
-    if (present?.resources.has(full)) {
-      if (asked === present.nick) return // a presence update in the room: nothing to relay
-      throw new StanzaError('not-acceptable', {
-        text: `nicks are ${host.networkName}'s: it is ${present.nick} here`,
-      })
-    }
-    const checkRoom = () => {
-      const room = roomOf(user, group)
-      if (
-        room === undefined
-          ? (rooms.get(user)?.size ?? 0) >= limits.groups
-          : room.resources.size >= limits.resources
-      ) {
+  const forgetView = (j: Joined) => {
+    const mine = joined.get(j.view.user)
+    if (mine?.get(j.group) !== j) return
+    mine.delete(j.group)
+    if (mine.size === 0) joined.delete(j.view.user)
+  }
+
+  const backend: MucBackend = {
+    async join(view, request) {
+      const user = view.user
+      if (pendingJoins >= limits.pendingJoins) {
+        report(
+          new BridgeError(
+            BridgeErrorCodes.LIMIT,
+            `bridge: ${pendingJoins} room joins under way (limits.pendingJoins); refused one of ${user}`,
+          ),
+        )
         throw new StanzaError('resource-constraint', {
           type: 'wait',
-          text: 'too many rooms or resources in rooms',
+          text: 'too many room joins under way; try again in a moment',
         })
       }
-    }
-    checkRoom()
-    const { session, info } = await groupOf(user, group)
-    const members = await host.members(user, session, group)
-    if (!host.isCurrent(user, session)) {
-      throw new StanzaError('service-unavailable', {
-        type: 'wait',
-        text: `the ${host.networkName} session ended during the join`,
-      })
-    }
-    // From here on nothing awaits: live events cannot come between the room's creation and the
-    // join's stanzas, and the stanzas go out in this order (occupants, self, history, subject).
-    // Joins of other rooms ran meanwhile: the bounds are checked again with nothing in between.
-    checkRoom()
-    let room = roomOf(user, group)
-    if (room === undefined) {
-      const nick = info.nick ?? asked
-      room = {
-        group,
-        nick,
-        resources: new Set(),
-        members: nicksOf(members, nick),
-        subject: info.subject ?? '',
+      pendingJoins++
+      try {
+        const session = await host.sessionFor(user)
+        const groups = await listGroups(user, session)
+        const info = [...groups.values()].find((g) => roomJid(g.id) === view.jid)
+        if (info === undefined) {
+          const id = fromJid(view.jid, domain) ?? view.room
+          throw new StanzaError('item-not-found', { text: `no ${host.networkName} group '${id}'` })
+        }
+        const members = await host.members(user, session, info.id)
+        if (!host.isCurrent(user, session)) {
+          throw new StanzaError('service-unavailable', {
+            type: 'wait',
+            text: `the ${host.networkName} session ended during the join`,
+          })
+        }
+        // Joins of other rooms ran meanwhile: the bound is checked with nothing in between.
+        const mine = joined.get(user) ?? new Map<string, Joined>()
+        if (mine.size >= limits.groups && !mine.has(info.id)) {
+          throw new StanzaError('resource-constraint', { type: 'wait', text: 'too many rooms' })
+        }
+        const nick = info.nick ?? request.nick
+        const j: Joined = { group: info.id, view, members: nicksOf(members, nick) }
+        joined.set(user, mine)
+        mine.set(info.id, j)
+        byView.set(view, j)
+        return {
+          ...(info.nick === undefined ? {} : { nick: info.nick }),
+          occupants: [...j.members].map(([id, n]) => occupantOf(user, id, n)),
+          subject: { text: info.subject ?? '' },
+          affiliation: 'member',
+        }
+      } finally {
+        pendingJoins--
       }
-      const mine = rooms.get(user) ?? new Map<string, Room>()
-      rooms.set(user, mine)
-      mine.set(group, room)
-    }
-    room.resources.add(full)
-    for (const [id, nick] of room.members) {
-      void send(occupantPresence(group, nick, full, true, [], undefined, host.presenceOf(user, id)))
-    }
-    void send(occupantPresence(group, room.nick, full, true, room.nick === asked ? [110] : [110, 210]))
-    // The discussion history, then the subject (XEP-0045 7.2.13-15), each with its original time.
-    const historyAsked = p.getChild('x', NS_MUC)?.getChild('history')
-    for (const past of wanted(history.of(user, group), historyAsked, Date.now())) {
-      const nick = past.from === null ? room.nick : (room.members.get(past.from) ?? strangerNick(past.from))
-      void send(
-        xml(
-          'message',
-          { from: occupant(group, nick), to: full, type: 'groupchat', id: past.id },
-          xml('body', {}, past.text),
-          xml('delay', { xmlns: NS_DELAY, from: roomJid(group), stamp: past.at.toISOString() }),
-        ),
-      )
-    }
-    void send(
-      xml(
-        'message',
-        { from: roomJid(group), to: full, type: 'groupchat', id: randomUUID() },
-        xml('subject', {}, room.subject),
-      ),
-    )
-  }
-
-  function leave(user: string, full: string, group: string, codes: number[] = [110]): void {
-    const room = roomOf(user, group)
-    if (room === undefined || !room.resources.delete(full)) return
-    void send(occupantPresence(group, room.nick, full, false, codes))
-    if (room.resources.size === 0) rooms.get(user)?.delete(group)
-  }
-
-  async function groupchat(msg: Stanza, group: string): Promise<void> {
-    const user = userOf(msg)
-    const full = String(msg.attrs.from)
-    const room = roomOf(user, group)
-    if (room === undefined || !room.resources.has(full)) {
-      throw new StanzaError('not-acceptable', { text: 'join the room before sending to it' })
-    }
-    if (msg.getChild('subject') !== undefined) {
-      throw new StanzaError('forbidden', { text: `the topic is changed on ${host.networkName}` })
-    }
-    const body = msg.getChildText('body')
-    if (body === null) return // chat states and other bodiless messages are not relayed
-    const session = await host.sessionFor(user)
-    const legacyId = await host.sendGroupText(user, session, group, body)
-    const id = msg.attrs.id ?? (legacyId !== '' ? legacyId : randomUUID())
-    remember(user, group, { from: null, id, text: body, at: new Date() })
-    // Reflected to every resource of the user in the room, with the sender's id (XEP-0045 7.4).
-    toResources(room, (to) =>
-      xml('message', { from: occupant(group, room.nick), to, type: 'groupchat', id }, xml('body', {}, body)),
-    )
-  }
-
-  const answer = async (stanza: Stanza, run: () => Promise<void>) => {
-    try {
-      await run()
-    } catch (err) {
-      // Details go to the log; the user gets a stable text.
-      if (!(err instanceof StanzaError)) report(err as Error)
-      const e =
-        err instanceof StanzaError
-          ? err
-          : new StanzaError('undefined-condition', { text: 'the gateway could not do this' })
-      await send(errorReply(stanza, e))
-    }
+    },
+    leave(view) {
+      const j = byView.get(view)
+      if (j !== undefined) forgetView(j)
+    },
+    async message(view, text) {
+      const j = byView.get(view)
+      if (j === undefined)
+        throw new StanzaError('not-acceptable', { text: 'join the room before sending to it' })
+      const session = await host.sessionFor(view.user)
+      await host.sendGroupText(view.user, session, j.group, text)
+    },
+    async nick(view) {
+      throw new StanzaError('not-acceptable', {
+        text: `nicks are ${host.networkName}'s: it is ${view.nick} here`,
+      })
+    },
   }
 
   /** The group an address stands for (null: another domain, no local part, or no usable group id). */
-  const groupOfAddress = (to: string | undefined) => {
-    const id = to === undefined ? null : fromJid(to, domain)
-    return id !== null && isLegacyId(id) ? id : null
+  const groupOfAddress = (to: string | undefined) => (to === undefined ? null : fromJid(to, domain))
+  const isKnown = (s: Stanza) => {
+    const group = groupOfAddress(s.attrs.to)
+    return group !== null && known.get(userOf(s))?.has(group) === true
+  }
+  const inView = (s: Stanza) => {
+    const group = groupOfAddress(s.attrs.to)
+    return group !== null && viewOf(userOf(s), group) !== undefined
   }
 
-  const routes: Unroute[] = [
-    // Join / leave: presence to room@gateway/nick.
-    xmpp.presence(
-      { to: '*', type: ['available', 'unavailable'], where: (p) => hasResource(p.attrs.to) },
-      (p) =>
-        answer(p, async () => {
-          const group = groupOfAddress(p.attrs.to)
-          const nick = resourceOf(p.attrs.to)
-          if (group === null || nick === '') throw new StanzaError('jid-malformed')
-          const user = userOf(p)
-          if (p.attrs.type === 'unavailable')
-            return serial(user, group, () => leave(user, String(p.attrs.from), group))
-          await serial(user, group, () => join(p, group, nick))
-        }),
-    ),
-    xmpp.message({ to: '*', type: 'groupchat' }, (msg) =>
-      answer(msg, async () => {
-        const group = groupOfAddress(msg.attrs.to)
-        if (group === null || hasResource(msg.attrs.to)) throw new StanzaError('bad-request')
-        await groupchat(msg, group)
-      }),
-    ),
-    // Private messages to an occupant of a room the user is in.
-    xmpp.message(
-      {
-        to: '*',
-        where: (m) => {
-          if (!hasResource(m.attrs.to) || m.fromJid === null) return false
-          const group = groupOfAddress(m.attrs.to)
-          return group !== null && roomOf(userOf(m), group) !== undefined
-        },
-      },
-      (msg) =>
-        answer(msg, async () => {
-          throw new StanzaError('feature-not-implemented', {
-            text: `private messages in ${host.networkName} groups are not bridged; message the contact directly`,
-          })
-        }),
-    ),
-    // disco#info of a room (only for the user's groups; other addresses are contacts).
-    xmpp.iqGet(
-      {
-        xmlns: NS_DISCO_INFO,
-        name: 'query',
-        to: '*',
-        where: (iq) => {
-          if (hasResource(iq.attrs.to) || iq.fromJid === null) return false
-          const group = groupOfAddress(iq.attrs.to)
-          return group !== null && known.get(userOf(iq))?.has(group) === true
-        },
-      },
-      async (iq) => {
-        const { info } = await groupOf(userOf(iq), groupOfAddress(iq.attrs.to) as string)
-        return xml(
-          'query',
-          { xmlns: NS_DISCO_INFO },
-          xml('identity', { category: 'conference', type: 'text', name: info.name ?? info.id }),
-          ...[
-            NS_DISCO_INFO,
-            NS_MUC,
-            'muc_persistent',
-            'muc_membersonly',
-            'muc_semianonymous',
-            'muc_unmoderated',
-          ].map((v) => xml('feature', { var: v })),
-        )
-      },
-    ),
-    // disco#items of the gateway, for a user whose groups are known: the registered items plus the
-    // user's rooms (what a client's "browse rooms" shows). Everyone else gets the built-in answer.
-    xmpp.iqGet(
-      {
-        xmlns: NS_DISCO_ITEMS,
-        name: 'query',
-        to: '',
-        where: (iq) =>
-          iq.fromJid !== null &&
-          iq.getChild('query')?.attrs.node === undefined &&
-          (known.get(userOf(iq))?.size ?? 0) > 0,
-      },
-      (iq) => {
-        const mine = known.get(userOf(iq)) ?? new Map<string, LegacyGroup>()
-        const items: DiscoItem[] = [
-          ...(xmpp.disco.items('') ?? []),
-          ...[...mine.values()].map((g) => ({ jid: roomJid(g.id), name: g.name ?? g.id })),
-        ]
-        return xml(
-          'query',
-          { xmlns: NS_DISCO_ITEMS },
-          ...items.map((i) =>
-            xml('item', {
-              jid: i.jid,
-              ...(i.node === undefined ? {} : { node: i.node }),
-              ...(i.name === undefined ? {} : { name: i.name }),
-            }),
-          ),
-        )
-      },
-    ),
-  ]
-
-  return {
-    routes,
-    message(user, m) {
-      const id = m.id !== '' ? m.id : randomUUID()
-      remember(user, m.group, { from: m.from, id, text: m.text, at: new Date() })
-      const room = roomOf(user, m.group)
-      if (room === undefined) return // not joined: kept for the history only
-      const nick = room.members.get(m.from) ?? strangerNick(m.from)
-      toResources(room, (to) =>
-        xml('message', { from: occupant(m.group, nick), to, type: 'groupchat', id }, xml('body', {}, m.text)),
+  // The rooms' disco#info (only for the user's groups; other addresses are contacts): before the
+  // engine's, which answers only rooms the user is in.
+  const discoRoute = xmpp.iqGet(
+    {
+      xmlns: NS_DISCO_INFO,
+      name: 'query',
+      to: '*',
+      where: (iq) => !hasResource(iq.attrs.to) && iq.fromJid !== null && isKnown(iq),
+    },
+    async (iq) => {
+      const user = userOf(iq)
+      const group = groupOfAddress(iq.attrs.to) as string
+      const info = (await listGroups(user, await host.sessionFor(user))).get(group)
+      if (info === undefined) {
+        throw new StanzaError('item-not-found', { text: `no ${host.networkName} group '${group}'` })
+      }
+      return xml(
+        'query',
+        { xmlns: NS_DISCO_INFO },
+        xml('identity', { category: 'conference', type: 'text', name: info.name ?? info.id }),
+        ...[
+          NS_DISCO_INFO,
+          NS_MUC,
+          NS_MUC_SELF_PING,
+          NS_MUC_STABLE_ID,
+          NS_MAM,
+          NS_SID,
+          NS_OCCUPANT_ID,
+          'muc_persistent',
+          'muc_membersonly',
+          'muc_semianonymous',
+          'muc_unmoderated',
+        ].map((v) => xml('feature', { var: v })),
       )
     },
-    members(user, group, list) {
-      const room = roomOf(user, group)
-      if (room === undefined) return
-      const next = nicksOf(list, room.nick)
-      for (const [id, nick] of room.members) {
-        const renamed = next.get(id)
-        if (renamed === nick) continue
-        // Gone, or a nick change: unavailable with status 303 and the new nick, then available (XEP-0045 7.6).
-        toResources(room, (to) =>
-          renamed === undefined
-            ? occupantPresence(group, nick, to, false)
-            : occupantPresence(group, nick, to, false, [303], renamed),
-        )
+  )
+
+  const service: MucService = muc(
+    narrowed(xmpp, (kind, s) => {
+      if (s.fromJid === null || groupOfAddress(s.attrs.to) === null) return false
+      const type = s.attrs.type
+      if (kind === 'presence') {
+        return hasResource(s.attrs.to) && (type === undefined || type === 'unavailable' || type === 'error')
       }
-      for (const [id, nick] of next) {
-        if (room.members.get(id) !== nick) {
-          toResources(room, (to) =>
-            occupantPresence(group, nick, to, true, [], undefined, host.presenceOf(user, id)),
-          )
-        }
-      }
-      room.members = next
+      if (kind === 'message') return inView(s)
+      return isKnown(s)
+    }),
+    {
+      backend,
+      name: `${host.networkName} groups`,
+      defaults: {
+        persistent: false,
+        public: false,
+        whois: 'moderators',
+        privateMessages: true,
+        historyLength: host.historySize,
+        logged: false,
+      },
+      limits: {
+        roomsPerUser: limits.groups,
+        sessionsPerOccupant: limits.resources,
+        occupantsPerRoom: limits.members + 1,
+        messageChars: limits.textLength,
+        nickLength: NICK_LENGTH,
+        // A join may log in, list the groups and their members: each call bounded by adapterTimeout.
+        backendTimeout: limits.adapterTimeout * 4,
+      },
+      archive: { maxPerRoom: Math.max(1, host.historySize) },
+      store: archive,
     },
-    subject(user, group, subject) {
-      const room = roomOf(user, group)
-      if (room === undefined) return
-      room.subject = subject
-      toResources(room, (to) =>
-        xml(
-          'message',
-          { from: roomJid(group), to, type: 'groupchat', id: randomUUID() },
-          xml('subject', {}, subject),
+  )
+
+  // A groupchat message to a room the user is not in (or to an occupant): refused, never relayed.
+  const groupchatRoute = xmpp.message({ to: '*', type: 'groupchat' }, (msg) =>
+    send(
+      errorReply(
+        msg,
+        hasResource(msg.attrs.to) || groupOfAddress(msg.attrs.to) === null
+          ? new StanzaError('bad-request', { text: 'send groupchat messages to the room' })
+          : new StanzaError('not-acceptable', { text: 'join the room before sending to it' }),
+      ),
+    ),
+  )
+
+  // disco#items of the gateway, for a user whose groups are known: the registered items plus the
+  // user's rooms (what a client's "browse rooms" shows). Everyone else gets the built-in answer.
+  const itemsRoute = xmpp.iqGet(
+    {
+      xmlns: NS_DISCO_ITEMS,
+      name: 'query',
+      to: '',
+      where: (iq) =>
+        iq.fromJid !== null &&
+        iq.getChild('query')?.attrs.node === undefined &&
+        (known.get(userOf(iq))?.size ?? 0) > 0,
+    },
+    (iq) => {
+      const mine = known.get(userOf(iq)) ?? new Map<string, LegacyGroup>()
+      const items: DiscoItem[] = [
+        ...(xmpp.disco.items('') ?? []),
+        ...[...mine.values()].map((g) => ({ jid: toJid(g.id, domain), name: g.name ?? g.id })),
+      ]
+      return xml(
+        'query',
+        { xmlns: NS_DISCO_ITEMS },
+        ...items.map((i) =>
+          xml('item', {
+            jid: i.jid,
+            ...(i.node === undefined ? {} : { node: i.node }),
+            ...(i.name === undefined ? {} : { name: i.name }),
+          }),
         ),
       )
+    },
+  )
+
+  return {
+    routes: [discoRoute, () => service.close(), groupchatRoute, itemsRoute],
+    message(user, m) {
+      const id = m.id !== '' ? m.id : randomUUID()
+      const j = viewOf(user, m.group)
+      if (j !== undefined && !j.view.closed) {
+        j.view.say(nickOf(j, m.from), m.text, { id })
+        return
+      }
+      // Not joined: kept for the history only (only the user's listed groups: what the adapter
+      // reports cannot grow the archive without bound).
+      if (host.historySize > 0 && known.get(user)?.has(m.group) === true) {
+        archive.remember(
+          roomJid(m.group),
+          user,
+          { from: m.from, id, text: m.text, at: Date.now() },
+          randomUUID(),
+        )
+      }
+    },
+    members(user, group, list) {
+      const j = viewOf(user, group)
+      if (j === undefined) return
+      const next = nicksOf(list, j.view.nick)
+      // Gone first, then nick changes (303, keeping the occupant id), then arrivals (XEP-0045 7.6).
+      for (const [id, nick] of j.members) if (!next.has(id)) j.view.remove(nick)
+      for (const [id, nick] of j.members) {
+        const renamed = next.get(id)
+        if (renamed === undefined || renamed === nick) continue
+        if (!j.view.rename(nick, renamed)) {
+          j.view.remove(nick)
+          j.view.add(occupantOf(user, id, renamed))
+        }
+      }
+      for (const [id, nick] of next) if (!j.members.has(id)) j.view.add(occupantOf(user, id, nick))
+      j.members = next
+    },
+    subject(user, group, subject) {
+      viewOf(user, group)?.view.setSubject(subject)
     },
     async refresh(user, session) {
       await listGroups(user, session as S)
     },
     presence(user, legacyId) {
-      const pres = host.presenceOf(user, legacyId)
-      for (const room of rooms.get(user)?.values() ?? []) {
-        const nick = room.members.get(legacyId)
-        if (nick === undefined) continue
-        toResources(room, (to) => occupantPresence(room.group, nick, to, true, [], undefined, pres))
+      for (const j of joined.get(user)?.values() ?? []) {
+        const nick = j.members.get(legacyId)
+        if (nick !== undefined) j.view.add(occupantOf(user, legacyId, nick))
       }
     },
     isGroup: (user, group) => known.get(user)?.has(group) === true,
     sizes: () => {
       const max = (xs: Iterable<number>) => Math.max(0, ...xs)
-      const allRooms = [...rooms.values()].flatMap((m) => [...m.values()])
+      const all = [...joined.values()].flatMap((m) => [...m.values()])
       return {
         users: known.size,
         groups: max([...known.values()].map((m) => m.size)),
-        rooms: allRooms.length,
-        members: max(allRooms.map((r) => r.members.size)),
-        roomResources: max(allRooms.map((r) => r.resources.size)),
-        historyChars: history.largest,
-        historyUsers: history.users,
-        pendingJoins: queues.size,
+        rooms: all.length,
+        members: max(all.map((j) => j.members.size)),
+        roomResources: max(all.map((j) => j.view.resources)),
+        historyChars: archive.largest,
+        historyUsers: archive.users,
+        pendingJoins,
       }
     },
     forget(user) {
-      history.forget(user)
+      archive.forget(user)
       known.delete(user)
     },
     closeAll(user) {
       // Listed again at the next login; meanwhile no room is offered (disco would log the user in).
       known.delete(user)
-      for (const room of [...(rooms.get(user)?.values() ?? [])]) {
-        for (const full of [...room.resources]) leave(user, full, room.group, [110, 332])
-      }
-      rooms.delete(user)
+      for (const j of [...(joined.get(user)?.values() ?? [])]) j.view.close()
+      joined.delete(user)
     },
   }
 }

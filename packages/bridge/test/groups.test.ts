@@ -12,6 +12,10 @@ const SECRET = 'bridge-secret'
 const NS_REGISTER = 'jabber:iq:register'
 const DISCO = 'http://jabber.org/protocol/disco#info'
 const ROOM = toJid('#general', DOMAIN)
+const NS_SID = 'urn:xmpp:sid:0'
+const NS_OCCUPANT_ID = 'urn:xmpp:occupant-id:0'
+const NS_MAM = 'urn:xmpp:mam:2'
+const NS_RSM = 'http://jabber.org/protocol/rsm'
 
 let srv: TestServer
 let xmpp: Component
@@ -350,8 +354,10 @@ describe('bridge: group chats (XEP-0045 rooms)', () => {
     await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
     await laptop.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
     await new Promise((r) => setTimeout(r, 30))
+    // The laptop's second join is a re-join (as in Prosody): its self-presence again, one room, two resources.
     const selves = laptop.received.filter((x) => x.name === 'presence' && x.attrs.from === `${ROOM}/alice`)
-    expect(selves).toHaveLength(1)
+    expect(selves.map(codes)).toEqual([['110'], ['110']])
+    expect(gw.sizes().groups).toMatchObject({ rooms: 1, roomResources: 2 })
     const session = net.live as FakeSession
     session.events.groupMessage?.({ group: '#general', from: 'zed', id: 'both', text: 'to both' })
     await alice.expectStanza({ name: 'message', id: 'both' })
@@ -420,6 +426,59 @@ describe('bridge: group chats (XEP-0045 rooms)', () => {
       (x) => x.attrs.from === `${ROOM}/Zed` && x !== zed && x !== away && x.getChild('show') === undefined,
     )
     expect(back.getChild('x', NS_MUC_USER)?.getChild('item')?.attrs.role).toBe('participant')
+  })
+
+  it('rooms have what the engine gives: stanza-id, occupant-id (kept across a nick change), self-ping, MAM with paging', async () => {
+    const alice = await online()
+    join(alice, 'alice')
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    const session = net.live as FakeSession
+    session.events.groupMessage?.({ group: '#general', from: 'zed', id: 'a1', text: 'first' })
+    const first = await alice.expectStanza({ name: 'message', id: 'a1' })
+    expect(first.getChild('stanza-id', NS_SID)?.attrs.by).toBe(ROOM)
+    const zedId = first.getChild('occupant-id', NS_OCCUPANT_ID)?.attrs.id
+    expect(zedId).toBeTruthy()
+    session.events.groupMembers?.('#general', [{ id: 'zed', nick: 'Zedd' }])
+    const renamed = await alice.expectStanza((x) => x.attrs.from === `${ROOM}/Zedd` && x.name === 'presence')
+    expect(renamed.getChild('occupant-id', NS_OCCUPANT_ID)?.attrs.id).toBe(zedId)
+    session.events.groupMessage?.({ group: '#general', from: 'zed', id: 'a2', text: 'second' })
+    await alice.expectStanza({ name: 'message', id: 'a2' })
+    alice.send(xml('message', { to: ROOM, type: 'groupchat', id: 'a3' }, xml('body', {}, 'third')))
+    await alice.expectStanza({ name: 'message', id: 'a3', from: `${ROOM}/alice` })
+
+    const ping = await alice.request(
+      xml('iq', { type: 'get', to: `${ROOM}/alice` }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+    )
+    expect(ping.attrs.type).toBe('result')
+    // The last page of two, then the page before it.
+    const page = async (before: string) => {
+      const queryid = `q${before}`
+      const fin = await alice.request(
+        xml(
+          'iq',
+          { type: 'set', to: ROOM },
+          xml(
+            'query',
+            { xmlns: NS_MAM, queryid },
+            xml('set', { xmlns: NS_RSM }, xml('max', {}, '2'), xml('before', {}, before)),
+          ),
+        ),
+      )
+      const got = alice.received.filter((m) => m.getChild('result', NS_MAM)?.attrs.queryid === queryid)
+      const bodies = got.map((m) =>
+        m.getChild('result', NS_MAM)?.getChild('forwarded')?.getChild('message')?.getChildText('body'),
+      )
+      const set = fin.getChild('fin', NS_MAM)?.getChild('set', NS_RSM)
+      return {
+        bodies,
+        first: set?.getChildText('first') ?? '',
+        complete: fin.getChild('fin')?.attrs.complete,
+      }
+    }
+    const last = await page('')
+    expect(last.bodies).toEqual(['second', 'third'])
+    const before = await page(last.first)
+    expect([before.bodies, before.complete]).toEqual([['first'], 'true'])
   })
 
   it('leave (110), and every room closes (110, 332) when the legacy session ends', async () => {
