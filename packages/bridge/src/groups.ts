@@ -117,6 +117,9 @@ function asNick(x: unknown): string | null {
   return n?.ok === true && toResource(n.nick) === n.nick ? n.nick : null
 }
 
+/** A bridge limit as an engine's limit: an integer (Infinity: the largest `max`). */
+const cap = (n: number, max = Number.MAX_SAFE_INTEGER) => Math.min(Math.floor(n), max)
+
 /** A sender's nick as an occupant resource when it is not a member (a nick nothing else has). */
 const strangerNick = (id: string) => asNick(id) ?? 'unknown member'
 
@@ -272,10 +275,7 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
     const group = groupOfAddress(s.attrs.to)
     return group !== null && known.get(userOf(s))?.has(group) === true
   }
-  const inView = (s: Stanza) => {
-    const group = groupOfAddress(s.attrs.to)
-    return group !== null && viewOf(userOf(s), group) !== undefined
-  }
+  const inView = (s: Stanza) => s.toLocal !== '' && service.view(s.toLocal, userOf(s)) !== undefined
 
   // The rooms' disco#info (only for the user's groups; other addresses are contacts): before the
   // engine's, which answers only rooms the user is in.
@@ -335,14 +335,16 @@ export function groupChats<S>(host: GroupsHost<S>): Groups {
         historyLength: host.historySize,
         logged: false,
       },
+      // The bridge's limits (Infinity lifts one) as the engine's (integers): every user's rooms.
       limits: {
-        roomsPerUser: limits.groups,
-        sessionsPerOccupant: limits.resources,
-        occupantsPerRoom: limits.members + 1,
-        messageChars: limits.textLength,
+        rooms: cap(limits.sessions * limits.groups),
+        roomsPerUser: cap(limits.groups),
+        sessionsPerOccupant: cap(limits.resources),
+        occupantsPerRoom: cap(limits.members + 1),
+        messageChars: cap(limits.textLength),
         nickLength: NICK_LENGTH,
         // A join may log in, list the groups and their members: each call bounded by adapterTimeout.
-        backendTimeout: limits.adapterTimeout * 4,
+        backendTimeout: Math.max(1, cap(limits.adapterTimeout * 4, 2_147_483_647)),
       },
       archive: { maxPerRoom: Math.max(1, host.historySize) },
       store: archive,

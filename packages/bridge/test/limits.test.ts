@@ -215,6 +215,14 @@ describe('bridge: bounded group-chat maps', () => {
   const join = (c: SimulatedClient, room: string, id = 'j') =>
     c.send(xml('presence', { to: `${room}/alice`, id }, xml('x', { xmlns: NS_MUC })))
 
+  it('limits lifted with Infinity: the rooms still work (the engine gets integers)', async () => {
+    const lifted = ['sessions', 'resources', 'groups', 'members', 'textLength', 'adapterTimeout']
+    const { g, alice } = await rooms(Object.fromEntries(lifted.map((k) => [k, Number.POSITIVE_INFINITY])))
+    join(alice, ROOM)
+    await alice.expectStanza({ name: 'message', type: 'groupchat', from: ROOM })
+    expect(g.gw.sizes().groups).toMatchObject({ rooms: 1, members: 50, roomResources: 1 })
+  })
+
   it('groups per user (listGroups cut) and members per room: limits.groups, limits.members', async () => {
     const { g, alice } = await rooms({ groups: 5, members: 7 })
     expect(g.gw.sizes().groups?.groups).toBe(5)
