@@ -14,7 +14,7 @@ import { fallbackNick } from './nick.js'
 import type { ResolvedSchedulerOptions, Timers } from './scheduler.js'
 import { realTimers } from './scheduler.js'
 import type { IrcServer } from './servers.js'
-import { splitMessage, textBudget } from './text.js'
+import { ircToXmppText, splitMessage, textBudget } from './text.js'
 import { type GatewayTransport, gatewayTransport } from './transport.js'
 import { checkChannel, checkNick, checkText } from './validate.js'
 
@@ -46,8 +46,27 @@ export interface NickRefused {
   error: IrcGatewayError
 }
 
+/** How a connection identifies the user to the server's services (settings.ts keeps it). */
+export interface ConnectionAuth {
+  password: string
+  /** Try SASL PLAIN when the connection is TLS and the server offers it (else NickServ IDENTIFY). */
+  sasl: boolean
+  /** The SASL account name (default: the nick asked for). */
+  account?: string
+}
+
+/** The outcome of identifying: SASL (900 logged in, or a failure), or NickServ IDENTIFY sent. */
+export interface AuthOutcome {
+  method: 'sasl' | 'nickserv'
+  /** true: logged in (SASL); false: refused (SASL); null: sent, no answer awaited (NickServ). */
+  ok: boolean | null
+  /** The server's reason for a refusal (never the password). */
+  reason?: string
+}
+
 export interface ConnectionEvents extends ChannelEvents {
   registered: [{ nick: string; attempt: number }]
+  auth: [AuthOutcome]
   'nick-refused': [NickRefused]
   nick: [{ from: string; to: string; self: boolean }]
   message: [IncomingMessage]
@@ -71,6 +90,8 @@ export interface ConnectionOptions {
   stableAfter?: number
   /** Answer to CTCP VERSION. */
   version?: string
+  /** Identify to the server with a password (SASL PLAIN over TLS when offered, else NickServ). */
+  auth?: ConnectionAuth
   timers?: Timers
   random?: () => number
 }
@@ -97,6 +118,8 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
   #tries = 0
   #maxNick = 30
   #refusal: { reason: NickRefused['reason']; text: string } | undefined
+  /** This attempt: SASL asked for, logged in (900), refused by the server (not: cap missing). */
+  #sasl = { tried: false, loggedIn: false, refused: false }
 
   constructor(options: ConnectionOptions) {
     super()
@@ -258,7 +281,13 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     this.#tries = 0
     this.#refusal = undefined
     const s = this.server
+    const auth = this.#opts.auth
+    // SASL PLAIN only over TLS: on a plain connection the password goes to NickServ instead.
+    const sasl = auth?.sasl === true && s.tls ? auth : undefined
+    this.#sasl = { tried: sasl !== undefined, loggedIn: false, refused: false }
     this.#client.connect({
+      account: sasl === undefined ? {} : { account: sasl.account ?? this.#wanted, password: sasl.password },
+      sasl_disconnect_on_fail: false,
       host: s.host,
       port: s.port,
       tls: s.tls,
@@ -293,7 +322,19 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
       this.#setState({ kind: 'registered', nick })
       if (this.#refusal !== undefined)
         this.#nickRefused(this.#wanted, this.#refusal.reason, nick, this.#refusal.text)
+      this.#identify()
       this.emit('registered', { nick, attempt: this.#attempt })
+    })
+    c.on('loggedin', () => {
+      if (!this.#sasl.tried || this.#sasl.loggedIn) return
+      this.#sasl.loggedIn = true
+      this.emit('auth', { method: 'sasl', ok: true })
+    })
+    c.on('sasl failed', (e) => {
+      if (!this.#sasl.tried || e.reason === 'capability_missing') return
+      this.#sasl.refused = true
+      const text = typeof e.message === 'string' ? ircToXmppText(e.message).slice(0, 200) : ''
+      this.emit('auth', { method: 'sasl', ok: false, reason: text === '' ? e.reason : text })
     })
     c.on('nick in use', (e) => this.#onNickRefused('in-use', e.nick, e.reason))
     c.on('nick invalid', (e) => this.#onNickRefused('erroneous', e.nick, e.reason))
@@ -322,6 +363,17 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
       emitChannel: (event, ...args) => this.emit(event, ...(args as never)),
       refused: (err) => this.emit('refused', err),
     })
+  }
+
+  /**
+   * After registration: when SASL did not log the user in (not TLS, SASL off, or not offered by
+   * the server) and did not refuse the password either, identify to NickServ.
+   */
+  #identify(): void {
+    const auth = this.#opts.auth
+    if (auth === undefined || auth.password === '' || this.#sasl.loggedIn || this.#sasl.refused) return
+    this.#client.raw(`PRIVMSG NickServ :IDENTIFY ${auth.password}`)
+    this.emit('auth', { method: 'nickserv', ok: null })
   }
 
   #incoming(kind: IncomingMessage['kind'], e: MessageEvent): void {

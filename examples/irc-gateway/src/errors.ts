@@ -15,6 +15,14 @@ export const IrcGatewayErrorCodes = {
   NICK: 'SAT_ERR_IRC_NICK',
   /** The IRC connection could not be made or was lost, or was used after close(). */
   CONNECTION: 'SAT_ERR_IRC_CONNECTION',
+  /** IRC_GATEWAY_KEY is missing, malformed or not the database's, or a stored password does not decrypt. */
+  KEY: 'SAT_ERR_IRC_KEY',
+  /** The settings database is newer than this code (refused rather than misread). */
+  STORE: 'SAT_ERR_IRC_STORE',
+  /** A per-user bound of the settings was reached (settings for too many servers). */
+  LIMIT: 'SAT_ERR_IRC_LIMIT',
+  /** A raw command (`/quote`) that cannot be sent: CR, LF or NUL in it, or too long. */
+  RAW: 'SAT_ERR_IRC_RAW',
 } as const
 
 export type IrcGatewayErrorCode = (typeof IrcGatewayErrorCodes)[keyof typeof IrcGatewayErrorCodes]

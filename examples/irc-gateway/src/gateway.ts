@@ -2,6 +2,8 @@
 // user (`nick%server@gateway` <-> PRIVMSG) and channels as rooms (`#chan%server@gateway`, through
 // @satellite/muc with the channels.ts backend), over one IrcConnection per bare JID per server,
 // opened on the first join or message and closed `linger` ms after the user's last channel.
+
+import { randomBytes } from 'node:crypto'
 import {
   bareOf,
   type Component,
@@ -14,15 +16,18 @@ import {
   xml,
 } from '@satellite/core'
 import { type MucLimits, type MucService, type MucStore, muc } from '@satellite/muc'
+import { openDatabase } from '@satellite/sqlite'
 import createDebug from 'debug'
 import { formatAddress, type IrcAddress, parseAddress, parseLocal } from './address.js'
 import { ircChannels } from './channels.js'
-import { type IncomingMessage, IrcConnection } from './connection.js'
+import { rawCommand, serverCommands } from './commands.js'
+import { type ConnectionAuth, type IncomingMessage, IrcConnection } from './connection.js'
 import { IrcGatewayError, IrcGatewayErrorCodes } from './errors.js'
 import { ConnectGate, type GateOptions } from './gate.js'
 import { sanitizeNick } from './nick.js'
 import { type SchedulerOptions, schedulerOptions } from './scheduler.js'
 import type { IrcServer, ServerList } from './servers.js'
+import { SettingsStore, type UserSettings } from './settings.js'
 import { isNick } from './validate.js'
 
 const debug = createDebug('satellite:irc-gateway')
@@ -49,6 +54,13 @@ export interface IrcGatewayOptions {
   store?: MucStore
   /** The room engine's limits (rooms per user, occupants per room, …). */
   rooms?: MucLimits
+  /**
+   * Each user's nick, password and SASL choice per server (IRC_GATEWAY_DB); default: in memory
+   * with a key made at start (forgotten on restart).
+   */
+  settings?: SettingsStore
+  /** The longest raw line (`/quote LINE` to server@gateway), in UTF-8 bytes (default 510). */
+  rawMaxBytes?: number
 }
 
 export interface IrcGateway extends PluginHandle {
@@ -78,6 +90,13 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
     min: 0,
     max: 600_000,
   })
+  const rawMaxBytes = numberOption('irc-gateway', 'rawMaxBytes', options.rawMaxBytes, 510, {
+    min: 1,
+    max: 510,
+  })
+  const ownDb = options.settings === undefined ? openDatabase() : undefined
+  const settings =
+    options.settings ?? new SettingsStore({ db: ownDb ?? openDatabase(), key: randomBytes(32) })
   const gate = new ConnectGate(options.reconnect)
   const lingering = new Map<string, NodeJS.Timeout>()
   const connections = new Map<string, IrcConnection>()
@@ -118,19 +137,30 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
       throw new StanzaError('policy-violation', `at most ${maxPerUser} IRC servers at once`)
     }
     const local = localOf(user)
+    const stored = storedSettings(user, server)
+    // The nick set with Configure wins (as biboumi's), then the room nick, then the local part.
+    const wanted = stored?.nick ?? nick
+    const auth: ConnectionAuth | undefined =
+      stored?.password === undefined ? undefined : { password: stored.password, sasl: stored.sasl }
     const conn = new IrcConnection({
       server,
-      nick: nick !== undefined && isNick(nick) ? nick : isNick(local) ? local : sanitizeNick(local),
+      nick: wanted !== undefined && isNick(wanted) ? wanted : isNick(local) ? local : sanitizeNick(local),
       fallbackEncoding: server.fallbackEncoding,
       flood,
       gate,
       ...(options.version === undefined ? {} : { version: options.version }),
+      ...(auth === undefined ? {} : { auth }),
     })
     connections.set(key(user, server.name), conn)
     perUser.set(user, (perUser.get(user) ?? 0) + 1)
     conn.on('message', (m) => toXmpp(user, conn, m))
     channels.attach(user, conn)
     conn.on('nick-refused', (r) => tell(user, server, r.error.message))
+    conn.on('auth', (a) => {
+      if (a.method === 'sasl' && a.ok === true) tell(user, server, `${server.name}: logged in with SASL`)
+      if (a.ok === false)
+        tell(user, server, `${server.name}: SASL refused the password (${a.reason ?? 'no reason'})`)
+    })
     conn.on('closed', () => {
       clearTimeout(lingering.get(key(user, server.name)))
       lingering.delete(key(user, server.name))
@@ -140,6 +170,16 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
       else perUser.set(user, n)
     })
     return conn
+  }
+
+  const storedSettings = (user: string, server: IrcServer): UserSettings | undefined => {
+    try {
+      return settings.get(user, server.name)
+    } catch (err) {
+      if (!(err instanceof IrcGatewayError)) throw err
+      tell(user, server, err.message)
+      return undefined
+    }
   }
 
   const connected = async (user: string, server: IrcServer, nick?: string): Promise<IrcConnection> => {
@@ -214,24 +254,45 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
       const condition = err.code === IrcGatewayErrorCodes.SERVER ? 'remote-server-not-found' : 'jid-malformed'
       return xmpp.send(errorReply(msg, new StanzaError(condition, err.message)))
     }
-    if (address.kind !== 'user') {
-      return xmpp.send(
-        errorReply(
-          msg,
-          new StanzaError('feature-not-implemented', 'only one-to-one messages to nick%server for now'),
-        ),
-      )
+    let raw: string | undefined
+    if (address.kind === 'server') {
+      try {
+        raw = rawCommand(body, rawMaxBytes)
+      } catch (err) {
+        if (!(err instanceof IrcGatewayError)) throw err
+        return xmpp.send(errorReply(msg, new StanzaError('bad-request', err.message)))
+      }
+      if (raw === undefined) {
+        const hint = 'write /quote LINE to send LINE to the IRC server, or use the ad-hoc commands here'
+        return xmpp.send(errorReply(msg, new StanzaError('bad-request', hint)))
+      }
+    } else if (address.kind !== 'user') {
+      return xmpp.send(errorReply(msg, new StanzaError('item-not-found', 'join the channel to talk in it')))
     }
     try {
       const conn = await connected(user, address.server)
-      const action = body.startsWith('/me ')
-      conn.send(address.nick, action ? body.slice(4) : body, action ? 'action' : 'privmsg')
+      if (raw !== undefined) conn.raw(raw)
+      else if (address.kind === 'user') {
+        const action = body.startsWith('/me ')
+        conn.send(address.nick, action ? body.slice(4) : body, action ? 'action' : 'privmsg')
+      }
     } catch (err) {
       const reply =
         err instanceof StanzaError ? err : new StanzaError('recipient-unavailable', (err as Error).message)
       return xmpp.send(errorReply(msg, reply))
     }
   }
+
+  const adhoc = serverCommands(xmpp, {
+    servers: options.servers,
+    settings,
+    tell,
+    disconnect(user, server) {
+      const conn = connections.get(key(user, server.name))
+      conn?.close('Disconnected from XMPP')
+      return conn !== undefined
+    },
+  })
 
   const unroute = xmpp.message(
     { type: ['chat', 'normal'], where: (s) => !isRoom(s.toLocal.toLowerCase()) },
@@ -246,11 +307,13 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
       if (closed) return
       closed = true
       unroute()
+      adhoc.close()
       rooms.close()
       for (const t of lingering.values()) clearTimeout(t)
       lingering.clear()
       for (const conn of [...connections.values()]) conn.close()
       gate.close()
+      ownDb?.close()
     },
   }
 }

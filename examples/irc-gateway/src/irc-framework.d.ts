@@ -33,7 +33,10 @@ declare module 'irc-framework' {
     ping_interval?: number
     ping_timeout?: number
     transport?: TransportClass
-    account?: { account: string; password: string }
+    /** SASL PLAIN credentials: irc-framework asks for the `sasl` cap when they are set. */
+    account?: { account: string; password: string } | Record<string, never>
+    /** End the connection when SASL fails during CAP negotiation (the gateway: false). */
+    sasl_disconnect_on_fail?: boolean
   }
 
   export interface MessageEvent {
@@ -106,7 +109,18 @@ declare module 'irc-framework' {
     modes: { mode: string; param?: string }[]
   }
 
+  export interface LoggedInEvent {
+    nick: string
+    account: string
+  }
+  export interface SaslFailedEvent {
+    reason: 'capability_missing' | 'unsupported_mechanism' | 'nick_locked' | 'fail' | 'too_long'
+    message?: string
+  }
+
   export interface ClientEvents {
+    loggedin: [LoggedInEvent]
+    'sasl failed': [SaslFailedEvent]
     join: [JoinEvent]
     part: [PartEvent]
     kick: [KickEvent]
