@@ -14,6 +14,7 @@ import { type IqHandler, type IqMatch, Router, type StanzaHandler, type Unroute 
 import { Stats } from './stats.js'
 import { Outbound, quietReject } from './stream/outbound.js'
 import { type Liveness, Session } from './stream/session.js'
+import { ExtraStream } from './streams.js'
 import { type AttemptEvents, Supervisor } from './supervisor.js'
 import { Element, xml } from './xml/element.js'
 import { serialize } from './xml/serialize.js'
@@ -94,6 +95,8 @@ export class Component extends EventEmitter {
   readonly #supervisor: Supervisor<Session>
   readonly #caps: boolean
   readonly #liveness: Liveness
+  /** Extra streams (openStream()) until closed. */
+  readonly #extras = new Set<ExtraStream>()
   #warnedPlaintext = false
 
   constructor(options: ComponentOptions) {
@@ -261,7 +264,49 @@ export class Component extends EventEmitter {
    * ```
    */
   stop(): Promise<void> {
-    return this.#supervisor.stop()
+    const main = this.#supervisor.stop()
+    if (this.#extras.size === 0) return main
+    const extras = [...this.#extras].map((e) => e.close())
+    return Promise.all([main, ...extras]).then(() => undefined)
+  }
+
+  /**
+   * Opens one more stream for the component's domain (ejabberd's `domain_balancing` spreads
+   * stanzas over a domain's streams; with `component_number`, a survivor claims a dead
+   * instance's slot this way). Stanzas the server routes to it go through the component's routes,
+   * handlers and limits; the component's own writes go through its main stream. Call `start()`
+   * on it; `close()` (or the component's `stop()`) ends it. Prosody accepts one stream per domain:
+   * there an extra stream is refused with `conflict` and retries under the reconnect policy.
+   *
+   * @example
+   * ```ts
+   * const extra = xmpp.openStream()
+   * await extra.start()
+   * console.log(xmpp.streams) // 2
+   * ```
+   */
+  openStream(): ExtraStream {
+    const extra = new ExtraStream(
+      {
+        receive: (stanza) => {
+          this.stats.stanzasIn++
+          this.#inbound.receive(stanza)
+        },
+        behind: () => this.#inbound.behind,
+        reconnect: (reason) => this.stats.reconnect(reason),
+      },
+      this.options,
+      () => this.#extras.delete(extra),
+    )
+    this.#extras.add(extra)
+    return extra
+  }
+
+  /** Streams online now: the main one and the extra ones (see {@link Component.openStream}). */
+  get streams(): number {
+    let n = this.online ? 1 : 0
+    for (const e of this.#extras) if (e.online) n++
+    return n
   }
 
   // ---------------------------------------------------------------- sending
@@ -421,6 +466,8 @@ export class Component extends EventEmitter {
    * stays bounded.
    */
   #syncReading(): void {
+    const behind = this.#inbound.behind
+    for (const e of this.#extras) e.sync(behind)
     const session = this.#supervisor.attempt
     if (session === null || session.phase === 'connecting' || session.phase === 'authenticating') return
     if (this.#inbound.behind || this.#outbound.congested) session.pauseReading()

@@ -48,6 +48,8 @@ export type { IqHandler, IqMatch, StanzaHandler, Unroute } from './routing/route
 export { Stats } from './stats.js'
 export type { BackoffOptions, DisconnectClass } from './stream/backoff.js'
 export { Backoff, classifyCondition, FATAL_STREAM_CONDITIONS } from './stream/backoff.js'
+export type { ExtraStreamEvents } from './streams.js'
+export { ExtraStream } from './streams.js'
 export { Element, escapeXML, escapeXMLText, xml } from './xml/element.js'
 export { isXmlName } from './xml/names.js'
 export { Stanza } from './xml/stanza.js'

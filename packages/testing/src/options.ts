@@ -21,12 +21,14 @@ export type ConflictPolicy = 'kick_new' | 'kick_old' | 'balance'
 
 /**
  * How stanzas are spread with `conflict: 'balance'`: `random` per stanza (ejabberd's default),
- * `bare_source` sticky by the sender's bare JID (ejabberd `domain_balancing: bare_source`), or
- * `round_robin` (like Openfire or Prosody's mod_component_roundrobin).
+ * `bare_source` sticky by the sender's bare JID (ejabberd `domain_balancing: bare_source`),
+ * `bare_destination` sticky by the recipient's bare JID (ejabberd `bare_destination`; with
+ * `componentNumber`, ejabberd 23.01's fixed slots: see that option), or `round_robin` (like
+ * Openfire or Prosody's mod_component_roundrobin).
  * @example
  * await createServer({ conflict: 'balance', balance: 'bare_source', components: { 'echo.localhost': 's' } })
  */
-export type BalancePolicy = 'random' | 'bare_source' | 'round_robin'
+export type BalancePolicy = 'random' | 'bare_source' | 'bare_destination' | 'round_robin'
 
 /**
  * Options of {@link createServer}. Unset options take the flavour's preset.
@@ -48,6 +50,14 @@ export interface ServerOptions {
   conflict?: ConflictPolicy
   /** Spreading with `conflict: 'balance'`. Default `'random'`. */
   balance?: BalancePolicy
+  /**
+   * ejabberd's `component_number` with `balance: 'bare_destination'`, as measured on ejabberd
+   * 23.01: each recipient bare JID sticks to one of this many slots; a connection takes the
+   * lowest free slot when it authenticates (one made while every slot is taken holds none and
+   * receives nothing, even when a slot frees later); the stanzas of a slot whose connection
+   * closed are dropped silently until a new connection takes it.
+   */
+  componentNumber?: number
   /** A `from` outside the component's domain closes the stream with `<invalid-from/>`. Default true. */
   validateFrom?: boolean
   /**
@@ -104,6 +114,7 @@ export interface ServerResolvedOptions {
   flavour: Flavour
   conflict: ConflictPolicy
   balance: BalancePolicy
+  componentNumber: number | undefined
   validateFrom: boolean
   stanzaSizeLimit: number
   handshakeTimeout: number
@@ -175,6 +186,7 @@ export function resolveOptions(options: ServerOptions = {}): ServerResolvedOptio
     flavour,
     conflict: options.conflict ?? (prosody ? 'kick_new' : 'balance'),
     balance: options.balance ?? 'random',
+    componentNumber: options.componentNumber,
     validateFrom: options.validateFrom ?? true,
     stanzaSizeLimit: limit,
     handshakeTimeout: options.handshakeTimeout ?? 10_000,

@@ -58,6 +58,8 @@ export class Router {
   readonly #routes = new Map<string, ServerConnection[]>()
   readonly #users = new Map<string, Map<string, SimulatedClient>>()
   readonly #roundRobin = new Map<string, number>()
+  /** Fixed slots per domain (`componentNumber`): the connection holding each, if any. */
+  readonly #slots = new Map<string, (ServerConnection | undefined)[]>()
   readonly #onRouted: (event: RoutedEvent) => void
   readonly undelivered: UndeliveredStanza[] = []
 
@@ -85,11 +87,32 @@ export class Router {
       }
     }
     this.#routes.set(domain, [...(this.#routes.get(domain) ?? []), conn])
+    const n = this.#slotCount()
+    if (n !== undefined) {
+      let slots = this.#slots.get(domain)
+      if (slots === undefined) {
+        slots = new Array<ServerConnection | undefined>(n).fill(undefined)
+        this.#slots.set(domain, slots)
+      }
+      const free = slots.indexOf(undefined)
+      if (free !== -1) slots[free] = conn
+    }
     return undefined
+  }
+
+  /** The number of fixed slots, with `bare_destination` and `componentNumber`. */
+  #slotCount(): number | undefined {
+    const o = this.#options
+    return o.conflict === 'balance' && o.balance === 'bare_destination' ? o.componentNumber : undefined
   }
 
   unregister(conn: ServerConnection): void {
     const domain = conn.domain ?? ''
+    const slots = this.#slots.get(domain)
+    if (slots !== undefined) {
+      const i = slots.indexOf(conn)
+      if (i !== -1) slots[i] = undefined
+    }
     const list = this.#routes.get(domain)
     if (!list) return
     const rest = list.filter((c) => c !== conn)
@@ -97,11 +120,21 @@ export class Router {
     else this.#routes.delete(domain)
   }
 
-  #pick(domain: string, stanza: Element): ServerConnection | undefined {
+  /** The connection for `stanza`; `null`: its slot's connection is gone (dropped silently, as ejabberd does). */
+  #pick(domain: string, stanza: Element): ServerConnection | undefined | null {
     const list = this.#routes.get(domain)
     if (!list || list.length === 0) return undefined
+    const slots = this.#slots.get(domain)
+    if (slots !== undefined && this.#slotCount() !== undefined) {
+      const bare = tryParseJid(String(stanza.attrs.to ?? ''))?.bare ?? ''
+      return slots[hash(bare) % slots.length] ?? null
+    }
     if (list.length === 1 || this.#options.conflict !== 'balance') return list[list.length - 1]
     switch (this.#options.balance) {
+      case 'bare_destination': {
+        const bare = tryParseJid(String(stanza.attrs.to ?? ''))?.bare ?? ''
+        return list[hash(bare) % list.length]
+      }
       case 'bare_source': {
         const bare = tryParseJid(String(stanza.attrs.from ?? ''))?.bare ?? ''
         return list[hash(bare) % list.length]
@@ -171,6 +204,10 @@ export class Router {
     const { domain } = target
     if (this.#options.components.has(domain) || this.#routes.has(domain)) {
       const conn = this.#pick(domain, stanza)
+      if (conn === null) {
+        this.#undeliverable(stanza, origin, to, `the connection holding its slot of ${domain} is gone`)
+        return
+      }
       if (conn) {
         conn.send(stanza)
         this.#emit(stanza, origin, to, 'delivered')
