@@ -31,7 +31,7 @@ export interface ServerCommands {
   close(): void
 }
 
-const configureForm = (current: UserSettings | undefined, server: IrcServer) =>
+const configureForm = (state: ConfigureState, server: IrcServer) =>
   defineForm({
     title: `Configure ${server.name}`,
     instructions:
@@ -44,20 +44,20 @@ const configureForm = (current: UserSettings | undefined, server: IrcServer) =>
         var: 'nick',
         label: 'Nick (empty: the one you join with, else your JID’s local part)',
         maxLength: MAX_NICK,
-        ...(current?.nick === undefined ? {} : { value: current.nick }),
+        ...(state.current?.nick === undefined ? {} : { value: state.current.nick }),
       },
       {
         type: 'text-private',
         var: 'password',
-        label: current?.password === undefined ? 'Password' : 'Password (empty: keep the stored one)',
+        label: state.hasPassword === true ? 'Password (empty: keep the stored one)' : 'Password',
         maxLength: MAX_PASSWORD,
       },
       { type: 'boolean', var: 'forget', label: 'Forget the stored password', value: false },
-      { type: 'boolean', var: 'sasl', label: 'Use SASL', value: current?.sasl ?? true },
+      { type: 'boolean', var: 'sasl', label: 'Use SASL', value: state.current?.sasl ?? true },
     ],
   })
 
-type ConfigureState = { current?: UserSettings }
+type ConfigureState = { current?: Omit<UserSettings, 'password'>; hasPassword?: boolean }
 
 /** Installs the commands of every server's address; `close()` removes them. */
 export function serverCommands(xmpp: Component, host: ServerCommandsHost): ServerCommands {
@@ -77,13 +77,17 @@ export function serverCommands(xmpp: Component, host: ServerCommandsHost): Serve
     registry.register<ConfigureState>({
       node: 'configure',
       name: `Configure ${server.name}`,
+      // The form shows the nick and SASL choice; the stored password stays in the store (read
+      // again on submit), never in the session.
       init: (s) => {
         const current = read(s.requester.bare, server)
-        return current === undefined ? {} : { current }
+        if (current === undefined) return {}
+        const { password, ...shown } = current
+        return { current: shown, hasPassword: password !== undefined }
       },
       stages: [
         stage(
-          (s: Session<ConfigureState>) => configureForm(s.state.current, server),
+          (s: Session<ConfigureState>) => configureForm(s.state, server),
           (values, s) => {
             const nick = values.nick?.trim() ?? ''
             if (nick !== '' && !isNick(nick)) {
@@ -95,8 +99,8 @@ export function serverCommands(xmpp: Component, host: ServerCommandsHost): Serve
             }
             const next: UserSettings = { sasl: values.sasl ?? true }
             if (nick !== '') next.nick = nick
-            const kept =
-              values.forget === true ? undefined : password !== '' ? password : s.state.current?.password
+            const stored = () => read(s.requester.bare, server)?.password
+            const kept = values.forget === true ? undefined : password !== '' ? password : stored()
             if (kept !== undefined) next.password = kept
             try {
               host.settings.put(s.requester.bare, server.name, next)

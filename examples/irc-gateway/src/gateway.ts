@@ -104,7 +104,7 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
   const key = (user: string, server: string): string => `${user}\n${server}`
 
   const toXmpp = (user: string, conn: IrcConnection, m: IncomingMessage): void => {
-    if (m.channel !== null) return // rooms: next slice
+    if (m.channel !== null) return // channel messages go to the rooms (channels.ts)
     const from: IrcAddress =
       m.from === null
         ? { kind: 'server', server: conn.server }

@@ -10,6 +10,7 @@ import { SqliteMucStore } from '@satellite/muc'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { describe, expect, it } from 'vitest'
 import { keyFromEnv, SettingsStore } from '../src/settings.js'
+import { storageFromEnv } from '../src/storage.js'
 
 const KEY = randomBytes(32)
 
@@ -143,6 +144,42 @@ describe('SettingsStore', () => {
         code: 'SAT_ERR_IRC_KEY',
         fatal: true,
         message: 'the database was first used with another IRC_GATEWAY_KEY; refusing to use it',
+      }),
+    )
+  })
+})
+
+describe('storageFromEnv (what main.ts opens)', () => {
+  it('opens nothing without IRC_GATEWAY_DB; with it, one file for the archive and the settings', () => {
+    expect(storageFromEnv({ IRC_GATEWAY_KEY: KEY.toString('hex') })).toBeUndefined()
+    const path = join(tempDir(), 'sub', 'gw.db')
+    const storage = storageFromEnv({ IRC_GATEWAY_DB: path, IRC_GATEWAY_KEY: KEY.toString('base64') })
+    afterTest(() => storage?.close())
+    storage?.settings.put('a@x', 's', { nick: 'a', sasl: true })
+    expect(storage?.store.db.prepare('SELECT nick FROM irc_settings').get()).toEqual({ nick: 'a' })
+  })
+
+  it('refuses to start without a key, with another key, or on a file that is not a database: fatal typed errors', () => {
+    const dir = tempDir()
+    const path = join(dir, 'gw.db')
+    expect(() => storageFromEnv({ IRC_GATEWAY_DB: path })).toThrow(
+      expect.objectContaining({
+        code: 'SAT_ERR_IRC_KEY',
+        fatal: true,
+        message: expect.stringMatching(/^IRC_GATEWAY_DB is set: set IRC_GATEWAY_KEY/),
+      }),
+    )
+    storageFromEnv({ IRC_GATEWAY_DB: path, IRC_GATEWAY_KEY: KEY.toString('hex') })?.close()
+    const other = randomBytes(32).toString('hex')
+    expect(() => storageFromEnv({ IRC_GATEWAY_DB: path, IRC_GATEWAY_KEY: other })).toThrow(
+      expect.objectContaining({ code: 'SAT_ERR_IRC_KEY', fatal: true }),
+    )
+    writeFileSync(join(dir, 'junk.db'), 'this is not SQLite '.repeat(100))
+    expect(() => storageFromEnv({ IRC_GATEWAY_DB: join(dir, 'junk.db'), IRC_GATEWAY_KEY: other })).toThrow(
+      expect.objectContaining({
+        code: 'SAT_ERR_IRC_STORE',
+        fatal: true,
+        message: expect.stringContaining('cannot open'),
       }),
     )
   })
