@@ -45,6 +45,22 @@ export const MUC_POSTGRES_MIGRATIONS: readonly Migration[] = [
    CREATE UNIQUE INDEX muc_archive_id ON muc_archive (room, id);
    CREATE INDEX muc_archive_room ON muc_archive (room, seq);
    CREATE INDEX muc_archive_at ON muc_archive (at);`,
+  // The number of archived messages per room, kept by a trigger: a MAM page's <count/> without
+  // count(*) over the room's rows.
+  `CREATE TABLE muc_archive_counts (room TEXT PRIMARY KEY, n BIGINT NOT NULL);
+   INSERT INTO muc_archive_counts (room, n) SELECT room, count(*) FROM muc_archive GROUP BY room;
+   CREATE FUNCTION muc_archive_count() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     IF TG_OP = 'INSERT' THEN
+       INSERT INTO muc_archive_counts (room, n) VALUES (NEW.room, 1)
+         ON CONFLICT (room) DO UPDATE SET n = muc_archive_counts.n + 1;
+       RETURN NEW;
+     END IF;
+     UPDATE muc_archive_counts SET n = n - 1 WHERE room = OLD.room;
+     RETURN OLD;
+   END $$;
+   CREATE TRIGGER muc_archive_counted AFTER INSERT OR DELETE ON muc_archive
+     FOR EACH ROW EXECUTE FUNCTION muc_archive_count();`,
 ]
 
 /**
@@ -271,8 +287,12 @@ export class PostgresMucStore implements MucStore {
     const backwards = q.before !== undefined
     const paging =
       anchor === undefined ? sql`` : backwards ? sql`AND seq < ${anchor}` : sql`AND seq > ${anchor}`
+    // Without filters the count is the room's counter; with them, counted over the matching rows.
+    const filtered = q.start !== undefined || q.end !== undefined || q.nick !== undefined
     const [counted, rows] = await Promise.all([
-      sql`SELECT count(*)::int AS n FROM muc_archive WHERE ${filter}`,
+      filtered
+        ? sql`SELECT count(*)::int AS n FROM muc_archive WHERE ${filter}`
+        : sql`SELECT n::int AS n FROM muc_archive_counts WHERE room = ${room}`,
       sql<
         Row[]
       >`SELECT seq, id, at, nick, occupant_id, jid, message FROM muc_archive WHERE ${filter} ${paging}

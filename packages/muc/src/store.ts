@@ -279,6 +279,8 @@ export class MemoryStore implements MucStore {
       this.#archive.set(room, r)
       this.#ids.set(room, ids)
     }
+    // A stanza-id already archived in the room is kept once (as the SQL stores do).
+    if (ids.has(message.id)) return
     const seq = this.#next++
     this.#seq.set(message, seq)
     ids.set(message.id, seq)

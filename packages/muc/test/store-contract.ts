@@ -177,5 +177,23 @@ export function storeContract(name: string, make: () => MucStore | Promise<MucSt
       expect((await s.query(ROOM, { max: 10 }))?.count).toBe(0)
       expect(await s.query(ROOM, { max: 10, after: 'id-1' })).toBeNull()
     })
+
+    it("counts a room's archive as it changes: appends, a duplicate stanza-id, trims, prunes, deletes", async () => {
+      const s = await make()
+      const count = async (room: string, nick?: string) =>
+        (await s.query(room, nick === undefined ? { max: 1 } : { max: 1, nick }))?.count
+      const all = async (room: string) => (await s.query(room, { max: 10_000 }))?.messages.length
+      for (let i = 1; i <= 30; i++) await s.append(ROOM, message(i), 1000)
+      await s.append(ROOM, message(5), 1000)
+      await s.append(OTHER, message(1), 1000)
+      expect([await count(ROOM), await count(OTHER), await count('none@c')]).toEqual([30, 1, 0])
+      expect(await count(ROOM, 'alice')).toBe(15)
+      for (let i = 31; i <= 60; i++) await s.append(ROOM, message(i), 20)
+      expect(await count(ROOM)).toBe(await all(ROOM))
+      await s.prune({ keep: 10 })
+      expect([await count(ROOM), await count(OTHER)]).toEqual([10, 1])
+      await s.deleteRoom(ROOM)
+      expect(await count(ROOM)).toBe(0)
+    })
   })
 }

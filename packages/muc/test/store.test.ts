@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { MemoryStore, SqliteMucStore } from '@satellite/muc'
+import { MemoryStore, MUC_MIGRATIONS, SqliteMucStore } from '@satellite/muc'
+import { openDatabase } from '@satellite/sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { message, storeContract } from './store-contract.js'
 
@@ -21,6 +22,19 @@ storeContract('SqliteMucStore', () => {
 })
 
 describe('SqliteMucStore', () => {
+  it('a database made before the counter gets its counts when it is opened (migration 2)', () => {
+    const path = join(dir, 'old.db')
+    const old = openDatabase({ path, migrations: MUC_MIGRATIONS.slice(0, 1) })
+    const insert = old.prepare(
+      "INSERT INTO muc_archive (room, id, at, nick, occupant_id, jid, message) VALUES ('r@c', ?, 1, 'a', 'o', 'a@l/r', '<message/>')",
+    )
+    for (let i = 0; i < 7; i++) insert.run(`id${i}`)
+    old.close()
+    const s = new SqliteMucStore({ path })
+    opened.push(s)
+    expect(s.query('r@c', { max: 1 })?.count).toBe(7)
+  })
+
   it('keeps rooms, affiliations and the archive in its file across opens', () => {
     const path = join(dir, 'a.db')
     const a = new SqliteMucStore({ path })
