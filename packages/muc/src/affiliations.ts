@@ -25,9 +25,12 @@ export class Affiliations {
   /** Called after each change, with the entry as it is now (`affiliation: 'none'` when removed). */
   onChange: ((jid: string, affiliation: Affiliation, reason: string | undefined) => void) | undefined
 
-  /** The affiliation of a bare JID (`none` when it is on no list). */
+  /** Asked for a bare JID on no list (the `hooks.affiliation` source); `none` when it has no answer. */
+  source: ((jid: string) => Affiliation | undefined) | undefined
+
+  /** The affiliation of a bare JID: its list's, else the source's, else `none`. */
   get(jid: string): Affiliation {
-    return this.#byJid.get(jid)?.affiliation ?? 'none'
+    return this.#byJid.get(jid)?.affiliation ?? this.source?.(jid) ?? 'none'
   }
 
   /** Puts `jid` on the list of `affiliation` (off every list for `none`). */

@@ -4,6 +4,7 @@ import { numberOption, optionError, resourceOf, type Stanza, StanzaError } from 
 import { type Context, log, roomKey } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import type { HistoryEntry, HistoryQuery, HistoryStore } from './history.js'
+import { affiliationSource } from './hooks.js'
 import { NS_OCCUPANT_ID } from './ns.js'
 import { refuse } from './occupancy.js'
 import type { RoomConfig } from './options.js'
@@ -198,6 +199,7 @@ export function roomCreated(ctx: Context, room: Room): void {
 function revive(ctx: Context, local: string, stored: StoredRoom, affs: readonly AffiliationRow[]): Room {
   const config = { ...ctx.o.defaults, ...(stored.config as Partial<RoomConfig>) }
   const room = new Room(local, stored.jid, config, stored.created)
+  affiliationSource(ctx, room)
   room.subject = { text: stored.subject, nick: stored.subjectNick }
   for (const a of affs) room.affiliations.set(a.jid, a.affiliation, a.reason)
   watch(ctx, room)

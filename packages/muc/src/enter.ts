@@ -7,7 +7,7 @@ import { roomCreated } from './archive.js'
 import { type Context, deliver, log } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import { type HistoryEntry, wanted } from './history.js'
-import { joinHook } from './hooks.js'
+import { affiliationSource, joinHook } from './hooks.js'
 import { nickKey } from './nick.js'
 import { NS_DELAY, NS_MUC, NS_SID } from './ns.js'
 import { announce, keptPresence, rosterTo, Status } from './presence.js'
@@ -91,6 +91,7 @@ export function enter(ctx: Context, r: JoinRequest): void {
     if (!o.mayCreate(r.local, r.bare)) throw new StanzaError('not-allowed', 'you may not create rooms here')
     const jid = `${r.local}@${ctx.xmpp.domain}`
     room = new Room(r.local, jid, { ...o.defaults }, o.now())
+    affiliationSource(ctx, room)
     if (o.lockNewRooms) room.state = { kind: 'locked' }
     room.affiliations.set(r.bare, 'owner')
     ctx.rooms.set(r.local, room)

@@ -5,7 +5,7 @@
 import { type Element, StanzaError, xml } from '@satellite/core'
 import type { Context } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
-import type { Occupant, Room } from './room.js'
+import type { Affiliation, Occupant, Room } from './room.js'
 
 /**
  * What a join hook is told.
@@ -75,6 +75,25 @@ export interface MucHooks {
    * answer, nothing to let it through; throw a `StanzaError` to refuse it with that error.
    */
   beforeMessage?(message: MessageInfo): string | false | undefined
+  /**
+   * An affiliation source (a directory, an LDAP group, a bot's rules): asked for a bare JID that
+   * is on none of the room's lists (those set through muc#admin/muc#owner and the creator win);
+   * return `owner`, `admin`, `member`, `outcast` or nothing (`none`). It is asked on each check
+   * (joins, roles, privileges): keep it fast and synchronous; cache on your side if needed.
+   */
+  affiliation?(room: string, bare: string): Affiliation | undefined
+}
+
+const SOURCED: ReadonlySet<string> = new Set(['owner', 'admin', 'member', 'outcast'])
+
+/** Wires the affiliation hook, if any, to a room's lists. @internal */
+export function affiliationSource(ctx: Context, room: Room): void {
+  const hook = ctx.o.hooks.affiliation
+  if (hook === undefined) return
+  room.affiliations.source = (bare) => {
+    const a = run(ctx, 'affiliation', () => hook(room.local, bare))
+    return typeof a === 'string' && SOURCED.has(a) ? a : undefined
+  }
 }
 
 /** Runs a hook; an error that is not a StanzaError becomes SAT_ERR_MUC_HOOK (reported) and internal-server-error. */

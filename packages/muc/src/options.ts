@@ -232,7 +232,7 @@ export function resolveOptions(options: MucOptions): Resolved {
   const hooks = o.hooks ?? {}
   if (typeof hooks !== 'object' || hooks === null)
     throw optionError(P, 'hooks', 'must be an object of functions')
-  for (const name of ['onJoin', 'beforeMessage'] as const) {
+  for (const name of ['onJoin', 'beforeMessage', 'affiliation'] as const) {
     if (hooks[name] !== undefined && typeof hooks[name] !== 'function') {
       throw optionError(P, `hooks.${name}`, `must be a function, got ${typeof hooks[name]}`)
     }

@@ -93,4 +93,43 @@ describe('hooks', () => {
       /muc\.hooks\.onJoin: must be a function/,
     )
   })
+
+  it('an affiliation source answers for JIDs on no list: outcasts refused, admins moderators; the lists win', async () => {
+    const asked: string[] = []
+    const s = await setup({
+      hooks: {
+        affiliation(room, bare) {
+          asked.push(`${room} ${bare}`)
+          if (bare === 'troll@localhost') return 'outcast'
+          if (bare === 'boss@localhost') return 'admin'
+          return undefined
+        },
+      },
+    })
+    const alice = s.client('alice@localhost/a')
+    await join(alice, ROOM, 'Alice')
+    const troll = s.client('troll@localhost/t')
+    const err = await refused(troll, joinPresence(`${ROOM}/troll`))
+    expect(errorOf(err).condition).toBe('forbidden')
+    await join(s.client('boss@localhost/b'), ROOM, 'boss')
+    expect(s.service.room('lobby')?.occupants.map((o) => [o.nick, o.affiliation, o.role])).toEqual([
+      ['Alice', 'owner', 'moderator'],
+      ['boss', 'admin', 'moderator'],
+    ])
+    expect(asked).toContain('lobby troll@localhost')
+    // The owner puts troll on the member list: the list wins over the source.
+    await alice.request(
+      xml(
+        'iq',
+        { type: 'set', to: ROOM },
+        xml(
+          'query',
+          { xmlns: 'http://jabber.org/protocol/muc#admin' },
+          xml('item', { jid: 'troll@localhost', affiliation: 'member' }),
+        ),
+      ),
+    )
+    const got = await join(troll, ROOM, 'troll')
+    expect(got.some((p) => p.attrs.from === `${ROOM}/troll`)).toBe(true)
+  })
 })
