@@ -70,6 +70,12 @@ export interface ConnectionEvents extends ChannelEvents {
   'nick-refused': [NickRefused]
   nick: [{ from: string; to: string; self: boolean }]
   message: [IncomingMessage]
+  /**
+   * What the server says that no other event carries: an error not about a channel (no such
+   * nick, unknown command, …), and, for `replyWindow` ms after a raw line, numerics irc-framework
+   * does not handle (TIME, VERSION, …). XML-safe text.
+   */
+  reply: [{ text: string }]
   /** A value from IRC that was refused by validate.ts (dropped, not relayed). */
   refused: [IrcGatewayError]
   disconnected: [{ retryIn: number | null; dropped: number }]
@@ -92,6 +98,8 @@ export interface ConnectionOptions {
   version?: string
   /** Identify to the server with a password (SASL PLAIN over TLS when offered, else NickServ). */
   auth?: ConnectionAuth
+  /** How long after a raw line unhandled numerics are emitted as `reply`, in ms (default 10000). */
+  replyWindow?: number
   timers?: Timers
   random?: () => number
 }
@@ -120,6 +128,8 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
   #refusal: { reason: NickRefused['reason']; text: string } | undefined
   /** This attempt: SASL asked for, logged in (900), refused by the server (not: cap missing). */
   #sasl = { tried: false, loggedIn: false, refused: false }
+  /** Until when unhandled numerics are replies to a raw line (timers' clock). */
+  #rawUntil = -Infinity
 
   constructor(options: ConnectionOptions) {
     super()
@@ -238,6 +248,7 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
   raw(line: string): void {
     if (/[\r\n\0]/.test(line))
       throw new IrcGatewayError(IrcGatewayErrorCodes.INPUT, 'a raw line cannot hold CR, LF or NUL')
+    this.#rawUntil = this.#timers.now() + (this.#opts.replyWindow ?? 10_000)
     this.#client.raw(line)
   }
 
@@ -350,6 +361,15 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
         this.emit('refused', err as IrcGatewayError)
       }
     })
+    c.on('irc error', (e) => {
+      if (e.channel !== undefined) return // channel-events.ts
+      const about = typeof e.nick === 'string' ? e.nick : typeof e.command === 'string' ? e.command : ''
+      this.#reply(about === '' ? String(e.reason ?? e.error) : `${about}: ${String(e.reason ?? e.error)}`)
+    })
+    c.on('unknown command', (e) => {
+      if (!/^[0-9]{3}$/.test(e.command) || this.#timers.now() > this.#rawUntil) return
+      this.#reply(`${e.command} ${e.params.slice(1).join(' ')}`)
+    })
     c.on('privmsg', (e) => this.#incoming('privmsg', e))
     c.on('notice', (e) => this.#incoming('notice', e))
     c.on('action', (e) => this.#incoming('action', e))
@@ -374,6 +394,12 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     if (auth === undefined || auth.password === '' || this.#sasl.loggedIn || this.#sasl.refused) return
     this.#client.raw(`PRIVMSG NickServ :IDENTIFY ${auth.password}`)
     this.emit('auth', { method: 'nickserv', ok: null })
+  }
+
+  #reply(text: string): void {
+    if (this.state.kind !== 'registered') return
+    const shown = ircToXmppText(text).slice(0, 1000).trim()
+    if (shown !== '') this.emit('reply', { text: shown })
   }
 
   #incoming(kind: IncomingMessage['kind'], e: MessageEvent): void {

@@ -156,6 +156,7 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
     conn.on('message', (m) => toXmpp(user, conn, m))
     channels.attach(user, conn)
     conn.on('nick-refused', (r) => tell(user, server, r.error.message))
+    conn.on('reply', (r) => tell(user, server, r.text))
     conn.on('auth', (a) => {
       if (a.method === 'sasl' && a.ok === true) tell(user, server, `${server.name}: logged in with SASL`)
       if (a.ok === false)

@@ -68,7 +68,14 @@ declare module 'irc-framework' {
     error: string
     channel?: string
     nick?: string
+    /** The refused command (ERR_UNKNOWNCOMMAND). */
+    command?: string
     reason: string
+  }
+  /** A line irc-framework has no handler for (a numeric it does not know, among others). */
+  export interface UnknownCommandEvent {
+    command: string
+    params: string[]
   }
 
   export interface JoinEvent {
@@ -141,6 +148,7 @@ declare module 'irc-framework' {
     'nick invalid': [NickRefusedEvent]
     nick: [NickEvent]
     'irc error': [IrcErrorEvent]
+    'unknown command': [UnknownCommandEvent]
   }
 
   export class Client {

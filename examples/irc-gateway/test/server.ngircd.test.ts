@@ -120,6 +120,21 @@ describe('server@gateway: raw commands', () => {
     fay.send(`<message to='${SERVER}' type='chat'><body>/quote HELP</body></message>`)
     const notice = await fay.expectStanza({ name: 'message', from: SERVER, body: /ngIRCd/ }, 5000)
     expect(notice.attrs.type).toBe('chat')
+    // numerics irc-framework has no event for, and errors, come back too
+    fay.send(`<message to='${SERVER}' type='chat'><body>/quote TIME</body></message>`)
+    await fay.expectStanza({ name: 'message', from: SERVER, body: /^391 irc\.test \w+day / }, 5000)
+    fay.send(`<message to='${SERVER}' type='chat'><body>/quote FROBNICATE now</body></message>`)
+    await fay.expectStanza({ name: 'message', from: SERVER, body: 'FROBNICATE: Unknown command' }, 5000)
+    // the numerics of registration (250, 265, 266: before any raw line) were not relayed
+    const bodies = fay.received.map((s) => s.getChildText('body') ?? '')
+    expect(bodies.filter((b) => /^2[56][0-9] /.test(b))).toEqual([])
+  })
+
+  it('tells the user from server@gateway when a one-to-one message names no such nick', async () => {
+    const { srv } = await setup()
+    const hil = srv.client('hil@localhost/pc')
+    hil.send(`<message to='nobodyhere%local@${DOMAIN}' type='chat'><body>anyone?</body></message>`)
+    await hil.expectStanza({ name: 'message', from: SERVER, body: /^nobodyhere: No such nick/ }, 5000)
   })
 
   it('refuses what is not a raw line: a second line, an empty /quote, an overlong line, plain text', async () => {
