@@ -10,6 +10,8 @@ export const PostgresErrorCodes = {
   MIGRATE: 'SAT_ERR_POSTGRES_MIGRATE',
   /** The database's schema is newer than the code's migrations: refused rather than misread. */
   SCHEMA: 'SAT_ERR_POSTGRES_SCHEMA',
+  /** A write was fenced: this instance's lease is not held any more (expired or taken over). */
+  LEASE: 'SAT_ERR_POSTGRES_LEASE',
 } as const
 
 /** A code of {@link PostgresErrorCodes}. */

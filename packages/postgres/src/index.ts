@@ -9,4 +9,6 @@ export type {
 export { migrate, openPostgres, schemaVersion } from './database.js'
 export type { PostgresErrorCode } from './errors.js'
 export { PostgresError, PostgresErrorCodes } from './errors.js'
+export type { LeaseEvents, LeaseOptions, LeaseRow, LeaseState } from './lease.js'
+export { LEASE_MIGRATIONS, Lease } from './lease.js'
 export { isPostgresUrl, redactUrl } from './url.js'
