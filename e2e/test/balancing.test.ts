@@ -5,10 +5,11 @@
 // writes to 60 bare JIDs of the domain. Shown: the 60 JIDs stick to 3 slots; the slot of a
 // stopped instance drops its stanzas silently; a survivor's openStream() takes exactly that slot
 // (60/60 again, the dead one's JIDs answered by the survivor); a connection made while every slot
-// is taken receives nothing, and does not take a slot that frees later: it must open a new stream.
+// is taken receives nothing, and does not take a slot that frees later: it must open a new stream;
+// a stream opened at once after a SIGKILL takes the slot (the measurements are printed).
 // "Nothing arrived" is checked behind a barrier: one more message to a JID of every live slot,
 // sent after the round (c2s routes in order), and once more at the end of the test.
-import { spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -25,6 +26,7 @@ const SECRET = 'balanced-secret'
 const SLOTS = 3
 const JIDS = Array.from({ length: 60 }, (_, i) => `user${i + 1}@${DOMAIN}`)
 const script = fileURLToPath(new URL('../../scripts/xmpp-server', import.meta.url))
+const e2eDir = fileURLToPath(new URL('..', import.meta.url))
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -80,6 +82,42 @@ function instance(name: string): Component {
   })
   afterTest(() => xmpp.stop())
   return xmpp
+}
+
+/**
+ * The same instance in a process of its own, so that it can be killed (SIGKILL: no stream close,
+ * the kernel closes its socket). Resolves once it is online.
+ */
+async function processInstance(name: string): Promise<ChildProcess> {
+  const code = `
+    import { component, xml } from '@satellite/core'
+    const [service, domain, secret, name] = process.argv.slice(1)
+    const xmpp = component({ service, domain, secret })
+    xmpp.message({ type: 'chat' }, (m) => xmpp.send(xml('message',
+      { from: m.attrs.to, to: m.attrs.from, id: m.attrs.id, type: 'chat' }, xml('body', {}, name))))
+    await xmpp.start()
+    process.stdout.write('online\\n')`
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      code,
+      `xmpp://${server.XMPP_HOST}:${server.XMPP_COMPONENT_PORT}`,
+      DOMAIN,
+      SECRET,
+      name,
+    ],
+    { cwd: e2eDir, stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  afterTest(() => child.kill('SIGKILL'))
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('online') && resolve())
+    child.on('exit', (status) =>
+      reject(new Error(`instance ${name} exited (${status}) before it was online`)),
+    )
+  })
+  return child
 }
 
 type Answer = { from: string; body: string; at: number }
@@ -143,7 +181,7 @@ function answeredBy(a: Alice, label: string): Map<string, string> {
 
 const jidsOf = (by: Map<string, string>, name: string) => JIDS.filter((j) => by.get(j) === name)
 const count = (by: Map<string, string>) =>
-  Object.fromEntries(['A', 'B', 'C', 'D'].map((n) => [n, jidsOf(by, n).length]))
+  Object.fromEntries(['A', 'B', 'C', 'D', 'E'].map((n) => [n, jidsOf(by, n).length]))
 
 describe('ejabberd domain_balancing bare_destination, component_number 3', () => {
   it('prints the setting back and writes it into ejabberd.yml', () => {
@@ -153,10 +191,12 @@ describe('ejabberd domain_balancing bare_destination, component_number 3', () =>
 
   it('sticky slots; a dead slot drops until a survivor opens one more stream; a spare gets nothing', async () => {
     const a = await alice()
+    // One after the other: slots 1, 2, 3. B runs in a process of its own, to be killed.
     const A = instance('A')
-    const B = instance('B')
+    await A.start()
+    const B = await processInstance('B')
     const C = instance('C')
-    for (const x of [A, B, C]) await x.start() // one after the other: slots 1, 2, 3
+    await C.start()
 
     // 1. Every JID answered, each by one instance, spread over the three slots.
     const first = await round(a, 'r1', [])
@@ -168,8 +208,10 @@ describe('ejabberd domain_balancing bare_destination, component_number 3', () =>
     // Sticky: the same JIDs to the same instances again.
     expect(await round(a, 'r1b', [slotA[0], slotB[0], slotC[0]] as string[])).toEqual(first)
 
-    // 2. B stops: its slot's stanzas are dropped, silently; the others are served as before.
-    await B.stop()
+    // 2. B is killed: its slot's stanzas are dropped, silently; the others are served as before.
+    const exited = new Promise((resolve) => B.once('exit', resolve))
+    B.kill('SIGKILL')
+    await exited
     const stoppedAt = performance.now()
     const second = await round(a, 'r2', [slotA[0], slotC[0]] as string[])
     expect(jidsOf(second, 'A')).toEqual(slotA)
@@ -211,17 +253,37 @@ describe('ejabberd domain_balancing bare_destination, component_number 3', () =>
     expect(sixth.size).toBe(60)
     expect(jidsOf(sixth, 'D')).toEqual(slotC)
 
+    // 6. A closed extra stream frees its slot: a new instance E takes it. E is killed, and A
+    // opens a stream at once (no round in between): it takes the slot as soon as E is gone.
+    await extra.close()
+    expect(A.streams).toBe(1)
+    const E = await processInstance('E')
+    const seventh = await round(a, 'r7', [slotA[0], slotB[0], slotC[0]] as string[])
+    expect(jidsOf(seventh, 'E')).toEqual(slotB)
+    const gone = new Promise((resolve) => E.once('exit', resolve))
+    const killedAt = performance.now()
+    E.kill('SIGKILL')
+    await gone
+    const again = A.openStream()
+    await again.start()
+    await a.send(slotB[0] as string, 'at-once')
+    await expect.poll(() => a.answers.get('at-once')?.body, { timeout: 5000, interval: 5 }).toBe('A')
+    const atOnceMs = (a.answers.get('at-once') as Answer).at - killedAt
+    const eighth = await round(a, 'r8', [slotA[0], slotB[0], slotC[0]] as string[])
+    expect(eighth).toEqual(sixth)
+
     // The dropped ones stayed dropped (not late): still unanswered now, rounds later.
     expect(answeredBy(a, 'r2').size).toBe(60 - slotB.length)
     expect(answeredBy(a, 'r5').size).toBe(60 - slotC.length)
     console.log(
       `ejabberd ${server.XMPP_SERVER_VERSION} bare_destination x${SLOTS}, 60 JIDs: ` +
-        `slots ${JSON.stringify(count(first))}; B stopped: ${second.size}/60 answered; ` +
+        `slots ${JSON.stringify(count(first))}; B killed: ${second.size}/60 answered; ` +
         `A.openStream(): online in ${onlineMs.toFixed(0)} ms, first answer on B's slot ` +
-        `${claimMs.toFixed(0)} ms after openStream() (${sinceStopMs.toFixed(0)} ms after B stopped, ` +
+        `${claimMs.toFixed(0)} ms after openStream() (${sinceStopMs.toFixed(0)} ms after B was killed, ` +
         `a drop round in between), then ${third.size}/60 ${JSON.stringify(count(third))}; ` +
         `spare D: ${jidsOf(fourth, 'D').length} received; C stopped with D connected: ${fifth.size}/60; ` +
-        `D.openStream(): ${JSON.stringify(count(sixth))}`,
+        `D.openStream(): ${JSON.stringify(count(sixth))}; E killed, A.openStream() at once: ` +
+        `B's slot answered by A ${atOnceMs.toFixed(0)} ms after the kill`,
     )
   }, 60_000)
 })
