@@ -1,18 +1,38 @@
 // The chatroom service as a program.
 // Run: XMPP_DOMAIN=chat.localhost XMPP_SECRET=chat-secret CHATROOM_OCCUPANT_SECRET=… pnpm --filter chatroom start
+// Several instances on one ejabberd domain: CHATROOM_DB=postgres://… CHATROOM_LEASE_TTL=15000 (docs/scaling.md).
 import { component } from '@satellite/core'
+import { PostgresMucStore } from '@satellite/muc/postgres'
 import { isPostgresUrl, redactUrl } from '@satellite/postgres'
+import { type Cluster, joinCluster } from './cluster.js'
 import { chatroomConfigFromEnv } from './options.js'
 import { type Chatroom, chatroom } from './service.js'
 
 let service: Chatroom | undefined
+let cluster: Cluster | undefined
 try {
   const { connection, options } = chatroomConfigFromEnv()
   const xmpp = component({ ...connection, name: options.name ?? 'Chatrooms' })
-  const rooms = await chatroom(xmpp, options)
+  const clustered = options.leaseTtl !== undefined
+  // With several instances, rooms are answered only while this instance's lease is valid.
+  const rooms = await chatroom(xmpp, options, clustered ? { serving: () => cluster?.serving() ?? false } : {})
   service = rooms
-  // Occupants told, then the database closed (SQLite: WAL checkpoint; PostgreSQL: the pool ended).
-  xmpp.once('stopped', () => void rooms.close())
+  if (clustered && rooms.store instanceof PostgresMucStore) {
+    cluster = await joinCluster(xmpp, rooms.store.db, {
+      ...(options.leaseTtl === undefined ? {} : { ttl: options.leaseTtl }),
+      ...(options.instance === undefined ? {} : { instance: options.instance }),
+      onLost(reason) {
+        // Another instance serves this one's rooms now: stop, and let the supervisor restart us
+        // (a new generation of the lease).
+        console.error(`[chatroom] ${reason}: stopping`)
+        process.exitCode = 75
+        void xmpp.stop()
+      },
+    })
+    console.log(`[chatroom] instance ${cluster.lease.instance}, generation ${cluster.lease.generation}`)
+  }
+  // The lease given up, occupants told, then the database closed.
+  xmpp.once('stopped', () => void (cluster?.close() ?? Promise.resolve()).finally(() => rooms.close()))
   xmpp.on('status', (status, info) =>
     console.log(`[chatroom] ${status}${info ? ` in ${info.delay} ms (${info.reason})` : ''}`),
   )
@@ -25,6 +45,7 @@ try {
   )
 } catch (err) {
   console.error(`[chatroom] could not start:\n${(err as Error).message}`)
+  await cluster?.close()
   await service?.close()
   process.exitCode = 1
 }

@@ -21,8 +21,19 @@ export interface ChatroomOptions {
   lockNewRooms?: boolean
   /** Archived messages older than this many days are deleted (default: kept, at most 10,000 per room). */
   archiveDays?: number
+  /**
+   * Several instances on one domain (docs/scaling.md; PostgreSQL only): the lease's time to live
+   * in ms. Unset: one instance.
+   */
+  leaseTtl?: number
+  /** This instance's id in the cluster (default: a random UUID). */
+  instance?: string
+  /** Service admins (bare JIDs, lower case): owners of every room (@satellite/muc's affiliation source). */
+  admins?: string[]
 }
 
+// A bare JID as an operator writes it: local@domain, no resource, no spaces or controls.
+const BARE_JID = /^[^@/\s\p{Cc}]{1,1023}@[^@/\s\p{Cc}]{1,1023}$/u
 const TRUE = /^(1|true|yes|on)$/i
 const FALSE = /^(0|false|no|off)$/i
 
@@ -139,11 +150,36 @@ function chatroomProblems(env: NodeJS.ProcessEnv): { options: ChatroomOptions; p
     } else options.archiveDays = n
   }
 
-  if (value(env, 'CHATROOM_ADMINS') !== undefined) {
-    problems.push(
-      'CHATROOM_ADMINS: service-wide admins are not supported yet (@satellite/muc has no such option); ' +
-        'unset it: the creator of a room is its owner',
-    )
+  const ttl = value(env, 'CHATROOM_LEASE_TTL')
+  if (ttl !== undefined) {
+    const n = Number(ttl)
+    if (!Number.isInteger(n) || n < 1000 || n > 3_600_000) {
+      problems.push(
+        `CHATROOM_LEASE_TTL: expected milliseconds from 1000 to 3600000, got ${JSON.stringify(ttl)}`,
+      )
+    } else if (!isPostgresUrl(options.db)) {
+      problems.push('CHATROOM_LEASE_TTL: several instances need CHATROOM_DB=postgres://… (a shared database)')
+    } else options.leaseTtl = n
+  }
+  const instance = value(env, 'CHATROOM_INSTANCE')
+  if (instance !== undefined) {
+    if (!/^[\x21-\x7e]{1,200}$/.test(instance)) {
+      problems.push('CHATROOM_INSTANCE: 1 to 200 printable characters without spaces')
+    } else options.instance = instance
+  }
+
+  const admins = value(env, 'CHATROOM_ADMINS')
+  if (admins !== undefined) {
+    const list = admins
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== '')
+    const bad = list.filter((a) => !BARE_JID.test(a))
+    if (bad.length > 0 || list.length === 0 || list.length > 1000) {
+      problems.push(
+        `CHATROOM_ADMINS: expected bare JIDs separated by commas (at most 1000), got ${JSON.stringify(bad[0] ?? admins).slice(0, 100)}`,
+      )
+    } else options.admins = list.map((a) => a.toLowerCase())
   }
   return { options, problems }
 }

@@ -16,6 +16,12 @@ export interface Chatroom {
   close(): Promise<void>
 }
 
+/** The affiliation source of the service admins: owner of every room (the rooms' own lists win). */
+function ownersOf(admins: readonly string[]): (room: string, bare: string) => 'owner' | undefined {
+  const set = new Set(admins)
+  return (_room, bare) => (set.has(bare.toLowerCase()) ? 'owner' : undefined)
+}
+
 /** Opens the store `db` names: a `postgres://` URL (its tables migrated) or an SQLite path. */
 export async function openStore(db: string): Promise<SqliteMucStore | PostgresMucStore> {
   return isPostgresUrl(db) ? PostgresMucStore.open(db) : new SqliteMucStore({ path: db })
@@ -53,13 +59,22 @@ function draining(store: MucStore, pending: Set<Promise<unknown>>): MucStore {
 /**
  * Installs the chatroom service on `xmpp` (rooms at `room@domain`). The store is opened first;
  * if the engine refuses an option, the store is closed again before the error propagates.
+ * `how.serving`: with several instances, whether this one may answer for rooms now (its lease).
  */
-export async function chatroom(xmpp: Component, options: ChatroomOptions): Promise<Chatroom> {
+export async function chatroom(
+  xmpp: Component,
+  options: ChatroomOptions,
+  how: { serving?: () => boolean } = {},
+): Promise<Chatroom> {
   const store = await openStore(options.db)
   const pending = new Set<Promise<unknown>>()
   let rooms: MucService
+  const serving = how.serving
   try {
     rooms = muc(xmpp, {
+      // With several instances: rooms are answered only while this instance's lease is valid.
+      ...(serving === undefined ? {} : { isRoom: () => serving() }),
+      ...(options.admins === undefined ? {} : { hooks: { affiliation: ownersOf(options.admins) } }),
       store: draining(store, pending),
       ...(options.name !== undefined ? { name: options.name } : {}),
       ...(options.occupantSecret !== undefined ? { occupantIdSecret: options.occupantSecret } : {}),

@@ -22,6 +22,34 @@ function problems(fn: () => unknown): string[] {
 }
 
 describe('optionsFromEnv', () => {
+  it('several instances: CHATROOM_LEASE_TTL (PostgreSQL only, 1000 to 3600000 ms) and CHATROOM_INSTANCE', () => {
+    const pg = 'postgres://chat:pw@127.0.0.1:5432/chat'
+    expect(
+      optionsFromEnv({
+        CHATROOM_DB: pg,
+        CHATROOM_OCCUPANT_SECRET: SECRET,
+        CHATROOM_LEASE_TTL: '15000',
+        CHATROOM_INSTANCE: 'chat-1',
+      }),
+    ).toMatchObject({ db: pg, leaseTtl: 15000, instance: 'chat-1' })
+    expect(problems(() => optionsFromEnv({ CHATROOM_DB: ':memory:', CHATROOM_LEASE_TTL: '15000' }))).toEqual([
+      'CHATROOM_LEASE_TTL: several instances need CHATROOM_DB=postgres://… (a shared database)',
+    ])
+    expect(
+      problems(() =>
+        optionsFromEnv({
+          CHATROOM_DB: pg,
+          CHATROOM_OCCUPANT_SECRET: SECRET,
+          CHATROOM_LEASE_TTL: '10',
+          CHATROOM_INSTANCE: 'a b',
+        }),
+      ),
+    ).toEqual([
+      'CHATROOM_LEASE_TTL: expected milliseconds from 1000 to 3600000, got "10"',
+      'CHATROOM_INSTANCE: 1 to 200 printable characters without spaces',
+    ])
+  })
+
   it('defaults: ./chatroom.db, which needs an occupant secret', () => {
     expect(optionsFromEnv({ CHATROOM_OCCUPANT_SECRET: SECRET })).toEqual({
       db: './chatroom.db',
@@ -84,7 +112,7 @@ describe('optionsFromEnv', () => {
           CHATROOM_NAME: '   ',
           CHATROOM_LOCK_NEW_ROOMS: 'maybe',
           CHATROOM_ARCHIVE_DAYS: '-1',
-          CHATROOM_ADMINS: 'alice@localhost',
+          CHATROOM_ADMINS: 'alice@localhost,not a jid',
         }),
       ),
     ).toEqual([
@@ -93,7 +121,7 @@ describe('optionsFromEnv', () => {
       'CHATROOM_NAME: is only spaces',
       'CHATROOM_LOCK_NEW_ROOMS: expected true or false (1/0, yes/no), got "maybe"',
       'CHATROOM_ARCHIVE_DAYS: expected a positive number of days, got "-1"',
-      expect.stringMatching(/^CHATROOM_ADMINS: service-wide admins are not supported yet/),
+      'CHATROOM_ADMINS: expected bare JIDs separated by commas (at most 1000), got "not a jid"',
     ])
   })
 

@@ -214,4 +214,26 @@ describe('the satellite run module', () => {
       }),
     )
   })
+
+  it('CHATROOM_ADMINS: the service admins own every room, rooms others create included', async () => {
+    const srv = await testServer(DOMAIN, SECRET)
+    const xmpp = component({ service: srv.url, domain: DOMAIN, secret: SECRET })
+    const chat = await chatroom(xmpp, { db: ':memory:', admins: ['boss@localhost'] })
+    await xmpp.start()
+    try {
+      const alice = srv.client('alice@localhost/pc')
+      alice.send(xml('presence', { to: `${ROOM}/alice` }, xml('x', { xmlns: NS_MUC })))
+      await alice.expectStanza((s) => s.name === 'message' && s.getChild('subject') !== undefined)
+      const boss = srv.client('boss@localhost/pc')
+      boss.send(xml('presence', { to: `${ROOM}/boss` }, xml('x', { xmlns: NS_MUC })))
+      await boss.expectStanza((s) => s.name === 'message' && s.getChild('subject') !== undefined)
+      expect(chat.rooms.room('lobby')?.occupants.map((o) => [o.nick, o.affiliation, o.role])).toEqual([
+        ['alice', 'owner', 'moderator'],
+        ['boss', 'owner', 'moderator'],
+      ])
+    } finally {
+      await chat.close()
+      await xmpp.stop()
+    }
+  })
 })

@@ -1,0 +1,85 @@
+// Several chatroom instances on one domain (docs/scaling.md): each holds a lease in PostgreSQL;
+// when another instance's lease expires, the one survivor that takes it over opens one more
+// stream for the domain and so takes the dead instance's slot on ejabberd (domain_balancing
+// bare_destination, component_number = instances); the rooms of that slot load from PostgreSQL
+// on their next stanza. The service answers only while its own lease is valid (`serving()`), and
+// a lost lease ends the instance (the operator's supervisor restarts it as a new generation).
+import type { Component, ExtraStream } from '@satellite/core'
+import { Lease, type PostgresDb } from '@satellite/postgres'
+import createDebug from 'debug'
+
+const log: (formatter: string, ...args: unknown[]) => void = createDebug('satellite:chatroom:cluster')
+
+/** Options of {@link joinCluster}. */
+export interface ClusterOptions {
+  /** This instance's id (default: a random UUID). */
+  instance?: string
+  /** The lease's time to live in ms (default 15,000); a dead instance's slot is taken within about 1.3 × ttl. */
+  ttl?: number
+  /** Called once when this instance's lease is lost (expired or taken over): stop serving. */
+  onLost?(reason: string): void
+}
+
+/** This instance's membership of the cluster. */
+export interface Cluster {
+  readonly lease: Lease
+  /** Whether this instance may serve rooms now (its lease valid on its own clock). */
+  serving(): boolean
+  /** The instances whose slots this one took over, with the streams it opened for them. */
+  readonly claimed: ReadonlyMap<string, ExtraStream>
+  /** Stops watching; `release` (default true) gives the lease up at once (a clean stop). */
+  close(release?: boolean): Promise<void>
+}
+
+/** Takes this instance's lease in the domain's group and watches the others'. */
+export async function joinCluster(
+  xmpp: Component,
+  db: PostgresDb,
+  options: ClusterOptions = {},
+): Promise<Cluster> {
+  const lease = await Lease.acquire(db.sql, {
+    group: xmpp.domain,
+    ...(options.instance === undefined ? {} : { instance: options.instance }),
+    ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+  })
+  const claimed = new Map<string, ExtraStream>()
+  let watching = true
+  let busy = false
+  lease.on('lost', (reason) => {
+    log('%s: %s', lease.instance, reason)
+    options.onLost?.(reason)
+  })
+  lease.on('error', (err) => log('%s: renewal failed: %s', lease.instance, err.message))
+  const watch = async () => {
+    if (!watching || busy || !lease.valid) return
+    busy = true
+    try {
+      for (const peer of await lease.peers()) {
+        if (peer.instance === lease.instance || !peer.expired || peer.takenBy !== null) continue
+        if (!(await lease.takeOver(peer))) continue
+        log('%s takes over the slot of %s (generation %d)', lease.instance, peer.instance, peer.generation)
+        const stream = xmpp.openStream()
+        claimed.set(peer.instance, stream)
+        stream.start().catch((err: Error) => log('stream for %s: %s', peer.instance, err.message))
+      }
+    } catch (err) {
+      log('%s: watching failed: %s', lease.instance, (err as Error).message)
+    } finally {
+      busy = false
+    }
+  }
+  const timer = setInterval(() => void watch(), Math.max(100, Math.floor(lease.ttl / 3)))
+  timer.unref()
+  return {
+    lease,
+    claimed,
+    serving: () => lease.valid,
+    async close(release = true) {
+      watching = false
+      clearInterval(timer)
+      await Promise.allSettled([...claimed.values()].map((s) => s.close()))
+      if (release) await lease.release()
+      else lease.removeAllListeners('lost')
+    },
+  }
+}
