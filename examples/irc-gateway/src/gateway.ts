@@ -61,6 +61,8 @@ export interface IrcGatewayOptions {
   settings?: SettingsStore
   /** The longest raw line (`/quote LINE` to server@gateway), in UTF-8 bytes (default 510). */
   rawMaxBytes?: number
+  /** How long after a raw line the server's unhandled numerics are relayed, in ms (default 10000). */
+  replyWindow?: number
 }
 
 export interface IrcGateway extends PluginHandle {
@@ -93,6 +95,10 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
   const rawMaxBytes = numberOption('irc-gateway', 'rawMaxBytes', options.rawMaxBytes, 510, {
     min: 1,
     max: 510,
+  })
+  const replyWindow = numberOption('irc-gateway', 'replyWindow', options.replyWindow, 10_000, {
+    min: 0,
+    max: 600_000,
   })
   const ownDb = options.settings === undefined ? openDatabase() : undefined
   const settings =
@@ -150,6 +156,7 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
       gate,
       ...(options.version === undefined ? {} : { version: options.version }),
       ...(auth === undefined ? {} : { auth }),
+      replyWindow,
     })
     connections.set(key(user, server.name), conn)
     perUser.set(user, (perUser.get(user) ?? 0) + 1)

@@ -130,6 +130,16 @@ describe('server@gateway: raw commands', () => {
     expect(bodies.filter((b) => /^2[56][0-9] /.test(b))).toEqual([])
   })
 
+  it('relays no unhandled numeric with replyWindow 0 (errors still come back)', async () => {
+    const { srv } = await setup({ replyWindow: 0 })
+    const ida = srv.client('ida@localhost/pc')
+    ida.send(`<message to='${SERVER}' type='chat'><body>/quote TIME</body></message>`)
+    ida.send(`<message to='${SERVER}' type='chat'><body>/quote FROBNICATE</body></message>`)
+    // the server answers in order: TIME's 391 came before this error
+    await ida.expectStanza({ name: 'message', from: SERVER, body: 'FROBNICATE: Unknown command' }, 5000)
+    expect(ida.received.filter((s) => /^391 /.test(s.getChildText('body') ?? ''))).toEqual([])
+  })
+
   it('tells the user from server@gateway when a one-to-one message names no such nick', async () => {
     const { srv } = await setup()
     const hil = srv.client('hil@localhost/pc')
