@@ -149,4 +149,50 @@ describe('several chatroom instances on one domain (ejabberd slots, PostgreSQL l
     )
     expect(a.proc.exitCode).toBeNull()
   })
+
+  it('instance b is paused (SIGSTOP) past its lease: a takes the lease; b wakes, serves nothing from its stale rooms, stops and marks itself gone; a reconnects its stream and takes the slot', async () => {
+    const srv = await createServer({
+      components: { [DOMAIN]: SECRET },
+      conflict: 'balance',
+      balance: 'bare_destination',
+      componentNumber: 2,
+    })
+    afterTest(() => srv.close())
+    const db = await freshDatabase()
+    const a = await instance('a', srv.url, db)
+    const b = await instance('b', srv.url, db)
+    const alice = srv.client('alice@localhost/pc')
+    const rooms = Array.from({ length: 8 }, (_, i) => `hall${i}@${DOMAIN}`)
+    for (const room of rooms) expect(await tryJoin(alice, room, 5000), room).toBeDefined()
+    const bConn = srv.connectionsFor(DOMAIN)[1]
+    const onB = rooms.filter((r) => bConn?.received.some((s) => s.attrs.from?.startsWith(`${r}/`)))
+    expect(onB.length).toBeGreaterThan(0)
+
+    b.proc.kill('SIGSTOP')
+    // a takes b's lease after the ttl; its new stream is a spare (b's connection still holds the slot).
+    await expect.poll(() => srv.connectionsFor(DOMAIN).length, { timeout: 10_000 }).toBe(3)
+    // Meanwhile alice writes to one of b's rooms: routed to b's (paused) connection.
+    const mark = alice.received.length
+    alice.send(xml('message', { to: onB[0] as string, type: 'groupchat' }, xml('body', {}, 'while b sleeps')))
+    await new Promise((r) => setTimeout(r, 300))
+    const wokeAt = Date.now()
+    b.proc.kill('SIGCONT')
+    // b finds its lease lost, stops (exit 75) and marks itself gone; a reconnects and takes the slot.
+    await expect.poll(() => b.proc.exitCode, { timeout: 10_000 }).toBe(75)
+    expect(b.out.join('\n')).toMatch(/expired or was taken over: stopping/)
+    // Nothing was served from b's stale copy: no reflection of the message sent while it slept.
+    expect(alice.received.slice(mark).some((s) => s.getChildText('body') === 'while b sleeps')).toBe(false)
+    for (const room of onB) {
+      await expect
+        .poll(async () => (await tryJoin(alice, room, 1000)) !== undefined, {
+          timeout: 10_000,
+          interval: 200,
+        })
+        .toBe(true)
+    }
+    console.log(
+      `chatroom cluster: b paused past its lease, b's rooms served by a ${Date.now() - wokeAt} ms after b woke`,
+    )
+    expect(a.proc.exitCode).toBeNull()
+  })
 })

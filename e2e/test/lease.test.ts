@@ -38,8 +38,8 @@ describe('Lease (PostgreSQL)', () => {
     await sleep(1300) // past the ttl: only the heartbeat keeps them
     expect([a.valid, b.valid]).toEqual([true, true])
     expect(await a.peers()).toEqual([
-      { instance: 'a', generation: 1, expired: false, takenBy: null },
-      { instance: 'b', generation: 1, expired: false, takenBy: null },
+      { instance: 'a', generation: 1, expired: false, takenBy: null, leftAt: null },
+      { instance: 'b', generation: 1, expired: false, takenBy: null, leftAt: null },
     ])
     await b.release()
     expect((await a.peers())[1]).toMatchObject({ instance: 'b', expired: true })
@@ -80,6 +80,17 @@ describe('Lease (PostgreSQL)', () => {
       code: 'SAT_ERR_POSTGRES_LEASE',
     })
     await expect(db.sql.begin((tx) => b.check(tx))).resolves.toBeUndefined()
+    // The lost instance closes its connections and says so; a restart of it starts clean.
+    expect((await b.peers()).find((p) => p.instance === 'paused')?.leftAt).toBeNull()
+    await paused.markLeft()
+    expect((await b.peers()).find((p) => p.instance === 'paused')?.leftAt).toEqual(expect.any(Number))
+    const restarted = await acquire(db, 'paused')
+    expect(restarted.generation).toBe(3)
+    expect((await b.peers()).find((p) => p.instance === 'paused')).toMatchObject({
+      leftAt: null,
+      takenBy: null,
+      expired: false,
+    })
   })
 
   it('bad options are SAT_ERR_CONFIG', async () => {

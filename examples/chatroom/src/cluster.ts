@@ -43,6 +43,8 @@ export async function joinCluster(
     ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
   })
   const claimed = new Map<string, ExtraStream>()
+  /** When each claimed stream was (re)opened, by the database's clock as peers() reads it (ms). */
+  const openedAt = new Map<string, number>()
   let watching = true
   let busy = false
   lease.on('lost', (reason) => {
@@ -55,11 +57,28 @@ export async function joinCluster(
     busy = true
     try {
       for (const peer of await lease.peers()) {
+        const mine = claimed.get(peer.instance)
+        if (mine !== undefined && peer.takenBy === lease.instance && peer.leftAt !== null) {
+          // The instance whose lease we took has closed its connections now: if our stream landed as
+          // a spare while it still held the slot, only a new connection takes the slot.
+          if (peer.leftAt > (openedAt.get(peer.instance) ?? 0)) {
+            log('%s: %s has left, reconnecting its stream', lease.instance, peer.instance)
+            openedAt.set(peer.instance, peer.leftAt)
+            await mine.close()
+            const again = xmpp.openStream()
+            claimed.set(peer.instance, again)
+            again.start().catch((err: Error) => log('stream for %s: %s', peer.instance, err.message))
+          }
+          continue
+        }
         if (peer.instance === lease.instance || !peer.expired || peer.takenBy !== null) continue
         if (!(await lease.takeOver(peer))) continue
         log('%s takes over the slot of %s (generation %d)', lease.instance, peer.instance, peer.generation)
         const stream = xmpp.openStream()
         claimed.set(peer.instance, stream)
+        // (The local clock against the database's: they are assumed close; a left mark older than
+        // the claim means our stream was opened after that instance's connection closed.)
+        openedAt.set(peer.instance, Date.now())
         stream.start().catch((err: Error) => log('stream for %s: %s', peer.instance, err.message))
       }
     } catch (err) {
@@ -78,7 +97,12 @@ export async function joinCluster(
       watching = false
       clearInterval(timer)
       await Promise.allSettled([...claimed.values()].map((s) => s.close()))
-      if (release) await lease.release()
+      if (lease.state.kind === 'lost') {
+        // Our connections are closed: the instance that took our lease may take our slot now.
+        await lease
+          .markLeft()
+          .catch((err: Error) => log('%s: markLeft failed: %s', lease.instance, err.message))
+      } else if (release) await lease.release()
       else lease.removeAllListeners('lost')
     },
   }

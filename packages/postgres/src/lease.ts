@@ -16,6 +16,8 @@ import { PostgresError, PostgresErrorCodes } from './errors.js'
 export const LEASE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE satellite_leases (grp TEXT NOT NULL, instance TEXT NOT NULL, generation BIGINT NOT NULL,
      expires_at TIMESTAMPTZ NOT NULL, taken_by TEXT, PRIMARY KEY (grp, instance))`,
+  // When an instance that lost its lease has closed its connections (markLeft()).
+  'ALTER TABLE satellite_leases ADD COLUMN left_at TIMESTAMPTZ',
 ]
 
 /**
@@ -56,6 +58,12 @@ export interface LeaseRow {
   expired: boolean
   /** The instance that took it over, if one did. */
   takenBy: string | null
+  /**
+   * When the instance said it had closed its connections after losing its lease (ms since the
+   * epoch, the database's clock), or null: the holder of the takeover may now reconnect a stream
+   * that landed as a spare while the lost instance still held its slot.
+   */
+  leftAt: number | null
 }
 
 /**
@@ -132,7 +140,7 @@ export class Lease extends EventEmitter<LeaseEvents> {
       INSERT INTO satellite_leases (grp, instance, generation, expires_at)
       VALUES (${o.group}, ${o.instance}, 1, now() + ${`${o.ttl} milliseconds`}::interval)
       ON CONFLICT (grp, instance) DO UPDATE SET generation = satellite_leases.generation + 1,
-        expires_at = excluded.expires_at, taken_by = NULL
+        expires_at = excluded.expires_at, taken_by = NULL, left_at = NULL
       RETURNING generation`
     return new Lease(sql, o, Number(row?.generation), started)
   }
@@ -178,15 +186,23 @@ export class Lease extends EventEmitter<LeaseEvents> {
   /** Every lease of the group, this one included, by instance. */
   async peers(): Promise<LeaseRow[]> {
     const rows = await this.#sql<
-      { instance: string; generation: string; expired: boolean; taken_by: string | null }[]
+      {
+        instance: string
+        generation: string
+        expired: boolean
+        taken_by: string | null
+        left_ms: string | null
+      }[]
     >`
-      SELECT instance, generation, expires_at <= now() AS expired, taken_by FROM satellite_leases
-      WHERE grp = ${this.group} ORDER BY instance`
+      SELECT instance, generation, expires_at <= now() AS expired, taken_by,
+        (extract(epoch FROM left_at) * 1000)::bigint AS left_ms
+      FROM satellite_leases WHERE grp = ${this.group} ORDER BY instance`
     return rows.map((r) => ({
       instance: r.instance,
       generation: Number(r.generation),
       expired: r.expired,
       takenBy: r.taken_by,
+      leftAt: r.left_ms === null ? null : Number(r.left_ms),
     }))
   }
 
@@ -222,6 +238,16 @@ export class Lease extends EventEmitter<LeaseEvents> {
         `the lease of ${this.instance} in ${this.group} (generation ${generation}) is not held`,
       )
     }
+  }
+
+  /**
+   * After losing the lease: tells the group this instance has closed its connections (call it once
+   * they are closed), so the instance that took the lease over can take the freed slot.
+   */
+  async markLeft(): Promise<void> {
+    clearInterval(this.#timer)
+    await this.#sql`
+      UPDATE satellite_leases SET left_at = now() WHERE grp = ${this.group} AND instance = ${this.instance}`
   }
 
   /** Stops the heartbeat and gives the lease up (it expires at once); idempotent. */
