@@ -1,0 +1,207 @@
+// Issue #18's chatroom scenario on the real ejabberd 23.01: three examples/chatroom processes
+// (CHATROOM_LEASE_TTL, one PostgreSQL database) on one domain with `domain_balancing:
+// bare_destination, component_number: 3` (its own ejabberd: own directory, free ports). alice
+// (@xmpp/client over c2s) makes twelve persistent rooms and posts in each; one instance is killed
+// (SIGKILL); its rooms go silent, then a survivor takes its lease and slot and every room answers
+// again with its history from PostgreSQL. The time from the kill to the last room answering is printed.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterTest } from '@satellite/test-support/cleanup'
+import { xml as clientXml, client as xmppClient } from '@xmpp/client'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
+import { type ServerInfo, startServer, stopServer } from '../setup/servers.js'
+
+type El = ReturnType<typeof clientXml>
+const DOMAIN = 'rooms.localhost'
+const SECRET = 'rooms-secret'
+const MAIN = fileURLToPath(new URL('../../examples/chatroom/dist/main.js', import.meta.url))
+const NS_MUC = 'http://jabber.org/protocol/muc'
+const NS_OWNER = 'http://jabber.org/protocol/muc#owner'
+const PG_URL = inject('postgres').PG_URL as string
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+let server: ServerInfo
+let dir: string
+let admin: PostgresDb
+beforeAll(async () => {
+  const env: Record<string, string> = {
+    XMPP_EXTRA_COMPONENTS: `${DOMAIN}:${SECRET}`,
+    EJABBERD_BALANCING: `${DOMAIN}:bare_destination:3`,
+    EJABBERD_C2S_PORT: String(await freePort()),
+    EJABBERD_COMPONENT_PORT: String(await freePort()),
+    EJABBERD_COMPONENT_TLS_PORT: String(await freePort()),
+    EJABBERD_DIST_PORT: String(await freePort()),
+  }
+  dir = mkdtempSync(join(tmpdir(), 'satellite-chatroom-cluster-'))
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
+  Object.assign(process.env, env)
+  try {
+    server = startServer('ejabberd', dir)
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  }
+  admin = await openPostgres(PG_URL)
+}, 120_000)
+afterAll(async () => {
+  await admin?.close()
+  if (dir === undefined) return
+  stopServer(dir)
+  rmSync(dir, { recursive: true, force: true })
+})
+
+async function freshDatabase(): Promise<string> {
+  const name = `ejcluster_${process.pid}_${Date.now()}`
+  await admin.sql.unsafe(`CREATE DATABASE ${name}`)
+  const u = new URL(PG_URL)
+  u.pathname = `/${name}`
+  return u.toString()
+}
+
+async function instance(name: string, db: string): Promise<{ proc: ChildProcess; out: string[] }> {
+  const out: string[] = []
+  const proc = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      XMPP_SERVICE: `xmpp://${server.XMPP_HOST}:${server.XMPP_COMPONENT_PORT}`,
+      XMPP_DOMAIN: DOMAIN,
+      XMPP_SECRET: SECRET,
+      CHATROOM_DB: db,
+      CHATROOM_OCCUPANT_SECRET: 'e2e ejabberd cluster occupant secret',
+      CHATROOM_LEASE_TTL: '1500',
+      CHATROOM_INSTANCE: name,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  afterTest(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+  })
+  for (const s of [proc.stdout, proc.stderr])
+    s?.on('data', (d: Buffer) => out.push(...d.toString().split('\n')))
+  await expect.poll(() => out.some((l) => l.includes('online as')), { timeout: 20_000 }).toBe(true)
+  return { proc, out }
+}
+
+async function alice() {
+  const c = xmppClient({
+    service: `xmpp://${server.XMPP_HOST}:${server.XMPP_C2S_PORT}`,
+    domain: server.XMPP_DOMAIN as string,
+    resource: 'cluster',
+    credentials: (auth: (c: { username: string; password: string }, m: string) => Promise<void>) =>
+      auth({ username: 'alice', password: server.XMPP_PASSWORD as string }, 'PLAIN'),
+  })
+  c.reconnect?.stop?.()
+  c.on('error', () => {})
+  const received: El[] = []
+  c.on('stanza', (el: El) => received.push(el))
+  await c.start()
+  afterTest(async () => {
+    c.reconnect?.stop?.()
+    await c.stop().catch(() => {})
+  })
+  /** Joins `room`: what the join brought, or undefined when no subject came within `ms`. */
+  const join = async (room: string, ms: number): Promise<El[] | undefined> => {
+    const start = received.length
+    await c.send(clientXml('presence', { to: `${room}/alice` }, clientXml('x', { xmlns: NS_MUC })))
+    const deadline = Date.now() + ms
+    while (Date.now() < deadline) {
+      const got = received.slice(start)
+      if (got.some((el) => el.is('message') && el.attrs.from?.startsWith(room) && el.getChild('subject')))
+        return got
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    return undefined
+  }
+  return { c, received, join }
+}
+
+describe('three chatroom instances on one ejabberd domain (bare_destination, component_number 3), PostgreSQL leases', () => {
+  it('one instance killed: its rooms go silent, then a survivor takes its lease and slot and every room answers with its history', async () => {
+    const db = await freshDatabase()
+    const procs = [await instance('c1', db), await instance('c2', db), await instance('c3', db)]
+    const a = await alice()
+    const rooms = Array.from({ length: 12 }, (_, i) => `room${i}@${DOMAIN}`)
+    for (const [i, room] of rooms.entries()) {
+      expect(await a.join(room, 5000), room).toBeDefined()
+      await a.c.iqCaller.request(
+        clientXml(
+          'iq',
+          { type: 'set', to: room },
+          clientXml(
+            'query',
+            { xmlns: NS_OWNER },
+            clientXml(
+              'x',
+              { xmlns: 'jabber:x:data', type: 'submit' },
+              clientXml('field', { var: 'muc#roomconfig_persistentroom' }, clientXml('value', {}, '1')),
+            ),
+          ),
+        ),
+      )
+      await a.c.send(
+        clientXml('message', { to: room, type: 'groupchat' }, clientXml('body', {}, `before ${i}`)),
+      )
+    }
+    await expect
+      .poll(() =>
+        rooms.every((r, i) =>
+          a.received.some(
+            (el) => el.attrs.from === `${r}/alice` && el.getChildText('body') === `before ${i}`,
+          ),
+        ),
+      )
+      .toBe(true)
+    // Leave every room (the instance that serves it sees the leave), so the next joins are fresh.
+    for (const room of rooms)
+      await a.c.send(clientXml('presence', { to: `${room}/alice`, type: 'unavailable' }))
+    await new Promise((r) => setTimeout(r, 300))
+
+    const killedAt = Date.now()
+    procs[1]?.proc.kill('SIGKILL')
+    // Some rooms are on the killed instance's slot: at least one does not answer at once.
+    const answers = await Promise.all(rooms.map((r) => a.join(r, 700)))
+    const silent = rooms.filter((_, i) => answers[i] === undefined)
+    expect(silent.length).toBeGreaterThan(0)
+    expect(silent.length).toBeLessThan(rooms.length)
+    for (const room of rooms.filter((_, i) => answers[i] !== undefined)) {
+      await a.c.send(clientXml('presence', { to: `${room}/alice`, type: 'unavailable' }))
+    }
+    for (const room of silent) {
+      await expect
+        .poll(async () => (await a.join(room, 700)) !== undefined, { timeout: 15_000, interval: 100 })
+        .toBe(true)
+    }
+    const back = Date.now() - killedAt
+    for (const room of silent)
+      await a.c.send(clientXml('presence', { to: `${room}/alice`, type: 'unavailable' }))
+    await new Promise((r) => setTimeout(r, 300))
+    for (const [i, room] of rooms.entries()) {
+      const got = await a.join(room, 5000)
+      expect(
+        got?.some(
+          (el) => el.getChildText('body') === `before ${i}` && el.getChild('delay', 'urn:xmpp:delay'),
+        ),
+        room,
+      ).toBe(true)
+    }
+    console.log(
+      `chatroom on ejabberd: ${silent.length} of ${rooms.length} rooms on the killed instance; all answering again ${back} ms after the kill (lease ttl 1500 ms)`,
+    )
+    expect(procs[0]?.proc.exitCode).toBeNull()
+    expect(procs[2]?.proc.exitCode).toBeNull()
+  })
+})
