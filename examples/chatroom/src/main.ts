@@ -1,6 +1,7 @@
 // The chatroom service as a program.
 // Run: XMPP_DOMAIN=chat.localhost XMPP_SECRET=chat-secret CHATROOM_OCCUPANT_SECRET=… pnpm --filter chatroom start
 // Several instances on one ejabberd domain: CHATROOM_DB=postgres://… CHATROOM_LEASE_TTL=15000 (docs/scaling.md).
+// A deploy on Prosody (kick_old): start the new instance after `kill -USR2 <old pid>`; the old one stops when replaced.
 import { component } from '@satellite/core'
 import { PostgresMucStore } from '@satellite/muc/postgres'
 import { isPostgresUrl, redactUrl } from '@satellite/postgres'
@@ -38,6 +39,19 @@ try {
   )
   xmpp.on('error', (err) => console.error(`[chatroom] ${err.message}`))
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void xmpp.stop())
+  // A deploy's handover (Prosody with component_conflict_resolve = "kick_old"): SIGUSR2 tells this
+  // instance it is being replaced; when the new one takes the domain (this stream gets <conflict/>),
+  // it stops instead of reconnecting (which would kick the new one back).
+  let handingOver = false
+  process.on('SIGUSR2', () => {
+    handingOver = true
+    console.log('[chatroom] handover: stopping when a new instance takes the domain')
+  })
+  xmpp.on('offline', ({ reason }) => {
+    if (!handingOver || reason !== 'conflict') return
+    console.log('[chatroom] handover: replaced by a new instance, stopping')
+    void xmpp.stop()
+  })
   await xmpp.start()
   const where = isPostgresUrl(options.db) ? redactUrl(options.db) : options.db // never the password
   console.log(
