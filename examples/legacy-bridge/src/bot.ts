@@ -7,8 +7,25 @@ import {
   keyFromEnv,
   SqliteStore,
 } from '@satellite/bridge'
-import type { Component } from '@satellite/core'
+import { type Component, optionError } from '@satellite/core'
+import { isPostgresUrl, type PostgresOptions, redactUrl } from '@satellite/postgres'
 import { type LegacyClientLimits, simulatedNetworkAdapter } from './network/adapter.js'
+
+/**
+ * The store `db` names (BRIDGE_DB): a `postgres://` URL opens a `PostgresBridgeStore` (loaded only
+ * then: a bridge on SQLite never loads the PostgreSQL client; `pg` are the pool's options), anything
+ * else is a SQLite file. Either refuses a database created with another key (`SAT_ERR_BRIDGE_KEY`);
+ * an unreachable PostgreSQL is `SAT_ERR_POSTGRES_CONNECT`, its password never shown.
+ */
+export async function openBridgeStore(
+  db: string,
+  key: Buffer,
+  pg: Omit<PostgresOptions, 'migrations' | 'name'> = {},
+): Promise<BridgeStore & { close(): void | Promise<void> }> {
+  if (!isPostgresUrl(db)) return new SqliteStore({ path: db, key })
+  const { PostgresBridgeStore } = await import('@satellite/bridge/postgres')
+  return PostgresBridgeStore.open(db, { ...pg, key })
+}
 
 /** Where the bridge finds its network and keeps its state (defaults from the environment). */
 export interface LegacyBridgeOptions {
@@ -26,14 +43,23 @@ export interface LegacyBridgeOptions {
 
 /**
  * Wires the bridge kit to the simulated network. From the environment: LEGACY_HOST (127.0.0.1),
- * LEGACY_PORT (5299), BRIDGE_DB (bridge.db), BRIDGE_KEY or BRIDGE_KEY_FILE (required),
+ * LEGACY_PORT (5299), BRIDGE_DB (bridge.db; a `postgres://` URL is opened by {@link openBridgeStore},
+ * then given as `store`), BRIDGE_KEY or BRIDGE_KEY_FILE (required),
  * BRIDGE_RETRY_MAX (re-login attempts after a legacy disconnect before giving up; default: no limit),
  * BRIDGE_ALLOWED_DOMAINS (comma-separated domains whose users may register, `*` for anybody; default:
  * the parent domain of the component's).
  */
 export function legacyBridge(xmpp: Component, options: LegacyBridgeOptions = {}): Bridge {
   const env = process.env
-  const store = options.store ?? new SqliteStore({ path: env.BRIDGE_DB ?? 'bridge.db', key: keyFromEnv(env) })
+  const db = env.BRIDGE_DB ?? 'bridge.db'
+  if (options.store === undefined && isPostgresUrl(db)) {
+    throw optionError(
+      'legacyBridge',
+      'store',
+      `BRIDGE_DB is ${redactUrl(db)}: open it with openBridgeStore() and pass it as store`,
+    )
+  }
+  const store = options.store ?? new SqliteStore({ path: db, key: keyFromEnv(env) })
   return bridge(xmpp, {
     adapter: simulatedNetworkAdapter({
       host: options.legacyHost ?? env.LEGACY_HOST ?? '127.0.0.1',
@@ -60,6 +86,18 @@ function allowedDomains(value: string | undefined): { allowedDomains?: string[] 
   return list.length === 0 ? {} : { allowedDomains: list }
 }
 
-export default function legacyBridgeModule(xmpp: Component): void {
-  legacyBridge(xmpp)
+/** The component module (`satellite run`): the store BRIDGE_DB names, closed after the bridge. */
+export default async function legacyBridgeModule(xmpp: Component): Promise<() => Promise<void>> {
+  const store = await openBridgeStore(process.env.BRIDGE_DB ?? 'bridge.db', keyFromEnv())
+  let gateway: Bridge
+  try {
+    gateway = legacyBridge(xmpp, { store })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  return async () => {
+    await gateway.close()
+    await store.close()
+  }
 }

@@ -2,15 +2,26 @@
 //   node dist/network/server.js --port 5299 --users alice:pw,zed:pw2
 //   XMPP_DOMAIN=bridge.localhost XMPP_SECRET=bridge-secret BRIDGE_KEY=$(openssl rand -base64 32) \
 //     LEGACY_PORT=5299 BRIDGE_DB=bridge.db node dist/main.js
+// BRIDGE_DB may be a postgres:// URL (instances sharing one database).
+import type { Bridge } from '@satellite/bridge'
+import { keyFromEnv } from '@satellite/bridge'
 import { component, configFromEnv } from '@satellite/core'
-import { legacyBridge } from './bot.js'
+import { legacyBridge, openBridgeStore } from './bot.js'
 
 const xmpp = component({ ...configFromEnv(), name: 'Legacy IM gateway' })
-let gateway: ReturnType<typeof legacyBridge>
+let store: Awaited<ReturnType<typeof openBridgeStore>>
+let gateway: Bridge
 try {
-  gateway = legacyBridge(xmpp)
+  store = await openBridgeStore(process.env.BRIDGE_DB ?? 'bridge.db', keyFromEnv())
 } catch (err) {
   console.error(`[legacy-bridge] ${(err as Error).message}`)
+  process.exit(1)
+}
+try {
+  gateway = legacyBridge(xmpp, { store })
+} catch (err) {
+  console.error(`[legacy-bridge] ${(err as Error).message}`)
+  await store.close()
   process.exit(1)
 }
 
@@ -21,7 +32,14 @@ xmpp.on('status', (status, info) =>
 // bounds reached, unreadable credentials; at most limits.reportsPerMinute (60) a minute.
 xmpp.on('error', (err) => console.error(`[legacy-bridge] ${err.message}`))
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void gateway.close().finally(() => xmpp.stop()))
+  process.once(
+    signal,
+    () =>
+      void gateway
+        .close()
+        .finally(() => xmpp.stop())
+        .finally(() => store.close()),
+  )
 }
 
 try {

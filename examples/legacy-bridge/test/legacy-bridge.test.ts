@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
 import { SqliteStore } from '@satellite/bridge'
-import { type Element, xml } from '@satellite/core'
+import { type Element, isSatelliteError, xml } from '@satellite/core'
 import { toJid } from '@satellite/escaping'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { fails, registerIq } from '@satellite/test-support/component'
 import { sleep } from '@satellite/test-support/wait'
 import type { SimulatedClient } from '@satellite/testing'
-import { beforeEach, describe, expect, it } from 'vitest'
-import { legacyBridge } from '../src/bot.js'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { legacyBridge, openBridgeStore } from '../src/bot.js'
 import { LegacyClient } from '../src/network/adapter.js'
 import { parseUsers, startNetwork } from '../src/network/server.js'
 import { DOMAIN, SECRET, type Setup, startBridge } from './helpers.js'
@@ -372,5 +372,44 @@ describe('the bridge program', () => {
     const other = run({ BRIDGE_KEY: Buffer.alloc(32, 2).toString('base64') })
     expect(other.status).toBe(1)
     expect(other.stderr).toMatch(/another BRIDGE_KEY/)
+  })
+
+  it('BRIDGE_DB=postgres://…: opened as PostgreSQL (an unreachable one fails loudly, its password never shown)', async () => {
+    const { spawnSync } = await import('node:child_process')
+    const { fileURLToPath } = await import('node:url')
+    const main = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+    const run = spawnSync(process.execPath, [main], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        XMPP_SERVICE: 'xmpp://127.0.0.1:1',
+        XMPP_DOMAIN: DOMAIN,
+        XMPP_SECRET: SECRET,
+        BRIDGE_DB: 'postgres://bridge:s3cret-pw@127.0.0.1:1/bridge',
+        BRIDGE_KEY: Buffer.alloc(32, 1).toString('base64'),
+      },
+      encoding: 'utf8',
+      timeout: 20_000,
+    })
+    expect(run.status).toBe(1)
+    expect(run.stderr).toMatch(/cannot open postgres:\/\/bridge:\*\*\*@127\.0\.0\.1:1\/bridge/)
+    expect(`${run.stdout}${run.stderr}`).not.toContain('s3cret-pw')
+  })
+
+  it('legacyBridge() without a store refuses a postgres:// BRIDGE_DB (it opens SQLite files only): openBridgeStore() opens it', async () => {
+    vi.stubEnv('BRIDGE_DB', 'postgres://bridge:s3cret-pw@db.example/bridge')
+    vi.stubEnv('BRIDGE_KEY', Buffer.alloc(32, 1).toString('base64'))
+    afterTest(() => void vi.unstubAllEnvs())
+    let err: unknown
+    try {
+      legacyBridge(t.xmpp)
+    } catch (e) {
+      err = e
+    }
+    expect(isSatelliteError(err, 'SAT_ERR_CONFIG')).toBe(true)
+    expect((err as Error).message).toMatch(/openBridgeStore/)
+    expect((err as Error).message).not.toContain('s3cret-pw')
+    const sqlite = await openBridgeStore(':memory:', Buffer.alloc(32, 1))
+    expect(sqlite).toBeInstanceOf(SqliteStore)
+    await sqlite.close()
   })
 })

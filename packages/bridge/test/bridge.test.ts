@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -28,7 +28,6 @@ import { sleep } from '@satellite/test-support/wait'
 import { createServer, type SimulatedClient, type TestServer } from '@satellite/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { FakeNetwork, type FakeSession } from './fake.js'
-import { optionErrorOf } from './support.js'
 
 const DOMAIN = 'bridge.localhost'
 const SECRET = 'bridge-secret'
@@ -757,80 +756,7 @@ describe('bridge: storage and keys', () => {
     expect(() => decrypt(KEY, 'v1:AAAA')).toThrow(BridgeKeyError)
   })
 
-  it('a database opened with another key is refused at once; with the right key everything is back', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'bridge-db-')), 'bridge.db')
-    const a = new SqliteStore({ path, key: KEY })
-    a.putRegistration('alice@localhost', { username: 'alice', password: 'hunter2' })
-    a.putContact('alice@localhost', { legacyId: 'zed', subscribed: true })
-    a.putMessage('alice@localhost', { contact: 'zed', xmppId: 'x', legacyId: 'L' })
-    a.close()
-    expect(readFileSync(path).includes('hunter2')).toBe(false)
-    expect(() => new SqliteStore({ path, key: Buffer.alloc(32, 9) })).toThrow(/another BRIDGE_KEY/)
-    const b = new SqliteStore({ path, key: KEY })
-    expect(b.getRegistration('alice@localhost')).toEqual({ username: 'alice', password: 'hunter2' })
-    expect(b.contacts('alice@localhost')).toEqual([{ legacyId: 'zed', subscribed: true }])
-    expect(b.xmppIdOf('alice@localhost', 'zed', 'L')).toBe('x')
-    b.removeUser('alice@localhost')
-    expect(b.counts('alice@localhost')).toEqual({ registrations: 0, contacts: 0, messages: 0 })
-    b.close()
-  })
-
-  it('keeps the newest maxMessages id mappings per user (default 10,000), pruning the oldest', () => {
-    expect(store.maxMessages).toBe(10_000)
-    const small = new SqliteStore({ key: KEY, maxMessages: 3 })
-    small.putRegistration('alice@localhost', { username: 'alice', password: 'pw' })
-    small.putRegistration('bob@localhost', { username: 'bob', password: 'pw' })
-    const put = (user: string, contact: string, n: number) =>
-      small.putMessage(user, { contact, xmppId: `x${n}`, legacyId: `L${n}` })
-    for (const n of [1, 2, 3, 4, 5]) put('alice@localhost', n % 2 === 0 ? 'zed' : 'olga', n)
-    put('bob@localhost', 'zed', 1)
-    put('bob@localhost', 'zed', 2)
-    expect(small.counts('alice@localhost').messages).toBe(3)
-    expect(small.xmppIdOf('alice@localhost', 'olga', 'L1')).toBeNull()
-    expect(small.legacyIdOf('alice@localhost', 'zed', 'x2')).toBeNull()
-    expect(small.xmppIdOf('alice@localhost', 'olga', 'L3')).toBe('x3')
-    expect(small.legacyIdOf('alice@localhost', 'olga', 'x5')).toBe('L5')
-    expect(small.counts('bob@localhost').messages).toBe(2) // per user
-    small.close()
-    // Larger limits prune in batches of 1%: never more than limit + batch - 1 rows.
-    const batched = new SqliteStore({ key: KEY, maxMessages: 200 })
-    batched.putRegistration('alice@localhost', { username: 'alice', password: 'pw' })
-    for (let n = 1; n <= 250; n++)
-      batched.putMessage('alice@localhost', { contact: 'zed', xmppId: `x${n}`, legacyId: `L${n}` })
-    const kept = batched.counts('alice@localhost').messages
-    expect(kept).toBeGreaterThanOrEqual(200)
-    expect(kept).toBeLessThanOrEqual(201)
-    expect(batched.xmppIdOf('alice@localhost', 'zed', 'L250')).toBe('x250')
-    expect(batched.xmppIdOf('alice@localhost', 'zed', 'L1')).toBeNull()
-    batched.close()
-    const all = new SqliteStore({ key: KEY, maxMessages: Number.POSITIVE_INFINITY })
-    all.putRegistration('alice@localhost', { username: 'alice', password: 'pw' })
-    for (let n = 1; n <= 50; n++)
-      all.putMessage('alice@localhost', { contact: 'zed', xmppId: `x${n}`, legacyId: `L${n}` })
-    expect(all.counts('alice@localhost').messages).toBe(50)
-    all.close()
-    expect(optionErrorOf(() => new SqliteStore({ key: KEY, maxMessages: 0 }))).toBe(
-      'SqliteStore.maxMessages: must be at least 1, got 0',
-    )
-  })
-
-  it('the insert counters are bounded (trackedUsers): the least recently written user is pruned at once and forgotten', () => {
-    const small = new SqliteStore({ key: KEY, maxMessages: 200, trackedUsers: 3 })
-    const users = ['a', 'b', 'c', 'd'].map((u) => `${u}@localhost`)
-    for (const u of users) small.putRegistration(u, { username: u, password: 'pw' })
-    const put = (user: string, n: number) =>
-      small.putMessage(user, { contact: 'zed', xmppId: `x${n}`, legacyId: `L${n}` })
-    for (let n = 1; n <= 201; n++) put('a@localhost', n) // pruned every 2 inserts: 201 rows, one insert counted
-    expect(small.counts('a@localhost').messages).toBe(201)
-    for (const u of users.slice(1)) put(u, 1)
-    expect(small.counted).toBe(3)
-    expect(small.counts('a@localhost').messages).toBe(200) // pruned when forgotten
-    expect(optionErrorOf(() => new SqliteStore({ key: KEY, trackedUsers: 0 }))).toBe(
-      'SqliteStore.trackedUsers: must be an integer >= 1, got 0',
-    )
-    small.close()
-  })
-
+  // The store itself (keys, registrations, contacts, id maps and their pruning): store-contract.ts.
   it('the relay works on with a pruned id map: a receipt to a pruned message is item-not-found', async () => {
     store.close()
     store = new SqliteStore({ key: KEY, maxMessages: 2 })
