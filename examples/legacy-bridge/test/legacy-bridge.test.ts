@@ -412,4 +412,22 @@ describe('the bridge program', () => {
     expect(sqlite).toBeInstanceOf(SqliteStore)
     await sqlite.close()
   })
+
+  it('the component module (satellite run) opens the store BRIDGE_DB names with BRIDGE_KEY; its cleanup resolves', async () => {
+    const { mkdtempSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { component } = await import('@satellite/core')
+    const { default: legacyBridgeModule } = await import('../src/bot.js')
+    const db = join(mkdtempSync(join(tmpdir(), 'legacy-bridge-module-')), 'bridge.db')
+    vi.stubEnv('BRIDGE_DB', db)
+    vi.stubEnv('BRIDGE_KEY', Buffer.alloc(32, 1).toString('base64'))
+    afterTest(() => void vi.unstubAllEnvs())
+    const xmpp = component({ service: t.srv.url, domain: 'other.localhost', secret: 's' })
+    const cleanup = await legacyBridgeModule(xmpp)
+    await cleanup()
+    // The module created the database with BRIDGE_KEY: it opens with that key and with no other.
+    new SqliteStore({ path: db, key: Buffer.alloc(32, 1) }).close()
+    expect(() => new SqliteStore({ path: db, key: Buffer.alloc(32, 2) })).toThrow(/another BRIDGE_KEY/)
+  })
 })
