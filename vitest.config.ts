@@ -10,6 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^@satellite\/core\/internal$/, replacement: src('./packages/core/src/internal.ts') },
       { find: /^@satellite\/muc\/postgres$/, replacement: src('./packages/muc/src/postgres-store.ts') },
+      { find: /^@satellite\/bridge\/postgres$/, replacement: src('./packages/bridge/src/postgres-store.ts') },
       { find: /^@satellite\/([a-z-]+)$/, replacement: `${src('./packages/')}$1/src/index.ts` },
     ],
   },
