@@ -66,3 +66,67 @@ export async function startNgircd(): Promise<Ngircd> {
     },
   }
 }
+
+/** One of two linked servers. */
+export interface LinkedServer {
+  /** hub.test or leaf.test. */
+  name: string
+  port: number
+}
+
+/** Two linked ngircd servers (scripts/ngircd start-linked), to produce a real netsplit. */
+export interface LinkedNgircd {
+  host: string
+  /** Connects to the leaf (active link, ConnectRetry 5 s); its operator splits and relinks. */
+  hub: LinkedServer
+  leaf: LinkedServer
+  dir: string
+  /** The hub drops the link (oper DISCONNECT, no automatic reconnect); resolves once it is down. */
+  split(): Promise<void>
+  /** The hub links again (oper CONNECT); resolves once linked with the time it took (ms). */
+  relink(): Promise<number>
+  /** Whether the hub lists the leaf (LINKS). */
+  linked(): Promise<boolean>
+  stop(): Promise<void>
+}
+
+const vars = (stdout: string): Record<string, string> =>
+  Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => l.split('=', 2) as [string, string]),
+  )
+
+export async function startLinkedNgircd(): Promise<LinkedNgircd> {
+  const dir = await mkdtemp(join(tmpdir(), 'ngircd-linked-'))
+  const [hubPort, leafPort] = [await freePort(), await freePort()]
+  const v = vars(
+    (await run(script, ['start-linked', dir, String(hubPort), String(leafPort)], { timeout: 60_000 })).stdout,
+  )
+  let stopped = false
+  return {
+    host: v.NGIRCD_HOST ?? '127.0.0.1',
+    hub: { name: v.NGIRCD_HUB_NAME ?? 'hub.test', port: Number(v.NGIRCD_HUB_PORT) },
+    leaf: { name: v.NGIRCD_LEAF_NAME ?? 'leaf.test', port: Number(v.NGIRCD_LEAF_PORT) },
+    dir,
+    async split() {
+      await run(script, ['split', dir], { timeout: 30_000 })
+    },
+    async relink() {
+      const { stdout } = await run(script, ['relink', dir], { timeout: 60_000 })
+      return Number(vars(stdout).NGIRCD_RELINK_MS)
+    },
+    async linked() {
+      const { stdout } = await run(script, ['linked', dir], { timeout: 30_000 })
+      return vars(stdout).NGIRCD_LINKED === 'yes'
+    },
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await run(script, ['stop', dir], { timeout: 30_000 })
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
