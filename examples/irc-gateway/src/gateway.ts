@@ -241,10 +241,13 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
     backend: channels.backend,
     isRoom,
     defaults: { historyLength: 20 },
+    // The IRC scheduler paces what goes out (and `flood.maxQueue` bounds it): the engine's own
+    // per-occupant rate (10, then 2 a second) would refuse a fast typist's lines that biboumi queues.
     limits: {
       roomsPerUser: 50,
       occupantsPerRoom: 2000,
       backendTimeout: joinTimeout + 5000,
+      messageRate: { burst: 50, perSecond: 10 },
       ...options.rooms,
     },
     ...(options.store === undefined ? {} : { store: options.store }),

@@ -16,6 +16,7 @@ const ROOM = `#c%s@${DOMAIN}`
 /** An IRC server that registers the client and answers JOIN with `names` (or `refuse`); `push` writes lines. */
 async function ircServer(names: string, refuse?: string) {
   let socket: Socket | undefined
+  const lines: string[] = []
   const server = createServer((s) => {
     socket = s
     s.on('error', () => {})
@@ -28,6 +29,7 @@ async function ircServer(names: string, refuse?: string) {
         const line = buffer.slice(0, i)
         buffer = buffer.slice(i + 2)
         i = buffer.indexOf('\r\n')
+        lines.push(line)
         const nick = /^NICK (\S+)/.exec(line)?.[1]
         if (nick !== undefined) s.write(`:s.test 001 ${nick} :Welcome\r\n`)
         const join = /^JOIN (#\S+)/.exec(line)?.[1]
@@ -47,6 +49,7 @@ async function ircServer(names: string, refuse?: string) {
   return {
     port: typeof address === 'object' && address ? address.port : 0,
     push: (line: string) => socket?.write(`${line}\r\n`),
+    lines,
   }
 }
 
@@ -110,5 +113,17 @@ describe('IRC channels against a scripted server', () => {
     expect(error?.getChild('error')?.getChild('forbidden')).toBeDefined()
     expect(error?.getChild('x', NS_MUC)).toBeDefined()
     expect(error?.getChild('x', NS_MUC_USER)).toBeUndefined()
+  })
+
+  it('a fast typist: 25 groupchats at once all go out (paced by the IRC scheduler), none refused by the room engine', async () => {
+    const irc = await ircServer('Alice')
+    const alice = (await setup(irc.port)).client('alice@localhost/pc')
+    await join(alice)
+    for (let i = 0; i < 25; i++)
+      alice.send(`<message to='${ROOM}' type='groupchat'><body>line ${i}</body></message>`)
+    await expect
+      .poll(() => irc.lines.filter((l) => l.startsWith('PRIVMSG #c :line ')).length, { timeout: 5000 })
+      .toBe(25)
+    expect(alice.received.filter((s) => s.attrs.type === 'error')).toEqual([])
   })
 })
