@@ -174,4 +174,12 @@ describe('a netsplit between two linked ngircd servers', () => {
     expect(Number.isFinite(ms)).toBe(true)
     expect(await net.linked()).toBe(true)
   }, 60_000)
+
+  it('after a SQUIT the hub links again by itself (ConnectRetry)', async () => {
+    const t0 = performance.now()
+    await net.squit()
+    expect(await net.linked()).toBe(false)
+    await expect.poll(() => net.linked(), { timeout: 60_000, interval: 200 }).toBe(true)
+    console.info(`netsplit: SQUIT → linked again by itself in ${Math.round(performance.now() - t0)} ms`)
+  }, 90_000)
 })

@@ -83,6 +83,11 @@ export interface LinkedNgircd {
   dir: string
   /** The hub drops the link (oper DISCONNECT, no automatic reconnect); resolves once it is down. */
   split(): Promise<void>
+  /**
+   * The hub drops the link (oper SQUIT) and links again by itself after ConnectRetry (5 s; ngircd
+   * took 9-18 s here); resolves once the link is down.
+   */
+  squit(): Promise<void>
   /** The hub links again (oper CONNECT); resolves once linked with the time it took (ms). */
   relink(): Promise<number>
   /** Whether the hub lists the leaf (LINKS). */
@@ -113,6 +118,9 @@ export async function startLinkedNgircd(): Promise<LinkedNgircd> {
     dir,
     async split() {
       await run(script, ['split', dir], { timeout: 30_000 })
+    },
+    async squit() {
+      await run(script, ['squit', dir], { timeout: 30_000 })
     },
     async relink() {
       const { stdout } = await run(script, ['relink', dir], { timeout: 60_000 })
