@@ -6,18 +6,18 @@ import type { ComponentEvents, ComponentListener, Status } from './events.js'
 import { Inbound } from './inbound.js'
 import { type JID, parseJid } from './jid.js'
 import { logger } from './log.js'
+import { type OutgoingHost, prepare, prepareEach } from './outgoing.js'
 import { installResponders, NS_CAPS, NS_PING } from './responders/builtin.js'
 import { Disco } from './responders/disco.js'
 import { IqCaller } from './routing/iq.js'
 import type { StanzaMatch } from './routing/match.js'
 import { type IqHandler, type IqMatch, Router, type StanzaHandler, type Unroute } from './routing/router.js'
 import { Stats } from './stats.js'
-import { Outbound, quietReject } from './stream/outbound.js'
+import { Outbound, quietReject, RESOLVED } from './stream/outbound.js'
 import { type Liveness, Session } from './stream/session.js'
 import { ExtraStream } from './streams.js'
 import { type AttemptEvents, Supervisor } from './supervisor.js'
 import { Element, xml } from './xml/element.js'
-import { serialize } from './xml/serialize.js'
 import type { Stanza } from './xml/stanza.js'
 
 export type { ComponentEvents, ComponentListener, ReconnectInfo, Status } from './events.js'
@@ -94,6 +94,7 @@ export class Component extends EventEmitter {
   readonly #inbound: Inbound
   readonly #supervisor: Supervisor<Session>
   readonly #caps: boolean
+  readonly #outgoing: OutgoingHost
   readonly #liveness: Liveness
   /** Extra streams (openStream()) until closed. */
   readonly #extras = new Set<ExtraStream>()
@@ -167,6 +168,12 @@ export class Component extends EventEmitter {
     if (typeof caps === 'object' && caps.node) this.disco.capsNode = caps.node
     if (typeof caps === 'object' && caps.cacheSize !== undefined) this.disco.capsCacheSize = caps.cacheSize
     this.#caps = caps !== false && o.responders.disco !== false
+    this.#outgoing = {
+      domain: o.domain,
+      caps: this.#caps,
+      maxBytes: o.limits.maxOutboundStanzaBytes,
+      addCaps: (p) => this.#addCaps(p),
+    }
     this.#router.onChange = () => this.disco.invalidate()
     installResponders(this.#router, this.disco, o.responders)
   }
@@ -326,56 +333,38 @@ export class Component extends EventEmitter {
    * ```
    */
   send(stanza: Element): Promise<void> {
-    if (!(stanza instanceof Element)) {
-      return quietReject(
-        new SatelliteError(
-          ErrorCodes.INVALID_STANZA,
-          `send() expects an Element built with xml(), got ${typeof stanza}`,
-        ),
-      )
-    }
     if (this.#supervisor.halted) {
       return quietReject(new SatelliteError(ErrorCodes.STOPPED, 'send() after stop()'))
     }
-    const name = stanza.name
-    if (name === 'message' || name === 'presence' || name === 'iq') {
-      const attrs = stanza.attrs
-      const to = attrs.to as string | undefined
-      if (!to) {
-        return quietReject(
-          new SatelliteError(ErrorCodes.ADDRESS, `<${name}> without 'to': the server would reject it`),
-        )
-      }
-      const from = attrs.from as string | undefined
-      if (from === undefined || from === '') attrs.from = this.domain
-      else if (from !== this.domain && !fromInDomain(from, this.domain)) {
-        return quietReject(
-          new SatelliteError(
-            ErrorCodes.ADDRESS,
-            `<${name}> from '${from}' is outside ${this.domain}: the server would close the stream with invalid-from`,
-          ),
-        )
-      }
-      if (name === 'presence' && this.#caps && attrs.type === undefined) this.#addCaps(stanza)
+    const data = prepare(this.#outgoing, stanza)
+    return typeof data === 'string' ? this.#outbound.push(data) : quietReject(data)
+  }
+
+  /**
+   * Sends one stanza to each of `recipients` (a room's message to its occupants): checked and
+   * serialized once, then written once per recipient with its `to`, in order. Resolves once all
+   * are written or queued; rejects, writing none, for what {@link Component.send} rejects (a bad
+   * recipient, a `from` outside the domain, a name that is not an XML name, a stanza too big),
+   * and per copy as `send()` does when the queue is full. The stanza's own `to` is ignored.
+   *
+   * @example
+   * ```ts
+   * await xmpp.sendEach(xml('message', { from: 'room@chat.example.org/alice', type: 'groupchat' },
+   *   xml('body', {}, 'hi all')), ['bob@example.org/phone', 'carol@example.org/pc'])
+   * ```
+   */
+  sendEach(stanza: Element, recipients: Iterable<string>): Promise<void> {
+    if (this.#supervisor.halted) {
+      return quietReject(new SatelliteError(ErrorCodes.STOPPED, 'sendEach() after stop()'))
     }
-    let data: string
-    try {
-      data = serialize(stanza)
-    } catch (err) {
-      // A name that is not an XML name (SAT_ERR_XML_NAME): refused before anything is written.
-      logOut.error('refused a stanza: %s', (err as Error).message)
-      return quietReject(err as Error)
+    const copies = prepareEach(this.#outgoing, stanza, recipients)
+    if (!Array.isArray(copies)) return quietReject(copies)
+    const waiting: Promise<void>[] = []
+    for (const data of copies) {
+      const p = this.#outbound.push(data)
+      if (p !== RESOLVED) waiting.push(p)
     }
-    const max = this.options.limits.maxOutboundStanzaBytes
-    if (data.length * 3 > max && Buffer.byteLength(data) > max) {
-      return quietReject(
-        new SatelliteError(
-          ErrorCodes.STANZA_TOO_BIG,
-          `<${name}> of ${Buffer.byteLength(data)} bytes is over limits.maxOutboundStanzaBytes (${max}); the server would close the stream`,
-        ),
-      )
-    }
-    return this.#outbound.push(data)
+    return waiting.length === 0 ? RESOLVED : Promise.all(waiting).then(() => undefined)
   }
 
   /**
@@ -481,20 +470,6 @@ export class Component extends EventEmitter {
     if (ver === null) return
     presence.c('c', { xmlns: NS_CAPS, hash: 'sha-1', node: this.disco.capsNode, ver })
   }
-}
-
-/** True if `from` is the domain or a JID at it (user@domain, domain/res, user@domain/res). */
-export function fromInDomain(from: string, domain: string): boolean {
-  const slash = from.indexOf('/')
-  const end = slash < 0 ? from.length : slash
-  const start = end - domain.length
-  if (start < 0) return false
-  if (start > 0) {
-    if (from.charCodeAt(start - 1) !== 64 /* @ */) return false
-    if (from.lastIndexOf('@', start - 2) >= 0) return false
-  }
-  if (from.startsWith(domain, start)) return true
-  return from.slice(start, end).toLowerCase() === domain
 }
 
 /**

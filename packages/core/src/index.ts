@@ -10,7 +10,7 @@ export type {
   RequestOptions,
   Status,
 } from './component.js'
-export { Component, component, fromInDomain } from './component.js'
+export { Component, component } from './component.js'
 export type {
   ComponentOptions,
   LimitOptions,
@@ -38,6 +38,7 @@ export type { JID, JidModule } from './jid.js'
 export { jid, parseJid } from './jid.js'
 export type { DebugModule, Logger } from './log.js'
 export { enableDebug } from './log.js'
+export { fromInDomain } from './outgoing.js'
 export type { NumberBounds, Plugin, PluginHandle } from './plugin.js'
 export { numberOption, optionError } from './plugin.js'
 export type { DiscoInfo, DiscoItem, DiscoTarget, Identity } from './responders/disco.js'

@@ -81,6 +81,22 @@ export function deliver(ctx: Context, session: Session, el: Element): void {
   void ctx.xmpp.send(el).catch(() => {})
 }
 
+/**
+ * Sends `el` to every session in `sessions` (a room's fan-out): serialized once for all the joined
+ * ones (core's sendEach), a copy queued for each session still joining.
+ */
+export function deliverAll(ctx: Context, sessions: Iterable<Session>, el: Element): void {
+  const to: string[] = []
+  for (const s of sessions) {
+    if (s.state.kind === 'joining') deliver(ctx, s, el)
+    else to.push(s.jid)
+  }
+  if (to.length === 1) {
+    el.attrs.to = to[0] as string
+    void ctx.xmpp.send(el).catch(() => {})
+  } else if (to.length > 1) void ctx.xmpp.sendEach(el, to).catch(() => {})
+}
+
 /** A shallow copy of a stanza (its children are shared: nothing changes them once sent). */
 export function copy(el: Element): Element {
   const out = xml(el.name, { ...el.attrs })

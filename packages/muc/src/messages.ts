@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { type Element, resourceOf, type Stanza, StanzaError, xml } from '@satellite/core'
 import { persistRoom } from './archive.js'
-import { type Context, deliver, findRoom } from './context.js'
+import { type Context, deliver, deliverAll, findRoom } from './context.js'
 import { MucError, MucErrorCodes } from './errors.js'
 import type { HistoryEntry } from './history.js'
 import { messageHook } from './hooks.js'
@@ -13,7 +13,7 @@ import { invite, isInvitation } from './invite.js'
 import { enforceNick, nickKey } from './nick.js'
 import { NS_MUC_USER, NS_OCCUPANT_ID, NS_SID } from './ns.js'
 import { ghost, refuse } from './occupancy.js'
-import type { Occupant, Room } from './room.js'
+import type { Occupant, Room, Session } from './room.js'
 import { viewGroupchat, viewPrivate } from './view.js'
 
 /** Handles a message addressed to a room or an occupant JID. */
@@ -71,12 +71,15 @@ function groupchat(ctx: Context, room: Room | undefined, m: Stanza, from: string
   }
   const id = randomUUID()
   const out = reflected(room, occ, m, 'groupchat', id)
-  for (const other of room.occupants.values()) {
-    for (const s of other.sessions.values()) deliver(ctx, s, out)
-  }
+  deliverAll(ctx, sessionsOf(room), out)
   if (body === undefined) return
   delete out.attrs.to
   keep(ctx, room, { id, at: ctx.o.now(), jid: from, message: out })
+}
+
+/** Every session of every occupant of `room`. */
+function* sessionsOf(room: Room): Generator<Session> {
+  for (const occ of room.occupants.values()) yield* occ.sessions.values()
 }
 
 /** Keeps a message in the room's history (its length 0: nothing kept). */

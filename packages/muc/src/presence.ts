@@ -1,7 +1,7 @@
 // Occupant presences (XEP-0045 §7.2.3, §7.3, §7.6, §7.7): how an occupant's presence looks to
 // each recipient, and its fan-out to the room.
 import { type Element, xml } from '@satellite/core'
-import { type Context, deliver } from './context.js'
+import { type Context, deliver, deliverAll } from './context.js'
 import { NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID } from './ns.js'
 import type { Occupant, Room, Session } from './room.js'
 
@@ -118,20 +118,17 @@ export function announce(ctx: Context, room: Room, occ: Occupant, a: Announce): 
   if (a.id !== undefined) parts.id = a.id
   if (a.actor !== undefined) parts.actor = a.actor
   if (a.reason !== undefined) parts.reason = a.reason
-  let plain: Element | undefined
-  let withJid: Element | undefined
+  // Two fan-outs at most: those who see real JIDs and those who do not, each serialized once.
+  const plain: Session[] = []
+  const withJid: Session[] = []
   for (const other of a.others === false ? [] : room.occupants.values()) {
     if (other === occ) continue
-    let el: Element
-    if (seesJids(room, other)) {
-      withJid ??= occupantPresence(room, occ, { ...parts, jid: occ.shown.jid })
-      el = withJid
-    } else {
-      plain ??= occupantPresence(room, occ, parts)
-      el = plain
-    }
-    for (const s of other.sessions.values()) deliver(ctx, s, el)
+    const list = seesJids(room, other) && occ.shown.jid !== '' ? withJid : plain
+    for (const s of other.sessions.values()) list.push(s)
   }
+  if (withJid.length > 0)
+    deliverAll(ctx, withJid, occupantPresence(room, occ, { ...parts, jid: occ.shown.jid }))
+  if (plain.length > 0) deliverAll(ctx, plain, occupantPresence(room, occ, parts))
   if (a.self === null) return
   const selfCodes = [...codes, Status.SELF, ...(a.selfCodes ?? [])].sort((x, y) => x - y)
   const targets = a.self === undefined ? occ.sessions.values() : [a.self]
@@ -146,7 +143,7 @@ export function rosterTo(ctx: Context, room: Room, occ: Occupant, session: Sessi
   for (const other of room.occupants.values()) {
     if (other === occ) continue
     const parts: PresenceParts = { base: other.shown.presence, codes: [] }
-    if (sees) parts.jid = other.shown.jid
+    if (sees && other.shown.jid !== '') parts.jid = other.shown.jid
     deliver(ctx, session, occupantPresence(room, other, parts))
   }
 }

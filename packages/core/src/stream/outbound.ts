@@ -16,7 +16,8 @@ interface Entry {
   reject: ((err: Error) => void) | undefined
 }
 
-const RESOLVED: Promise<void> = Promise.resolve()
+/** The promise of a stanza written (or batched) at once. @internal */
+export const RESOLVED: Promise<void> = Promise.resolve()
 const noop = () => {}
 /** Largest batch written from the queue in one `write()` call. */
 const BATCH_BYTES = 256 * 1024

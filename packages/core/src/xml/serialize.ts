@@ -260,6 +260,11 @@ const TEXT_SPECIAL = /[&<>\0-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/
  * section 3.3.3), so written raw an `id` with a tab comes back from the server as another id and the answer to it
  * is never matched (found by the fuzz test).
  */
+/** An attribute value as the serializer writes it (between double quotes). @internal */
+export function escapeAttributeValue(s: string): string {
+  return escapeAttr(s)
+}
+
 function escapeAttr(s: string): string {
   if (s.length > SHORT) return ATTR_SPECIAL.test(s) ? escapeAttrSlow(s) : s
   for (let i = 0; i < s.length; i++) {
