@@ -245,7 +245,8 @@ export function ircChannels(host: ChannelsHost): {
   const attach = (user: string, conn: IrcConnection): void => {
     const channels = channelsOf(conn)
     const server = conn.server
-    const splits = new Map<string, NodeJS.Timeout>()
+    /** Nicks QUIT by a netsplit, held: the channels they were in that have not seen them back yet. */
+    const splits = new Map<string, { timer: NodeJS.Timeout; channels: Set<Joined> }>()
     const each = (nick: string, f: (j: Joined, m: Member) => void) => {
       const k = ircLower(nick)
       for (const j of channels.values()) {
@@ -258,12 +259,15 @@ export function ircChannels(host: ChannelsHost): {
       if (j === undefined || e.self) return
       const k = ircLower(e.nick)
       const held = splits.get(k)
-      if (held !== undefined && j.members.has(k)) {
-        // Back from a netsplit before rooms were told: nothing to show.
-        clearTimeout(held)
-        splits.delete(k)
+      if (held?.channels.delete(j) === true) {
+        // Back in this channel from a netsplit before it was told: nothing to show here.
+        if (held.channels.size === 0) {
+          clearTimeout(held.timer)
+          splits.delete(k)
+        }
         return
       }
+      if (j.members.has(k)) return
       // Members kept per channel are bounded like one NAMES reply; the room shows at most its limit.
       if (j.members.size >= MAX_NAMES) return
       const m: Member = { nick: e.nick, modes: [] }
@@ -339,18 +343,25 @@ export function ircChannels(host: ChannelsHost): {
     })
     conn.on('quit', (e) => {
       const k = ircLower(e.nick)
-      const tell = () => {
-        splits.delete(k)
-        each(e.nick, (j) => {
-          j.members.delete(k)
-          j.view.remove(e.nick, { reason: e.reason ? `Quit: ${e.reason}` : 'Quit' })
-        })
+      const leave = (j: Joined) => {
+        j.members.delete(k)
+        j.view.remove(e.nick, { reason: e.reason ? `Quit: ${e.reason}` : 'Quit' })
       }
-      if (!NETSPLIT.test(e.reason) || splits.size >= 10_000) return tell()
-      clearTimeout(splits.get(k))
-      const t = setTimeout(tell, host.splitDelay)
-      t.unref?.()
-      splits.set(k, t)
+      if (!NETSPLIT.test(e.reason) || splits.size >= 10_000) {
+        each(e.nick, (j) => leave(j))
+        return
+      }
+      const previous = splits.get(k)
+      if (previous !== undefined) clearTimeout(previous.timer)
+      const held = { timer: undefined as unknown as NodeJS.Timeout, channels: new Set<Joined>() }
+      each(e.nick, (j) => held.channels.add(j))
+      // Told once splitDelay has passed, only in the channels the nick has not come back to.
+      held.timer = setTimeout(() => {
+        splits.delete(k)
+        for (const j of held.channels) if (j.members.has(k)) leave(j)
+      }, host.splitDelay)
+      held.timer.unref?.()
+      splits.set(k, held)
     })
     conn.on('nick', (e) => {
       if (e.self) {
@@ -373,7 +384,10 @@ export function ircChannels(host: ChannelsHost): {
         const self = ircLower(c.nick) === ircLower(conn.nick)
         const m = self ? j.self : j.members.get(ircLower(c.nick))
         if (m === undefined) continue
-        m.modes = c.add ? [...new Set([...m.modes, c.mode])] : m.modes.filter((x) => x !== c.mode)
+        const had = m.modes.includes(c.mode)
+        // A mode the member already has (or lacks), e.g. +o again after a netsplit's rejoin: no new presence.
+        if (had === c.add) continue
+        m.modes = c.add ? [...m.modes, c.mode] : m.modes.filter((x) => x !== c.mode)
         const o = occupantOf(m, server, host)
         if (self) j.view.setSelf({ role: o.role as 'moderator', affiliation: o.affiliation as 'none' })
         else j.view.add(o)
@@ -387,7 +401,7 @@ export function ircChannels(host: ChannelsHost): {
       j.view.say(m.from ?? undefined, m.text, { action: m.kind === 'action' })
     })
     const gone = () => {
-      for (const t of splits.values()) clearTimeout(t)
+      for (const held of splits.values()) clearTimeout(held.timer)
       splits.clear()
       for (const j of channels.values()) {
         if (j.pending !== undefined)
