@@ -65,6 +65,7 @@ export const CORE_FILES: Readonly<Record<string, Owner | ((functionName: string)
   'stream/explain.ts': 'control',
   'stream/refused.ts': 'control',
   'supervisor.ts': 'control',
+  'outgoing.ts': 'send',
   'streams.ts': 'control',
   'lifecycle.ts': 'control',
   'config.ts': 'control',

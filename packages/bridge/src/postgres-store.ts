@@ -162,8 +162,9 @@ export class PostgresBridgeStore implements BridgeStore {
 
   /** Runs a read of `user` once the writes called before it are done (it sees them). */
   #read<T>(user: string, op: () => Promise<T>): Promise<T> {
-    const prev = this.#tails.get(user)
-    return prev === undefined ? op() : prev.then(op)
+    // In the same queue as the writes: a write called after this read must not overtake it (the
+    // read would see what was written after it was called, e.g. a user already removed).
+    return this.#write(user, op)
   }
 
   /** The user's credentials; a row that cannot be read (altered, another key) throws a {@link BridgeKeyError}. */

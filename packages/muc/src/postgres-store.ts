@@ -145,8 +145,9 @@ export class PostgresMucStore implements MucStore {
 
   /** Runs a read of `room` once the writes called before it are done (it sees them). */
   #read<T>(room: string, op: () => Promise<T>): Promise<T> {
-    const prev = this.#tails.get(room)
-    return prev === undefined ? op() : prev.then(op)
+    // In the same queue as the writes: a write called after this read must not overtake it (the
+    // read would see what was written after it was called, e.g. a user already removed).
+    return this.#write(room, op)
   }
 
   loadRoom(jid: string): Promise<StoredRoom | undefined> {
