@@ -45,34 +45,6 @@ async function raw(port: number, nick: string): Promise<RawIrcClient> {
 const codes = (el: Element) =>
   (el.getChild('x', NS_MUC_USER)?.getChildren('status') ?? []).map((s) => Number(s.attrs.code))
 
-/**
- * A channel created on the hub by carol (who watches the network from the hub's side), joined by
- * bob on the leaf and by alice from XMPP through the gateway.
- */
-async function scene() {
-  const { srv } = await setup()
-  const channel = `#split${process.pid % 1000}x${++n}`
-  const room = `${channel}%net@${DOMAIN}`
-  const carol = await raw(net.hub.port, `carol${n}`)
-  carol.send(`JOIN ${channel}`)
-  await carol.waitFor((l) => l.includes(` 366 carol${n} ${channel} `))
-  const bobNick = `bob${n}`
-  const bob = await raw(net.leaf.port, bobNick)
-  bob.send(`JOIN ${channel}`)
-  await carol.waitFor((l) => l.startsWith(`:${bobNick}!`) && l.endsWith(`JOIN :${channel}`))
-  const alice = srv.client('alice@localhost/phone')
-  alice.send(`<presence to='${room}/Alice'><x xmlns='${NS_MUC}'/></presence>`)
-  await alice.expectStanza((s) => s.name === 'presence' && codes(s).includes(110), 10_000)
-  const bobJid = `${room}/${bobNick}`
-  // bob's presence in the occupant list, consumed so that later expectations see only new ones.
-  await alice.expectStanza({ name: 'presence', from: bobJid }, 1000)
-  // Presences of bob's from here on: what the split and the relink show in the room.
-  const mark = alice.received.length
-  const bobPresences = () =>
-    alice.received.slice(mark).filter((s) => s.name === 'presence' && s.attrs.from === bobJid)
-  return { channel, room, carol, bob, bobNick, alice, bobPresences }
-}
-
 /** The first line matching `match` among those an IRC client got from now on. */
 function next(c: RawIrcClient, match: (l: string) => boolean, timeout = 30_000): () => Promise<RawLine> {
   const start = c.lines.length
@@ -117,7 +89,6 @@ describe('a netsplit between linked ngircd servers (an op on the other side)', (
     const quitLine = next(carol, (l) => l.startsWith(`:bob${n}!`) && l.includes(' QUIT '))
     await net.split()
     const quit = await quitLine()
-    const since = carol.lines.length
     await net.relink()
     await windowEnds(quit.at + SPLIT_DELAY + 1000)
     await marker(bob, channel, alice, 'm1')
