@@ -3,6 +3,7 @@
 // the component with ircGateway(). The hub's operator drops the link (DISCONNECT) and makes it
 // again (CONNECT): a split shorter than splitDelay shows nothing in the room; a longer one shows
 // one leave with the netsplit reason, and the user comes back once when the servers relink.
+// Also: a user in two channels (the hold is per channel) and an op who gets +o again on the rejoin.
 import { component, type Element } from '@satellite/core'
 import { NS_MUC, NS_MUC_USER } from '@satellite/muc'
 import { afterTest } from '@satellite/test-support/cleanup'
@@ -182,4 +183,57 @@ describe('a netsplit between two linked ngircd servers', () => {
     await expect.poll(() => net.linked(), { timeout: 60_000, interval: 200 }).toBe(true)
     console.info(`netsplit: SQUIT → linked again by itself in ${Math.round(performance.now() - t0)} ms`)
   }, 90_000)
+  it('a user in two channels, a short split: no presence in either room when the user comes back', async () => {
+    const a = await scene()
+    // second channel with bob and alice
+    const channel2 = `${a.channel}b`
+    const room2 = `${channel2}%net@${DOMAIN}`
+    a.carol.send(`JOIN ${channel2}`)
+    await a.carol.waitFor(
+      (l) => l.includes(` 366 ${a.carol.lines.length >= 0 ? '' : ''}`) && l.includes(channel2),
+    )
+    a.bob.send(`JOIN ${channel2}`)
+    await a.carol.waitFor((l) => l.startsWith(`:${a.bobNick}!`) && l.endsWith(`JOIN :${channel2}`))
+    a.alice.send(`<presence to='${room2}/Alice'><x xmlns='${NS_MUC}'/></presence>`)
+    await a.alice.expectStanza(
+      (s) => s.name === 'presence' && codes(s).includes(110) && s.attrs.from === `${room2}/Alice`,
+      10_000,
+    )
+    const bob2 = `${room2}/${a.bobNick}`
+    await a.alice.expectStanza({ name: 'presence', from: bob2 }, 1000)
+    const mark = a.alice.received.length
+    const quitLine = next(a.carol, (l) => l.startsWith(`:${a.bobNick}!`) && l.includes(' QUIT '))
+    await net.split()
+    const quit = await quitLine()
+    await net.relink()
+    await windowEnds(quit.at + SPLIT_DELAY + 1000)
+    await marker(a.bob, a.channel, a.alice, 'm1')
+    await marker(a.bob, channel2, a.alice, 'm2')
+    const after = a.alice.received.slice(mark).filter((s) => s.name === 'presence')
+    expect(after).toEqual([])
+  }, 60_000)
+
+  it('an op on the other side, a short split: back with +o, and the room shows no presence at all', async () => {
+    const { srv } = await setup()
+    const channel = `#op${process.pid % 1000}x${++n}`
+    const room = `${channel}%net@${DOMAIN}`
+    const bob = await raw(net.leaf.port, `bob${n}`)
+    bob.send(`JOIN ${channel}`)
+    await bob.waitFor((l) => l.includes(` 366 bob${n} ${channel} `))
+    const carol = await raw(net.hub.port, `carol${n}`)
+    carol.send(`JOIN ${channel}`)
+    await carol.waitFor((l) => l.includes(` 366 carol${n} ${channel} `))
+    const alice = srv.client('alice@localhost/phone')
+    alice.send(`<presence to='${room}/Alice'><x xmlns='${NS_MUC}'/></presence>`)
+    await alice.expectStanza((s) => s.name === 'presence' && codes(s).includes(110), 10_000)
+    const mark = alice.received.length
+    const quitLine = next(carol, (l) => l.startsWith(`:bob${n}!`) && l.includes(' QUIT '))
+    await net.split()
+    const quit = await quitLine()
+    await net.relink()
+    await windowEnds(quit.at + SPLIT_DELAY + 1000)
+    await marker(bob, channel, alice, 'm1')
+    const after = alice.received.slice(mark).filter((s) => s.name === 'presence')
+    expect(after).toEqual([])
+  }, 60_000)
 })
