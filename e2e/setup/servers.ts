@@ -2,7 +2,10 @@
 // loopback with the project's own script, hands their settings to the tests, and stops
 // exactly what it started. A server that cannot start fails the run loudly.
 import { spawnSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer as createNetServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
 
@@ -19,10 +22,15 @@ function parseEnv(text: string): ServerInfo {
   return out
 }
 
-export function startServer(kind: 'prosody' | 'ejabberd', dir?: string): ServerInfo {
+export function startServer(
+  kind: 'prosody' | 'ejabberd',
+  dir?: string,
+  env: Record<string, string> = {},
+): ServerInfo {
   const run = spawnSync(script, ['start', kind, ...(dir ? [dir] : [])], {
     encoding: 'utf8',
     timeout: 120_000,
+    env: { ...process.env, ...env },
   })
   if (run.status !== 0) {
     throw new Error(
@@ -35,6 +43,42 @@ export function startServer(kind: 'prosody' | 'ejabberd', dir?: string): ServerI
 
 export function stopServer(dir: string): void {
   spawnSync(script, ['stop', dir], { stdio: 'inherit', timeout: 60_000 })
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel's pick, released at once). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/**
+ * A server of one test file's own (its directory, free ports, `env` for scripts/xmpp-server such as
+ * EJABBERD_BALANCING or PROSODY_CONFLICT), away from the shared ones; `stop()` stops it and
+ * removes its directory.
+ */
+export async function ownServer(
+  kind: 'prosody' | 'ejabberd',
+  env: Record<string, string> = {},
+): Promise<{ info: ServerInfo; stop(): void }> {
+  const p = kind === 'prosody' ? 'PROSODY' : 'EJABBERD'
+  const ports: Record<string, string> = {
+    [`${p}_C2S_PORT`]: String(await freePort()),
+    [`${p}_COMPONENT_PORT`]: String(await freePort()),
+    [`${p}_COMPONENT_TLS_PORT`]: String(await freePort()),
+  }
+  if (kind === 'ejabberd') ports.EJABBERD_DIST_PORT = String(await freePort())
+  const dir = mkdtempSync(join(tmpdir(), `satellite-own-${kind}-`))
+  const info = startServer(kind, dir, { ...ports, ...env })
+  return {
+    info,
+    stop() {
+      stopServer(dir)
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
 }
 
 const pgScript = fileURLToPath(new URL('../../scripts/postgres', import.meta.url))

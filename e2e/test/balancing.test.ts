@@ -11,7 +11,6 @@
 // sent after the round (c2s routes in order), and once more at the end of the test.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,7 +18,7 @@ import { type Component, component, xml } from '@satellite/core'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml, client as xmppClient } from '@xmpp/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ServerInfo, startServer, stopServer } from '../setup/servers.js'
+import { ownServer, type ServerInfo } from '../setup/servers.js'
 
 const DOMAIN = 'balanced.localhost'
 const SECRET = 'balanced-secret'
@@ -28,45 +27,18 @@ const JIDS = Array.from({ length: 60 }, (_, i) => `user${i + 1}@${DOMAIN}`)
 const script = fileURLToPath(new URL('../../scripts/xmpp-server', import.meta.url))
 const e2eDir = fileURLToPath(new URL('..', import.meta.url))
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 let server: ServerInfo
-let dir: string
+let own: { info: ServerInfo; stop(): void } | undefined
 
 beforeAll(async () => {
-  const env: Record<string, string> = {
+  own = await ownServer('ejabberd', {
     XMPP_EXTRA_COMPONENTS: `${DOMAIN}:${SECRET}`,
     EJABBERD_BALANCING: `${DOMAIN}:bare_destination:${SLOTS}`,
-    EJABBERD_C2S_PORT: String(await freePort()),
-    EJABBERD_COMPONENT_PORT: String(await freePort()),
-    EJABBERD_COMPONENT_TLS_PORT: String(await freePort()),
-    EJABBERD_DIST_PORT: String(await freePort()),
-  }
-  dir = mkdtempSync(join(tmpdir(), 'satellite-balancing-ejabberd-'))
-  // startServer passes this worker's environment to scripts/xmpp-server: set it for the call only.
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
-  Object.assign(process.env, env)
-  try {
-    server = startServer('ejabberd', dir)
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
-  }
+  })
+  server = own.info
 }, 120_000)
 
-afterAll(() => {
-  if (dir === undefined) return
-  stopServer(dir)
-  rmSync(dir, { recursive: true, force: true })
-})
+afterAll(() => own?.stop())
 
 /** One instance of the balanced component, answering every chat message with its name. */
 function instance(name: string): Component {

@@ -5,16 +5,12 @@
 // (SIGKILL); its rooms go silent, then a survivor takes its lease and slot and every room answers
 // again with its history from PostgreSQL. The time from the kill to the last room answering is printed.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml, client as xmppClient } from '@xmpp/client'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
-import { type ServerInfo, startServer, stopServer } from '../setup/servers.js'
+import { ownServer, type ServerInfo } from '../setup/servers.js'
 
 type El = ReturnType<typeof clientXml>
 const DOMAIN = 'rooms.localhost'
@@ -24,44 +20,20 @@ const NS_MUC = 'http://jabber.org/protocol/muc'
 const NS_OWNER = 'http://jabber.org/protocol/muc#owner'
 const PG_URL = inject('postgres').PG_URL as string
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 let server: ServerInfo
-let dir: string
+let own: { info: ServerInfo; stop(): void } | undefined
 let admin: PostgresDb
 beforeAll(async () => {
-  const env: Record<string, string> = {
+  own = await ownServer('ejabberd', {
     XMPP_EXTRA_COMPONENTS: `${DOMAIN}:${SECRET}`,
     EJABBERD_BALANCING: `${DOMAIN}:bare_destination:3`,
-    EJABBERD_C2S_PORT: String(await freePort()),
-    EJABBERD_COMPONENT_PORT: String(await freePort()),
-    EJABBERD_COMPONENT_TLS_PORT: String(await freePort()),
-    EJABBERD_DIST_PORT: String(await freePort()),
-  }
-  dir = mkdtempSync(join(tmpdir(), 'satellite-chatroom-cluster-'))
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
-  Object.assign(process.env, env)
-  try {
-    server = startServer('ejabberd', dir)
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
-  }
+  })
+  server = own.info
   admin = await openPostgres(PG_URL)
 }, 120_000)
 afterAll(async () => {
   await admin?.close()
-  if (dir === undefined) return
-  stopServer(dir)
-  rmSync(dir, { recursive: true, force: true })
+  own?.stop()
 })
 
 async function freshDatabase(): Promise<string> {

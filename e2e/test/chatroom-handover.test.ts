@@ -6,16 +6,12 @@
 // rejoins: she rejoins at once), or lost in flight on the old socket; the archive holds every
 // reflected message. The gap and the counts are printed.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml, client as xmppClient } from '@xmpp/client'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
-import { type ServerInfo, startServer, stopServer } from '../setup/servers.js'
+import { ownServer, type ServerInfo } from '../setup/servers.js'
 
 type El = ReturnType<typeof clientXml>
 const DOMAIN = 'handover.localhost'
@@ -28,43 +24,20 @@ const NS_MAM = 'urn:xmpp:mam:2'
 const NS_RSM = 'http://jabber.org/protocol/rsm'
 const PG_URL = inject('postgres').PG_URL as string
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 let server: ServerInfo
-let dir: string
+let own: { info: ServerInfo; stop(): void } | undefined
 let admin: PostgresDb
 beforeAll(async () => {
-  const env: Record<string, string> = {
+  own = await ownServer('prosody', {
     XMPP_EXTRA_COMPONENTS: `${DOMAIN}:${SECRET}`,
     PROSODY_CONFLICT: 'kick_old',
-    PROSODY_C2S_PORT: String(await freePort()),
-    PROSODY_COMPONENT_PORT: String(await freePort()),
-    PROSODY_COMPONENT_TLS_PORT: String(await freePort()),
-  }
-  dir = mkdtempSync(join(tmpdir(), 'satellite-handover-prosody-'))
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
-  Object.assign(process.env, env)
-  try {
-    server = startServer('prosody', dir)
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
-  }
+  })
+  server = own.info
   admin = await openPostgres(PG_URL)
 }, 120_000)
 afterAll(async () => {
   await admin?.close()
-  if (dir === undefined) return
-  stopServer(dir)
-  rmSync(dir, { recursive: true, force: true })
+  own?.stop()
 })
 
 async function instance(name: string, db: string): Promise<{ proc: ChildProcess; out: string[] }> {
