@@ -158,10 +158,11 @@ describe('IrcConnection on ngircd', () => {
     const conn = connection('ivan')
     await conn.connect()
     const judy = await raw('judy')
-    conn.raw('JOIN #q')
-    await expect.poll(() => conn.pending).toBe(0)
     judy.send('JOIN #q')
-    await judy.waitFor((l) => / 353 judy = #q :.*\bivan\b/.test(l))
+    await judy.waitFor((l) => / 366 judy #q /.test(l))
+    // judy sees ivan arrive, whichever order the two lines reach the server in
+    conn.raw('JOIN #q')
+    await judy.waitFor((l) => l.startsWith(':ivan!') && l.endsWith('JOIN :#q'))
     conn.close('bye now')
     // ngircd quotes the reason
     await judy.waitFor((l) => l.startsWith(':ivan!') && l.endsWith('QUIT :"bye now"'))
