@@ -4,6 +4,7 @@
 /// <reference types="node" preserve="true" />
 import { optionError } from '@satellite/core'
 import {
+  KeyedQueue,
   type Migration,
   openPostgres,
   type PostgresDb,
@@ -88,8 +89,8 @@ export class PostgresBridgeStore implements BridgeStore {
   readonly #tracked: number
   /** Inserts per user since its last prune (at most `trackedUsers`, least recently written first). */
   readonly #inserts = new Map<string, number>()
-  /** The last pending write of each user (only users with writes in flight). */
-  readonly #tails = new Map<string, Promise<void>>()
+  /** Operations per user, in call order (see {@link KeyedQueue}). */
+  readonly #queue = new KeyedQueue()
 
   private constructor(db: PostgresDb, key: Buffer, maxMessages: number, tracked: number) {
     this.db = db
@@ -147,17 +148,7 @@ export class PostgresBridgeStore implements BridgeStore {
 
   /** Runs a write of `user` after the writes of that user called before it. */
   #write<T>(user: string, op: () => Promise<T>): Promise<T> {
-    const prev = this.#tails.get(user)
-    const result = prev === undefined ? op() : prev.then(op)
-    const tail = result.then(
-      () => {},
-      () => {},
-    )
-    this.#tails.set(user, tail)
-    void tail.then(() => {
-      if (this.#tails.get(user) === tail) this.#tails.delete(user)
-    })
-    return result
+    return this.#queue.run(user, op)
   }
 
   /** Runs a read of `user` once the writes called before it are done (it sees them). */
@@ -320,7 +311,7 @@ export class PostgresBridgeStore implements BridgeStore {
    * finished; idempotent.
    */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#tails.values()])
+    await this.#queue.idle()
     return this.db.close()
   }
 }

@@ -2,6 +2,7 @@
 // SqliteMucStore, for services whose instances share one database. Its own entry point
 // (`@satellite/muc/postgres`), so that a service on SQLite never loads the PostgreSQL client.
 import {
+  KeyedQueue,
   type Migration,
   openPostgres,
   type PostgresDb,
@@ -106,8 +107,8 @@ export class PostgresMucStore implements MucStore {
   readonly #sql: Sql
   /** Appends per room since its last trim (bounded: cleared past 10,000 rooms). */
   readonly #appends = new Map<string, number>()
-  /** The last pending write of each room (only rooms with writes in flight). */
-  readonly #tails = new Map<string, Promise<void>>()
+  /** Operations per room, in call order (see {@link KeyedQueue}). */
+  readonly #queue = new KeyedQueue()
 
   /** Wraps an open database whose schema is up to date (see {@link PostgresMucStore.open}). */
   constructor(db: PostgresDb) {
@@ -130,17 +131,7 @@ export class PostgresMucStore implements MucStore {
    * connections in any order (messages archived out of order, an older setting saved last).
    */
   #write<T>(room: string, op: () => Promise<T>): Promise<T> {
-    const prev = this.#tails.get(room)
-    const result = prev === undefined ? op() : prev.then(op)
-    const tail = result.then(
-      () => {},
-      () => {},
-    )
-    this.#tails.set(room, tail)
-    void tail.then(() => {
-      if (this.#tails.get(room) === tail) this.#tails.delete(room)
-    })
-    return result
+    return this.#queue.run(room, op)
   }
 
   /** Runs a read of `room` once the writes called before it are done (it sees them). */
@@ -336,7 +327,7 @@ export class PostgresMucStore implements MucStore {
    * stop is still kept); idempotent.
    */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#tails.values()])
+    await this.#queue.idle()
     return this.db.close()
   }
 }

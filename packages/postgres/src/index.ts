@@ -9,6 +9,7 @@ export type {
 export { migrate, openPostgres, schemaVersion } from './database.js'
 export type { PostgresErrorCode } from './errors.js'
 export { PostgresError, PostgresErrorCodes } from './errors.js'
+export { KeyedQueue } from './keyed-queue.js'
 export type { LeaseEvents, LeaseOptions, LeaseRow, LeaseState } from './lease.js'
 export { LEASE_MIGRATIONS, Lease } from './lease.js'
 export { isPostgresUrl, redactUrl } from './url.js'
