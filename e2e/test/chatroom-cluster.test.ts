@@ -3,17 +3,15 @@
 // the e2e PostgreSQL: instance b is killed (SIGKILL); its rooms' stanzas are dropped until a takes
 // over b's lease and opens one more stream (b's slot); then every room answers again, with its
 // history from PostgreSQL. The time from the kill to the last room answering is printed.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { type Element, xml } from '@satellite/core'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { createServer, type SimulatedClient } from '@satellite/testing'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
+import { chatroomInstance, freshDatabase } from './chatroom-process.js'
 
 const DOMAIN = 'chat.localhost'
 const SECRET = 'chat-secret'
-const MAIN = fileURLToPath(new URL('../../examples/chatroom/dist/main.js', import.meta.url))
 const NS_MUC = 'http://jabber.org/protocol/muc'
 const NS_OWNER = 'http://jabber.org/protocol/muc#owner'
 const PG_URL = inject('postgres').PG_URL as string
@@ -22,44 +20,22 @@ afterAll(async () => {
   for (const db of admins) await db.close()
 })
 
-async function freshDatabase(): Promise<string> {
+async function freshDb(): Promise<string> {
   const admin = await openPostgres(PG_URL)
   admins.push(admin)
-  const name = `cluster_${process.pid}_${Date.now()}`
-  await admin.sql.unsafe(`CREATE DATABASE ${name}`)
-  const u = new URL(PG_URL)
-  u.pathname = `/${name}`
-  return u.toString()
+  return freshDatabase(admin, 'cluster')
 }
 
-/** examples/chatroom as its own process; resolves once it is online. */
-async function instance(
-  name: string,
-  url: string,
-  db: string,
-): Promise<{ proc: ChildProcess; out: string[] }> {
-  const out: string[] = []
-  const proc = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      XMPP_SERVICE: url,
-      XMPP_DOMAIN: DOMAIN,
-      XMPP_SECRET: SECRET,
-      CHATROOM_DB: db,
-      CHATROOM_OCCUPANT_SECRET: 'e2e cluster occupant secret',
-      CHATROOM_LEASE_TTL: '1500',
-      CHATROOM_INSTANCE: name,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const instance = (name: string, url: string, db: string) =>
+  chatroomInstance({
+    service: url,
+    domain: DOMAIN,
+    secret: SECRET,
+    db,
+    occupantSecret: 'e2e cluster occupant secret',
+    leaseTtl: 1500,
+    name,
   })
-  afterTest(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
-  })
-  for (const s of [proc.stdout, proc.stderr])
-    s?.on('data', (d: Buffer) => out.push(...d.toString().split('\n')))
-  await expect.poll(() => out.some((l) => l.includes('online as')), { timeout: 20_000 }).toBe(true)
-  return { proc, out }
-}
 
 /** Joins `room` as alice; resolves with what the join brought, or undefined when nothing came in `ms`. */
 async function tryJoin(c: SimulatedClient, room: string, ms: number): Promise<Element[] | undefined> {
@@ -88,7 +64,7 @@ describe('several chatroom instances on one domain (ejabberd slots, PostgreSQL l
       componentNumber: 2,
     })
     afterTest(() => srv.close())
-    const db = await freshDatabase()
+    const db = await freshDb()
     const a = await instance('a', srv.url, db)
     const b = await instance('b', srv.url, db)
     expect(srv.connectionsFor(DOMAIN)).toHaveLength(2)
@@ -158,7 +134,7 @@ describe('several chatroom instances on one domain (ejabberd slots, PostgreSQL l
       componentNumber: 2,
     })
     afterTest(() => srv.close())
-    const db = await freshDatabase()
+    const db = await freshDb()
     const a = await instance('a', srv.url, db)
     const b = await instance('b', srv.url, db)
     const alice = srv.client('alice@localhost/pc')

@@ -4,18 +4,16 @@
 // (@xmpp/client over c2s) makes twelve persistent rooms and posts in each; one instance is killed
 // (SIGKILL); its rooms go silent, then a survivor takes its lease and slot and every room answers
 // again with its history from PostgreSQL. The time from the kill to the last room answering is printed.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml, client as xmppClient } from '@xmpp/client'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
 import { ownServer, type ServerInfo } from '../setup/servers.js'
+import { chatroomInstance, freshDatabase } from './chatroom-process.js'
 
 type El = ReturnType<typeof clientXml>
 const DOMAIN = 'rooms.localhost'
 const SECRET = 'rooms-secret'
-const MAIN = fileURLToPath(new URL('../../examples/chatroom/dist/main.js', import.meta.url))
 const NS_MUC = 'http://jabber.org/protocol/muc'
 const NS_OWNER = 'http://jabber.org/protocol/muc#owner'
 const PG_URL = inject('postgres').PG_URL as string
@@ -36,37 +34,16 @@ afterAll(async () => {
   own?.stop()
 })
 
-async function freshDatabase(): Promise<string> {
-  const name = `ejcluster_${process.pid}_${Date.now()}`
-  await admin.sql.unsafe(`CREATE DATABASE ${name}`)
-  const u = new URL(PG_URL)
-  u.pathname = `/${name}`
-  return u.toString()
-}
-
-async function instance(name: string, db: string): Promise<{ proc: ChildProcess; out: string[] }> {
-  const out: string[] = []
-  const proc = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      XMPP_SERVICE: `xmpp://${server.XMPP_HOST}:${server.XMPP_COMPONENT_PORT}`,
-      XMPP_DOMAIN: DOMAIN,
-      XMPP_SECRET: SECRET,
-      CHATROOM_DB: db,
-      CHATROOM_OCCUPANT_SECRET: 'e2e ejabberd cluster occupant secret',
-      CHATROOM_LEASE_TTL: '1500',
-      CHATROOM_INSTANCE: name,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const instance = (name: string, db: string) =>
+  chatroomInstance({
+    service: `xmpp://${server.XMPP_HOST}:${server.XMPP_COMPONENT_PORT}`,
+    domain: DOMAIN,
+    secret: SECRET,
+    db,
+    occupantSecret: 'e2e ejabberd cluster occupant secret',
+    leaseTtl: 1500,
+    name,
   })
-  afterTest(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
-  })
-  for (const s of [proc.stdout, proc.stderr])
-    s?.on('data', (d: Buffer) => out.push(...d.toString().split('\n')))
-  await expect.poll(() => out.some((l) => l.includes('online as')), { timeout: 20_000 }).toBe(true)
-  return { proc, out }
-}
 
 async function alice() {
   const c = xmppClient({
@@ -103,7 +80,7 @@ async function alice() {
 
 describe('three chatroom instances on one ejabberd domain (bare_destination, component_number 3), PostgreSQL leases', () => {
   it('one instance killed: its rooms go silent, then a survivor takes its lease and slot and every room answers with its history', async () => {
-    const db = await freshDatabase()
+    const db = await freshDatabase(admin, 'ejcluster')
     const procs = [await instance('c1', db), await instance('c2', db), await instance('c3', db)]
     const a = await alice()
     const rooms = Array.from({ length: 12 }, (_, i) => `room${i}@${DOMAIN}`)

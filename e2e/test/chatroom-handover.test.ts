@@ -5,19 +5,17 @@
 // every message alice sent is reflected, refused (not-acceptable from the new instance until she
 // rejoins: she rejoins at once), or lost in flight on the old socket; the archive holds every
 // reflected message. The gap and the counts are printed.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml, client as xmppClient } from '@xmpp/client'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
 import { ownServer, type ServerInfo } from '../setup/servers.js'
+import { chatroomInstance, freshDatabase } from './chatroom-process.js'
 
 type El = ReturnType<typeof clientXml>
 const DOMAIN = 'handover.localhost'
 const SECRET = 'handover-secret'
 const ROOM = `lobby@${DOMAIN}`
-const MAIN = fileURLToPath(new URL('../../examples/chatroom/dist/main.js', import.meta.url))
 const NS_MUC = 'http://jabber.org/protocol/muc'
 const NS_OWNER = 'http://jabber.org/protocol/muc#owner'
 const NS_MAM = 'urn:xmpp:mam:2'
@@ -40,36 +38,19 @@ afterAll(async () => {
   own?.stop()
 })
 
-async function instance(name: string, db: string): Promise<{ proc: ChildProcess; out: string[] }> {
-  const out: string[] = []
-  const proc = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      XMPP_SERVICE: `xmpp://${server.XMPP_HOST}:${server.XMPP_COMPONENT_PORT}`,
-      XMPP_DOMAIN: DOMAIN,
-      XMPP_SECRET: SECRET,
-      CHATROOM_DB: db,
-      CHATROOM_OCCUPANT_SECRET: 'e2e handover occupant secret',
-      CHATROOM_INSTANCE: name,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const instance = (name: string, db: string) =>
+  chatroomInstance({
+    service: `xmpp://${server.XMPP_HOST}:${server.XMPP_COMPONENT_PORT}`,
+    domain: DOMAIN,
+    secret: SECRET,
+    db,
+    occupantSecret: 'e2e handover occupant secret',
+    name,
   })
-  afterTest(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
-  })
-  for (const s of [proc.stdout, proc.stderr])
-    s?.on('data', (d: Buffer) => out.push(...d.toString().split('\n')))
-  await expect.poll(() => out.some((l) => l.includes('online as')), { timeout: 20_000 }).toBe(true)
-  return { proc, out }
-}
 
 describe('a deploy on Prosody (kick_old): the new chatroom instance takes the domain over, the old one stops', () => {
   it('every message alice sends is reflected, refused or counted as lost in flight; the archive holds every reflected one', async () => {
-    const name = `handover_${process.pid}_${Date.now()}`
-    await admin.sql.unsafe(`CREATE DATABASE ${name}`)
-    const u = new URL(PG_URL)
-    u.pathname = `/${name}`
-    const db = u.toString()
+    const db = await freshDatabase(admin, 'handover')
     const old = await instance('old', db)
 
     // Three users, each at the engine's default rate (a burst, then 2 messages a second).
