@@ -1,6 +1,7 @@
 // docs/errors.md lists every error code the SDK can raise: core's in "Error codes" (checked against
-// ErrorCodes), every other package's in "Plugin error codes" (checked against the SAT_ERR_* string
-// literals of packages/*/src, so a new code in a plugin fails here until it is documented).
+// ErrorCodes), every other package's and every example program's in "Plugin error codes" (checked
+// against the SAT_ERR_* string literals of packages/*/src and examples/*/src, so a new code in a
+// plugin or an example fails here until it is documented).
 
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -28,20 +29,23 @@ function sourceFiles(dir: string): string[] {
   )
 }
 
+// Each SAT_ERR_* string literal of packages/*/src (but core's) and examples/*/src, with where it is first seen.
 function pluginCodes(): Map<string, string> {
   const found = new Map<string, string>()
-  for (const pkg of readdirSync(join(ROOT, 'packages'))) {
-    if (pkg === 'core') continue
-    let files: string[]
-    try {
-      files = sourceFiles(join(ROOT, 'packages', pkg, 'src'))
-    } catch {
-      continue
-    }
-    for (const file of files) {
-      for (const m of readFileSync(file, 'utf8').matchAll(/'(SAT_ERR_[A-Z_]+)'/g)) {
-        const code = m[1] as string
-        if (!found.has(code)) found.set(code, `packages/${pkg}`)
+  for (const top of ['packages', 'examples']) {
+    for (const dir of readdirSync(join(ROOT, top))) {
+      if (top === 'packages' && dir === 'core') continue
+      let files: string[]
+      try {
+        files = sourceFiles(join(ROOT, top, dir, 'src'))
+      } catch {
+        continue
+      }
+      for (const file of files) {
+        for (const m of readFileSync(file, 'utf8').matchAll(/'(SAT_ERR_[A-Z_]+)'/g)) {
+          const code = m[1] as string
+          if (!found.has(code)) found.set(code, `${top}/${dir}`)
+        }
       }
     }
   }
@@ -53,10 +57,13 @@ describe('docs/errors.md', () => {
     expect([...tableCodes(section('Error codes'))].sort()).toEqual(Object.values(ErrorCodes).sort())
   })
 
-  it('lists every other package’s code in "Plugin error codes", and only those', () => {
+  it('lists every other package’s and example’s code in "Plugin error codes", and only those', () => {
     const core = new Set<string>(Object.values(ErrorCodes))
-    const inSource = [...pluginCodes().keys()].filter((c) => !core.has(c)).sort()
+    const codes = pluginCodes()
+    const inSource = [...codes.keys()].filter((c) => !core.has(c)).sort()
     expect(inSource.length).toBeGreaterThan(10)
+    // The examples are scanned too (the IRC gateway's catalogue is in examples/irc-gateway/src).
+    expect([...codes.values()].some((where) => where.startsWith('examples/'))).toBe(true)
     expect([...tableCodes(section('Plugin error codes'))].sort()).toEqual(inSource)
   })
 })
