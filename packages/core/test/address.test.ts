@@ -77,6 +77,8 @@ describe('the parts of a JID string', () => {
           expect(domainOf(address)).toBe(j.domain)
           expect(resourceOf(address)).toBe(j.resource)
           expect(bareOf(address)).toBe(j.bare().toString())
+          expect(isBareOf(address, j.bare().toString().toUpperCase())).toBe(true)
+          expect(isBareOf(address, `x${j.bare().toString()}`)).toBe(false)
         },
       ),
       { numRuns: 500 },
@@ -89,6 +91,12 @@ describe('the parts of a JID string', () => {
     expect(isBareOf('alice@example.org/x', 'alice@example.or')).toBe(false)
     expect(isBareOf('alice@example.orga', 'alice@example.org')).toBe(false)
     expect(isBareOf(undefined, 'alice@example.org')).toBe(false)
+    // The bare JID given in another case; the resource (even with @ or /) is not compared.
+    expect(isBareOf('alice@example.org/Phone@Home/2', 'Alice@EXAMPLE.org')).toBe(true)
+    expect(isBareOf('example.org/a@b', 'example.org')).toBe(true)
+    expect(isBareOf('example.org/a@b', 'a@b')).toBe(false)
+    expect(isBareOf('bob@example.org', 'alice@example.org')).toBe(false)
+    expect(isBareOf('', '')).toBe(false)
   })
 })
 
