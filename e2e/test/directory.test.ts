@@ -89,7 +89,7 @@ describe.each(KINDS)('%s: the user directory with real clients', (kind: Kind) =>
       ),
     )
     expect(ok.attrs.type).toBe('result')
-    expect(dir.store.get(aliceJid)?.nick).toBe('Alice')
+    expect((await dir.store.get(aliceJid))?.nick).toBe('Alice')
 
     // bob searches with the form (prefixes, any field)
     const find = (criteria: Record<string, string>) =>

@@ -1,11 +1,12 @@
 // The user directory as a component module: `satellite run dist/bot.js` runs it too.
-// Configured through the environment (see README): DIRECTORY_DB, DIRECTORY_NAME,
+// Configured through the environment (see README): DIRECTORY_DB (a SQLite file, or a
+// postgres:// URL for PostgreSQL), DIRECTORY_NAME,
 // DIRECTORY_ADMINS, DIRECTORY_ALLOWED_DOMAINS, DIRECTORY_ALLOW_FEDERATED,
 // DIRECTORY_SEARCH_BURST, DIRECTORY_SEARCH_PER_MINUTE, DIRECTORY_WRITE_BURST,
 // DIRECTORY_WRITE_PER_MINUTE, DIRECTORY_PAGE_SIZE.
 import type { Component } from '@satellite/core'
 import type { RateLimit } from './limits.js'
-import { type Directory, type DirectoryOptions, directory } from './service.js'
+import { type Directory, type DirectoryOptions, directory, openDirectoryStore } from './service.js'
 
 const list = (v: string | undefined): string[] | undefined => {
   const items = (v ?? '')
@@ -31,7 +32,7 @@ function rateLimit(env: NodeJS.ProcessEnv, prefix: string): RateLimit | undefine
   return { ...(burst !== undefined ? { burst } : {}), ...(perMinute !== undefined ? { perMinute } : {}) }
 }
 
-/** Directory options from the environment. */
+/** Directory options from the environment; `dbPath` is DIRECTORY_DB (a file or a `postgres://` URL). */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DirectoryOptions {
   const options: DirectoryOptions = { dbPath: env.DIRECTORY_DB || ':memory:' }
   if (env.DIRECTORY_NAME) options.name = env.DIRECTORY_NAME
@@ -49,13 +50,36 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DirectoryO
   return options
 }
 
-/** Starts the directory on `xmpp` with the options of the environment. */
-export function directoryFromEnv(xmpp: Component, env: NodeJS.ProcessEnv = process.env): Directory {
-  return directory(xmpp, optionsFromEnv(env))
+/**
+ * Opens the database of DIRECTORY_DB (SQLite, or PostgreSQL for a `postgres://` URL, its tables
+ * migrated) and starts the directory on `xmpp` with the options of the environment. The
+ * directory's `close()` closes the database too.
+ */
+export async function directoryFromEnv(
+  xmpp: Component,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Directory> {
+  const { dbPath = ':memory:', ...options } = optionsFromEnv(env)
+  const store = await openDirectoryStore(dbPath)
+  let dir: Directory
+  try {
+    dir = directory(xmpp, { ...options, store })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  let closed: Promise<void> | undefined
+  return {
+    ...dir,
+    close: () => {
+      closed ??= dir.close().then(() => store.close())
+      return closed
+    },
+  }
 }
 
 /** The component module: `satellite run` calls the returned cleanup on stop (it closes the database). */
-export default function userDirectory(xmpp: Component): () => void {
-  const dir = directoryFromEnv(xmpp)
+export default async function userDirectory(xmpp: Component): Promise<() => Promise<void>> {
+  const dir = await directoryFromEnv(xmpp)
   return () => dir.close()
 }

@@ -35,10 +35,10 @@ export function directoryCommands(
 }
 
 const editStage = (ctx: DirectoryContext, who: (s: Session<EditState>) => string) => ({
-  form: (s: Session<EditState>) => entryForm(ctx.store.get(who(s))),
-  submit: (values: Record<string, unknown>, s: Session<EditState>) => {
+  form: async (s: Session<EditState>) => entryForm(await ctx.store.get(who(s))),
+  submit: async (values: Record<string, unknown>, s: Session<EditState>) => {
     const jid = who(s)
-    ctx.save(entryFromForm(jid, values, ctx.store.get(jid)), s.from)
+    await ctx.save(entryFromForm(jid, values, await ctx.store.get(jid)), s.from)
   },
 })
 
@@ -59,8 +59,8 @@ function userCommands(registry: CommandRegistry, ctx: DirectoryContext): void {
     node: 'show-entry',
     name: 'Show my directory entry',
     allowed,
-    complete: (s) => {
-      const e = store.get(self(s))
+    complete: async (s) => {
+      const e = await store.get(self(s))
       if (e === null) return { notes: ['You have no entry in the directory.'] }
       return { form: entryResult(e) }
     },
@@ -80,10 +80,10 @@ function userCommands(registry: CommandRegistry, ctx: DirectoryContext): void {
         },
       },
     ],
-    complete: (s) => {
+    complete: async (s) => {
       if (s.state.confirm !== true) return { notes: ['Nothing was deleted.'] }
       access.mayWrite(s.from)
-      return { notes: [store.remove(self(s)) ? 'Your entry is deleted.' : 'You had no entry.'] }
+      return { notes: [(await store.remove(self(s))) ? 'Your entry is deleted.' : 'You had no entry.'] }
     },
   })
 }
@@ -98,9 +98,9 @@ function adminCommands(registry: CommandRegistry, ctx: DirectoryContext): void {
         title,
         fields: [{ type: 'jid-single', var: 'jid', label: 'Entry (JID)', required: true }, ...extra],
       },
-      submit: (values, s) => {
+      submit: async (values, s) => {
         const jid = requesterOf(String(values.jid))
-        if (store.get(jid) === null) {
+        if ((await store.get(jid)) === null) {
           throw new StanzaError('item-not-found', { text: `no entry for ${excerpt(jid)}` })
         }
         s.state.jid = jid
@@ -127,10 +127,12 @@ function adminCommands(registry: CommandRegistry, ctx: DirectoryContext): void {
         },
       },
     ],
-    complete: (s) => {
-      const rows = store.list({ ...s.state, limit: 100 })
+    complete: async (s) => {
+      const rows = await store.list({ ...s.state, limit: 100 })
       return {
-        notes: [`${store.count()} entries in the directory; ${rows.length} shown (at most 100 a page).`],
+        notes: [
+          `${await store.count()} entries in the directory; ${rows.length} shown (at most 100 a page).`,
+        ],
         form: {
           type: 'result',
           title: 'Entries',
@@ -165,10 +167,10 @@ function adminCommands(registry: CommandRegistry, ctx: DirectoryContext): void {
     stages: pickJid('Remove an entry', [
       { type: 'boolean', var: 'confirm', label: 'Really remove?', required: true },
     ]),
-    complete: (s) => {
+    complete: async (s) => {
       const st = s.state as EditState & { confirm?: boolean }
       if (st.confirm !== true) return { notes: ['Nothing was removed.'] }
-      store.remove(st.jid as string)
+      await store.remove(st.jid as string)
       return { notes: [`The entry of ${st.jid} is removed.`] }
     },
   })

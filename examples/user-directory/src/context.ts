@@ -16,7 +16,7 @@ export interface DirectoryContext {
    * `not-acceptable` naming a bad field, `resource-constraint` when the directory is full or
    * the requester made too many changes.
    */
-  save(entry: Omit<DirectoryEntry, 'updated'>, requester: string): void
+  save(entry: Omit<DirectoryEntry, 'updated'>, requester: string): Promise<void>
 }
 
 /** The context of a directory over `store`. */
@@ -26,13 +26,15 @@ export function directoryContext(store: DirectoryStore, settings: DirectorySetti
     store,
     settings,
     access: rules,
-    save(entry, requester) {
+    async save(entry, requester) {
       checkEntry(entry)
-      if (store.get(entry.jid) === null && store.count() >= settings.maxEntries) {
+      // With several instances on one PostgreSQL, two new entries at once may both pass this
+      // check: the directory may then exceed maxEntries by the number of instances at most.
+      if ((await store.get(entry.jid)) === null && (await store.count()) >= settings.maxEntries) {
         throw new StanzaError('resource-constraint', { type: 'wait', text: 'the directory is full' })
       }
       rules.mayWrite(requester)
-      store.put(entry)
+      await store.put(entry)
     },
   }
 }

@@ -40,7 +40,7 @@ export function directorySearch(xmpp: Component, ctx: DirectoryContext): SearchH
     ],
     maxItems: settings.pageSize,
     allow: ctx.access.allowed,
-    query: (criteria, paging) => {
+    query: async (criteria, paging) => {
       const q: DirectoryQuery = {}
       let total = 0
       for (const [key, value] of Object.entries(criteria)) {
@@ -59,9 +59,9 @@ export function directorySearch(xmpp: Component, ctx: DirectoryContext): SearchH
         q[field] = q[field] === undefined ? v : `${q[field]} ${v}`
       }
       takeOrRefuse(settings.searches, paging.from, 'searches')
-      const matches = store.search(q, maxResults)
+      const matches = await store.search(q, maxResults)
       const page = paginate(matches, paging, (m) => m.jid, paging.max)
-      const items = store.publicEntries(page.items.map((m) => m.jid)).map(resultItem)
+      const items = (await store.publicEntries(page.items.map((m) => m.jid))).map(resultItem)
       return { ...page, items }
     },
   })

@@ -2,11 +2,15 @@
 // search latency p50/p99 for prefix and full-text queries, directly against the store and
 // through the component on the embedded server.
 // Run: pnpm --filter user-directory load   (LOAD_ENTRIES=100000 LOAD_QUERIES=300 LOAD_DB=:memory:)
+// On PostgreSQL: LOAD_DB=postgres://… (the entries go to a schema of their own, dropped at the end).
 import { component, xml } from '@satellite/core'
 import { submitForm } from '@satellite/forms'
 import { createServer } from '@satellite/testing'
+import { POSTGRES } from './options.js'
 import { directory } from './service.js'
-import { type DirectoryQuery, type EntryField, FIELDS, sqliteStore } from './store.js'
+import { sqliteStore } from './sqlite-store.js'
+import type { DirectoryEntry, DirectoryQuery, DirectoryStore, EntryField } from './store.js'
+import { FIELDS } from './store.js'
 
 const N = Number(process.env.LOAD_ENTRIES ?? 100_000)
 const QUERIES = Number(process.env.LOAD_QUERIES ?? 300)
@@ -89,28 +93,48 @@ const KINDS: Record<string, () => DirectoryQuery> = {
   'full text, any field (2 words)': () => ({ text: `${pick(TOPICS)} ${pick(COUNTRIES)}` }),
 }
 
-const store = sqliteStore({ path: DB })
-console.log(`seeding ${N} entries into ${DB}...`)
-let t0 = performance.now()
-const insert = store.db.transaction((from: number, to: number) => {
-  for (let i = from; i < to; i++) {
-    const first = cap(word())
-    const last = cap(word())
-    const published: EntryField[] = FIELDS.filter((f) => f !== 'email' || rnd() < 0.3)
-    store.put({
-      jid: `user${i}@localhost`,
-      nick: `${first}${i % 100}`,
-      fullname: `${first} ${last}`,
-      locality: pick(TOWNS),
-      country: pick(COUNTRIES),
-      email: `${first.toLowerCase()}.${last.toLowerCase()}@example.org`,
-      about: `I like ${pick(TOPICS)} and ${pick(TOPICS)}. ${cap(word())} ${word()} ${word()}.`,
-      published,
-    })
+function entry(i: number): Omit<DirectoryEntry, 'updated'> {
+  const first = cap(word())
+  const last = cap(word())
+  const published: EntryField[] = FIELDS.filter((f) => f !== 'email' || rnd() < 0.3)
+  return {
+    jid: `user${i}@localhost`,
+    nick: `${first}${i % 100}`,
+    fullname: `${first} ${last}`,
+    locality: pick(TOWNS),
+    country: pick(COUNTRIES),
+    email: `${first.toLowerCase()}.${last.toLowerCase()}@example.org`,
+    about: `I like ${pick(TOPICS)} and ${pick(TOPICS)}. ${cap(word())} ${word()} ${word()}.`,
+    published,
   }
-})
-for (let i = 0; i < N; i += 10_000) insert(i, Math.min(N, i + 10_000))
-console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s (${store.count()} entries)\n`)
+}
+
+const schema = `directory_load_${process.pid}`
+let store: DirectoryStore
+let dropSchema: (() => Promise<unknown>) | undefined
+let t0 = performance.now()
+if (POSTGRES.test(DB)) {
+  const { postgresStore } = await import('./postgres-store.js')
+  const pg = await postgresStore(DB, { schema })
+  console.log(`seeding ${N} entries into ${pg.db.url} (schema ${schema})...`)
+  t0 = performance.now()
+  for (let i = 0; i < N; i += 1_000) {
+    const batch = Array.from({ length: Math.min(N, i + 1_000) - i }, (_, k) => pg.put(entry(i + k)))
+    await Promise.all(batch)
+  }
+  store = pg
+  dropSchema = () => pg.db.sql.unsafe(`DROP SCHEMA ${schema} CASCADE`)
+} else {
+  const sqlite = sqliteStore({ path: DB })
+  console.log(`seeding ${N} entries into ${DB}...`)
+  // The SQLite store writes at the call (its promise is already settled): a transaction holds them.
+  const insert = sqlite.db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) void sqlite.put(entry(i))
+  })
+  for (let i = 0; i < N; i += 10_000) insert(i, Math.min(N, i + 10_000))
+  store = sqlite
+}
+console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s (${await store.count()} entries)\n`)
 
 console.log(
   'directly against the store (search of up to 500 matches, then the public rows of a 20-item page):',
@@ -121,8 +145,8 @@ for (const [label, make] of Object.entries(KINDS)) {
   for (let i = 0; i < QUERIES; i++) {
     const q = make()
     t0 = performance.now()
-    const matches = store.search(q, 500)
-    store.publicEntries(matches.slice(0, 20).map((m) => m.jid))
+    const matches = await store.search(q, 500)
+    await store.publicEntries(matches.slice(0, 20).map((m) => m.jid))
     samples.push(performance.now() - t0)
     hits.push(matches.length)
   }
@@ -158,6 +182,7 @@ for (const [label, make] of Object.entries(KINDS)) {
   console.log(report(label, samples, hits))
 }
 await xmpp.stop()
-dir.close()
+await dir.close()
 await srv.close()
-store.close()
+await dropSchema?.()
+await store.close()

@@ -9,9 +9,15 @@ import type { DirectoryStore } from './store.js'
 
 /** Options of {@link directory}. */
 export interface DirectoryOptions {
-  /** The storage; by default a SQLite store at `dbPath`. */
+  /**
+   * The storage; by default a SQLite store at `dbPath`. A PostgreSQL store is opened with
+   * `openDirectoryStore('postgres://…')` (asynchronous) and given here.
+   */
   store?: DirectoryStore
-  /** SQLite file when no `store` is given (default ':memory:'). */
+  /**
+   * SQLite file when no `store` is given (default ':memory:'). A `postgres://` URL is refused
+   * (`SAT_ERR_CONFIG`): open it with `openDirectoryStore()` and pass the store.
+   */
   dbPath?: string
   /** Name of the disco identity `directory/user` (default 'User directory'). */
   name?: string
@@ -61,10 +67,10 @@ export interface Directory extends PluginHandle {
   /** The rate limiters (their `size` is the number of requesters tracked). */
   limiters: { searches: RateLimiter; writes: RateLimiter }
   /**
-   * Removes the routes and the disco identity, ends command sessions, closes the store if it
-   * opened it. Idempotent.
+   * Removes the routes and the disco identity and ends command sessions at once, then closes the
+   * store if it opened it. Idempotent (later calls return the first call's promise).
    */
-  close(): void
+  close(): Promise<void>
 }
 
 /** The options, checked, with their defaults. */
@@ -84,6 +90,9 @@ export interface DirectorySettings {
 }
 
 export const PLUGIN = 'directory'
+
+/** A PostgreSQL URL (`postgres://` or `postgresql://`), told apart without loading the client. */
+export const POSTGRES = /^postgres(ql)?:\/\//i
 
 function strings(option: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined
@@ -116,6 +125,16 @@ export function resolveOptions(options: DirectoryOptions, domain: string): Direc
       PLUGIN,
       'options',
       `must be an object, got ${options === null ? 'null' : typeof options}`,
+    )
+  }
+  if (options.dbPath !== undefined && (typeof options.dbPath !== 'string' || POSTGRES.test(options.dbPath))) {
+    // never the value: a URL may hold a password
+    throw optionError(
+      PLUGIN,
+      'dbPath',
+      typeof options.dbPath !== 'string'
+        ? `must be a string, got ${typeof options.dbPath}`
+        : 'a postgres:// URL is opened with openDirectoryStore() and passed as `store`',
     )
   }
   if (options.name !== undefined && typeof options.name !== 'string') {

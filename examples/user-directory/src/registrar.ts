@@ -18,12 +18,12 @@ export function directoryRegistration(xmpp: Component, ctx: DirectoryContext): R
     optional: ['name', 'city', 'email'],
     allow: ctx.access.allowed,
     hooks: {
-      get: (jid) => {
-        const e = store.get(jid)
+      get: async (jid) => {
+        const e = await store.get(jid)
         return e === null ? null : asRegistration(e)
       },
-      register: (jid, values) => {
-        const current = store.get(jid)
+      register: async (jid, values) => {
+        const current = await store.get(jid)
         if ('name' in values || 'city' in values) {
           // legacy: the four fields replace theirs; the others and the publish choices stay
           const entry: Omit<DirectoryEntry, 'updated'> = {
@@ -40,14 +40,14 @@ export function directoryRegistration(xmpp: Component, ctx: DirectoryContext): R
           set('locality', values.city)
           set('email', values.email)
           delete (entry as Partial<DirectoryEntry>).updated
-          save(entry, jid)
+          await save(entry, jid)
         } else {
-          save(entryFromForm(jid, values, current), jid)
+          await save(entryFromForm(jid, values, current), jid)
         }
       },
-      remove: (jid) => {
+      remove: async (jid) => {
         ctx.access.mayWrite(jid)
-        store.remove(jid)
+        await store.remove(jid)
       },
     },
   })

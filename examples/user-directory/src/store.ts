@@ -1,7 +1,7 @@
-// The directory's storage: one row per person (bare JID) in `entries`, and a contentless
-// FTS5 index `entries_fts` that only ever holds the *published* fields, kept in sync by
-// triggers. Searching can therefore never match (or reveal) a field its owner kept private.
-import { type Db, type Migration, openDatabase } from '@satellite/sqlite'
+// The directory's storage: the entry, the search, and the asynchronous DirectoryStore interface
+// with two implementations: SQLite with FTS5 (sqlite-store.ts, the default) and PostgreSQL with
+// tsvector (postgres-store.ts, loaded only when DIRECTORY_DB is a postgres:// URL). Both index
+// only the *published* fields: searching can never match (or reveal) a field its owner kept private.
 
 /** The fields of an entry, in display order. */
 export const FIELDS = ['nick', 'fullname', 'locality', 'country', 'email', 'about'] as const
@@ -55,112 +55,55 @@ export type DirectoryQuery = Partial<Record<EntryField | 'text', string>>
 /** One match of a search, best first. */
 export interface Match {
   jid: string
-  /** bm25 score (lower is better). */
+  /** The score, lower is better: bm25 on SQLite, minus ts_rank_cd on PostgreSQL. */
   rank: number
 }
 
-/** Storage of the directory. */
+/**
+ * Storage of the directory. Every method is asynchronous (PostgreSQL answers over the network);
+ * the SQLite store does its work at the call and returns settled promises. JIDs are compared
+ * and ordered byte by byte on both backends.
+ */
 export interface DirectoryStore {
-  get(jid: string): DirectoryEntry | null
+  get(jid: string): Promise<DirectoryEntry | null>
   /** Creates or replaces the entry of `entry.jid`. */
-  put(entry: Omit<DirectoryEntry, 'updated'>): void
+  put(entry: Omit<DirectoryEntry, 'updated'>): Promise<void>
   /** Removes an entry; false when there was none. */
-  remove(jid: string): boolean
-  count(): number
-  /** Entries ordered by JID, after `after` (exclusive), whose JID contains `filter`. */
-  list(options?: { after?: string; filter?: string; limit?: number }): DirectoryEntry[]
-  /** Matches ordered by relevance (bm25, then JID); at most `limit`. */
-  search(query: DirectoryQuery, limit: number): Match[]
+  remove(jid: string): Promise<boolean>
+  count(): Promise<number>
+  /** Entries ordered by JID, after `after` (exclusive), whose JID contains `filter`; at most `limit` (default 100, at most {@link MAX_LIST}). */
+  list(options?: { after?: string; filter?: string; limit?: number }): Promise<DirectoryEntry[]>
+  /** Matches ordered by relevance (best first, then JID); at most `limit`. */
+  search(query: DirectoryQuery, limit: number): Promise<Match[]>
   /** The public view of entries (published fields only), in the order of `jids`. */
-  publicEntries(jids: readonly string[]): PublicEntry[]
-  close(): void
+  publicEntries(jids: readonly string[]): Promise<PublicEntry[]>
+  /** Closes the database (after the writes already called); idempotent. */
+  close(): Promise<void>
 }
 
-const published = (f: EntryField, alias: string) =>
-  `CASE WHEN instr(${alias}.published, ',${f},') > 0 THEN ${alias}.${f} END`
-const ftsValues = (alias: string) => FIELDS.map((f) => published(f, alias)).join(', ')
+/** Most entries one `list()` call returns, whatever `limit` it is given. */
+export const MAX_LIST = 1000
 
-/**
- * The schema, one step per version (recorded in `PRAGMA user_version` by @satellite/sqlite).
- * Never edit a step that shipped: append one.
- */
-export const MIGRATIONS: readonly Migration[] = [
-  // 1: the entries. `published` is a comma-wrapped list of field names (',nick,email,').
-  `CREATE TABLE entries (
-     id INTEGER PRIMARY KEY,
-     jid TEXT NOT NULL UNIQUE,
-     nick TEXT NOT NULL,
-     fullname TEXT,
-     locality TEXT,
-     country TEXT,
-     email TEXT,
-     about TEXT,
-     published TEXT NOT NULL DEFAULT ',nick,',
-     updated INTEGER NOT NULL
-   )`,
-  // 2: the full-text index of published fields (contentless: it stores no text, only the
-  // index), with case-insensitive, accent-insensitive tokens and prefix indexes for 1-3
-  // characters so that short prefixes stay fast. Triggers keep it in sync.
-  `CREATE VIRTUAL TABLE entries_fts USING fts5(
-     ${FIELDS.join(', ')},
-     content='',
-     tokenize='unicode61 remove_diacritics 2',
-     prefix='1 2 3'
-   );
-   CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN
-     INSERT INTO entries_fts(rowid, ${FIELDS.join(', ')}) VALUES (new.id, ${ftsValues('new')});
-   END;
-   CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN
-     INSERT INTO entries_fts(entries_fts, rowid, ${FIELDS.join(', ')}) VALUES ('delete', old.id, ${ftsValues('old')});
-   END;
-   CREATE TRIGGER entries_au AFTER UPDATE ON entries BEGIN
-     INSERT INTO entries_fts(entries_fts, rowid, ${FIELDS.join(', ')}) VALUES ('delete', old.id, ${ftsValues('old')});
-     INSERT INTO entries_fts(rowid, ${FIELDS.join(', ')}) VALUES (new.id, ${ftsValues('new')});
-   END;`,
-  // 3: admins list entries by JID (the UNIQUE index covers it); keep a lookup by update time.
-  'CREATE INDEX entries_updated ON entries(updated)',
-]
+/** The `limit` of a `list()` call, as both stores apply it: an integer from 0 to {@link MAX_LIST} (100 when not a number). */
+export function listLimit(limit: number): number {
+  if (typeof limit !== 'number' || Number.isNaN(limit)) return 100
+  return Math.max(0, Math.min(MAX_LIST, Math.floor(limit)))
+}
 
-/** The words of a search value: letters and digits, lower-cased, at most `maxWords`. */
+/** The words of a search value: letters and digits, lower-cased. */
 export function words(value: string): string[] {
   return (value.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 0)
 }
 
-/**
- * Builds an FTS5 MATCH expression from a query: each word becomes a quoted prefix term
- * ("ali"*), so user input can never be read as FTS syntax; words of one field are ANDed
- * inside a column filter. Returns null when the query has no word at all.
- */
-export function matchExpression(query: DirectoryQuery): string | null {
-  const parts: string[] = []
-  for (const [key, value] of Object.entries(query)) {
-    if (value === undefined) continue
-    const terms = words(value).map((w) => `"${w.replaceAll('"', '""')}"*`)
-    if (terms.length === 0) continue
-    const group = terms.join(' AND ')
-    parts.push(key === 'text' ? `(${group})` : `${key} : (${group})`)
-  }
-  return parts.length === 0 ? null : parts.join(' AND ')
-}
-
-interface Row {
-  id: number
-  jid: string
-  nick: string
-  fullname: string | null
-  locality: string | null
-  country: string | null
-  email: string | null
-  about: string | null
-  published: string
-  updated: number
-}
-
-function toEntry(row: Row): DirectoryEntry {
+/** A stored row's fields as an entry (`published`: the field names, in any order). */
+export function toEntry(
+  row: { jid: string; updated: number } & Record<EntryField, string | null>,
+  published: readonly string[],
+): DirectoryEntry {
   const entry: DirectoryEntry = {
     jid: row.jid,
-    nick: row.nick,
-    published: FIELDS.filter((f) => row.published.includes(`,${f},`)),
+    nick: row.nick ?? '',
+    published: FIELDS.filter((f) => published.includes(f)),
     updated: row.updated,
   }
   for (const f of FIELDS) {
@@ -170,97 +113,12 @@ function toEntry(row: Row): DirectoryEntry {
   return entry
 }
 
-function toPublic(row: Row): PublicEntry {
-  const out: PublicEntry = { jid: row.jid }
-  for (const f of FIELDS) {
-    const v = row[f]
-    if (v !== null && row.published.includes(`,${f},`)) out[f] = v
+/** What others see of an entry: its JID and its published fields. */
+export function toPublic(entry: DirectoryEntry): PublicEntry {
+  const out: PublicEntry = { jid: entry.jid }
+  for (const f of entry.published) {
+    const v = entry[f]
+    if (v !== undefined) out[f] = v
   }
   return out
-}
-
-/** Options of {@link sqliteStore}. */
-export interface SqliteStoreOptions {
-  /** Database file, or ':memory:' (the default). */
-  path?: string
-}
-
-/**
- * The SQLite implementation of {@link DirectoryStore} (better-sqlite3 through
- * @satellite/sqlite). Every statement is prepared once and parameterized.
- *
- * @example
- * ```ts
- * const store = sqliteStore({ path: process.env.DIRECTORY_DB ?? ':memory:' })
- * store.put({ jid: 'alice@localhost', nick: 'Alice', published: ['nick'] })
- * store.search({ nick: 'al' }, 50) // [{ jid: 'alice@localhost', rank: -0.9 }]
- * ```
- */
-export function sqliteStore(options: SqliteStoreOptions = {}): DirectoryStore & { db: Db } {
-  const db = openDatabase({ path: options.path ?? ':memory:', migrations: MIGRATIONS })
-  const cols = FIELDS.join(', ')
-  const getStmt = db.prepare<[string], Row>('SELECT * FROM entries WHERE jid = ?')
-  const upsert = db.prepare(
-    `INSERT INTO entries (jid, ${cols}, published, updated)
-     VALUES (@jid, ${FIELDS.map((f) => `@${f}`).join(', ')}, @published, @updated)
-     ON CONFLICT(jid) DO UPDATE SET ${FIELDS.map((f) => `${f} = excluded.${f}`).join(', ')},
-       published = excluded.published, updated = excluded.updated`,
-  )
-  const del = db.prepare<[string]>('DELETE FROM entries WHERE jid = ?')
-  const countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM entries')
-  const listStmt = db.prepare<[string, string, number], Row>(
-    `SELECT * FROM entries WHERE jid > ? AND instr(jid, ?) > 0 ORDER BY jid LIMIT ?`,
-  )
-  const searchStmt = db.prepare<[string, number], Match>(
-    `SELECT e.jid AS jid, f.rank AS rank
-       FROM entries_fts f JOIN entries e ON e.id = f.rowid
-      WHERE entries_fts MATCH ?
-      ORDER BY f.rank, e.jid
-      LIMIT ?`,
-  )
-  const byJid = db.prepare<[string], Row>(
-    'SELECT * FROM entries WHERE jid IN (SELECT value FROM json_each(?))',
-  )
-
-  return {
-    db,
-    get(jid) {
-      const row = getStmt.get(jid)
-      return row === undefined ? null : toEntry(row)
-    },
-    put(entry) {
-      const params: Record<string, string | number | null> = {
-        jid: entry.jid,
-        published: `,${FIELDS.filter((f) => entry.published.includes(f)).join(',')},`,
-        updated: Date.now(),
-      }
-      for (const f of FIELDS) params[f] = entry[f] ?? null
-      upsert.run(params)
-    },
-    remove(jid) {
-      return del.run(jid).changes > 0
-    },
-    count() {
-      return (countStmt.get() as { n: number }).n
-    },
-    list({ after = '', filter = '', limit = 100 } = {}) {
-      return listStmt.all(after, filter, limit).map(toEntry)
-    },
-    search(query, limit) {
-      const expression = matchExpression(query)
-      if (expression === null) return []
-      return searchStmt.all(expression, limit)
-    },
-    publicEntries(jids) {
-      if (jids.length === 0) return []
-      const rows = new Map(byJid.all(JSON.stringify(jids)).map((r) => [r.jid, r]))
-      return jids.flatMap((j) => {
-        const r = rows.get(j)
-        return r === undefined ? [] : [toPublic(r)]
-      })
-    },
-    close() {
-      if (db.open) db.close()
-    },
-  }
 }

@@ -23,6 +23,6 @@ describe('demo', () => {
     expect(sections).toHaveLength(3)
     expect(checks.length).toBeGreaterThanOrEqual(6)
     expect(checks.filter(([, ok]) => !ok)).toEqual([])
-    expect(s.dir.store.count()).toBe(0)
+    expect(await s.dir.store.count()).toBe(0)
   })
 })

@@ -135,7 +135,7 @@ describe('user directory: fuzz', () => {
                 ).toBeUndefined()
               }),
             )
-            expect(s.dir.store.count()).toBeLessThanOrEqual(3)
+            expect(await s.dir.store.count()).toBeLessThanOrEqual(3)
             expect(s.dir.limiters.searches.size).toBeLessThanOrEqual(3)
             expect(s.dir.limiters.writes.size).toBeLessThanOrEqual(3)
             expect(s.dir.commands.stats.sessions).toBeLessThanOrEqual(6)

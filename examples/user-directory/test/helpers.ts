@@ -35,7 +35,7 @@ export async function setup(options: DirectoryOptions = {}, domain = DOMAIN): Pr
   const dir = directory(xmpp, options)
   afterTest(async () => {
     await xmpp.stop()
-    dir.close()
+    await dir.close()
   })
   await xmpp.start()
   return { srv, xmpp, dir, client: (jid) => srv.client(jid) }

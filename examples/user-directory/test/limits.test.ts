@@ -53,7 +53,7 @@ describe('command sessions reserved for admins', () => {
     expect(opened.filter((o) => o === 'resource-constraint')).toHaveLength(50)
     const root = s.client('root@localhost/console')
     await runCommand(root, 'admin-remove', { jid: 'spam@localhost', confirm: true })
-    expect(s.dir.store.get('spam@localhost')).toBeNull()
+    expect(await s.dir.store.get('spam@localhost')).toBeNull()
     expect(s.dir.commands.stats).toMatchObject({ sessions: 50, privileged: 0 })
   })
 
@@ -94,19 +94,19 @@ describe('rate limit of changes', () => {
         'too many changes; try again in 5 s',
       ])
     }
-    expect(s.dir.store.get('alice@localhost')?.nick).toBe('A3')
+    expect((await s.dir.store.get('alice@localhost'))?.nick).toBe('A3')
     // others have their own bucket; admins are not limited
     await s.client('bob@localhost/r').request(registerForm({ nick: 'B' }))
     const root = s.client('root@localhost/console')
     for (let i = 0; i < 6; i++)
       await runCommand(root, 'admin-edit', { jid: 'bob@localhost' }, { nick: `B${i}` })
-    expect(s.dir.store.get('bob@localhost')?.nick).toBe('B5')
+    expect((await s.dir.store.get('bob@localhost'))?.nick).toBe('B5')
     // a token comes back every 5 s
     now += 3000
     expect((await fails(alice, registerForm({ nick: 'A4' }))).text).toBe('too many changes; try again in 2 s')
     now += 2000
     await alice.request(iq('set', query(NS_REGISTER, xml('remove'))))
-    expect(s.dir.store.get('alice@localhost')).toBeNull()
+    expect(await s.dir.store.get('alice@localhost')).toBeNull()
   })
 
   it('gives searches a retry hint too', async () => {

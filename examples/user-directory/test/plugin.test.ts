@@ -76,7 +76,7 @@ describe('directory(): close()', () => {
     const features = open.getChildren('feature').map((f) => f.attrs.var)
     expect(features).toEqual(expect.arrayContaining([NS_REGISTER, NS_SEARCH, NS_COMMANDS]))
 
-    s.dir.close()
+    const closing = s.dir.close() // the routes and the identity go at once
     const closed = await info()
     expect(closed.getChildren('identity').map((i) => i.attrs.category)).not.toContain('directory')
     for (const ns of [NS_REGISTER, NS_SEARCH, NS_COMMANDS]) {
@@ -91,14 +91,16 @@ describe('directory(): close()', () => {
       const err = await fails(c, request)
       expect([err.condition, err.errorType], String(request)).toEqual(['service-unavailable', 'cancel'])
     }
-    expect(() => s.dir.store.count()).toThrow(/not open/) // the store it opened is closed
-    expect(() => s.dir.close()).not.toThrow()
+    await closing
+    await expect(s.dir.store.count()).rejects.toThrow(/not open/) // the store it opened is closed
+    expect(s.dir.close()).toBe(closing) // idempotent
+    await expect(s.dir.close()).resolves.toBeUndefined()
   })
 
   it('leaves a store it was given open', async () => {
     const first = await setup()
     const s = await setup({ store: first.dir.store }, 'directory2.localhost')
-    s.dir.close()
-    expect(first.dir.store.count()).toBe(0)
+    await s.dir.close()
+    expect(await first.dir.store.count()).toBe(0)
   })
 })

@@ -66,7 +66,7 @@ describe('registration (XEP-0077)', () => {
     ])
 
     await alice.request(registerForm({ ...ALICE, publish_email: false, publish_country: false }))
-    expect(dir.store.get('alice@localhost')).toMatchObject({
+    expect(await dir.store.get('alice@localhost')).toMatchObject({
       nick: 'Alice',
       about: 'Curious.\nFollows rabbits.',
       published: ['nick', 'fullname', 'locality', 'about'],
@@ -84,14 +84,14 @@ describe('registration (XEP-0077)', () => {
 
     // an update changes what it submits and keeps the rest
     await alice.request(registerForm({ nick: 'Ali', publish_email: true }))
-    expect(dir.store.get('alice@localhost')).toMatchObject({
+    expect(await dir.store.get('alice@localhost')).toMatchObject({
       nick: 'Ali',
       locality: 'Oxford',
       published: ['nick', 'fullname', 'locality', 'email', 'about'],
     })
 
     await alice.request(iq('set', query(NS_REGISTER, xml('remove'))))
-    expect(dir.store.get('alice@localhost')).toBeNull()
+    expect(await dir.store.get('alice@localhost')).toBeNull()
     expect((await fails(alice, iq('set', query(NS_REGISTER, xml('remove'))))).condition).toBe(
       'registration-required',
     )
@@ -112,7 +112,7 @@ describe('registration (XEP-0077)', () => {
         ),
       ),
     )
-    expect(dir.store.get('carol@localhost')).toMatchObject({
+    expect(await dir.store.get('carol@localhost')).toMatchObject({
       nick: 'Carol',
       fullname: 'Carol Ann',
       locality: 'Lyon',
@@ -123,8 +123,8 @@ describe('registration (XEP-0077)', () => {
     await client('dan@localhost/r').request(
       iq('set', query(NS_REGISTER, xml('nick', {}, 'Dan'), xml('name'), xml('city'), xml('email'))),
     )
-    expect(dir.store.get('dan@localhost')).toMatchObject({ nick: 'Dan' })
-    expect(dir.store.get('dan@localhost')?.email).toBeUndefined()
+    expect(await dir.store.get('dan@localhost')).toMatchObject({ nick: 'Dan' })
+    expect((await dir.store.get('dan@localhost'))?.email).toBeUndefined()
     const missing = await fails(
       client('erin@localhost/r'),
       iq('set', query(NS_REGISTER, xml('name', {}, 'Erin E'))),
@@ -181,7 +181,7 @@ describe('registration (XEP-0077)', () => {
       expect(err.condition, String(request)).toBe(condition)
       if (text) expect(err.text).toMatch(text)
     }
-    expect(dir.store.count()).toBe(0)
+    expect(await dir.store.count()).toBe(0)
   })
 
   it('refuses new entries when the directory is full (resource-constraint)', async () => {
@@ -271,7 +271,7 @@ describe('search (XEP-0055, XEP-0059)', () => {
       const legacy = await bob.request(iq('set', query(NS_SEARCH, xml('nick', {}, evil))))
       expect((legacy.getChild('query', NS_SEARCH) as Element).getChildren('item')).toEqual([])
     }
-    expect(s.dir.store.count()).toBe(9)
+    expect(await s.dir.store.count()).toBe(9)
     expect(rows(await bob.request(searchForm({ nick: 'alice' })))).toHaveLength(1)
   })
 
@@ -324,7 +324,7 @@ describe('access policy', () => {
     expect((await fails(mallory, at(iq('get', query(NS_REGISTER))))).condition).toBe('not-allowed')
     const exec = iq('set', xml('command', { xmlns: NS_COMMANDS, node: 'show-entry', action: 'execute' }))
     expect((await fails(mallory, at(exec))).condition).toBe('forbidden')
-    expect(s.dir.store.count()).toBe(0)
+    expect(await s.dir.store.count()).toBe(0)
     expect(parentDomain('directory.localhost')).toBe('localhost')
     expect(parentDomain('directory.example.net')).toBe('example.net')
   })
@@ -394,7 +394,7 @@ describe('ad-hoc commands (XEP-0050)', () => {
       publish_email: true,
     })
     expect(done.getChild('command', NS_COMMANDS)?.attrs.status).toBe('completed')
-    expect(s.dir.store.get('alice@localhost')).toMatchObject({
+    expect(await s.dir.store.get('alice@localhost')).toMatchObject({
       nick: 'Alice',
       locality: 'Oxford',
       email: 'a@example.org',
@@ -408,7 +408,7 @@ describe('ad-hoc commands (XEP-0050)', () => {
     ).getChildren('field')
     expect(prefilled.find((f) => f.attrs.var === 'locality')?.getChildText('value')).toBe('Oxford')
     await runCommand(alice, 'edit-entry', { nick: 'Alice', email: 'a@example.org' })
-    expect(s.dir.store.get('alice@localhost')?.locality).toBeUndefined()
+    expect((await s.dir.store.get('alice@localhost'))?.locality).toBeUndefined()
     const bad = await runCommand(alice, 'edit-entry', { nick: 'Alice', email: 'nope' }).catch((e) => e)
     expect(bad.condition).toBe('not-acceptable')
     const shown = await runCommand(alice, 'show-entry')
@@ -419,7 +419,7 @@ describe('ad-hoc commands (XEP-0050)', () => {
     const kept = await runCommand(alice, 'delete-entry', { confirm: false })
     expect(kept.getChild('command', NS_COMMANDS)?.getChildText('note')).toMatch(/Nothing/)
     await runCommand(alice, 'delete-entry', { confirm: true })
-    expect(s.dir.store.get('alice@localhost')).toBeNull()
+    expect(await s.dir.store.get('alice@localhost')).toBeNull()
   })
 
   it('admins list, edit and remove any entry; others may not', async () => {
@@ -460,23 +460,23 @@ describe('ad-hoc commands (XEP-0050)', () => {
       { jid: 'bob@localhost' },
       { nick: 'Bobby', fullname: 'Robert Smith', publish_about: false },
     )
-    expect(s.dir.store.get('bob@localhost')).toMatchObject({ nick: 'Bobby', fullname: 'Robert Smith' })
-    expect(s.dir.store.get('bob@localhost')?.about).toBeUndefined()
-    expect(s.dir.store.get('bob@localhost')?.published).not.toContain('about')
+    expect(await s.dir.store.get('bob@localhost')).toMatchObject({ nick: 'Bobby', fullname: 'Robert Smith' })
+    expect((await s.dir.store.get('bob@localhost'))?.about).toBeUndefined()
+    expect((await s.dir.store.get('bob@localhost'))?.published).not.toContain('about')
     const unknown = await runCommand(root, 'admin-edit', { jid: 'ghost@localhost' }, { nick: 'x' }).catch(
       (e) => e,
     )
     expect(unknown.condition).toBe('item-not-found')
 
     await runCommand(root, 'admin-remove', { jid: 'alice@localhost', confirm: true })
-    expect(s.dir.store.get('alice@localhost')).toBeNull()
+    expect(await s.dir.store.get('alice@localhost')).toBeNull()
 
     const bob = s.client('bob@localhost/r')
     const refused = await runCommand(bob, 'admin-remove', { jid: 'al0@localhost', confirm: true }).catch(
       (e) => e,
     )
     expect(refused.condition).toBe('forbidden')
-    expect(s.dir.store.get('al0@localhost')).not.toBeNull()
+    expect(await s.dir.store.get('al0@localhost')).not.toBeNull()
   })
 })
 
@@ -488,7 +488,7 @@ describe('persistence and configuration', () => {
       const a = await setup({ dbPath })
       await a.client('alice@localhost/r').request(registerForm({ nick: 'Alice', fullname: 'Alice Liddell' }))
       await a.xmpp.stop()
-      a.dir.close()
+      await a.dir.close()
       const b = await setup({ dbPath })
       expect(rows(await b.client('bob@localhost/r').request(searchForm({ text: 'liddell' })))).toEqual([
         { jid: 'alice@localhost', nick: 'Alice', fullname: 'Alice Liddell' },
