@@ -2,7 +2,7 @@
 // rejection), however long it hangs, whatever it returns, the bridge gets either a clean value
 // or a StanzaError with a valid condition and a short, stable text for the user. The details
 // (exception messages, the adapter's own texts) go to the operator's log only.
-import { StanzaError, type StanzaErrorType } from '@satellite/core'
+import { isStanzaErrorCondition, StanzaError, type StanzaErrorType } from '@satellite/core'
 import type {
   Avatar,
   ChatState,
@@ -16,7 +16,7 @@ import type {
 import { avatarOf, type CleanContext, contactsOf, groupsOf, membersOf, messageIdOf } from './clean.js'
 import { BridgeError, BridgeErrorCodes } from './errors.js'
 import { detail } from './log.js'
-import { CONDITIONS, cleanText, ERROR_TYPES, isLegacyId } from './validate.js'
+import { cleanText, ERROR_TYPES, isLegacyId } from './validate.js'
 
 /** What the guard needs from the bridge. */
 export interface GuardContext extends CleanContext {
@@ -102,7 +102,7 @@ export class AdapterError extends StanzaError {
 }
 
 function adapterError(ctx: GuardContext, spec: CallSpec, err: unknown): AdapterError {
-  const known = err instanceof StanzaError && CONDITIONS.has(err.condition)
+  const known = err instanceof StanzaError && isStanzaErrorCondition(err.condition)
   const condition = known ? (err as StanzaError).condition : spec.fallback
   const type =
     known && ERROR_TYPES.has((err as StanzaError).type)

@@ -1,7 +1,8 @@
 // What the adapter hands over is checked here before it becomes part of a stanza: an XML name
-// (chat states), a condition, a JID (contact and group ids) or a resource (nicks), or text.
-// Everything else (wrong types, lone surrogates, oversized strings) is refused or cut.
-import type { StanzaErrorCondition, StanzaErrorType } from '@satellite/core'
+// (chat states), an error type, a JID (contact and group ids) or a resource (nicks), or text (an
+// error condition is checked with core's isStanzaErrorCondition). Everything else (wrong types,
+// lone surrogates, oversized strings) is refused or cut.
+import type { StanzaErrorType } from '@satellite/core'
 import { bidiRuleHolds, escapeLocal, isRightToLeft, MAX_LOCAL_BYTES } from '@satellite/escaping'
 import type { ChatState } from './adapter.js'
 
@@ -15,33 +16,6 @@ export const CHAT_STATES: ReadonlySet<string> = new Set<ChatState>([
 ])
 
 export const isChatState = (x: unknown): x is ChatState => typeof x === 'string' && CHAT_STATES.has(x)
-
-/** The stanza error conditions of RFC 6120 §8.3.3. */
-export const CONDITIONS: ReadonlySet<string> = new Set<StanzaErrorCondition>([
-  'bad-request',
-  'conflict',
-  'feature-not-implemented',
-  'forbidden',
-  'gone',
-  'internal-server-error',
-  'item-not-found',
-  'jid-malformed',
-  'not-acceptable',
-  'not-allowed',
-  'not-authorized',
-  'payment-required',
-  'policy-violation',
-  'recipient-unavailable',
-  'redirect',
-  'registration-required',
-  'remote-server-not-found',
-  'remote-server-timeout',
-  'resource-constraint',
-  'service-unavailable',
-  'subscription-required',
-  'undefined-condition',
-  'unexpected-request',
-])
 
 export const ERROR_TYPES: ReadonlySet<string> = new Set<StanzaErrorType>([
   'auth',

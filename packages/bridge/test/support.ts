@@ -5,6 +5,7 @@ import { type Bridge, type BridgeOptions, bridge, SqliteStore } from '@satellite
 import { type Component, component, type Element, isSatelliteError, xml } from '@satellite/core'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { registerIq, testServer } from '@satellite/test-support/component'
+import { RFC6120_CONDITIONS } from '@satellite/test-support/fuzz'
 import type { ServerConnection, SimulatedClient, TestServer } from '@satellite/testing'
 import { expect } from 'vitest'
 import { FakeNetwork, type FakeSession } from './fake.js'
@@ -145,37 +146,11 @@ export function problems(stanza: Element, user: string): string[] {
   if (!validGatewayAddress(from)) out.push(`from ${JSON.stringify(from)}`)
   if (to !== user && !to.startsWith(`${user}/`)) out.push(`to ${JSON.stringify(to)}`)
   const condition = stanza.attrs.type === 'error' ? errorOf(stanza).condition : undefined
-  if (stanza.attrs.type === 'error' && (condition === undefined || !CONDITIONS.has(condition))) {
+  if (stanza.attrs.type === 'error' && (condition === undefined || !RFC6120_CONDITIONS.has(condition))) {
     out.push(`condition ${condition}`)
   }
   return out
 }
-
-const CONDITIONS = new Set([
-  'bad-request',
-  'conflict',
-  'feature-not-implemented',
-  'forbidden',
-  'gone',
-  'internal-server-error',
-  'item-not-found',
-  'jid-malformed',
-  'not-acceptable',
-  'not-allowed',
-  'not-authorized',
-  'payment-required',
-  'policy-violation',
-  'recipient-unavailable',
-  'redirect',
-  'registration-required',
-  'remote-server-not-found',
-  'remote-server-timeout',
-  'resource-constraint',
-  'service-unavailable',
-  'subscription-required',
-  'undefined-condition',
-  'unexpected-request',
-])
 
 /**
  * The message of the option error `fn` throws, after checking that it is one: a fatal
