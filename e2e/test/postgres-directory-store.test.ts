@@ -131,7 +131,7 @@ function generated(n: number): Omit<DirectoryEntry, 'updated'>[] {
 }
 
 describe('the same results as FTS5', () => {
-  it('finds the same entries as the SQLite store on 400 queries over 300 entries, (the order is measured and printed, not asserted)', async () => {
+  it('finds the same entries as the SQLite store on 400 queries over 300 entries (the order is measured and printed, not asserted)', async () => {
     const entries = generated(300)
     const pg = await open(schemaName('same'))
     const lite = sqliteStore()

@@ -28,8 +28,8 @@ export function directoryContext(store: DirectoryStore, settings: DirectorySetti
     access: rules,
     async save(entry, requester) {
       checkEntry(entry)
-      // With several instances on one PostgreSQL, two new entries at once may both pass this
-      // check: the directory may then exceed maxEntries by the number of instances at most.
+      // Not atomic: new entries saved at the same moment (on this instance, or on others sharing a
+      // PostgreSQL) may pass it together, so the directory may hold a few more than maxEntries.
       if ((await store.get(entry.jid)) === null && (await store.count()) >= settings.maxEntries) {
         throw new StanzaError('resource-constraint', { type: 'wait', text: 'the directory is full' })
       }
