@@ -1,8 +1,9 @@
-// What happens in IRC channels, as the connection emits it: irc-framework's join/part/kick/quit/
+// What happens in IRC channels, as the connection emits it: the IRC client's join/part/kick/quit/
 // NAMES/topic/mode/channel-error events, each value checked (validate.ts) before it goes on. A
 // value that fails a check drops the event (emitted as `refused`), never a half-checked one.
-import type { Client } from 'irc-framework'
+
 import { IrcGatewayError } from './errors.js'
+import type { IrcClient } from './irc/client.js'
 import { checkChannel, checkNick, checkText } from './validate.js'
 
 /** A member of a channel from NAMES: its nick and its channel modes (o, v, h, q, a). */
@@ -11,7 +12,7 @@ export interface Member {
   modes: string[]
 }
 
-/** Channel errors of joining or sending, as irc-framework names them. */
+/** Channel errors of joining or sending, as the IRC client names them (irc/handlers.ts). */
 export type ChannelErrorKind =
   | 'banned_from_channel'
   | 'invite_only_channel'
@@ -60,8 +61,8 @@ export interface ChannelSink {
 /** Member modes the gateway maps (owner, admin, op, halfop, voice). */
 const MEMBER_MODES = /^[qaohv]$/
 
-/** Attaches the channel listeners to irc-framework's client. */
-export function listenChannels(c: Client, sink: ChannelSink): void {
+/** Attaches the channel listeners to the IRC client. */
+export function listenChannels(c: IrcClient, sink: ChannelSink): void {
   const guard =
     <T>(handle: (e: T) => void) =>
     (e: T): void => {

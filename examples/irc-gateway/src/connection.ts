@@ -1,21 +1,21 @@
-// One IRC connection of one XMPP user (bare JID) to one IRC server: irc-framework's Client with
-// the gateway's transport (decoding, outbound scheduler), nick fallback, reconnect with jittered
+// One IRC connection of one XMPP user (bare JID) to one IRC server: the gateway's IRC client
+// (irc/client.ts: decoding, outbound scheduler, CAP and SASL), nick fallback, reconnect with jittered
 // backoff through the gateway-wide ConnectGate, and every value from IRC checked (validate.ts)
 // before it is emitted towards XMPP.
 import { EventEmitter } from 'node:events'
 import { Backoff, type BackoffOptions } from '@satellite/core'
 import createDebug from 'debug'
-import irc, { type Client, type MessageEvent } from 'irc-framework'
 import { type ChannelEvents, listenChannels } from './channel-events.js'
 import type { FallbackEncoding } from './decode.js'
 import { IrcGatewayError, IrcGatewayErrorCodes } from './errors.js'
 import type { ConnectGate, Release } from './gate.js'
+import { IrcClient } from './irc/client.js'
+import type { MessageEvent } from './irc/events.js'
 import { fallbackNick } from './nick.js'
 import type { ResolvedSchedulerOptions, Timers } from './scheduler.js'
 import { realTimers } from './scheduler.js'
 import type { IrcServer } from './servers.js'
 import { ircToXmppText, splitMessage, textBudget } from './text.js'
-import { type GatewayTransport, gatewayTransport } from './transport.js'
 import { checkChannel, checkNick, checkText } from './validate.js'
 
 const debug = createDebug('satellite:irc-gateway:connection')
@@ -72,8 +72,8 @@ export interface ConnectionEvents extends ChannelEvents {
   message: [IncomingMessage]
   /**
    * What the server says that no other event carries: an error not about a channel (no such
-   * nick, unknown command, …), and, for `replyWindow` ms after a raw line, numerics irc-framework
-   * does not handle (TIME, VERSION, …). XML-safe text.
+   * nick, unknown command, …), and, for `replyWindow` ms after a raw line, numerics no other
+   * event carries (TIME, VERSION, WHOIS, LIST, MOTD, …). XML-safe text.
    */
   reply: [{ text: string }]
   /** A value from IRC that was refused by validate.ts (dropped, not relayed). */
@@ -100,6 +100,8 @@ export interface ConnectionOptions {
   auth?: ConnectionAuth
   /** How long after a raw line unhandled numerics are emitted as `reply`, in ms (default 10000). */
   replyWindow?: number
+  /** The most numerics relayed as `reply` for one raw line (default 200). */
+  replyLines?: number
   timers?: Timers
   random?: () => number
 }
@@ -112,10 +114,9 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
   state: ConnectionState = { kind: 'idle' }
   readonly server: IrcServer
   readonly #opts: ConnectionOptions
-  readonly #client: Client
+  readonly #client = new IrcClient()
   readonly #backoff: Backoff
   readonly #timers: Timers
-  #transport: GatewayTransport | undefined
   #release: Release | undefined
   #timer: unknown
   #attempt = 0
@@ -130,6 +131,8 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
   #sasl = { tried: false, loggedIn: false, refused: false }
   /** Until when unhandled numerics are replies to a raw line (timers' clock). */
   #rawUntil = -Infinity
+  /** Numerics relayed since the last raw line. */
+  #replies = 0
 
   constructor(options: ConnectionOptions) {
     super()
@@ -138,18 +141,17 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     this.#wanted = options.nick
     this.#timers = options.timers ?? realTimers
     this.#backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random)
-    this.#client = new irc.Client()
     this.#listen()
   }
 
   /** The nick in use (registered), else the one asked for. */
   get nick(): string {
-    return this.state.kind === 'registered' ? this.state.nick : this.#client.user.nick || this.#wanted
+    return this.state.kind === 'registered' ? this.state.nick : this.#client.nick || this.#wanted
   }
 
   /** Lines waiting in the outbound scheduler. */
   get pending(): number {
-    return this.#transport?.scheduler.pending ?? 0
+    return this.#client.pending
   }
 
   /**
@@ -249,6 +251,7 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     if (/[\r\n\0]/.test(line))
       throw new IrcGatewayError(IrcGatewayErrorCodes.INPUT, 'a raw line cannot hold CR, LF or NUL')
     this.#rawUntil = this.#timers.now() + (this.#opts.replyWindow ?? 10_000)
+    this.#replies = 0
     this.#client.raw(line)
   }
 
@@ -261,8 +264,7 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     this.#timer = undefined
     this.#release?.()
     this.#release = undefined
-    if (wasRegistered || this.#client.connection.connected) this.#client.quit(reason)
-    else this.#client.connection.transport?.close(true)
+    if (wasRegistered || this.#client.connected) this.#client.quit(reason)
     this.emit('closed')
   }
 
@@ -297,26 +299,19 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     const sasl = auth?.sasl === true && s.tls ? auth : undefined
     this.#sasl = { tried: sasl !== undefined, loggedIn: false, refused: false }
     this.#client.connect({
-      account: sasl === undefined ? {} : { account: sasl.account ?? this.#wanted, password: sasl.password },
-      sasl_disconnect_on_fail: false,
+      ...(sasl === undefined
+        ? {}
+        : { sasl: { account: sasl.account ?? this.#wanted, password: sasl.password } }),
       host: s.host,
       port: s.port,
       tls: s.tls,
-      rejectUnauthorized: true,
       nick: this.#wanted,
       username: this.#opts.username ?? 'xmpp',
       gecos: this.#opts.gecos ?? 'XMPP user',
       version: this.#opts.version ?? 'Satellite IRC gateway',
-      auto_reconnect: false,
-      transport: gatewayTransport({
-        fallbackEncoding: this.#opts.fallbackEncoding,
-        flood: this.#opts.flood,
-        timers: this.#timers,
-        onCreate: (t) => {
-          this.#transport?.scheduler.close()
-          this.#transport = t
-        },
-      }),
+      fallbackEncoding: this.#opts.fallbackEncoding,
+      flood: this.#opts.flood,
+      timers: this.#timers,
     })
   }
 
@@ -326,8 +321,7 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
       this.#release?.()
       this.#release = undefined
       if (this.state.kind === 'closed') return
-      const len = Number(c.network.supports('NICKLEN'))
-      if (Number.isInteger(len) && len > 0) this.#maxNick = len
+      if (c.nickLen !== undefined) this.#maxNick = c.nickLen
       this.#registeredAt = this.#timers.now()
       this.#everRegistered = true
       this.#setState({ kind: 'registered', nick })
@@ -368,12 +362,17 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     })
     c.on('unknown command', (e) => {
       if (!/^[0-9]{3}$/.test(e.command) || this.#timers.now() > this.#rawUntil) return
+      const max = this.#opts.replyLines ?? 200
+      this.#replies++
+      if (this.#replies === max + 1)
+        this.#reply(`(more replies to that line are not shown: the limit is ${max})`)
+      if (this.#replies > max) return
       this.#reply(`${e.command} ${e.params.slice(1).join(' ')}`)
     })
     c.on('privmsg', (e) => this.#incoming('privmsg', e))
     c.on('notice', (e) => this.#incoming('notice', e))
     c.on('action', (e) => this.#incoming('action', e))
-    c.on('close', () => this.#onClose())
+    c.on('close', ({ dropped }) => this.#onClose(dropped))
     const state = () => this.state
     listenChannels(c, {
       get ownNick() {
@@ -446,10 +445,9 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     this.emit('nick-refused', { requested, reason, using, error })
   }
 
-  #onClose(): void {
+  #onClose(dropped: number): void {
     this.#release?.()
     this.#release = undefined
-    const dropped = this.#transport?.scheduler.close() ?? 0
     if (this.state.kind === 'closed') return
     if (
       this.state.kind === 'registered' &&

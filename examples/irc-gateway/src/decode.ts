@@ -1,10 +1,10 @@
 // Decoding the bytes of one IRC line: UTF-8 when the line is valid UTF-8, else the server's
 // fallback encoding (Latin-1 by default), never U+FFFD replacement characters.
 //
-// irc-framework's own `encoding` option decodes every line with one encoding through iconv-lite:
-// with 'utf8' invalid bytes become U+FFFD (a Latin-1 "café" arrives as "caf�"), with 'latin1'
-// valid UTF-8 is mangled ("cafÃ©"). The gateway's transport (transport.ts) hands each line's
-// bytes to decodeLine instead.
+// A client that decodes every line with one encoding (irc-framework's `encoding` option, through
+// iconv-lite) gets it wrong both ways: with 'utf8' invalid bytes become U+FFFD (a Latin-1 "café"
+// arrives as "caf�"), with 'latin1' valid UTF-8 is mangled ("cafÃ©"). The gateway's IRC client
+// (irc/client.ts) hands each line's bytes to decodeLine instead.
 import { TextDecoder } from 'node:util'
 
 /** Encodings a server's fallback may name: WHATWG labels that Node's TextDecoder knows. */

@@ -63,6 +63,11 @@ export interface IrcGatewayOptions {
   rawMaxBytes?: number
   /** How long after a raw line the server's unhandled numerics are relayed, in ms (default 10000). */
   replyWindow?: number
+  /**
+   * The most numerics relayed for one raw line (default 200): a LIST of a big network is cut
+   * there, with a last message saying so.
+   */
+  replyLines?: number
 }
 
 export interface IrcGateway extends PluginHandle {
@@ -99,6 +104,10 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
   const replyWindow = numberOption('irc-gateway', 'replyWindow', options.replyWindow, 10_000, {
     min: 0,
     max: 600_000,
+  })
+  const replyLines = numberOption('irc-gateway', 'replyLines', options.replyLines, 200, {
+    min: 1,
+    max: 10_000,
   })
   const ownDb = options.settings === undefined ? openDatabase() : undefined
   const settings =
@@ -157,6 +166,7 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
       ...(options.version === undefined ? {} : { version: options.version }),
       ...(auth === undefined ? {} : { auth }),
       replyWindow,
+      replyLines,
     })
     connections.set(key(user, server.name), conn)
     perUser.set(user, (perUser.get(user) ?? 0) + 1)

@@ -9,7 +9,7 @@ import { afterTest } from '@satellite/test-support/cleanup'
 import { selfSignedCert } from '@satellite/test-support/tls'
 import { vi } from 'vitest'
 
-// The CommonJS module object irc-framework's require('tls') gets (an ES namespace cannot be spied on).
+// The module object the IRC client's process.getBuiltinModule('node:tls') gets (an ES namespace cannot be spied on).
 const tls = createRequire(import.meta.url)('node:tls') as typeof import('node:tls')
 
 export interface AuthServerOptions {
@@ -41,7 +41,7 @@ export interface AuthServer {
 
 /**
  * Starts the server for one test (closed after it). With `tls`, the client side trusts the
- * self-signed certificate through a spy on tls.connect that adds it as `ca` (irc-framework has
+ * self-signed certificate through a spy on tls.connect that adds it as `ca` (the client has
  * no option for a CA; the connection still verifies the certificate).
  */
 export async function authServer(options: AuthServerOptions): Promise<AuthServer> {

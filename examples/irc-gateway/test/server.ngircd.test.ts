@@ -120,7 +120,7 @@ describe('server@gateway: raw commands', () => {
     fay.send(`<message to='${SERVER}' type='chat'><body>/quote HELP</body></message>`)
     const notice = await fay.expectStanza({ name: 'message', from: SERVER, body: /ngIRCd/ }, 5000)
     expect(notice.attrs.type).toBe('chat')
-    // numerics irc-framework has no event for, and errors, come back too
+    // numerics no other event carries, and errors, come back too
     fay.send(`<message to='${SERVER}' type='chat'><body>/quote TIME</body></message>`)
     await fay.expectStanza({ name: 'message', from: SERVER, body: /^391 irc\.test \w+day / }, 5000)
     fay.send(`<message to='${SERVER}' type='chat'><body>/quote FROBNICATE now</body></message>`)
@@ -128,6 +128,40 @@ describe('server@gateway: raw commands', () => {
     // the numerics of registration (250, 265, 266: before any raw line) were not relayed
     const bodies = fay.received.map((s) => s.getChildText('body') ?? '')
     expect(bodies.filter((b) => /^2[56][0-9] /.test(b))).toEqual([])
+  })
+
+  it('relays WHOIS and LIST replies, at most replyLines of them per raw line, then says the rest is cut', async () => {
+    const { srv } = await setup({ replyLines: 3 })
+    const whoisme = await raw('whoisme')
+    for (const c of ['#l1', '#l2', '#l3', '#l4', '#l5']) whoisme.send(`JOIN ${c}`)
+    await whoisme.waitFor((l) => / 366 whoisme #l5 /.test(l))
+    const jo = srv.client('jo@localhost/pc')
+    jo.send(`<message to='${SERVER}' type='chat'><body>/quote WHOIS whoisme</body></message>`)
+    // RPL_WHOISUSER: nick, user, host, *, real name
+    await jo.expectStanza(
+      { name: 'message', from: SERVER, body: /^311 whoisme ~whoisme 127\.0\.0\.1 \* whoisme$/ },
+      5000,
+    )
+    const notice = '(more replies to that line are not shown: the limit is 3)'
+    const bodies = () => jo.received.map((m) => m.getChildText('body') ?? '')
+    // WHOIS answers with more than 3 numerics (311, 319, 312, 317, 318): cut after 3
+    await expect.poll(() => bodies().filter((b) => b === notice)).toHaveLength(1)
+    expect(bodies().slice(0, 4)).toEqual([
+      expect.stringMatching(/^311 /),
+      expect.anything(),
+      expect.anything(),
+      notice,
+    ])
+    jo.send(`<message to='${SERVER}' type='chat'><body>/quote LIST</body></message>`)
+    await expect.poll(() => bodies().filter((b) => b === notice)).toHaveLength(2)
+    await new Promise((r) => setTimeout(r, 300))
+    // the count starts again with each raw line: three of LIST's (321 start, 322 per channel), the notice, nothing after
+    expect(bodies().slice(4)).toEqual([
+      expect.stringMatching(/^32[12] /),
+      expect.stringMatching(/^322 /),
+      expect.stringMatching(/^322 /),
+      notice,
+    ])
   })
 
   it('relays no unhandled numeric with replyWindow 0 (errors still come back)', async () => {
