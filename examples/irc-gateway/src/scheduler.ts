@@ -3,6 +3,8 @@
 // instead of tripping the server's flood protection (an "Excess Flood" kill on most ircds; ngircd
 // stops reading and delays the client). Lines the server must see at once to keep the connection
 // (PONG, and QUIT so a close is not stuck behind a paste) jump the queue; the queue is bounded.
+// Lines a user waits on (NICK, JOIN, PART: a room join or nick change answered by the server)
+// go ahead of queued messages but still take a token, so they cannot flood either.
 import { numberOption } from '@satellite/core'
 
 export interface SchedulerOptions {
@@ -47,12 +49,19 @@ export function isUrgent(line: string): boolean {
   return line.startsWith('PONG ') || line.startsWith('QUIT')
 }
 
+/** Whether a line goes ahead of queued messages (still paced): NICK, JOIN, PART. */
+export function isPriority(line: string): boolean {
+  return line.startsWith('NICK ') || line.startsWith('JOIN ') || line.startsWith('PART ')
+}
+
 export class OutboundScheduler {
   readonly #opts: ResolvedSchedulerOptions
   readonly #timers: Timers
   readonly #write: (line: string) => void
   readonly #queue: string[] = []
   #head = 0
+  /** Priority lines waiting (sent before #queue). */
+  readonly #first: string[] = []
   #tokens: number
   #last: number
   #timer: unknown = undefined
@@ -70,7 +79,7 @@ export class OutboundScheduler {
 
   /** Lines waiting. */
   get pending(): number {
-    return this.#queue.length - this.#head
+    return this.#queue.length - this.#head + this.#first.length
   }
 
   /**
@@ -90,7 +99,8 @@ export class OutboundScheduler {
       return true
     }
     if (this.pending >= this.#opts.maxQueue) return false
-    this.#queue.push(line)
+    if (isPriority(line)) this.#first.push(line)
+    else this.#queue.push(line)
     this.#arm()
     return true
   }
@@ -100,6 +110,7 @@ export class OutboundScheduler {
     const dropped = this.pending
     this.#closed = true
     this.#queue.length = 0
+    this.#first.length = 0
     this.#head = 0
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer)
     this.#timer = undefined
@@ -134,11 +145,15 @@ export class OutboundScheduler {
     this.#refill()
     while (this.pending > 0 && this.#tokens >= 1) {
       this.#tokens -= 1
+      if (this.#first.length > 0) {
+        this.#send(this.#first.shift()!)
+        continue
+      }
       const line = this.#queue[this.#head]!
       this.#queue[this.#head++] = ''
       this.#send(line)
     }
-    if (this.pending === 0) {
+    if (this.#queue.length === this.#head) {
       this.#queue.length = 0
       this.#head = 0
     } else if (this.#head > 1024) {

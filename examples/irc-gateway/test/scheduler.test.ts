@@ -1,7 +1,7 @@
 // The outbound scheduler (token bucket) and the reconnect gate, on a manual clock.
 import { describe, expect, it } from 'vitest'
 import { ConnectGate } from '../src/gate.js'
-import { isUrgent, OutboundScheduler, schedulerOptions } from '../src/scheduler.js'
+import { isPriority, isUrgent, OutboundScheduler, schedulerOptions } from '../src/scheduler.js'
 import { FakeTimers } from './fake-timers.js'
 
 function setup(options = {}) {
@@ -51,6 +51,35 @@ describe('OutboundScheduler', () => {
     s.push('QUIT :bye')
     expect(sent.map((x) => x.line)).toEqual(['PRIVMSG #c :a', 'PONG :irc.test', 'QUIT :bye'])
     expect(isUrgent('PRIVMSG PONG :x')).toBe(false)
+  })
+
+  it('sends NICK, JOIN and PART ahead of queued messages, in their order, each on a token of its own', () => {
+    const { timers, sent, s } = setup({ burst: 1, interval: 1000 })
+    for (const l of [
+      'PRIVMSG #c :1',
+      'PRIVMSG #c :2',
+      'PRIVMSG #c :3',
+      'JOIN #d',
+      'NICK bob',
+      'PART #c :bye',
+    ])
+      s.push(l)
+    expect(sent.map((x) => x.line)).toEqual(['PRIVMSG #c :1'])
+    timers.advance(3000)
+    expect(sent.map((x) => [x.line, x.at])).toEqual([
+      ['PRIVMSG #c :1', 0],
+      ['JOIN #d', 1000],
+      ['NICK bob', 2000],
+      ['PART #c :bye', 3000],
+    ])
+    timers.advance(2000)
+    expect(sent.slice(4).map((x) => x.line)).toEqual(['PRIVMSG #c :2', 'PRIVMSG #c :3'])
+    expect(s.pending).toBe(0)
+    expect([isPriority('PRIVMSG #c :JOIN #x'), isPriority('NICK x'), isPriority('JOINED')]).toEqual([
+      false,
+      true,
+      false,
+    ])
   })
 
   it('refuses past maxQueue and after close(), which drops what waits and stops its timer', () => {
