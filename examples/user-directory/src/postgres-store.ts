@@ -134,6 +134,9 @@ export interface PostgresDirectoryStore extends DirectoryStore {
 
 type Row = { jid: string; published: string[]; updated: string | number } & Record<EntryField, string | null>
 
+/** The columns of an entry (not its `doc`, which only the search reads). */
+const COLUMNS = ['jid', ...FIELDS, 'published', 'updated']
+
 const entryOf = (row: Row): DirectoryEntry => toEntry({ ...row, updated: Number(row.updated) }, row.published)
 
 /**
@@ -169,7 +172,7 @@ export async function postgresStore(
     db,
     get(jid) {
       return queue.run(jid, async () => {
-        const [row] = await sql<Row[]>`SELECT * FROM directory_entries WHERE jid = ${jid}`
+        const [row] = await sql<Row[]>`SELECT ${sql(COLUMNS)} FROM directory_entries WHERE jid = ${jid}`
         return row === undefined ? null : entryOf(row)
       })
     },
@@ -201,7 +204,7 @@ export async function postgresStore(
       return Number(row?.n)
     },
     async list({ after = '', filter = '', limit = 100 } = {}) {
-      const rows = await sql<Row[]>`SELECT * FROM directory_entries
+      const rows = await sql<Row[]>`SELECT ${sql(COLUMNS)} FROM directory_entries
         WHERE jid > ${after} AND strpos(jid, ${filter}) > 0 ORDER BY jid LIMIT ${listLimit(limit)}`
       return rows.map(entryOf)
     },
@@ -217,7 +220,9 @@ export async function postgresStore(
     },
     async publicEntries(jids) {
       if (jids.length === 0) return []
-      const rows = await sql<Row[]>`SELECT * FROM directory_entries WHERE jid = ANY(${[...jids]}::text[])`
+      const rows = await sql<
+        Row[]
+      >`SELECT ${sql(COLUMNS)} FROM directory_entries WHERE jid = ANY(${[...jids]}::text[])`
       const byJid = new Map(rows.map((r) => [r.jid, r]))
       return jids.flatMap((j): PublicEntry[] => {
         const r = byJid.get(j)

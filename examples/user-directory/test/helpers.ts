@@ -11,6 +11,7 @@ import { afterTest } from '@satellite/test-support/cleanup'
 import { testServer } from '@satellite/test-support/component'
 import type { SimulatedClient, TestServer } from '@satellite/testing'
 import { type Directory, type DirectoryOptions, directory } from '../src/service.js'
+import type { DirectoryStore } from '../src/store.js'
 
 export { fails } from '@satellite/test-support/component'
 
@@ -28,14 +29,30 @@ export interface Setup {
   client(jid: string): SimulatedClient
 }
 
+let stores: (() => Promise<DirectoryStore>) | undefined
+
+/**
+ * Runs the suites that import these helpers on another backend: each {@link setup} without a
+ * `store` or `dbPath` gets a fresh store of `make` (closed after the test) instead of the in-memory
+ * SQLite one. e2e/test/postgres-directory-service.test.ts runs them on PostgreSQL.
+ */
+export function useStores(make: () => Promise<DirectoryStore>): void {
+  stores = make
+}
+
 /** An embedded server, a started component with the directory, all closed after the test. */
 export async function setup(options: DirectoryOptions = {}, domain = DOMAIN): Promise<Setup> {
   const srv = await testServer(domain, SECRET)
   const xmpp = component({ service: srv.url, domain, secret: SECRET })
-  const dir = directory(xmpp, options)
+  const store =
+    stores !== undefined && options.store === undefined && options.dbPath === undefined
+      ? await stores()
+      : undefined
+  const dir = directory(xmpp, store === undefined ? options : { ...options, store })
   afterTest(async () => {
     await xmpp.stop()
     await dir.close()
+    await store?.close()
   })
   await xmpp.start()
   return { srv, xmpp, dir, client: (jid) => srv.client(jid) }
