@@ -248,6 +248,8 @@ export function ircGateway(xmpp: Component, options: IrcGatewayOptions): IrcGate
   }
   const rooms = muc(xmpp, {
     name: 'IRC gateway',
+    // conference/irc as biboumi has it, and XEP-0045's conference/text for clients that look for it
+    identityTypes: ['text', 'irc'],
     backend: channels.backend,
     isRoom,
     defaults: { historyLength: 20 },

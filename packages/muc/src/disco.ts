@@ -46,9 +46,10 @@ function field(v: string, label: string, value: string, type?: string): Element 
 }
 
 /** The room's disco#info: identity, features, and the muc#roominfo form (XEP-0128). */
-export function roomInfo(room: Room): Element {
+export function roomInfo(room: Room, types: readonly string[] = ['text']): Element {
   const q = xml('query', { xmlns: NS_DISCO_INFO })
-  q.c('identity', { category: 'conference', type: 'text', name: room.config.name ?? room.local })
+  for (const type of types)
+    q.c('identity', { category: 'conference', type, name: room.config.name ?? room.local })
   for (const f of roomFeatures(room)) q.c('feature', { var: f })
   const form = xml(
     'x',
@@ -137,7 +138,7 @@ export function discoInfo(ctx: Context, iq: Stanza, query: Element): Element {
   const nick = resourceOf(iq.attrs.to)
   if (nick === '') {
     if (query.attrs.node !== undefined) throw new StanzaError('item-not-found', 'no such node')
-    return roomInfo(room)
+    return roomInfo(room, ctx.o.identityTypes)
   }
   if (!room.byJid.has(iq.attrs.from ?? ''))
     throw new StanzaError('bad-request', 'not an occupant of this room')

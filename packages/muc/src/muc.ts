@@ -168,8 +168,8 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
     ),
     xmpp.iqGet({ to: '', xmlns: NS_DISCO_ITEMS, name: 'query' }, (_iq, q) => serviceItems(ctx, q)),
   ]
-  const identity = { category: 'conference', type: 'text', name: o.name }
-  xmpp.disco.identity(identity)
+  const identities = o.identityTypes.map((type) => ({ category: 'conference', type, name: o.name }))
+  for (const identity of identities) xmpp.disco.identity(identity)
   xmpp.disco.feature(NS_MUC)
   const stopRetention = startRetention(ctx)
   loadListed(ctx)
@@ -223,7 +223,7 @@ export function muc(xmpp: Component, options: MucOptions = {}): MucService {
       ctx.open = false
       stopRetention()
       for (const off of offs) off()
-      xmpp.disco.removeIdentity(identity)
+      for (const identity of identities) xmpp.disco.removeIdentity(identity)
       xmpp.disco.removeFeature(NS_MUC)
       if (xmpp.online) {
         for (const r of ctx.rooms.values()) {

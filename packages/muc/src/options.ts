@@ -89,6 +89,13 @@ export interface MucOptions {
   name?: string
   /** Which local parts of the domain are rooms (default: every one). Others are left to other routes. */
   isRoom?: (local: string) => boolean
+  /**
+   * The `conference` identity types of the service and of every room in disco#info (default
+   * `['text']`, XEP-0045's). A gateway adds its own registered type, e.g. `['text', 'irc']` for IRC
+   * channels (biboumi's), so clients that know the network can say so. 1 to 4 types of lower-case
+   * letters, digits and '-'.
+   */
+  identityTypes?: readonly string[]
   /** Whether `bare` may create a room by joining it (default: anyone). Refused: `not-allowed`. */
   mayCreate?: (room: string, bare: string) => boolean
   /** How a new room is set up. */
@@ -155,6 +162,7 @@ export interface RoomConfig {
 /** Options after defaults and checks. @internal */
 export interface Resolved {
   name: string
+  identityTypes: readonly string[]
   isRoom: (local: string) => boolean
   mayCreate: (room: string, bare: string) => boolean
   defaults: RoomConfig
@@ -211,6 +219,15 @@ export function resolveOptions(options: MucOptions): Resolved {
   if (d.description !== undefined && typeof d.description !== 'string') {
     throw optionError(P, 'defaults.description', 'must be a string')
   }
+  const types = o.identityTypes ?? ['text']
+  if (
+    !Array.isArray(types) ||
+    types.length < 1 ||
+    types.length > 4 ||
+    !types.every((t) => typeof t === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(t))
+  ) {
+    throw optionError(P, 'identityTypes', "must be 1 to 4 identity types such as 'text' or 'irc'")
+  }
   const secret = o.occupantIdSecret
   if (secret !== undefined && (typeof secret !== 'string' || secret.length < 16)) {
     throw optionError(P, 'occupantIdSecret', 'must be a string of at least 16 characters')
@@ -240,6 +257,7 @@ export function resolveOptions(options: MucOptions): Resolved {
   const rate = l.messageRate ?? {}
   return {
     name,
+    identityTypes: [...new Set(types)],
     isRoom: fn('isRoom', o.isRoom, () => true),
     mayCreate: fn('mayCreate', o.mayCreate, () => true),
     defaults: {

@@ -48,6 +48,24 @@ describe('discovery', () => {
     expect(features(res)).toContain(NS_MUC)
   })
 
+  it('shows the service and each room with every identityTypes type (a gateway: text and irc)', async () => {
+    const { client } = await setup({ name: 'IRC', identityTypes: ['text', 'irc', 'text'] })
+    const types = (res: Element) =>
+      res
+        .getChild('query')!
+        .getChildren('identity')
+        .map((i) => `${i.attrs.category}/${i.attrs.type}`)
+    expect(types(await client('bob@localhost/pc').request(info(DOMAIN)))).toEqual([
+      'conference/text',
+      'conference/irc',
+    ])
+    await join(client('alice@localhost/phone'), ROOM, 'Alice')
+    expect(types(await client('bob@localhost/pc').request(info(ROOM)))).toEqual([
+      'conference/text',
+      'conference/irc',
+    ])
+  })
+
   it('lists the public rooms in disco#items, not the hidden ones', async () => {
     const pub = await setup()
     await join(pub.client('alice@localhost/phone'), ROOM, 'Alice')
@@ -193,6 +211,11 @@ describe('options and close()', () => {
     [{ history: {} }, 'muc.history: must be a HistoryStore (append, recent, forget)'],
     [{ isRoom: 'lobby' }, 'muc.isRoom: must be a function, got string'],
     [{ name: '' }, 'muc.name: must be a non-empty string'],
+    [{ identityTypes: [] }, "muc.identityTypes: must be 1 to 4 identity types such as 'text' or 'irc'"],
+    [
+      { identityTypes: ['text', 'IRC <x/>'] },
+      "muc.identityTypes: must be 1 to 4 identity types such as 'text' or 'irc'",
+    ],
   ])('refuses %j with a fatal SAT_ERR_CONFIG naming the option', async (options, message) => {
     const xmpp = await component()
     let thrown: unknown
