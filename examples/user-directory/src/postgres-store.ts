@@ -27,6 +27,7 @@ import {
   listLimit,
   type Match,
   type PublicEntry,
+  searchLimit,
   toEntry,
   toPublic,
   words,
@@ -215,7 +216,7 @@ export async function postgresStore(
           FROM directory_entries, CAST(${q} AS tsquery) AS q
          WHERE doc @@ q
          ORDER BY score DESC, jid
-         LIMIT ${Math.max(0, Math.floor(limit))}`
+         LIMIT ${searchLimit(limit)}`
       return rows.map((r): Match => ({ jid: r.jid as string, rank: -Number(r.score) }))
     },
     async publicEntries(jids) {

@@ -9,6 +9,7 @@ import {
   FIELDS,
   listLimit,
   type Match,
+  searchLimit,
   toEntry,
   toPublic,
   words,
@@ -158,7 +159,7 @@ export function sqliteStore(options: SqliteStoreOptions = {}): DirectoryStore & 
     async search(query, limit) {
       const expression = matchExpression(query)
       if (expression === null) return []
-      return searchStmt.all(expression, limit)
+      return searchStmt.all(expression, searchLimit(limit))
     },
     async publicEntries(jids) {
       if (jids.length === 0) return []

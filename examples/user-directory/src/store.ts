@@ -90,6 +90,13 @@ export function listLimit(limit: number): number {
   return Math.max(0, Math.min(MAX_LIST, Math.floor(limit)))
 }
 
+/** The `limit` of a `search()` call, as both stores apply it: a whole number of matches, 0 when not a number. */
+export function searchLimit(limit: number): number {
+  return Number.isNaN(limit) || typeof limit !== 'number'
+    ? 0
+    : Math.max(0, Math.min(2 ** 31 - 1, Math.floor(limit)))
+}
+
 /** The words of a search value: letters and digits, lower-cased. */
 export function words(value: string): string[] {
   return (value.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 0)

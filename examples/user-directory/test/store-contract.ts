@@ -88,6 +88,10 @@ export function storeContract(name: string, make: () => Promise<ContractStore>):
         'twin3@localhost',
       ])
       expect(await jids(store.search({ nick: 'twin' }, 2))).toEqual(['twin1@localhost', 'twin2@localhost'])
+      expect(await store.search({ nick: 'twin' }, 0)).toEqual([])
+      expect(await store.search({ nick: 'twin' }, -1)).toEqual([]) // SQLite's LIMIT -1 would be none
+      expect(await store.search({ nick: 'twin' }, Number.NaN)).toEqual([])
+      expect(await store.search({ nick: 'twin' }, Number.POSITIVE_INFINITY)).toHaveLength(3)
       await store.close()
     })
 
