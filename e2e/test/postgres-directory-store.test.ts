@@ -2,7 +2,8 @@
 // store on a real PostgreSQL 15 (scripts/postgres, started by e2e/setup), each store in a schema of
 // its own; then what only PostgreSQL has (instances sharing one database, its migrations), the same
 // results as SQLite's FTS5 on a generated directory, and the directory service on it.
-import { component } from '@satellite/core'
+import { component, xml } from '@satellite/core'
+import { submitForm } from '@satellite/forms'
 import { openPostgres } from '@satellite/postgres'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { createServer } from '@satellite/testing'
@@ -23,7 +24,14 @@ import type {
   DirectoryStore,
   EntryField,
 } from '../../examples/user-directory/src/store.js'
-import { registerForm, rows, searchForm } from '../../examples/user-directory/test/helpers.js'
+import {
+  iq,
+  NS_REGISTER,
+  NS_SEARCH,
+  registerForm,
+  rows,
+  searchForm,
+} from '../../examples/user-directory/test/helpers.js'
 import { storeContract } from '../../examples/user-directory/test/store-contract.js'
 
 const PG_URL = inject('postgres').PG_URL as string
@@ -225,5 +233,51 @@ describe('the user directory on PostgreSQL', () => {
     expect(rows(await bob.request(searchForm({ text: 'example' })))).toEqual([])
     await b.xmpp.stop()
     await b.dir.close()
+  })
+  it('two instances running at once on one database: what one saves, the other finds at once', async () => {
+    const name = schemaName('two')
+    const admin = await openPostgres(PG_URL, { max: 1 })
+    await admin.sql.unsafe(`CREATE DATABASE ${name}`)
+    afterTest(async () => {
+      await admin.sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.close()
+    })
+    const url = new URL(PG_URL)
+    url.pathname = `/${name}`
+    const domains = ['directory.localhost', 'directory2.localhost']
+    const srv = await createServer({ components: Object.fromEntries(domains.map((d) => [d, 'secret'])) })
+    afterTest(() => srv.close())
+    const [a, b] = await Promise.all(
+      domains.map(async (domain) => {
+        const xmpp = component({ service: srv.url, domain, secret: 'secret' })
+        const dir = await directoryFromEnv(xmpp, { DIRECTORY_DB: url.toString() })
+        afterTest(async () => {
+          await xmpp.stop()
+          await dir.close()
+        })
+        await xmpp.start()
+        return dir
+      }),
+    )
+    const alice = srv.client('alice@localhost/r')
+    const bob = srv.client('bob@localhost/r')
+    const searchAtB = async (text: string) =>
+      rows(
+        await bob.request(
+          xml(
+            'iq',
+            { type: 'set', to: 'directory2.localhost' },
+            xml('query', { xmlns: NS_SEARCH }, submitForm({ text }, { formType: NS_SEARCH })),
+          ),
+        ),
+      ).map((r) => r.jid)
+    expect((await alice.request(registerForm({ nick: 'Alice', fullname: 'Alice Liddell' }))).attrs.type).toBe(
+      'result',
+    )
+    expect(await searchAtB('lidd')).toEqual(['alice@localhost'])
+    expect(await b?.store.count()).toBe(1)
+    await alice.request(iq('set', xml('query', { xmlns: NS_REGISTER }, xml('remove'))))
+    expect(await searchAtB('lidd')).toEqual([])
+    expect(await a?.store.count()).toBe(0)
   })
 })
