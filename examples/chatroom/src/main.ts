@@ -4,8 +4,7 @@
 // A deploy on Prosody (kick_old): start the new instance after `kill -USR2 <old pid>`; the old one stops when replaced.
 import { component } from '@satellite/core'
 import { PostgresMucStore } from '@satellite/muc/postgres'
-import { isPostgresUrl, redactUrl } from '@satellite/postgres'
-import { type Cluster, joinCluster } from './cluster.js'
+import { type Cluster, isPostgresUrl, joinCluster, redactUrl } from '@satellite/postgres'
 import { chatroomConfigFromEnv } from './options.js'
 import { type Chatroom, chatroom } from './service.js'
 

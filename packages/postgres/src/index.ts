@@ -1,3 +1,5 @@
+export type { Cluster, ClusterOptions } from './cluster.js'
+export { joinCluster } from './cluster.js'
 export type {
   MigrateOptions,
   Migration,

@@ -1,14 +1,15 @@
-// Several chatroom instances on one domain (docs/scaling.md): each holds a lease in PostgreSQL;
-// when another instance's lease expires, the one survivor that takes it over opens one more
-// stream for the domain and so takes the dead instance's slot on ejabberd (domain_balancing
-// bare_destination, component_number = instances); the rooms of that slot load from PostgreSQL
-// on their next stanza. The service answers only while its own lease is valid (`serving()`), and
-// a lost lease ends the instance (the operator's supervisor restarts it as a new generation).
+// Several instances of one component on one ejabberd domain (docs/scaling.md): each holds a lease
+// in PostgreSQL; when another instance's lease expires, the one survivor that takes it over opens
+// one more stream for the domain and so takes the dead instance's slot (ejabberd's domain_balancing
+// with component_number = instances). The service answers only while its own lease is valid
+// (`serving()`); a lost lease is reported once (`onLost`), and the service stops or lets go.
+// Used by examples/chatroom (rooms, bare_destination) and examples/legacy-bridge (users, bare_source).
 import type { Component, ExtraStream } from '@satellite/core'
-import { Lease, type PostgresDb } from '@satellite/postgres'
 import createDebug from 'debug'
+import type { PostgresDb } from './database.js'
+import { Lease } from './lease.js'
 
-const log: (formatter: string, ...args: unknown[]) => void = createDebug('satellite:chatroom:cluster')
+const log: (formatter: string, ...args: unknown[]) => void = createDebug('satellite:postgres:cluster')
 
 /** Options of {@link joinCluster}. */
 export interface ClusterOptions {
@@ -18,20 +19,39 @@ export interface ClusterOptions {
   ttl?: number
   /** Called once when this instance's lease is lost (expired or taken over): stop serving. */
   onLost?(reason: string): void
+  /**
+   * Called with each stream opened for a dead instance's slot (`peer`, its lease's instance), when
+   * it is opened and when it is opened again (the old holder has left): e.g. to find the users
+   * whose stanzas now come to this instance once `stream` is online.
+   */
+  onStream?(peer: string, stream: ExtraStream): void
 }
 
 /** This instance's membership of the cluster. */
 export interface Cluster {
+  /** This instance's lease. */
   readonly lease: Lease
-  /** Whether this instance may serve rooms now (its lease valid on its own clock). */
+  /** Whether this instance may serve now (its lease valid on its own clock). */
   serving(): boolean
   /** The instances whose slots this one took over, with the streams it opened for them. */
   readonly claimed: ReadonlyMap<string, ExtraStream>
-  /** Stops watching; `release` (default true) gives the lease up at once (a clean stop). */
+  /**
+   * Stops watching and closes the claimed streams; then marks this instance gone if its lease was
+   * lost (`markLeft()`), else gives the lease up when `release` (default true: a clean stop).
+   */
   close(release?: boolean): Promise<void>
 }
 
-/** Takes this instance's lease in the domain's group and watches the others'. */
+/**
+ * Takes this instance's lease in the group of the component's domain and watches the others'
+ * every `ttl / 3`: claims the slot of each expired one it takes over (`xmpp.openStream()`).
+ *
+ * @example
+ * ```ts
+ * const cluster = await joinCluster(xmpp, db, { ttl: 15_000, onLost: () => void xmpp.stop() })
+ * xmpp.once('stopped', () => void cluster.close())
+ * ```
+ */
 export async function joinCluster(
   xmpp: Component,
   db: PostgresDb,
@@ -52,6 +72,16 @@ export async function joinCluster(
     options.onLost?.(reason)
   })
   lease.on('error', (err) => log('%s: renewal failed: %s', lease.instance, err.message))
+  const open = (peer: string) => {
+    const stream = xmpp.openStream()
+    claimed.set(peer, stream)
+    try {
+      options.onStream?.(peer, stream)
+    } catch (err) {
+      log('%s: onStream failed: %s', lease.instance, (err as Error).message)
+    }
+    stream.start().catch((err: Error) => log('stream for %s: %s', peer, err.message))
+  }
   const watch = async () => {
     if (!watching || busy || !lease.valid) return
     busy = true
@@ -65,21 +95,17 @@ export async function joinCluster(
             log('%s: %s has left, reconnecting its stream', lease.instance, peer.instance)
             openedAt.set(peer.instance, peer.leftAt)
             await mine.close()
-            const again = xmpp.openStream()
-            claimed.set(peer.instance, again)
-            again.start().catch((err: Error) => log('stream for %s: %s', peer.instance, err.message))
+            if (watching) open(peer.instance)
           }
           continue
         }
         if (peer.instance === lease.instance || !peer.expired || peer.takenBy !== null) continue
         if (!(await lease.takeOver(peer))) continue
         log('%s takes over the slot of %s (generation %d)', lease.instance, peer.instance, peer.generation)
-        const stream = xmpp.openStream()
-        claimed.set(peer.instance, stream)
         // (The local clock against the database's: they are assumed close; a left mark older than
         // the claim means our stream was opened after that instance's connection closed.)
         openedAt.set(peer.instance, Date.now())
-        stream.start().catch((err: Error) => log('stream for %s: %s', peer.instance, err.message))
+        open(peer.instance)
       }
     } catch (err) {
       log('%s: watching failed: %s', lease.instance, (err as Error).message)
