@@ -220,141 +220,178 @@ function groupchat(
   keep(ctx, room, { id, at, jid: from?.shown.jid ?? '', message: out })
 }
 
-function makeView(ctx: Context, room: Room, nick: string): RoomView {
-  const open = () => room.state.kind !== 'destroyed' && ctx.open && ctx.rooms.get(room.key) === room
-  const text = (t: unknown) => String(t ?? '').slice(0, ctx.o.messageChars)
-  return {
-    room: room.local,
-    jid: room.jid,
-    user: room.user as string,
-    get nick() {
-      return self(room)?.nick ?? nick
-    },
-    get closed() {
-      return room.state.kind === 'destroyed' || !ctx.open
-    },
-    get resources() {
-      return open() ? (self(room)?.sessions.size ?? 0) : 0
-    },
-    add(o) {
-      if (!open()) return false
-      const n = enforceNick(String(o?.nick ?? ''), ctx.o.nickLength)
-      return n.ok && putRemote(ctx, room, o, n.nick, true)
-    },
-    remove(nickName, how: Departure = {}) {
-      if (!open()) return false
-      const occ = remoteAt(ctx, room, nickName)
-      if (occ === undefined) return false
-      const codes = how.banned ? [Status.BANNED] : how.kicked ? [Status.KICKED] : []
-      const reason = how.reason === undefined ? undefined : text(how.reason)
-      const kicked = codes.length > 0
-      const base =
-        !kicked && reason !== undefined ? xml('presence', {}, xml('status', {}, reason)) : undefined
-      announce(ctx, room, occ, {
-        base,
-        type: 'unavailable',
-        codes,
-        self: null,
-        ...(kicked && reason !== undefined ? { reason } : {}),
-        ...(kicked && how.actor !== undefined ? { actor: String(how.actor) } : {}),
-      })
-      room.occupants.delete(occ.key)
+/**
+ * The RoomView a backend drives: one per user and remote room, a class so that its methods live on
+ * the prototype (an object of closures cost about 1.5 KiB of heap per view: the IRC gateway keeps
+ * one per user and channel).
+ */
+class View implements RoomView {
+  readonly room: string
+  readonly jid: string
+  readonly user: string
+  readonly #ctx: Context
+  readonly #r: Room
+  readonly #nick: string
+
+  constructor(ctx: Context, room: Room, nick: string) {
+    this.#ctx = ctx
+    this.#r = room
+    this.#nick = nick
+    this.room = room.local
+    this.jid = room.jid
+    this.user = room.user as string
+  }
+
+  #open(): boolean {
+    const ctx = this.#ctx
+    return this.#r.state.kind !== 'destroyed' && ctx.open && ctx.rooms.get(this.#r.key) === this.#r
+  }
+
+  #text(t: unknown): string {
+    return String(t ?? '').slice(0, this.#ctx.o.messageChars)
+  }
+
+  get nick(): string {
+    return self(this.#r)?.nick ?? this.#nick
+  }
+
+  get closed(): boolean {
+    return this.#r.state.kind === 'destroyed' || !this.#ctx.open
+  }
+
+  get resources(): number {
+    return this.#open() ? (self(this.#r)?.sessions.size ?? 0) : 0
+  }
+
+  add(o: RemoteOccupant): boolean {
+    if (!this.#open()) return false
+    const n = enforceNick(String(o?.nick ?? ''), this.#ctx.o.nickLength)
+    return n.ok && putRemote(this.#ctx, this.#r, o, n.nick, true)
+  }
+
+  remove(nickName: string, how: Departure = {}): boolean {
+    if (!this.#open()) return false
+    const occ = remoteAt(this.#ctx, this.#r, nickName)
+    if (occ === undefined) return false
+    const codes = how.banned ? [Status.BANNED] : how.kicked ? [Status.KICKED] : []
+    const reason = how.reason === undefined ? undefined : this.#text(how.reason)
+    const kicked = codes.length > 0
+    const base = !kicked && reason !== undefined ? xml('presence', {}, xml('status', {}, reason)) : undefined
+    announce(this.#ctx, this.#r, occ, {
+      base,
+      type: 'unavailable',
+      codes,
+      self: null,
+      ...(kicked && reason !== undefined ? { reason } : {}),
+      ...(kicked && how.actor !== undefined ? { actor: String(how.actor) } : {}),
+    })
+    this.#r.occupants.delete(occ.key)
+    return true
+  }
+
+  rename(from: string, to: string): boolean {
+    if (!this.#open()) return false
+    const occ = remoteAt(this.#ctx, this.#r, from)
+    const n = enforceNick(String(to ?? ''), this.#ctx.o.nickLength)
+    if (occ === undefined || !n.ok) return false
+    const key = nickKey(n.nick)
+    if (key !== occ.key && this.#r.occupants.has(key)) return false
+    announce(this.#ctx, this.#r, occ, {
+      base: undefined,
+      type: 'unavailable',
+      newNick: n.nick,
+      codes: [Status.NICK_CHANGED],
+      self: null,
+    })
+    this.#r.occupants.delete(occ.key)
+    occ.nick = n.nick
+    occ.key = key
+    this.#r.occupants.set(key, occ)
+    announce(this.#ctx, this.#r, occ, { base: occ.shown.presence, self: null })
+    return true
+  }
+
+  say(nickName: string | undefined, body: string, how?: Said): boolean {
+    if (!this.#open()) return false
+    if (nickName === undefined) {
+      groupchat(this.#ctx, this.#r, undefined, undefined, this.#text(body), how)
       return true
-    },
-    rename(from, to) {
-      if (!open()) return false
-      const occ = remoteAt(ctx, room, from)
-      const n = enforceNick(String(to ?? ''), ctx.o.nickLength)
-      if (occ === undefined || !n.ok) return false
-      const key = nickKey(n.nick)
-      if (key !== occ.key && room.occupants.has(key)) return false
-      announce(ctx, room, occ, {
+    }
+    const occ = remoteAt(this.#ctx, this.#r, nickName)
+    const n = enforceNick(String(nickName), this.#ctx.o.nickLength)
+    if (!n.ok) return false
+    groupchat(this.#ctx, this.#r, occ, occ?.nick ?? n.nick, this.#text(body), how)
+    return true
+  }
+
+  whisper(nickName: string, body: string, how?: Said): boolean {
+    if (!this.#open()) return false
+    const n = enforceNick(String(nickName), this.#ctx.o.nickLength)
+    if (!n.ok) return false
+    const occ = remoteAt(this.#ctx, this.#r, nickName)
+    const out = xml(
+      'message',
+      { from: `${this.#r.jid}/${occ?.nick ?? n.nick}`, type: 'chat', id: remoteId(how) ?? randomUUID() },
+      xml('body', {}, how?.action ? `/me ${this.#text(body)}` : this.#text(body)),
+      xml('x', { xmlns: NS_MUC_USER }),
+    )
+    if (occ !== undefined) out.c('occupant-id', { xmlns: NS_OCCUPANT_ID, id: occ.occupantId })
+    toUser(this.#ctx, this.#r, out)
+    return true
+  }
+
+  setSubject(subject: string, by?: string): boolean {
+    if (!this.#open()) return false
+    this.#r.subject = subjectOf(this.#ctx, subject, by)
+    const from = this.#r.subject.nick === undefined ? this.#r.jid : `${this.#r.jid}/${this.#r.subject.nick}`
+    toUser(
+      this.#ctx,
+      this.#r,
+      xml('message', { from, type: 'groupchat', id: randomUUID() }, xml('subject', {}, this.#r.subject.text)),
+    )
+    return true
+  }
+
+  renameSelf(to: string): boolean {
+    const me = self(this.#r)
+    const n = enforceNick(String(to ?? ''), this.#ctx.o.nickLength)
+    if (!this.#open() || me === undefined || !n.ok) return false
+    renameUser(this.#ctx, this.#r, me, n.nick, true)
+    return true
+  }
+
+  setSelf(change: Parameters<RoomView['setSelf']>[0]): boolean {
+    const me = self(this.#r)
+    if (!this.#open() || me === undefined) return false
+    if (ROLES.has(change.role as string)) me.role = change.role as Occupant['role']
+    if (AFFILIATIONS.has(change.affiliation as string))
+      me.affiliation = change.affiliation as Occupant['affiliation']
+    announce(this.#ctx, this.#r, me, { base: me.shown.presence })
+    return true
+  }
+
+  close(how: Departure = {}): boolean {
+    if (!this.#open()) return false
+    const me = self(this.#r)
+    const codes = how.banned ? [Status.BANNED] : how.kicked ? [Status.KICKED] : [Status.SHUTDOWN]
+    if (me !== undefined) {
+      const reason = how.reason === undefined ? undefined : this.#text(how.reason)
+      announce(this.#ctx, this.#r, me, {
         base: undefined,
         type: 'unavailable',
-        newNick: n.nick,
-        codes: [Status.NICK_CHANGED],
-        self: null,
+        codes,
+        others: false,
+        ...(reason === undefined ? {} : { reason }),
+        ...(how.actor === undefined ? {} : { actor: String(how.actor) }),
       })
-      room.occupants.delete(occ.key)
-      occ.nick = n.nick
-      occ.key = key
-      room.occupants.set(key, occ)
-      announce(ctx, room, occ, { base: occ.shown.presence, self: null })
-      return true
-    },
-    say(nickName, body, how) {
-      if (!open()) return false
-      if (nickName === undefined) {
-        groupchat(ctx, room, undefined, undefined, text(body), how)
-        return true
-      }
-      const occ = remoteAt(ctx, room, nickName)
-      const n = enforceNick(String(nickName), ctx.o.nickLength)
-      if (!n.ok) return false
-      groupchat(ctx, room, occ, occ?.nick ?? n.nick, text(body), how)
-      return true
-    },
-    whisper(nickName, body, how) {
-      if (!open()) return false
-      const n = enforceNick(String(nickName), ctx.o.nickLength)
-      if (!n.ok) return false
-      const occ = remoteAt(ctx, room, nickName)
-      const out = xml(
-        'message',
-        { from: `${room.jid}/${occ?.nick ?? n.nick}`, type: 'chat', id: remoteId(how) ?? randomUUID() },
-        xml('body', {}, how?.action ? `/me ${text(body)}` : text(body)),
-        xml('x', { xmlns: NS_MUC_USER }),
-      )
-      if (occ !== undefined) out.c('occupant-id', { xmlns: NS_OCCUPANT_ID, id: occ.occupantId })
-      toUser(ctx, room, out)
-      return true
-    },
-    setSubject(subject, by) {
-      if (!open()) return false
-      room.subject = subjectOf(ctx, subject, by)
-      const from = room.subject.nick === undefined ? room.jid : `${room.jid}/${room.subject.nick}`
-      toUser(
-        ctx,
-        room,
-        xml('message', { from, type: 'groupchat', id: randomUUID() }, xml('subject', {}, room.subject.text)),
-      )
-      return true
-    },
-    renameSelf(to) {
-      const me = self(room)
-      const n = enforceNick(String(to ?? ''), ctx.o.nickLength)
-      if (!open() || me === undefined || !n.ok) return false
-      renameUser(ctx, room, me, n.nick, true)
-      return true
-    },
-    setSelf(change) {
-      const me = self(room)
-      if (!open() || me === undefined) return false
-      if (ROLES.has(change.role as string)) me.role = change.role as Occupant['role']
-      if (AFFILIATIONS.has(change.affiliation as string))
-        me.affiliation = change.affiliation as Occupant['affiliation']
-      announce(ctx, room, me, { base: me.shown.presence })
-      return true
-    },
-    close(how: Departure = {}) {
-      if (!open()) return false
-      const me = self(room)
-      const codes = how.banned ? [Status.BANNED] : how.kicked ? [Status.KICKED] : [Status.SHUTDOWN]
-      if (me !== undefined) {
-        const reason = how.reason === undefined ? undefined : text(how.reason)
-        announce(ctx, room, me, {
-          base: undefined,
-          type: 'unavailable',
-          codes,
-          others: false,
-          ...(reason === undefined ? {} : { reason }),
-          ...(how.actor === undefined ? {} : { actor: String(how.actor) }),
-        })
-      }
-      endView(ctx, room, undefined, false)
-      return true
-    },
+    }
+    endView(this.#ctx, this.#r, undefined, false)
+    return true
   }
+}
+
+function makeView(ctx: Context, room: Room, nick: string): RoomView {
+  return new View(ctx, room, nick)
 }
 
 /** The user's nick changes in its view (303 with the new nick, then the presence under it). */
