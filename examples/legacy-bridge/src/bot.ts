@@ -9,6 +9,7 @@ import {
 } from '@satellite/bridge'
 import { type Component, optionError } from '@satellite/core'
 import { isPostgresUrl, type PostgresOptions, redactUrl } from '@satellite/postgres'
+import { fenceAdapter } from './cluster.js'
 import { type LegacyClientLimits, simulatedNetworkAdapter } from './network/adapter.js'
 
 /**
@@ -39,6 +40,11 @@ export interface LegacyBridgeOptions {
   store?: BridgeStore
   loginAtStart?: boolean
   retry?: BridgeOptions<unknown>['retry']
+  /**
+   * Several instances (cluster.ts): whether this one may serve now (its lease valid); while it is
+   * false, logins and texts to the network are refused.
+   */
+  serving?: () => boolean
 }
 
 /**
@@ -60,12 +66,13 @@ export function legacyBridge(xmpp: Component, options: LegacyBridgeOptions = {})
     )
   }
   const store = options.store ?? new SqliteStore({ path: db, key: keyFromEnv(env) })
+  const adapter = simulatedNetworkAdapter({
+    host: options.legacyHost ?? env.LEGACY_HOST ?? '127.0.0.1',
+    port: options.legacyPort ?? Number(env.LEGACY_PORT ?? 5299),
+    ...(options.legacyLimits !== undefined ? { limits: options.legacyLimits } : {}),
+  })
   return bridge(xmpp, {
-    adapter: simulatedNetworkAdapter({
-      host: options.legacyHost ?? env.LEGACY_HOST ?? '127.0.0.1',
-      port: options.legacyPort ?? Number(env.LEGACY_PORT ?? 5299),
-      ...(options.legacyLimits !== undefined ? { limits: options.legacyLimits } : {}),
-    }),
+    adapter: options.serving === undefined ? adapter : fenceAdapter(adapter, options.serving),
     store,
     loginAtStart: options.loginAtStart ?? env.BRIDGE_LOGIN_AT_START === '1',
     ...allowedDomains(env.BRIDGE_ALLOWED_DOMAINS),

@@ -33,7 +33,10 @@ export interface Cluster {
   readonly lease: Lease
   /** Whether this instance may serve now (its lease valid on its own clock). */
   serving(): boolean
-  /** The instances whose slots this one took over, with the streams it opened for them. */
+  /**
+   * The instances whose slots this one took over, with the streams it opened for them (also those
+   * an instance whose lease this one took had taken over in turn).
+   */
   readonly claimed: ReadonlyMap<string, ExtraStream>
   /**
    * Stops watching and closes the claimed streams; then marks this instance gone if its lease was
@@ -63,6 +66,11 @@ export async function joinCluster(
     ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
   })
   const claimed = new Map<string, ExtraStream>()
+  /**
+   * Slots held for an instance whose lease another one (the value) had taken over before this one
+   * took that one's: its streams are reopened with that one's (when it has left).
+   */
+  const inherited = new Map<string, string>()
   /** When each claimed stream was (re)opened, by the database's clock as peers() reads it (ms). */
   const openedAt = new Map<string, number>()
   let watching = true
@@ -82,20 +90,24 @@ export async function joinCluster(
     }
     stream.start().catch((err: Error) => log('stream for %s: %s', peer, err.message))
   }
+  const heldFor = (instance: string) => [...inherited].filter(([, via]) => via === instance).map(([i]) => i)
   const watch = async () => {
     if (!watching || busy || !lease.valid) return
     busy = true
     try {
-      for (const peer of await lease.peers()) {
+      const rows = await lease.peers()
+      for (const peer of rows) {
         const mine = claimed.get(peer.instance)
         if (mine !== undefined && peer.takenBy === lease.instance && peer.leftAt !== null) {
           // The instance whose lease we took has closed its connections now: if our stream landed as
           // a spare while it still held the slot, only a new connection takes the slot.
           if (peer.leftAt > (openedAt.get(peer.instance) ?? 0)) {
             log('%s: %s has left, reconnecting its stream', lease.instance, peer.instance)
-            openedAt.set(peer.instance, peer.leftAt)
-            await mine.close()
-            if (watching) open(peer.instance)
+            for (const instance of [peer.instance, ...heldFor(peer.instance)]) {
+              openedAt.set(instance, peer.leftAt)
+              await claimed.get(instance)?.close()
+              if (watching) open(instance)
+            }
           }
           continue
         }
@@ -106,6 +118,21 @@ export async function joinCluster(
         // the claim means our stream was opened after that instance's connection closed.)
         openedAt.set(peer.instance, Date.now())
         open(peer.instance)
+        // The slots that instance held for others it had taken over: ours too now.
+        const taken = new Set([peer.instance])
+        for (let grew = true; grew; ) {
+          grew = false
+          for (const row of rows) {
+            if (row.takenBy === null || !taken.has(row.takenBy) || taken.has(row.instance)) continue
+            if (row.instance === lease.instance || claimed.has(row.instance)) continue
+            log('%s also takes the slot of %s (held by %s)', lease.instance, row.instance, row.takenBy)
+            taken.add(row.instance)
+            inherited.set(row.instance, peer.instance)
+            openedAt.set(row.instance, Date.now())
+            open(row.instance)
+            grew = true
+          }
+        }
       }
     } catch (err) {
       log('%s: watching failed: %s', lease.instance, (err as Error).message)
