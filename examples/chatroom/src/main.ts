@@ -2,9 +2,18 @@
 // Run: XMPP_DOMAIN=chat.localhost XMPP_SECRET=chat-secret CHATROOM_OCCUPANT_SECRET=… pnpm --filter chatroom start
 // Several instances on one ejabberd domain: CHATROOM_DB=postgres://… CHATROOM_LEASE_TTL=15000 (docs/scaling.md).
 // A deploy on Prosody (kick_old): start the new instance after `kill -USR2 <old pid>`; the old one stops when replaced.
+// A restart in a cluster: start the new process with the old one's CHATROOM_INSTANCE; it takes the slot over.
 import { component } from '@satellite/core'
 import { PostgresMucStore } from '@satellite/muc/postgres'
 import { type Cluster, isPostgresUrl, joinCluster, redactUrl } from '@satellite/postgres'
+import {
+  awaitSlot,
+  listenForHandovers,
+  replacedByNewProcess,
+  type SlotKeeper,
+  slotHolder,
+  slotKeeper,
+} from './handover.js'
 import { chatroomConfigFromEnv } from './options.js'
 import { type Chatroom, chatroom } from './service.js'
 
@@ -17,22 +26,66 @@ try {
   // With several instances, rooms are answered only while this instance's lease is valid.
   const rooms = await chatroom(xmpp, options, clustered ? { serving: () => cluster?.serving() ?? false } : {})
   service = rooms
+  let unlisten: (() => Promise<void>) | undefined
+  let keeper: SlotKeeper | undefined
+  /** When the previous holder of this instance's slot let it go (a restart's handover). */
+  let handedAt: number | undefined
   if (clustered && rooms.store instanceof PostgresMucStore) {
-    cluster = await joinCluster(xmpp, rooms.store.db, {
+    const db = rooms.store.db
+    // A restart of a named instance (a rolling restart, docs/scaling.md): who holds its slot now,
+    // read before the new lease makes the old process's lease lost.
+    const holder =
+      options.instance === undefined ? undefined : await slotHolder(db, xmpp.domain, options.instance)
+    cluster = await joinCluster(xmpp, db, {
       ...(options.leaseTtl === undefined ? {} : { ttl: options.leaseTtl }),
       ...(options.instance === undefined ? {} : { instance: options.instance }),
       onLost(reason) {
-        // Another instance serves this one's rooms now: stop, and let the supervisor restart us
-        // (a new generation of the lease).
-        console.error(`[chatroom] ${reason}: stopping`)
-        process.exitCode = 75
-        void xmpp.stop()
+        const lease = cluster?.lease
+        const replaced = lease === undefined ? Promise.resolve(false) : replacedByNewProcess(db, lease)
+        void replaced
+          .catch(() => false)
+          .then((isNew) => {
+            if (isNew) {
+              // A restart's handover: the new process of this instance connects once we are gone.
+              console.log(`[chatroom] handover: a new process of ${lease?.instance} took the lease, stopping`)
+            } else {
+              // Another instance serves this one's rooms now: stop, and let the supervisor restart
+              // us (a new generation of the lease).
+              console.error(`[chatroom] ${reason}: stopping`)
+              process.exitCode = 75
+            }
+            void xmpp.stop()
+          })
       },
     })
+    const slots = slotKeeper(xmpp, db, cluster)
+    keeper = slots
+    const lease = cluster.lease
+    unlisten = await listenForHandovers(db, xmpp.domain, (instance) => {
+      // A new process of this instance: the renewal finds the lease lost (onLost above).
+      if (instance === lease.instance) void lease.renew()
+      // A new process of an instance whose slot this one claimed: hand the slot back now.
+      else void slots.handBack()
+    })
     console.log(`[chatroom] instance ${cluster.lease.instance}, generation ${cluster.lease.generation}`)
+    if (holder !== undefined) {
+      const wait = await awaitSlot(db, cluster.lease, Math.floor(cluster.lease.ttl / 3) + 1000)
+      handedAt = performance.now()
+      console.log(
+        wait.handed
+          ? `[chatroom] handover: ${holder.kind} ${holder.instance} let the slot go in ${wait.ms} ms`
+          : `[chatroom] handover: ${holder.kind} ${holder.instance} did not let the slot go in ${wait.ms} ms, connecting anyway`,
+      )
+    }
+    // The slots the previous process of this instance had claimed for dead instances: ours now.
+    await slots.inherit()
   }
   // The lease given up, occupants told, then the database closed.
-  xmpp.once('stopped', () => void (cluster?.close() ?? Promise.resolve()).finally(() => rooms.close()))
+  xmpp.once('stopped', () => {
+    keeper?.stop()
+    void unlisten?.().catch(() => {})
+    void (cluster?.close() ?? Promise.resolve()).finally(() => rooms.close())
+  })
   xmpp.on('status', (status, info) =>
     console.log(`[chatroom] ${status}${info ? ` in ${info.delay} ms (${info.reason})` : ''}`),
   )
@@ -52,6 +105,11 @@ try {
     void xmpp.stop()
   })
   await xmpp.start()
+  if (handedAt !== undefined) {
+    console.log(
+      `[chatroom] handover: online ${Math.round(performance.now() - handedAt)} ms after the slot was let go`,
+    )
+  }
   const where = isPostgresUrl(options.db) ? redactUrl(options.db) : options.db // never the password
   console.log(
     `[chatroom] online as ${xmpp.domain} (${(await rooms.store.rooms()).length} persistent rooms, ${where})`,

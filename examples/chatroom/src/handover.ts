@@ -1,0 +1,188 @@
+// A restart of one instance in a cluster without waiting for a lease to expire (docs/scaling.md,
+// "A rolling restart"). The new process starts with the same CHATROOM_INSTANCE as the one it
+// replaces. Before taking its lease it reads who holds its slot now: the old process of the same
+// instance (its lease live), or a survivor that took the slot over after the instance died (the
+// lease taken). Taking the lease (a new generation) makes the old process's lease lost and the
+// survivor's claim stale; a NOTIFY on the lease table's channel tells them at once (they would
+// find it on their next renewal or watch anyway, within ttl / 3). The old process stops and marks
+// itself left; the survivor closes its stream for the slot and marks it left; either way the
+// lease row's left_at is set, and the new process, polling it every 20 ms, connects only then: on
+// ejabberd its connection takes the slot just freed (a connection made while every slot is
+// taken would receive nothing and never take a slot that frees later).
+import type { Component, ExtraStream } from '@satellite/core'
+import { LEASE_MIGRATIONS, type Lease, migrate, type PostgresDb } from '@satellite/postgres'
+import createDebug from 'debug'
+
+const log: (formatter: string, ...args: unknown[]) => void = createDebug('satellite:chatroom:handover')
+
+/** The PostgreSQL channel of handover requests (payload: `{"group":…,"instance":…}`). */
+export const HANDOVER_CHANNEL = 'satellite_handover'
+/** A payload longer than this is ignored (PostgreSQL caps payloads at 8,000 bytes). */
+const MAX_PAYLOAD = 1000
+
+/** Who holds an instance's slot before its new process takes the lease. */
+export type SlotHolder =
+  | { kind: 'process'; instance: string }
+  | { kind: 'survivor'; instance: string }
+  | undefined
+
+/** Reads who holds `instance`'s slot now (call it before taking the lease); undefined: nobody. */
+export async function slotHolder(db: PostgresDb, group: string, instance: string): Promise<SlotHolder> {
+  await migrate(db.sql, LEASE_MIGRATIONS, { name: 'leases' })
+  const [row] = await db.sql<{ live: boolean; taken_by: string | null }[]>`
+    SELECT expires_at > now() AS live, taken_by FROM satellite_leases
+    WHERE grp = ${group} AND instance = ${instance}`
+  if (row === undefined) return undefined
+  if (row.taken_by !== null) return { kind: 'survivor', instance: row.taken_by }
+  return row.live ? { kind: 'process', instance } : undefined
+}
+
+/** What {@link awaitSlot} saw. */
+export interface SlotWait {
+  /** True when the holder let the slot go; false: the wait timed out (the holder may be dead). */
+  handed: boolean
+  /** How long the wait took, in ms. */
+  ms: number
+}
+
+/**
+ * After taking the lease: tells the holder (NOTIFY), then waits until it has let the slot go (the
+ * lease row's `left_at` set in this generation) or `timeout` ms have passed.
+ */
+export async function awaitSlot(db: PostgresDb, lease: Lease, timeout: number): Promise<SlotWait> {
+  const started = performance.now()
+  await db.sql.notify(HANDOVER_CHANNEL, JSON.stringify({ group: lease.group, instance: lease.instance }))
+  while (performance.now() - started < timeout) {
+    const [row] = await db.sql<{ left: boolean }[]>`
+      SELECT left_at IS NOT NULL AS left FROM satellite_leases
+      WHERE grp = ${lease.group} AND instance = ${lease.instance} AND generation = ${lease.generation}`
+    if (row?.left === true) return { handed: true, ms: Math.round(performance.now() - started) }
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  return { handed: false, ms: Math.round(performance.now() - started) }
+}
+
+/**
+ * Listens for handover requests in `group`: `onRequest(instance)` for each (a new process of
+ * `instance` took its lease). Payloads are checked (size, JSON, types); others are ignored.
+ * Resolves with a function that stops listening.
+ */
+export async function listenForHandovers(
+  db: PostgresDb,
+  group: string,
+  onRequest: (instance: string) => void,
+): Promise<() => Promise<void>> {
+  const { unlisten } = await db.sql.listen(HANDOVER_CHANNEL, (payload) => {
+    if (payload.length > MAX_PAYLOAD) return
+    let message: unknown
+    try {
+      message = JSON.parse(payload)
+    } catch {
+      return
+    }
+    if (typeof message !== 'object' || message === null) return
+    const { group: g, instance } = message as Record<string, unknown>
+    if (g !== group || typeof instance !== 'string' || instance.length > 200) return
+    log('handover request for %s in %s', instance, group)
+    onRequest(instance)
+  })
+  return unlisten
+}
+
+/**
+ * After this instance's lease was lost: whether a new process of the same instance took it (a
+ * restart's handover: a later generation, not taken over by another instance).
+ */
+export async function replacedByNewProcess(db: PostgresDb, lease: Lease): Promise<boolean> {
+  const [row] = await db.sql<{ generation: string; taken_by: string | null }[]>`
+    SELECT generation, taken_by FROM satellite_leases WHERE grp = ${lease.group} AND instance = ${lease.instance}`
+  return row !== undefined && row.taken_by === null && Number(row.generation) > lease.generation
+}
+
+/** What {@link slotKeeper} needs of the cluster membership. */
+export interface Claims {
+  readonly lease: Lease
+  /** The streams this instance opened for other instances' slots (joinCluster's `claimed`). */
+  readonly claimed: ReadonlyMap<string, ExtraStream>
+}
+
+/** A survivor's side of a restart: see {@link slotKeeper}. */
+export interface SlotKeeper {
+  /** Streams opened for the slots the previous process of this instance had claimed. */
+  readonly inherited: ReadonlyMap<string, ExtraStream>
+  /** Opens a stream for each slot the previous process of this instance had claimed (after the handover). */
+  inherit(): Promise<void>
+  /** Hands back, now, each claimed slot whose instance has a new process (see the module comment). */
+  handBack(): Promise<string[]>
+  /** Stops the periodic check. */
+  stop(): void
+}
+
+/**
+ * The slots this instance holds for others: `handBack()` closes the stream of each slot whose
+ * instance's lease was taken again by a new process of it (no longer taken by this instance) and
+ * marks that lease left, so the new process connects and takes the slot; it runs on a handover
+ * request and every `ttl / 3` (a missed notification). `inherit()` re-claims, after a restart's
+ * handover, the slots the previous process of this instance had taken over.
+ */
+export function slotKeeper(xmpp: Component, db: PostgresDb, claims: Claims): SlotKeeper {
+  const { lease } = claims
+  const inherited = new Map<string, ExtraStream>()
+  const handedBack = new WeakSet<ExtraStream>()
+  let running: Promise<string[]> | undefined
+  const streamOf = (instance: string) => {
+    const s = claims.claimed.get(instance) ?? inherited.get(instance)
+    return s === undefined || handedBack.has(s) ? undefined : s
+  }
+  const check = async (): Promise<string[]> => {
+    const mine = [...new Set([...claims.claimed.keys(), ...inherited.keys()])].filter((i) => streamOf(i))
+    if (mine.length === 0) return []
+    const rows = await db.sql<{ instance: string; generation: string; taken_by: string | null }[]>`
+      SELECT instance, generation, taken_by FROM satellite_leases
+      WHERE grp = ${lease.group} AND instance IN ${db.sql(mine)}`
+    const given: string[] = []
+    for (const row of rows) {
+      const stream = streamOf(row.instance)
+      if (stream === undefined || row.taken_by === lease.instance) continue
+      handedBack.add(stream)
+      inherited.delete(row.instance)
+      await stream.close()
+      await db.sql`
+        UPDATE satellite_leases SET left_at = now()
+        WHERE grp = ${lease.group} AND instance = ${row.instance} AND generation = ${Number(row.generation)}`
+      log('%s: handed the slot of %s back to its new process', lease.instance, row.instance)
+      given.push(row.instance)
+    }
+    return given
+  }
+  const handBack = () => {
+    running ??= check()
+      .catch((err: Error) => {
+        log('%s: handing back failed: %s', lease.instance, err.message)
+        return []
+      })
+      .finally(() => {
+        running = undefined
+      })
+    return running
+  }
+  const timer = setInterval(() => void handBack(), Math.max(100, Math.floor(lease.ttl / 3)))
+  timer.unref()
+  return {
+    inherited,
+    handBack,
+    async inherit() {
+      const rows = await db.sql<{ instance: string }[]>`
+        SELECT instance FROM satellite_leases
+        WHERE grp = ${lease.group} AND taken_by = ${lease.instance} AND instance <> ${lease.instance}`
+      for (const { instance } of rows) {
+        if (claims.claimed.has(instance) || inherited.has(instance)) continue
+        log('%s: claiming again the slot of %s (taken by the previous process)', lease.instance, instance)
+        const stream = xmpp.openStream()
+        inherited.set(instance, stream)
+        stream.start().catch((err: Error) => log('stream for %s: %s', instance, err.message))
+      }
+    },
+    stop: () => clearInterval(timer),
+  }
+}
