@@ -3,7 +3,7 @@
 // value that fails a check drops the event (emitted as `refused`), never a half-checked one.
 
 import { IrcGatewayError } from './errors.js'
-import type { IrcClient } from './irc/client.js'
+import type { IrcErrorEvent, ModeEvent, UserlistEvent } from './irc/events.js'
 import { checkChannel, checkNick, checkText } from './validate.js'
 
 /** A member of a channel from NAMES: its nick and its channel modes (o, v, h, q, a). */
@@ -61,61 +61,60 @@ export interface ChannelSink {
 /** Member modes the gateway maps (owner, admin, op, halfop, voice). */
 const MEMBER_MODES = /^[qaohv]$/
 
-/** Attaches the channel listeners to the IRC client. */
-export function listenChannels(c: IrcClient, sink: ChannelSink): void {
-  const guard =
-    <T>(handle: (e: T) => void) =>
-    (e: T): void => {
-      if (sink.ownNick === undefined) return
-      try {
-        handle(e)
-      } catch (err) {
-        if (!(err instanceof IrcGatewayError)) throw err
-        sink.refused(err)
-      }
-    }
-  const isSelf = (nick: string) => nick.toLowerCase() === sink.ownNick?.toLowerCase()
-  const reason = (v: unknown) => (typeof v === 'string' ? checkText(v) : '')
-  const by = (v: unknown) => (typeof v === 'string' && v !== '' && !v.includes('.') ? checkNick(v) : null)
-  c.on(
-    'join',
-    guard((e) => {
+/** Runs `handle` when registered; a value refused by validate.ts drops the event (reported). */
+function guard(sink: ChannelSink, handle: () => void): void {
+  if (sink.ownNick === undefined) return
+  try {
+    handle()
+  } catch (err) {
+    if (!(err instanceof IrcGatewayError)) throw err
+    sink.refused(err)
+  }
+}
+
+const isSelf = (sink: ChannelSink, nick: string) => nick.toLowerCase() === sink.ownNick?.toLowerCase()
+const reason = (v: unknown) => (typeof v === 'string' ? checkText(v) : '')
+const by = (v: unknown) => (typeof v === 'string' && v !== '' && !v.includes('.') ? checkNick(v) : null)
+
+/**
+ * The client's channel lines, checked and passed on as ChannelEvents: the connection calls these
+ * from its ClientHandler methods (irc/events.ts).
+ */
+export const channelLines = {
+  join(sink: ChannelSink, e: { nick: string; channel: string }): void {
+    guard(sink, () => {
       const nick = checkNick(e.nick)
-      sink.emitChannel('joined', { channel: checkChannel(e.channel), nick, self: isSelf(nick) })
-    }),
-  )
-  c.on(
-    'part',
-    guard((e) => {
+      sink.emitChannel('joined', { channel: checkChannel(e.channel), nick, self: isSelf(sink, nick) })
+    })
+  },
+  part(sink: ChannelSink, e: { nick: string; channel: string; message: string }): void {
+    guard(sink, () => {
       const nick = checkNick(e.nick)
       sink.emitChannel('parted', {
         channel: checkChannel(e.channel),
         nick,
-        self: isSelf(nick),
+        self: isSelf(sink, nick),
         reason: reason(e.message),
       })
-    }),
-  )
-  c.on(
-    'kick',
-    guard((e) => {
+    })
+  },
+  kick(sink: ChannelSink, e: { kicked: string; nick: string; channel: string; message: string }): void {
+    guard(sink, () => {
       const nick = checkNick(e.kicked)
       sink.emitChannel('kicked', {
         channel: checkChannel(e.channel),
         nick,
         by: by(e.nick),
-        self: isSelf(nick),
+        self: isSelf(sink, nick),
         reason: reason(e.message),
       })
-    }),
-  )
-  c.on(
-    'quit',
-    guard((e) => sink.emitChannel('quit', { nick: checkNick(e.nick), reason: reason(e.message) })),
-  )
-  c.on(
-    'userlist',
-    guard((e) => {
+    })
+  },
+  quit(sink: ChannelSink, e: { nick: string; message: string }): void {
+    guard(sink, () => sink.emitChannel('quit', { nick: checkNick(e.nick), reason: reason(e.message) }))
+  },
+  userlist(sink: ChannelSink, e: UserlistEvent): void {
+    guard(sink, () => {
       const members: Member[] = []
       for (const u of Array.isArray(e.users) ? e.users.slice(0, MAX_NAMES) : []) {
         const modes = Array.isArray(u.modes)
@@ -130,21 +129,20 @@ export function listenChannels(c: IrcClient, sink: ChannelSink): void {
         }
       }
       sink.emitChannel('names', { channel: checkChannel(e.channel), members })
-    }),
-  )
-  c.on(
-    'topic',
-    guard((e) => {
+    })
+  },
+  topic(sink: ChannelSink, e: { channel: string; topic: string; nick?: string }): void {
+    guard(sink, () => {
       sink.emitChannel('topic', { channel: checkChannel(e.channel), text: reason(e.topic), by: by(e.nick) })
-    }),
-  )
-  c.on(
-    'topicsetby',
-    guard((e) => sink.emitChannel('topic-by', { channel: checkChannel(e.channel), nick: checkNick(e.nick) })),
-  )
-  c.on(
-    'mode',
-    guard((e) => {
+    })
+  },
+  topicSetBy(sink: ChannelSink, e: { channel: string; nick: string }): void {
+    guard(sink, () =>
+      sink.emitChannel('topic-by', { channel: checkChannel(e.channel), nick: checkNick(e.nick) }),
+    )
+  },
+  mode(sink: ChannelSink, e: ModeEvent): void {
+    guard(sink, () => {
       if (typeof e.target !== 'string' || !/^[#&+!]/.test(e.target)) return
       const changes: { add: boolean; mode: string; nick: string }[] = []
       for (const m of Array.isArray(e.modes) ? e.modes.slice(0, 100) : []) {
@@ -155,17 +153,17 @@ export function listenChannels(c: IrcClient, sink: ChannelSink): void {
       }
       if (changes.length > 0)
         sink.emitChannel('modes', { channel: checkChannel(e.target), by: by(e.nick), changes })
-    }),
-  )
-  c.on(
-    'irc error',
-    guard((e) => {
+    })
+  },
+  /** A channel error (join refused, cannot send…); other errors are the connection's. */
+  error(sink: ChannelSink, e: IrcErrorEvent): void {
+    guard(sink, () => {
       if (!CHANNEL_ERRORS.has(e.error) || typeof e.channel !== 'string') return
       sink.emitChannel('channel-error', {
         channel: checkChannel(e.channel),
         kind: e.error as ChannelErrorKind,
         reason: reason(e.reason),
       })
-    }),
-  )
+    })
+  },
 }

@@ -5,12 +5,31 @@
 import { EventEmitter } from 'node:events'
 import { Backoff, type BackoffOptions } from '@satellite/core'
 import createDebug from 'debug'
-import { type ChannelEvents, listenChannels } from './channel-events.js'
+import { type ChannelEvents, type ChannelSink, channelLines } from './channel-events.js'
+import type {
+  AuthOutcome,
+  ConnectionAuth,
+  ConnectionEvents,
+  ConnectionOptions,
+  ConnectionState,
+  IncomingMessage,
+  NickRefused,
+} from './connection-types.js'
 import type { FallbackEncoding } from './decode.js'
 import { IrcGatewayError, IrcGatewayErrorCodes } from './errors.js'
 import type { ConnectGate, Release } from './gate.js'
 import { IrcClient } from './irc/client.js'
-import type { MessageEvent } from './irc/events.js'
+import type {
+  ClientHandler,
+  IrcErrorEvent,
+  MessageEvent,
+  ModeEvent,
+  NickEvent,
+  NickRefusedEvent,
+  SaslFailedEvent,
+  UnknownCommandEvent,
+  UserlistEvent,
+} from './irc/events.js'
 import { fallbackNick } from './nick.js'
 import type { ResolvedSchedulerOptions, Timers } from './scheduler.js'
 import { realTimers } from './scheduler.js'
@@ -20,101 +39,25 @@ import { checkChannel, checkNick, checkText } from './validate.js'
 
 const debug = createDebug('satellite:irc-gateway:connection')
 
-/** The connection's state: one union (`kind`), read by tests and the pool. */
-export type ConnectionState =
-  | { kind: 'idle' }
-  | { kind: 'waiting-slot'; attempt: number }
-  | { kind: 'connecting'; attempt: number }
-  | { kind: 'registered'; nick: string }
-  | { kind: 'backoff'; attempt: number; delay: number }
-  | { kind: 'closed' }
-
-/** A message from IRC, checked: `from` a valid nick (null: the server itself), `text` XML-safe. */
-export interface IncomingMessage {
-  kind: 'privmsg' | 'notice' | 'action'
-  from: string | null
-  /** A channel, or null when the message was sent to the user's nick. */
-  channel: string | null
-  text: string
-}
-
-export interface NickRefused {
-  requested: string
-  reason: 'in-use' | 'erroneous'
-  /** The nick in use instead (the fallback, or the current nick after registration). */
-  using: string
-  error: IrcGatewayError
-}
-
-/** How a connection identifies the user to the server's services (settings.ts keeps it). */
-export interface ConnectionAuth {
-  password: string
-  /** Try SASL PLAIN when the connection is TLS and the server offers it (else NickServ IDENTIFY). */
-  sasl: boolean
-  /** The SASL account name (default: the nick asked for). */
-  account?: string
-}
-
-/** The outcome of identifying: SASL (900 logged in, or a failure), or NickServ IDENTIFY sent. */
-export interface AuthOutcome {
-  method: 'sasl' | 'nickserv'
-  /** true: logged in (SASL); false: refused (SASL); null: sent, no answer awaited (NickServ). */
-  ok: boolean | null
-  /** The server's reason for a refusal (never the password). */
-  reason?: string
-}
-
-export interface ConnectionEvents extends ChannelEvents {
-  registered: [{ nick: string; attempt: number }]
-  auth: [AuthOutcome]
-  'nick-refused': [NickRefused]
-  nick: [{ from: string; to: string; self: boolean }]
-  message: [IncomingMessage]
-  /**
-   * What the server says that no other event carries: an error not about a channel (no such
-   * nick, unknown command, …), and, for `replyWindow` ms after a raw line, numerics no other
-   * event carries (TIME, VERSION, WHOIS, LIST, MOTD, …). XML-safe text.
-   */
-  reply: [{ text: string }]
-  /** A value from IRC that was refused by validate.ts (dropped, not relayed). */
-  refused: [IrcGatewayError]
-  disconnected: [{ retryIn: number | null; dropped: number }]
-  closed: []
-}
-
-export interface ConnectionOptions {
-  server: IrcServer
-  nick: string
-  /** The IRC user name (ident); default 'xmpp'. */
-  username?: string
-  gecos?: string
-  fallbackEncoding: FallbackEncoding
-  flood: ResolvedSchedulerOptions
-  gate: ConnectGate
-  backoff?: BackoffOptions
-  /** After this long registered, a later drop starts the backoff from its first step (default 60 s). */
-  stableAfter?: number
-  /** Answer to CTCP VERSION. */
-  version?: string
-  /** Identify to the server with a password (SASL PLAIN over TLS when offered, else NickServ). */
-  auth?: ConnectionAuth
-  /** How long after a raw line unhandled numerics are emitted as `reply`, in ms (default 10000). */
-  replyWindow?: number
-  /** The most numerics relayed as `reply` for one raw line (default 200). */
-  replyLines?: number
-  timers?: Timers
-  random?: () => number
-}
+export type {
+  AuthOutcome,
+  ConnectionAuth,
+  ConnectionEvents,
+  ConnectionOptions,
+  ConnectionState,
+  IncomingMessage,
+  NickRefused,
+} from './connection-types.js'
 
 const DEFAULT_BACKOFF: BackoffOptions = { base: 2000, cap: 120_000, maxAttempts: Infinity, conflictFloor: 0 }
 const MAX_NICK_RETRIES = 6
 const CHANNEL_PREFIX = /^[#&+!]/
 
-export class IrcConnection extends EventEmitter<ConnectionEvents> {
+export class IrcConnection extends EventEmitter<ConnectionEvents> implements ClientHandler, ChannelSink {
   state: ConnectionState = { kind: 'idle' }
   readonly server: IrcServer
   readonly #opts: ConnectionOptions
-  readonly #client = new IrcClient()
+  readonly #client: IrcClient = new IrcClient(this)
   readonly #backoff: Backoff
   readonly #timers: Timers
   #release: Release | undefined
@@ -141,7 +84,6 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     this.#wanted = options.nick
     this.#timers = options.timers ?? realTimers
     this.#backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random)
-    this.#listen()
   }
 
   /** The nick in use (registered), else the one asked for. */
@@ -315,73 +257,123 @@ export class IrcConnection extends EventEmitter<ConnectionEvents> {
     })
   }
 
-  #listen(): void {
-    const c = this.#client
-    c.on('registered', ({ nick }) => {
-      this.#release?.()
-      this.#release = undefined
-      if (this.state.kind === 'closed') return
-      if (c.nickLen !== undefined) this.#maxNick = c.nickLen
-      this.#registeredAt = this.#timers.now()
-      this.#everRegistered = true
-      this.#setState({ kind: 'registered', nick })
-      if (this.#refusal !== undefined)
-        this.#nickRefused(this.#wanted, this.#refusal.reason, nick, this.#refusal.text)
-      this.#identify()
-      this.emit('registered', { nick, attempt: this.#attempt })
-    })
-    c.on('loggedin', () => {
-      if (!this.#sasl.tried || this.#sasl.loggedIn) return
-      this.#sasl.loggedIn = true
-      this.emit('auth', { method: 'sasl', ok: true })
-    })
-    c.on('sasl failed', (e) => {
-      if (!this.#sasl.tried || e.reason === 'capability_missing') return
-      this.#sasl.refused = true
-      const text = typeof e.message === 'string' ? ircToXmppText(e.message).slice(0, 200) : ''
-      this.emit('auth', { method: 'sasl', ok: false, reason: text === '' ? e.reason : text })
-    })
-    c.on('nick in use', (e) => this.#onNickRefused('in-use', e.nick, e.reason))
-    c.on('nick invalid', (e) => this.#onNickRefused('erroneous', e.nick, e.reason))
-    c.on('nick', (e) => {
-      if (this.state.kind !== 'registered') return
-      try {
-        const from = checkNick(e.nick)
-        const to = checkNick(e.new_nick)
-        const self = from === this.state.nick
-        if (self) this.state = { kind: 'registered', nick: to }
-        this.emit('nick', { from, to, self })
-      } catch (err) {
-        this.emit('refused', err as IrcGatewayError)
-      }
-    })
-    c.on('irc error', (e) => {
-      if (e.channel !== undefined) return // channel-events.ts
-      const about = typeof e.nick === 'string' ? e.nick : typeof e.command === 'string' ? e.command : ''
-      this.#reply(about === '' ? String(e.reason ?? e.error) : `${about}: ${String(e.reason ?? e.error)}`)
-    })
-    c.on('unknown command', (e) => {
-      if (!/^[0-9]{3}$/.test(e.command) || this.#timers.now() > this.#rawUntil) return
-      const max = this.#opts.replyLines ?? 200
-      this.#replies++
-      if (this.#replies === max + 1)
-        this.#reply(`(more replies to that line are not shown: the limit is ${max})`)
-      if (this.#replies > max) return
-      this.#reply(`${e.command} ${e.params.slice(1).join(' ')}`)
-    })
-    c.on('privmsg', (e) => this.#incoming('privmsg', e))
-    c.on('notice', (e) => this.#incoming('notice', e))
-    c.on('action', (e) => this.#incoming('action', e))
-    c.on('close', ({ dropped }) => this.#onClose(dropped))
-    const state = () => this.state
-    listenChannels(c, {
-      get ownNick() {
-        const s = state()
-        return s.kind === 'registered' ? s.nick : undefined
-      },
-      emitChannel: (event, ...args) => this.emit(event, ...(args as never)),
-      refused: (err) => this.emit('refused', err),
-    })
+  // ClientHandler (irc/events.ts): the client calls these, one method per kind of line; and
+  // ChannelSink (channel-events.ts). Internal: public only for the client and channelLines.
+
+  onRegistered({ nick }: { nick: string }): void {
+    this.#release?.()
+    this.#release = undefined
+    if (this.state.kind === 'closed') return
+    if (this.#client.nickLen !== undefined) this.#maxNick = this.#client.nickLen
+    this.#registeredAt = this.#timers.now()
+    this.#everRegistered = true
+    this.#setState({ kind: 'registered', nick })
+    if (this.#refusal !== undefined)
+      this.#nickRefused(this.#wanted, this.#refusal.reason, nick, this.#refusal.text)
+    this.#identify()
+    this.emit('registered', { nick, attempt: this.#attempt })
+  }
+
+  onLoggedIn(): void {
+    if (!this.#sasl.tried || this.#sasl.loggedIn) return
+    this.#sasl.loggedIn = true
+    this.emit('auth', { method: 'sasl', ok: true })
+  }
+
+  onSaslFailed(e: SaslFailedEvent): void {
+    if (!this.#sasl.tried || e.reason === 'capability_missing') return
+    this.#sasl.refused = true
+    const text = typeof e.message === 'string' ? ircToXmppText(e.message).slice(0, 200) : ''
+    this.emit('auth', { method: 'sasl', ok: false, reason: text === '' ? e.reason : text })
+  }
+
+  onNickRefused(reason: NickRefused['reason'], e: NickRefusedEvent): void {
+    this.#onNickRefused(reason, e.nick, e.reason)
+  }
+
+  onNick(e: NickEvent): void {
+    if (this.state.kind !== 'registered') return
+    try {
+      const from = checkNick(e.nick)
+      const to = checkNick(e.new_nick)
+      const self = from === this.state.nick
+      if (self) this.state = { kind: 'registered', nick: to }
+      this.emit('nick', { from, to, self })
+    } catch (err) {
+      this.emit('refused', err as IrcGatewayError)
+    }
+  }
+
+  onIrcError(e: IrcErrorEvent): void {
+    if (e.channel !== undefined) {
+      channelLines.error(this, e)
+      return
+    }
+    const about = typeof e.nick === 'string' ? e.nick : typeof e.command === 'string' ? e.command : ''
+    this.#reply(about === '' ? String(e.reason ?? e.error) : `${about}: ${String(e.reason ?? e.error)}`)
+  }
+
+  onUnknownCommand(e: UnknownCommandEvent): void {
+    if (!/^[0-9]{3}$/.test(e.command) || this.#timers.now() > this.#rawUntil) return
+    const max = this.#opts.replyLines ?? 200
+    this.#replies++
+    if (this.#replies === max + 1)
+      this.#reply(`(more replies to that line are not shown: the limit is ${max})`)
+    if (this.#replies > max) return
+    this.#reply(`${e.command} ${e.params.slice(1).join(' ')}`)
+  }
+
+  onMessage(kind: IncomingMessage['kind'], e: MessageEvent): void {
+    this.#incoming(kind, e)
+  }
+
+  onClose({ dropped }: { dropped: number }): void {
+    this.#onClose(dropped)
+  }
+
+  onJoin(e: { nick: string; channel: string }): void {
+    channelLines.join(this, e)
+  }
+
+  onPart(e: { nick: string; channel: string; message: string }): void {
+    channelLines.part(this, e)
+  }
+
+  onKick(e: { kicked: string; nick: string; channel: string; message: string }): void {
+    channelLines.kick(this, e)
+  }
+
+  onQuit(e: { nick: string; message: string }): void {
+    channelLines.quit(this, e)
+  }
+
+  onUserlist(e: UserlistEvent): void {
+    channelLines.userlist(this, e)
+  }
+
+  onTopic(e: { channel: string; topic: string; nick?: string }): void {
+    channelLines.topic(this, e)
+  }
+
+  onTopicSetBy(e: { channel: string; nick: string }): void {
+    channelLines.topicSetBy(this, e)
+  }
+
+  onMode(e: ModeEvent): void {
+    channelLines.mode(this, e)
+  }
+
+  /** The nick in use while registered. */
+  get ownNick(): string | undefined {
+    return this.state.kind === 'registered' ? this.state.nick : undefined
+  }
+
+  emitChannel<E extends keyof ChannelEvents>(event: E, ...args: ChannelEvents[E]): void {
+    ;(this.emit as (e: E, ...a: ChannelEvents[E]) => boolean)(event, ...args)
+  }
+
+  refused(err: IrcGatewayError): void {
+    this.emit('refused', err)
   }
 
   /**

@@ -1,10 +1,12 @@
 // The gateway's own IRC client (src/irc/): the line parser, the handlers' modes and NAMES, and
 // the client against a scripted server: CAP LS 302 over several lines, keepalive, a silent
 // server, a line without an end, CTCP.
+import { EventEmitter } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { describe, expect, it } from 'vitest'
 import { IrcClient, type IrcClientOptions } from '../src/irc/client.js'
+import type { ClientHandler, MessageEvent, SaslFailedEvent, UserlistEvent } from '../src/irc/events.js'
 import { DEFAULT_MODES, isupport, parseModes } from '../src/irc/handlers.js'
 import { parseCtcp, parseLine } from '../src/irc/line.js'
 import { schedulerOptions } from '../src/scheduler.js'
@@ -103,8 +105,83 @@ async function server(onLine: (line: string, send: (l: string) => void, socket: 
   return { port: typeof address === 'object' && address ? address.port : 0, lines, sockets }
 }
 
-function client(port: number, more: Partial<IrcClientOptions> = {}): IrcClient {
-  const c = new IrcClient()
+/** The handler as events under the names of the lines, for the tests to wait on. */
+class Recorder extends EventEmitter implements ClientHandler {
+  onRegistered(e: { nick: string }) {
+    this.emit('registered', e)
+  }
+  onLoggedIn(e: { nick: string; account: string }) {
+    this.emit('loggedin', e)
+  }
+  onSaslFailed(e: SaslFailedEvent) {
+    this.emit('sasl failed', e)
+  }
+  onJoin(e: unknown) {
+    this.emit('join', e)
+  }
+  onPart(e: unknown) {
+    this.emit('part', e)
+  }
+  onKick(e: unknown) {
+    this.emit('kick', e)
+  }
+  onQuit(e: unknown) {
+    this.emit('quit', e)
+  }
+  onUserlist(e: UserlistEvent) {
+    this.emit('userlist', e)
+  }
+  onTopic(e: unknown) {
+    this.emit('topic', e)
+  }
+  onTopicSetBy(e: unknown) {
+    this.emit('topicsetby', e)
+  }
+  onMode(e: unknown) {
+    this.emit('mode', e)
+  }
+  onMessage(kind: string, e: MessageEvent) {
+    this.emit(kind, e)
+  }
+  onNickRefused(reason: string, e: unknown) {
+    this.emit(reason === 'in-use' ? 'nick in use' : 'nick invalid', e)
+  }
+  onNick(e: unknown) {
+    this.emit('nick', e)
+  }
+  onIrcError(e: unknown) {
+    this.emit('irc error', e)
+  }
+  onUnknownCommand(e: unknown) {
+    this.emit('unknown command', e)
+  }
+  onClose(e: { dropped: number }) {
+    this.emit('close', e)
+  }
+}
+
+/** An IrcClient whose handler is a Recorder, with its on/once. */
+class TestClient extends IrcClient {
+  readonly events: Recorder
+  constructor() {
+    const recorder = new Recorder()
+    super(recorder)
+    this.events = recorder
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: the recorder's events carry the handler's arguments
+  on(event: string, fn: (e: any) => void): this {
+    this.events.on(event, fn)
+    return this
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  once(event: string, fn: (e: any) => void): this {
+    this.events.once(event, fn)
+    return this
+  }
+}
+
+function client(port: number, more: Partial<IrcClientOptions> = {}): TestClient {
+  const c = new TestClient()
   c.connect({
     host: '127.0.0.1',
     port,
@@ -121,7 +198,7 @@ function client(port: number, more: Partial<IrcClientOptions> = {}): IrcClient {
   return c
 }
 
-const closed = (c: IrcClient) => new Promise<{ dropped: number }>((resolve) => c.once('close', resolve))
+const closed = (c: TestClient) => new Promise<{ dropped: number }>((resolve) => c.once('close', resolve))
 
 describe('IrcClient', () => {
   it('reads a CAP LS 302 reply over several lines, asks for multi-prefix and sasl, and authenticates', async () => {

@@ -8,13 +8,12 @@
 // 20 KiB of heap before it connects and about 31 KiB connected (a handler table, a network and
 // a user object, middleware, per client); this one costs a few KiB, the socket's own about 2.
 // The gateway keeps one per XMPP user and IRC server.
-import { EventEmitter } from 'node:events'
 import type * as Net from 'node:net'
 import type * as Tls from 'node:tls'
 import createDebug from 'debug'
 import { decodeLine, type FallbackEncoding } from '../decode.js'
 import { OutboundScheduler, type ResolvedSchedulerOptions, realTimers, type Timers } from '../scheduler.js'
-import type { ClientEvents } from './events.js'
+import type { ClientHandler } from './events.js'
 import { type ChannelModes, DEFAULT_MODES, handleLine, isupport, type LineHost } from './handlers.js'
 import { type IrcLine, parseLine } from './line.js'
 
@@ -50,7 +49,8 @@ const MAX_PARTIAL = 16_384
 /** Where CAP negotiation stands during registration. */
 type CapState = 'ls' | 'req' | 'sasl' | 'done'
 
-export class IrcClient extends EventEmitter<ClientEvents> implements LineHost {
+export class IrcClient implements LineHost {
+  readonly handler: ClientHandler
   /** The nick in use (once registered), else the last one asked for. */
   nick = ''
   registered = false
@@ -68,6 +68,10 @@ export class IrcClient extends EventEmitter<ClientEvents> implements LineHost {
   #lastRead = 0
   #connectedAt = 0
   #timer: NodeJS.Timeout | undefined
+
+  constructor(handler: ClientHandler) {
+    this.handler = handler
+  }
 
   /** True while the socket is open. */
   get connected(): boolean {
@@ -185,7 +189,7 @@ export class IrcClient extends EventEmitter<ClientEvents> implements LineHost {
         this.nick = l.params[0] || this.nick
         this.registered = true
         this.#cap = 'done'
-        this.emit('registered', { nick: this.nick })
+        this.handler.onRegistered({ nick: this.nick })
         return
       case '005': {
         const r = isupport(l.params.slice(1, -1), this.modes)
@@ -194,7 +198,7 @@ export class IrcClient extends EventEmitter<ClientEvents> implements LineHost {
         return
       }
       case '900':
-        this.emit('loggedin', { nick: l.params[0] ?? '', account: l.params[2] ?? '' })
+        this.handler.onLoggedIn({ nick: l.params[0] ?? '', account: l.params[2] ?? '' })
         return
       case '903':
       case '907':
@@ -223,7 +227,7 @@ export class IrcClient extends EventEmitter<ClientEvents> implements LineHost {
       if (offered.has('multi-prefix')) want.push('multi-prefix')
       if (this.#opts?.sasl !== undefined) {
         if (offered.has('sasl')) want.push('sasl')
-        else this.emit('sasl failed', { reason: 'capability_missing' })
+        else this.handler.onSaslFailed({ reason: 'capability_missing' })
       }
       this.#capsOffered = ''
       if (want.length === 0) {
@@ -241,7 +245,7 @@ export class IrcClient extends EventEmitter<ClientEvents> implements LineHost {
         this.#capEnd()
       }
     } else if (sub === 'NAK' && this.#cap === 'req') {
-      if (this.#opts?.sasl !== undefined) this.emit('sasl failed', { reason: 'capability_missing' })
+      if (this.#opts?.sasl !== undefined) this.handler.onSaslFailed({ reason: 'capability_missing' })
       this.#capEnd()
     }
   }
@@ -262,7 +266,7 @@ export class IrcClient extends EventEmitter<ClientEvents> implements LineHost {
       '906': 'fail',
       '908': 'unsupported_mechanism',
     }
-    this.emit('sasl failed', {
+    this.handler.onSaslFailed({
       reason: reasons[l.command] ?? 'fail',
       message: l.params[l.params.length - 1] ?? '',
     })
@@ -318,7 +322,7 @@ export class IrcClient extends EventEmitter<ClientEvents> implements LineHost {
     this.#timer = undefined
     const dropped = this.#scheduler?.close() ?? 0
     this.#scheduler = undefined
-    this.emit('close', { dropped })
+    this.handler.onClose({ dropped })
   }
 }
 

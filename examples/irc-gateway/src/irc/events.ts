@@ -58,26 +58,29 @@ export interface SaslFailedEvent {
   message?: string
 }
 
-export interface ClientEvents {
-  registered: [{ nick: string }]
-  loggedin: [{ nick: string; account: string }]
-  'sasl failed': [SaslFailedEvent]
-  join: [{ nick: string; channel: string }]
-  part: [{ nick: string; channel: string; message: string }]
-  kick: [{ kicked: string; nick: string; channel: string; message: string }]
-  quit: [{ nick: string; message: string }]
-  userlist: [UserlistEvent]
-  topic: [{ channel: string; topic: string; nick?: string }]
-  topicsetby: [{ channel: string; nick: string }]
-  mode: [ModeEvent]
-  privmsg: [MessageEvent]
-  notice: [MessageEvent]
-  action: [MessageEvent]
-  'nick in use': [NickRefusedEvent]
-  'nick invalid': [NickRefusedEvent]
-  nick: [NickEvent]
-  'irc error': [IrcErrorEvent]
-  'unknown command': [UnknownCommandEvent]
+/**
+ * What the client tells its owner, one method per kind of line (the connection implements it: one
+ * object with methods on its prototype, not a listener closure per event and connection).
+ */
+export interface ClientHandler {
+  onRegistered(e: { nick: string }): void
+  onLoggedIn(e: { nick: string; account: string }): void
+  onSaslFailed(e: SaslFailedEvent): void
+  onJoin(e: { nick: string; channel: string }): void
+  onPart(e: { nick: string; channel: string; message: string }): void
+  onKick(e: { kicked: string; nick: string; channel: string; message: string }): void
+  onQuit(e: { nick: string; message: string }): void
+  onUserlist(e: UserlistEvent): void
+  onTopic(e: { channel: string; topic: string; nick?: string }): void
+  onTopicSetBy(e: { channel: string; nick: string }): void
+  onMode(e: ModeEvent): void
+  /** A PRIVMSG, NOTICE or CTCP ACTION. */
+  onMessage(kind: 'privmsg' | 'notice' | 'action', e: MessageEvent): void
+  /** 433/436 (`in-use`) or 432 (`erroneous`). */
+  onNickRefused(reason: 'in-use' | 'erroneous', e: NickRefusedEvent): void
+  onNick(e: NickEvent): void
+  onIrcError(e: IrcErrorEvent): void
+  onUnknownCommand(e: UnknownCommandEvent): void
   /** The socket closed (each connect() ends with one); `dropped`: lines still queued. */
-  close: [{ dropped: number }]
+  onClose(e: { dropped: number }): void
 }

@@ -1,6 +1,6 @@
 // What each line from the server becomes: an event of events.ts, or an answer (PONG, CTCP
 // VERSION). Registration and SASL lines are client.ts's; everything else is here.
-import type { ClientEvents } from './events.js'
+import type { ClientHandler } from './events.js'
 import { type IrcLine, parseCtcp } from './line.js'
 
 /** Error numerics that become `irc error`: the name, and which parameter holds what. */
@@ -53,7 +53,7 @@ export interface LineHost {
   /** NAMES replies in progress, by channel. */
   names: Map<string, { nick: string; modes: string[] }[]> | undefined
   version: string
-  emit<E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]): boolean
+  readonly handler: ClientHandler
   write(line: string): void
 }
 
@@ -71,38 +71,38 @@ export function handleLine(host: LineHost, l: IrcLine): void {
       message(host, l)
       return
     case 'JOIN':
-      host.emit('join', { nick: l.nick, channel: p[0] ?? '' })
+      host.handler.onJoin({ nick: l.nick, channel: p[0] ?? '' })
       return
     case 'PART':
-      host.emit('part', { nick: l.nick, channel: p[0] ?? '', message: p[1] ?? '' })
+      host.handler.onPart({ nick: l.nick, channel: p[0] ?? '', message: p[1] ?? '' })
       return
     case 'KICK':
-      host.emit('kick', { kicked: p[1] ?? '', nick: l.nick, channel: p[0] ?? '', message: p[2] ?? '' })
+      host.handler.onKick({ kicked: p[1] ?? '', nick: l.nick, channel: p[0] ?? '', message: p[2] ?? '' })
       return
     case 'QUIT':
-      host.emit('quit', { nick: l.nick, message: p[0] ?? '' })
+      host.handler.onQuit({ nick: l.nick, message: p[0] ?? '' })
       return
     case 'NICK':
       if (l.nick.toLowerCase() === host.nick.toLowerCase()) host.nick = p[0] ?? host.nick
-      host.emit('nick', { nick: l.nick, ident: l.user, hostname: l.host, new_nick: p[0] ?? '' })
+      host.handler.onNick({ nick: l.nick, ident: l.user, hostname: l.host, new_nick: p[0] ?? '' })
       return
     case 'TOPIC':
-      host.emit('topic', { channel: p[0] ?? '', topic: p[1] ?? '', nick: l.nick })
+      host.handler.onTopic({ channel: p[0] ?? '', topic: p[1] ?? '', nick: l.nick })
       return
     case 'MODE':
-      host.emit('mode', { target: p[0] ?? '', nick: l.nick, modes: parseModes(host.modes, p.slice(1)) })
+      host.handler.onMode({ target: p[0] ?? '', nick: l.nick, modes: parseModes(host.modes, p.slice(1)) })
       return
     case 'ERROR':
-      host.emit('irc error', { error: 'irc', reason: last(l) })
+      host.handler.onIrcError({ error: 'irc', reason: last(l) })
       return
     case '331':
-      host.emit('topic', { channel: p[1] ?? '', topic: '' })
+      host.handler.onTopic({ channel: p[1] ?? '', topic: '' })
       return
     case '332':
-      host.emit('topic', { channel: p[1] ?? '', topic: p[2] ?? '' })
+      host.handler.onTopic({ channel: p[1] ?? '', topic: p[2] ?? '' })
       return
     case '333':
-      host.emit('topicsetby', { channel: p[1] ?? '', nick: (p[2] ?? '').split('!')[0] as string })
+      host.handler.onTopicSetBy({ channel: p[1] ?? '', nick: (p[2] ?? '').split('!')[0] as string })
       return
     case '353':
       names(host, p[2] ?? '', p[3] ?? '')
@@ -113,20 +113,20 @@ export function handleLine(host: LineHost, l: IrcLine): void {
       const users = host.names?.get(key) ?? []
       host.names?.delete(key)
       if (host.names?.size === 0) host.names = undefined
-      host.emit('userlist', { channel, users })
+      host.handler.onUserlist({ channel, users })
       return
     }
     case '433':
     case '436':
-      host.emit('nick in use', { nick: p[1] ?? '', reason: last(l) })
+      host.handler.onNickRefused('in-use', { nick: p[1] ?? '', reason: last(l) })
       return
     case '432':
-      host.emit('nick invalid', { nick: p[1] ?? '', reason: last(l) })
+      host.handler.onNickRefused('erroneous', { nick: p[1] ?? '', reason: last(l) })
       return
   }
   const known = ERRORS[l.command]
   if (known !== undefined) {
-    host.emit('irc error', {
+    host.handler.onIrcError({
       error: known.error,
       ...(known.channel === undefined ? {} : { channel: p[known.channel] ?? '' }),
       ...(known.nick === undefined ? {} : { nick: p[known.nick] ?? '' }),
@@ -135,7 +135,7 @@ export function handleLine(host: LineHost, l: IrcLine): void {
     })
     return
   }
-  if (!QUIET.has(l.command)) host.emit('unknown command', { command: l.command, params: p })
+  if (!QUIET.has(l.command)) host.handler.onUnknownCommand({ command: l.command, params: p })
 }
 
 function message(host: LineHost, l: IrcLine): void {
@@ -147,13 +147,13 @@ function message(host: LineHost, l: IrcLine): void {
     // A CTCP reply (in a NOTICE) or a request other than ACTION and VERSION: not for the user.
     if (notice) return
     if (ctcp.type === 'ACTION') {
-      host.emit('action', event(l, target, ctcp.text))
+      host.handler.onMessage('action', event(l, target, ctcp.text))
     } else if (ctcp.type === 'VERSION' && !l.fromServer && /^[^\s,*?!@:]+$/.test(l.nick)) {
       host.write(`NOTICE ${l.nick} :\x01VERSION ${host.version}\x01`)
     }
     return
   }
-  host.emit(notice ? 'notice' : 'privmsg', event(l, target, text))
+  host.handler.onMessage(notice ? 'notice' : 'privmsg', event(l, target, text))
 }
 
 function event(l: IrcLine, target: string, message: string) {
