@@ -7,17 +7,14 @@ import { Backoff, type BackoffOptions } from '@satellite/core'
 import createDebug from 'debug'
 import { type ChannelEvents, type ChannelSink, channelLines } from './channel-events.js'
 import type {
-  AuthOutcome,
-  ConnectionAuth,
   ConnectionEvents,
   ConnectionOptions,
   ConnectionState,
   IncomingMessage,
   NickRefused,
 } from './connection-types.js'
-import type { FallbackEncoding } from './decode.js'
 import { IrcGatewayError, IrcGatewayErrorCodes } from './errors.js'
-import type { ConnectGate, Release } from './gate.js'
+import type { Release } from './gate.js'
 import { IrcClient } from './irc/client.js'
 import type {
   ClientHandler,
@@ -31,7 +28,7 @@ import type {
   UserlistEvent,
 } from './irc/events.js'
 import { fallbackNick } from './nick.js'
-import type { ResolvedSchedulerOptions, Timers } from './scheduler.js'
+import type { Timers } from './scheduler.js'
 import { realTimers } from './scheduler.js'
 import type { IrcServer } from './servers.js'
 import { ircToXmppText, splitMessage, textBudget } from './text.js'
