@@ -9,7 +9,9 @@
 // by ejabberd while the slot was free, or in flight on the old socket); the longest gap between two
 // reflections in a room; every reflected message is in the archive; every room answers afterwards.
 // Then the rebalancing: one instance killed, a survivor takes its slot after the ttl; the killed
-// instance's new process gets the slot back from the survivor at once (no lease to wait for).
+// instance's new process gets the slot back from the survivor at once (no lease to wait for). And
+// the script on Prosody (its own, kick_old): SIGUSR2 to the old process, the new one takes the
+// domain, the old one exits 0; the same counts.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -50,33 +52,39 @@ afterAll(async () => {
   own?.stop()
 })
 
-const service = () => `xmpp://${server.XMPP_HOST}:${server.XMPP_COMPONENT_PORT}`
-const instance = (name: string, db: string, leaseTtl: number) =>
+const service = (srv: ServerInfo) => `xmpp://${srv.XMPP_HOST}:${srv.XMPP_COMPONENT_PORT}`
+const instance = (name: string, db: string, leaseTtl?: number, srv: ServerInfo = server) =>
   chatroomInstance({
-    service: service(),
+    service: service(srv),
     domain: DOMAIN,
     secret: SECRET,
     db,
     occupantSecret: OCCUPANT_SECRET,
-    leaseTtl,
+    ...(leaseTtl === undefined ? {} : { leaseTtl }),
     name,
   })
 
 /** Runs the rolling-restart script; resolves with its JSON lines. The new processes are killed after the test. */
-async function rollingRestart(db: string, leaseTtl: number, olds: Array<[string, number]>) {
+async function rollingRestart(
+  db: string,
+  leaseTtl: number | undefined,
+  olds: Array<[string, number]>,
+  kind: 'ejabberd' | 'prosody' = 'ejabberd',
+  srv: ServerInfo = server,
+) {
   const logs = mkdtempSync(join(tmpdir(), 'chatroom-rolling-'))
   const proc = spawn(
     process.execPath,
-    [SCRIPT, '--server', 'ejabberd', '--log-dir', logs, ...olds.map(([n, pid]) => `${n}=${pid}`)],
+    [SCRIPT, '--server', kind, '--log-dir', logs, ...olds.map(([n, pid]) => `${n}=${pid}`)],
     {
       env: {
         ...process.env,
-        XMPP_SERVICE: service(),
+        XMPP_SERVICE: service(srv),
         XMPP_DOMAIN: DOMAIN,
         XMPP_SECRET: SECRET,
         CHATROOM_DB: db,
         CHATROOM_OCCUPANT_SECRET: OCCUPANT_SECRET,
-        CHATROOM_LEASE_TTL: String(leaseTtl),
+        ...(leaseTtl === undefined ? {} : { CHATROOM_LEASE_TTL: String(leaseTtl) }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -116,13 +124,13 @@ async function rollingRestart(db: string, leaseTtl: number, olds: Array<[string,
 }
 
 /** A user in every room: what it sent, what came back reflected (by id, when) or refused (by id). */
-async function talker(user: string) {
+async function talker(user: string, srv: ServerInfo = server) {
   const c = xmppClient({
-    service: `xmpp://${server.XMPP_HOST}:${server.XMPP_C2S_PORT}`,
-    domain: server.XMPP_DOMAIN as string,
+    service: `xmpp://${srv.XMPP_HOST}:${srv.XMPP_C2S_PORT}`,
+    domain: srv.XMPP_DOMAIN as string,
     resource: 'rolling',
     credentials: (auth: (c: { username: string; password: string }, m: string) => Promise<void>) =>
-      auth({ username: user, password: server.XMPP_PASSWORD as string }, 'PLAIN'),
+      auth({ username: user, password: srv.XMPP_PASSWORD as string }, 'PLAIN'),
   })
   c.reconnect?.stop?.()
   c.on('error', () => {})
@@ -185,7 +193,7 @@ function longestGap(events: Iterable<{ room: string; at: number }>): [number, st
 }
 
 /** Every body in `room`'s archive (MAM, one page of up to 1,000). */
-async function archived(c: Awaited<ReturnType<typeof talker>>['c'], room: string, bodies: Set<string>) {
+async function archived(c: Talker['c'], room: string, bodies: Set<string>) {
   const queryid = `q-${room}`
   const seen = (el: El) => {
     const body = el
@@ -213,7 +221,7 @@ async function archived(c: Awaited<ReturnType<typeof talker>>['c'], room: string
   }
 }
 
-async function makePersistent(c: Awaited<ReturnType<typeof talker>>['c']) {
+async function makePersistent(c: Talker['c']) {
   for (const room of ROOMS) {
     await c.iqCaller.request(
       clientXml(
@@ -233,27 +241,98 @@ async function makePersistent(c: Awaited<ReturnType<typeof talker>>['c']) {
   }
 }
 
+type Talker = Awaited<ReturnType<typeof talker>>
+type Sent = Array<{ id: string; room: string; at: number }>
+
+/** Traffic: a message every 25 ms, round the rooms (each room every 300 ms), the users taking turns. */
+function talk(talkers: Talker[]) {
+  let n = 0
+  const sent: Sent = []
+  const timer = setInterval(() => {
+    const k = n++
+    const t = talkers[Math.floor(k / ROOMS.length) % talkers.length] as Talker
+    const room = ROOMS[k % ROOMS.length] as string
+    const id = `${t.user}-${k}`
+    sent.push({ id, room, at: Date.now() })
+    void t.c
+      .send(clientXml('message', { to: room, type: 'groupchat', id }, clientXml('body', {}, id)))
+      .catch(() => {})
+  }, 25)
+  return {
+    /** Stops sending; resolves a second later (the last answers in) with what was sent. */
+    async stop(): Promise<Sent> {
+      clearInterval(timer)
+      await new Promise((r) => setTimeout(r, 1000))
+      return sent
+    },
+  }
+}
+
+/** What came back: reflected, refused (by condition), lost; the longest gaps (see the module comment). */
+function tally(talkers: Talker[], sent: Sent) {
+  const reflected = new Map<string, { room: string; at: number }>()
+  const refused = new Map<string, string>()
+  for (const t of talkers) {
+    for (const [id, r] of t.reflected) reflected.set(id, r)
+    for (const [id, why] of t.refused) refused.set(id, why)
+  }
+  const lost = sent.filter((s) => !reflected.has(s.id) && !refused.has(s.id))
+  const [gap, gapRoom] = longestGap(reflected.values())
+  const [silence, silentRoom] = longestGap(talkers.flatMap((t) => t.answered))
+  // (The sender's own longest pause in a room: the machine's load delays the test's timer too.)
+  const [sendGap] = longestGap(sent)
+  const pause = Math.max(...sent.slice(1).map((x, i) => x.at - (sent[i]?.at ?? x.at)))
+  const sentAt = new Map(sent.map((x) => [x.id, x.at]))
+  const latency = Math.max(...[...reflected].map(([id, r]) => r.at - (sentAt.get(id) ?? r.at)))
+  const conditions = [...refused.values()].reduce<Record<string, number>>(
+    (m, c) => Object.assign(m, { [c]: (m[c] ?? 0) + 1 }),
+    {},
+  )
+  const rejoins = talkers.reduce((s, t) => s + t.rejoins(), 0)
+  return {
+    reflected,
+    refused,
+    lost,
+    gap,
+    gapRoom,
+    silence,
+    silentRoom,
+    sendGap,
+    pause,
+    latency,
+    conditions,
+    rejoins,
+  }
+}
+
+/** Every room answered after `doneAt` (+500 ms), and everything reflected is in the archive. */
+async function everyRoomAnswersAndIsArchived(
+  talkers: Talker[],
+  sent: Sent,
+  reflected: ReadonlyMap<string, unknown>,
+  doneAt: number,
+) {
+  // Every room answers after the restart: a reflection sent after the script finished, in each.
+  for (const room of ROOMS) {
+    const after = sent.filter((s) => s.room === room && s.at > doneAt + 500 && reflected.has(s.id))
+    expect(after.length, room).toBeGreaterThan(0)
+  }
+  // Nothing reflected (acknowledged to its sender) is missing from the archive.
+  const bodies = new Set<string>()
+  for (const room of ROOMS) await archived((talkers[0] as Talker).c, room, bodies)
+  const missing = [...reflected.keys()].filter((id) => !bodies.has(id))
+  expect(missing).toEqual([])
+}
+
 describe('a rolling restart of three chatroom instances on ejabberd (bare_destination, component_number 3)', () => {
   it('each new process takes its slot over from the old one: every room answers, nothing reflected is missing from the archive, the gap is short', async () => {
     const TTL = 15_000
     const db = await freshDatabase(admin, 'rolling')
     const olds = [await instance('r1', db, TTL), await instance('r2', db, TTL), await instance('r3', db, TTL)]
     const talkers = [await talker('alice'), await talker('bob'), await talker('carol')]
-    await makePersistent((talkers[0] as Awaited<ReturnType<typeof talker>>).c)
+    await makePersistent((talkers[0] as Talker).c)
 
-    // Traffic: a message every 25 ms, round the rooms (each room every 300 ms), the users taking turns.
-    let n = 0
-    const sent: Array<{ id: string; room: string; at: number }> = []
-    const timer = setInterval(() => {
-      const k = n++
-      const t = talkers[Math.floor(k / ROOMS.length) % 3] as Awaited<ReturnType<typeof talker>>
-      const room = ROOMS[k % ROOMS.length] as string
-      const id = `${t.user}-${k}`
-      sent.push({ id, room, at: Date.now() })
-      void t.c
-        .send(clientXml('message', { to: room, type: 'groupchat', id }, clientXml('body', {}, id)))
-        .catch(() => {})
-    }, 25)
+    const traffic = talk(talkers)
     await new Promise((r) => setTimeout(r, 1500))
     const started = Date.now()
     const steps = await rollingRestart(
@@ -264,8 +343,7 @@ describe('a rolling restart of three chatroom instances on ejabberd (bare_destin
     const took = Date.now() - started
     const doneAt = Date.now()
     await new Promise((r) => setTimeout(r, 2000))
-    clearInterval(timer)
-    await new Promise((r) => setTimeout(r, 1000))
+    const sent = await traffic.stop()
 
     // Each old process stopped by itself (exit 0) once its new process took the lease.
     for (const o of olds) {
@@ -274,36 +352,20 @@ describe('a rolling restart of three chatroom instances on ejabberd (bare_destin
     }
     const handovers = steps.map((s) => s.goneMs)
 
-    const reflected = new Map<string, { room: string; at: number }>()
-    const refused = new Map<string, string>()
-    for (const t of talkers) {
-      for (const [id, r] of t.reflected) reflected.set(id, r)
-      for (const [id, why] of t.refused) refused.set(id, why)
-    }
-    const lost = sent.filter((s) => !reflected.has(s.id) && !refused.has(s.id))
-    const [gap, gapRoom] = longestGap(reflected.values())
-    const [silence, silentRoom] = longestGap(talkers.flatMap((t) => t.answered))
-    // (The sender's own longest pause in a room: the machine's load delays the test's timer too.)
-    const [sendGap] = longestGap(sent)
-    const pause = Math.max(...sent.slice(1).map((x, i) => x.at - (sent[i]?.at ?? x.at)))
-    const sentAt = new Map(sent.map((x) => [x.id, x.at]))
-    const latency = Math.max(...[...reflected].map(([id, r]) => r.at - (sentAt.get(id) ?? r.at)))
-    const conditions = [...refused.values()].reduce<Record<string, number>>(
-      (m, c) => Object.assign(m, { [c]: (m[c] ?? 0) + 1 }),
-      {},
-    )
-    const rejoins = talkers.reduce((s, t) => s + t.rejoins(), 0)
-    console.info(
-      JSON.stringify({
-        started,
-        doneAt,
-        slow: [...reflected]
-          .filter(([id, r]) => r.at - (sentAt.get(id) ?? 0) > 300)
-          .map(([id, r]) => [id, r.room, (sentAt.get(id) ?? 0) - started, r.at - started]),
-        lost,
-        steps,
-      }),
-    )
+    const {
+      reflected,
+      refused,
+      lost,
+      gap,
+      gapRoom,
+      silence,
+      silentRoom,
+      sendGap,
+      pause,
+      latency,
+      conditions,
+      rejoins,
+    } = tally(talkers, sent)
     console.info(
       `rolling restart on ejabberd (3 instances, 12 rooms, a message every 25 ms, each room every 300 ms): script ${took} ms; ` +
         `old process gone ${handovers.join('/')} ms after its new one started (online ${steps.map((s) => s.onlineMs).join('/')} ms); ` +
@@ -313,17 +375,7 @@ describe('a rolling restart of three chatroom instances on ejabberd (bare_destin
         `the test's own longest pause between two sends ${pause} ms`,
     )
 
-    // Every room answers after the restart: a reflection sent after the script finished, in each.
-    for (const room of ROOMS) {
-      const after = sent.filter((s) => s.room === room && s.at > doneAt + 500 && reflected.has(s.id))
-      expect(after.length, room).toBeGreaterThan(0)
-    }
-    // Nothing reflected (acknowledged to its sender) is missing from the archive.
-    const bodies = new Set<string>()
-    for (const room of ROOMS)
-      await archived((talkers[0] as Awaited<ReturnType<typeof talker>>).c, room, bodies)
-    const missing = [...reflected.keys()].filter((id) => !bodies.has(id))
-    expect(missing).toEqual([])
+    await everyRoomAnswersAndIsArchived(talkers, sent, reflected, doneAt)
     // Bounds (measured here: lost 0 to 3, a room without any answer 320 to 660 ms, the longest gap
     // between reflections 1.2 to 1.6 s): a few messages lost in the tens of milliseconds a slot is
     // free or in flight on an old socket (three handovers, 40 messages a second); a room silent for
@@ -394,5 +446,41 @@ describe('a rolling restart of three chatroom instances on ejabberd (bare_destin
     expect(again).toEqual(silent)
     expect(procs[0]?.proc.exitCode).toBeNull()
     expect(procs[2]?.proc.exitCode).toBeNull()
+  }, 60_000)
+})
+
+describe('the rolling-restart script on Prosody (kick_old, one connection per domain)', () => {
+  it('tells the old process (SIGUSR2) and starts the new one: it takes the domain, the old one exits 0, every room answers', async () => {
+    const prosody = await ownServer('prosody', {
+      XMPP_EXTRA_COMPONENTS: `${DOMAIN}:${SECRET}`,
+      PROSODY_CONFLICT: 'kick_old',
+    })
+    afterTest(() => prosody.stop())
+    const srv = prosody.info
+    const db = await freshDatabase(admin, 'rollingprosody')
+    const old = await instance('p1', db, undefined, srv)
+    const talkers = [await talker('alice', srv), await talker('bob', srv), await talker('carol', srv)]
+    await makePersistent((talkers[0] as Talker).c)
+    const traffic = talk(talkers)
+    await new Promise((r) => setTimeout(r, 1500))
+    const started = Date.now()
+    const [step] = await rollingRestart(db, undefined, [['p1', old.proc.pid as number]], 'prosody', srv)
+    const took = Date.now() - started
+    const doneAt = Date.now()
+    await new Promise((r) => setTimeout(r, 2000))
+    const sent = await traffic.stop()
+    await expect.poll(() => old.proc.exitCode, { timeout: 5000 }).toBe(0)
+    expect(old.out.join('\n')).toMatch(/handover: replaced by a new instance, stopping/)
+    const { reflected, refused, lost, gap, silence, conditions, rejoins } = tally(talkers, sent)
+    console.info(
+      `rolling restart on Prosody (kick_old; 12 rooms, a message every 25 ms): script ${took} ms (SIGUSR2, then 200 ms, then the new process), ` +
+        `new process online ${step?.onlineMs} ms and old one gone ${step?.goneMs} ms after its start; ` +
+        `sent ${sent.length}, reflected ${reflected.size}, refused ${refused.size} ${JSON.stringify(conditions)} (${rejoins} rejoins), lost ${lost.length}; ` +
+        `longest gap between reflections in a room ${gap} ms, without any answer ${silence} ms`,
+    )
+    await everyRoomAnswersAndIsArchived(talkers, sent, reflected, doneAt)
+    expect(reflected.size).toBeGreaterThan(sent.length * 0.7)
+    expect(lost.length).toBeLessThanOrEqual(5)
+    expect(silence).toBeLessThan(1500)
   }, 60_000)
 })
