@@ -8,8 +8,9 @@
 // (not-acceptable from a new process until the sender rejoins: it rejoins at once) or lost (dropped
 // by ejabberd while the slot was free, or in flight on the old socket); the longest gap between two
 // reflections in a room; every reflected message is in the archive; every room answers afterwards.
-// Then the rebalancing: one instance killed, a survivor takes its slot after the ttl; the killed
-// instance's new process gets the slot back from the survivor at once (no lease to wait for). And
+// Then the rebalancing: one instance killed, a survivor takes its slot after the ttl; a newcomer (a
+// new instance id) gets the slot from the survivor at once (no lease to wait for); killed in turn,
+// its slot claimed again, the newcomer's new process (same id) gets it back the same way. And
 // the script on Prosody (its own, kick_old): SIGUSR2 to the old process, the new one takes the
 // domain, the old one exits 0; the same counts.
 import { spawn } from 'node:child_process'
@@ -388,7 +389,7 @@ describe('a rolling restart of three chatroom instances on ejabberd (bare_destin
     for (const s of steps) expect(s.waited + s.free, JSON.stringify(s)).toBeLessThan(1000)
   }, 60_000)
 
-  it("rebalancing: a survivor holding a killed instance's slot hands it back to the instance's new process at once", async () => {
+  it("rebalancing: a survivor holding a killed instance's slot hands it to a newcomer, or back to the instance's new process, at once", async () => {
     const TTL = 1500
     const db = await freshDatabase(admin, 'rebalance')
     const procs = [
@@ -420,30 +421,41 @@ describe('a rolling restart of three chatroom instances on ejabberd (bare_destin
     const silent = await silentRooms()
     expect(silent.length).toBeGreaterThan(0)
     expect(silent.length).toBeLessThan(ROOMS.length)
-    // A survivor takes the lease (after the ttl) and the slot.
-    for (const room of silent)
-      await expect.poll(() => answers(room, 500), { timeout: 15_000, interval: 100 }).toBe(true)
-    const claimed = Date.now() - killedAt
-
-    // b2's new process: the survivor closes its stream for b2's slot, the new process takes it.
-    const started = Date.now()
-    const back = await instance('b2', db, TTL)
-    const online = Date.now() - started
-    const line = back.out.find((l) => l.includes('handover: survivor'))
-    expect(line, back.out.join('\n')).toMatch(/handover: survivor b[13] let the slot go in \d+ ms/)
-    const waited = Number(/in (\d+) ms/.exec(line as string)?.[1])
-    expect(await silentRooms()).toEqual([])
-
-    // The slot is b2's again, not the survivor's: killing the new b2 silences the same rooms.
-    back.proc.kill('SIGKILL')
-    const again = await silentRooms()
+    /** Polls until the silent rooms answer again (a survivor took the slot after the ttl); the time since `from`. */
+    const claimedAfter = async (from: number) => {
+      for (const room of silent)
+        await expect.poll(() => answers(room, 500), { timeout: 15_000, interval: 100 }).toBe(true)
+      return Date.now() - from
+    }
+    /** Starts `name`; its log line `pattern` gives the ms it waited for the survivor; every room answers then. */
+    const takesTheSlot = async (name: string, pattern: RegExp) => {
+      const started = Date.now()
+      const p = await instance(name, db, TTL)
+      const online = Date.now() - started
+      const line = p.out.find((l) => pattern.test(l))
+      expect(line, p.out.join('\n')).toBeDefined()
+      const waited = Number(/go in (\d+) ms/.exec(line as string)?.[1])
+      expect(await silentRooms()).toEqual([])
+      // The slot is the new process's, not the survivor's: killing it silences the same rooms.
+      const killed = Date.now()
+      p.proc.kill('SIGKILL')
+      expect(await silentRooms()).toEqual(silent)
+      return { online, waited, killed }
+    }
+    const claimed = await claimedAfter(killedAt)
+    // A newcomer (a new id): the survivor hands it the slot it holds for b2.
+    const newcomer = await takesTheSlot('b4', /rebalance: b[13] let the slot of b2 go in \d+ ms/)
+    // b4 killed in turn: a survivor takes its slot; b4's new process (same id) gets it back.
+    const claimedAgain = await claimedAfter(newcomer.killed)
+    const returning = await takesTheSlot('b4', /handover: survivor b[13] let the slot go in \d+ ms/)
     console.info(
       `rebalancing on ejabberd (lease ttl ${TTL} ms): ${silent.length} of ${ROOMS.length} rooms on the killed instance, answering again ${claimed} ms after the kill (a survivor's stream); ` +
-        `the instance's new process online ${online} ms after its start, of which ${waited} ms waiting for the survivor to hand the slot back; ` +
-        `killing the new process silences ${again.length} rooms (the same: ${JSON.stringify(again) === JSON.stringify(silent)})`,
+        `a newcomer online ${newcomer.online} ms after its start, of which ${newcomer.waited} ms waiting for the survivor to hand it the slot; ` +
+        `the newcomer killed, its slot claimed ${claimedAgain} ms later; its new process online ${returning.online} ms after its start, of which ${returning.waited} ms waiting for the survivor; ` +
+        `killing the newcomer or its new process silenced the same rooms each time`,
     )
-    expect(waited).toBeLessThan(1000)
-    expect(again).toEqual(silent)
+    expect(newcomer.waited).toBeLessThan(1000)
+    expect(returning.waited).toBeLessThan(1000)
     expect(procs[0]?.proc.exitCode).toBeNull()
     expect(procs[2]?.proc.exitCode).toBeNull()
   }, 60_000)

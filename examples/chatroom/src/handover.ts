@@ -20,19 +20,24 @@ export const HANDOVER_CHANNEL = 'satellite_handover'
 /** A payload longer than this is ignored (PostgreSQL caps payloads at 8,000 bytes). */
 const MAX_PAYLOAD = 1000
 
-/** Who holds an instance's slot before its new process takes the lease. */
+/**
+ * Who holds an instance's slot before its new process takes the lease: its old process, a survivor,
+ * nobody (`undefined`: the lease expired or was given up), or the group has never seen the
+ * instance (`new`: a newcomer, which may take a survivor's extra slot, {@link claimExtraSlot}).
+ */
 export type SlotHolder =
   | { kind: 'process'; instance: string }
   | { kind: 'survivor'; instance: string }
+  | { kind: 'new' }
   | undefined
 
-/** Reads who holds `instance`'s slot now (call it before taking the lease); undefined: nobody. */
+/** Reads who holds `instance`'s slot now (call it before taking the lease). */
 export async function slotHolder(db: PostgresDb, group: string, instance: string): Promise<SlotHolder> {
   await migrate(db.sql, LEASE_MIGRATIONS, { name: 'leases' })
   const [row] = await db.sql<{ live: boolean; taken_by: string | null }[]>`
     SELECT expires_at > now() AS live, taken_by FROM satellite_leases
     WHERE grp = ${group} AND instance = ${instance}`
-  if (row === undefined) return undefined
+  if (row === undefined) return { kind: 'new' }
   if (row.taken_by !== null) return { kind: 'survivor', instance: row.taken_by }
   return row.live ? { kind: 'process', instance } : undefined
 }
@@ -97,6 +102,64 @@ export async function replacedByNewProcess(db: PostgresDb, lease: Lease): Promis
   const [row] = await db.sql<{ generation: string; taken_by: string | null }[]>`
     SELECT generation, taken_by FROM satellite_leases WHERE grp = ${lease.group} AND instance = ${lease.instance}`
   return row !== undefined && row.taken_by === null && Number(row.generation) > lease.generation
+}
+
+/** A slot {@link claimExtraSlot} took: the dead instance whose slot it was, and the survivor that held it. */
+export interface ExtraSlot {
+  instance: string
+  from: string
+  generation: number
+}
+
+/**
+ * Rebalancing for a newcomer (an instance id the group has no live lease for): takes over, from a
+ * live survivor, one slot the survivor holds for a dead instance (that lease's `taken_by` set to
+ * this instance, a new generation), so the survivor hands it over like to the dead instance's new
+ * process. At most one; undefined when no survivor holds an extra slot. Two newcomers at once get
+ * different slots (`FOR UPDATE SKIP LOCKED`).
+ */
+export async function claimExtraSlot(db: PostgresDb, lease: Lease): Promise<ExtraSlot | undefined> {
+  const [row] = await db.sql<{ instance: string; generation: string; from: string }[]>`
+    WITH pick AS (
+      SELECT d.instance, d.taken_by FROM satellite_leases d
+      JOIN satellite_leases s ON s.grp = d.grp AND s.instance = d.taken_by
+      WHERE d.grp = ${lease.group} AND d.taken_by IS NOT NULL AND d.taken_by <> ${lease.instance}
+        AND d.instance <> ${lease.instance} AND s.taken_by IS NULL AND s.expires_at > now()
+      ORDER BY d.instance LIMIT 1 FOR UPDATE OF d SKIP LOCKED)
+    UPDATE satellite_leases t SET taken_by = ${lease.instance}, generation = t.generation + 1, left_at = NULL
+    FROM pick WHERE t.grp = ${lease.group} AND t.instance = pick.instance
+    RETURNING t.instance, t.generation, pick.taken_by AS "from"`
+  return row === undefined
+    ? undefined
+    : { instance: row.instance, from: row.from, generation: Number(row.generation) }
+}
+
+/**
+ * After {@link claimExtraSlot}: tells the survivor (NOTIFY), waits until it has closed its stream for
+ * the slot (the lease marked left in that generation) or `timeout` ms, then deletes that dead
+ * instance's lease (this instance's own connection serves the slot from now on; a process of that
+ * instance coming back later starts afresh).
+ */
+export async function awaitExtraSlot(
+  db: PostgresDb,
+  lease: Lease,
+  slot: ExtraSlot,
+  timeout: number,
+): Promise<SlotWait> {
+  const started = performance.now()
+  await db.sql.notify(HANDOVER_CHANNEL, JSON.stringify({ group: lease.group, instance: slot.instance }))
+  let handed = false
+  while (!handed && performance.now() - started < timeout) {
+    const [row] = await db.sql<{ left: boolean }[]>`
+      SELECT left_at IS NOT NULL AS left FROM satellite_leases
+      WHERE grp = ${lease.group} AND instance = ${slot.instance} AND generation = ${slot.generation}`
+    handed = row?.left === true
+    if (!handed) await new Promise((r) => setTimeout(r, 20))
+  }
+  await db.sql`
+    DELETE FROM satellite_leases
+    WHERE grp = ${lease.group} AND instance = ${slot.instance} AND taken_by = ${lease.instance}`
+  return { handed, ms: Math.round(performance.now() - started) }
 }
 
 /** What {@link slotKeeper} needs of the cluster membership. */

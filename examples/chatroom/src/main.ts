@@ -7,7 +7,9 @@ import { component } from '@satellite/core'
 import { PostgresMucStore } from '@satellite/muc/postgres'
 import { type Cluster, isPostgresUrl, joinCluster, redactUrl } from '@satellite/postgres'
 import {
+  awaitExtraSlot,
   awaitSlot,
+  claimExtraSlot,
   listenForHandovers,
   replacedByNewProcess,
   type SlotKeeper,
@@ -35,7 +37,9 @@ try {
     // A restart of a named instance (a rolling restart, docs/scaling.md): who holds its slot now,
     // read before the new lease makes the old process's lease lost.
     const holder =
-      options.instance === undefined ? undefined : await slotHolder(db, xmpp.domain, options.instance)
+      options.instance === undefined
+        ? ({ kind: 'new' } as const)
+        : await slotHolder(db, xmpp.domain, options.instance)
     cluster = await joinCluster(xmpp, db, {
       ...(options.leaseTtl === undefined ? {} : { ttl: options.leaseTtl }),
       ...(options.instance === undefined ? {} : { instance: options.instance }),
@@ -68,7 +72,7 @@ try {
       else void slots.handBack()
     })
     console.log(`[chatroom] instance ${cluster.lease.instance}, generation ${cluster.lease.generation}`)
-    if (holder !== undefined) {
+    if (holder?.kind === 'process' || holder?.kind === 'survivor') {
       const wait = await awaitSlot(db, cluster.lease, Math.floor(cluster.lease.ttl / 3) + 1000)
       handedAt = performance.now()
       console.log(
@@ -76,6 +80,18 @@ try {
           ? `[chatroom] handover: ${holder.kind} ${holder.instance} let the slot go in ${wait.ms} ms`
           : `[chatroom] handover: ${holder.kind} ${holder.instance} did not let the slot go in ${wait.ms} ms, connecting anyway`,
       )
+    } else if (holder?.kind === 'new') {
+      // A newcomer: if a survivor holds a dead instance's slot, that slot is for us (rebalancing).
+      const extra = await claimExtraSlot(db, cluster.lease)
+      if (extra !== undefined) {
+        const wait = await awaitExtraSlot(db, cluster.lease, extra, Math.floor(cluster.lease.ttl / 3) + 1000)
+        handedAt = performance.now()
+        console.log(
+          wait.handed
+            ? `[chatroom] rebalance: ${extra.from} let the slot of ${extra.instance} go in ${wait.ms} ms`
+            : `[chatroom] rebalance: ${extra.from} did not let the slot of ${extra.instance} go in ${wait.ms} ms, connecting anyway`,
+        )
+      }
     }
     // The slots the previous process of this instance had claimed for dead instances: ours now.
     await slots.inherit()
