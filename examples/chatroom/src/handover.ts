@@ -8,7 +8,8 @@
 // itself left; the survivor closes its stream for the slot and marks it left; either way the
 // lease row's left_at is set, and the new process, polling it every 20 ms, connects only then: on
 // ejabberd its connection takes the slot just freed (a connection made while every slot is
-// taken would receive nothing and never take a slot that frees later).
+// taken would receive nothing and never take a slot that frees later). A newcomer (a new id) takes
+// over, the same way, one slot a survivor holds for a dead instance (rebalancing).
 import type { Component, ExtraStream } from '@satellite/core'
 import { LEASE_MIGRATIONS, type Lease, migrate, type PostgresDb } from '@satellite/postgres'
 import createDebug from 'debug'
@@ -116,7 +117,8 @@ export interface ExtraSlot {
  * live survivor, one slot the survivor holds for a dead instance (that lease's `taken_by` set to
  * this instance, a new generation), so the survivor hands it over like to the dead instance's new
  * process. At most one; undefined when no survivor holds an extra slot. Two newcomers at once get
- * different slots (`FOR UPDATE SKIP LOCKED`).
+ * different slots (`FOR UPDATE SKIP LOCKED`). A dead instance that had itself taken others over is
+ * left alone (its slots stay with the survivor).
  */
 export async function claimExtraSlot(db: PostgresDb, lease: Lease): Promise<ExtraSlot | undefined> {
   const [row] = await db.sql<{ instance: string; generation: string; from: string }[]>`
@@ -125,6 +127,7 @@ export async function claimExtraSlot(db: PostgresDb, lease: Lease): Promise<Extr
       JOIN satellite_leases s ON s.grp = d.grp AND s.instance = d.taken_by
       WHERE d.grp = ${lease.group} AND d.taken_by IS NOT NULL AND d.taken_by <> ${lease.instance}
         AND d.instance <> ${lease.instance} AND s.taken_by IS NULL AND s.expires_at > now()
+        AND NOT EXISTS (SELECT 1 FROM satellite_leases c WHERE c.grp = d.grp AND c.taken_by = d.instance)
       ORDER BY d.instance LIMIT 1 FOR UPDATE OF d SKIP LOCKED)
     UPDATE satellite_leases t SET taken_by = ${lease.instance}, generation = t.generation + 1, left_at = NULL
     FROM pick WHERE t.grp = ${lease.group} AND t.instance = pick.instance
@@ -175,16 +178,16 @@ export interface SlotKeeper {
   readonly inherited: ReadonlyMap<string, ExtraStream>
   /** Opens a stream for each slot the previous process of this instance had claimed (after the handover). */
   inherit(): Promise<void>
-  /** Hands back, now, each claimed slot whose instance has a new process (see the module comment). */
+  /** Hands over, now, each claimed slot that has a live owner again; resolves with their instances. */
   handBack(): Promise<string[]>
   /** Stops the periodic check. */
   stop(): void
 }
 
 /**
- * The slots this instance holds for others: `handBack()` closes the stream of each slot whose
- * instance's lease was taken again by a new process of it (no longer taken by this instance) and
- * marks that lease left, so the new process connects and takes the slot; it runs on a handover
+ * The slots this instance holds for others: `handBack()` closes the stream of each slot that has
+ * a live owner again (a new process of its instance, or a newcomer that took its lease over) and
+ * marks that lease left, so the new owner connects and takes the slot; it runs on a handover
  * request and every `ttl / 3` (a missed notification). `inherit()` re-claims, after a restart's
  * handover, the slots the previous process of this instance had taken over.
  */
@@ -200,23 +203,34 @@ export function slotKeeper(xmpp: Component, db: PostgresDb, claims: Claims): Slo
   const check = async (): Promise<string[]> => {
     const mine = [...new Set([...claims.claimed.keys(), ...inherited.keys()])].filter((i) => streamOf(i))
     if (mine.length === 0) return []
-    const rows = await db.sql<{ instance: string; generation: string; taken_by: string | null }[]>`
-      SELECT instance, generation, taken_by FROM satellite_leases
-      WHERE grp = ${lease.group} AND instance IN ${db.sql(mine)}`
-    const given: string[] = []
-    for (const row of rows) {
-      const stream = streamOf(row.instance)
-      if (stream === undefined || row.taken_by === lease.instance) continue
-      handedBack.add(stream)
-      inherited.delete(row.instance)
-      await stream.close()
+    // A slot goes to a live owner other than this instance: a new process of its instance (the
+    // lease held again, not taken), or a newcomer that took the lease over (its own lease live). A
+    // lease still taken by a dead instance whose lease this one took over in turn stays ours.
+    const rows = await db.sql<{ instance: string; generation: string; give: boolean }[]>`
+      SELECT d.instance, d.generation,
+        (d.taken_by IS NULL AND d.expires_at > now())
+          OR (d.taken_by <> ${lease.instance} AND t.taken_by IS NULL AND t.expires_at > now()) AS give
+      FROM satellite_leases d LEFT JOIN satellite_leases t ON t.grp = d.grp AND t.instance = d.taken_by
+      WHERE d.grp = ${lease.group} AND d.instance IN ${db.sql(mine)}`
+    const give = rows.filter((row) => row.give === true && streamOf(row.instance) !== undefined)
+    if (give.length === 0) return []
+    // Every stream closed before any lease is marked left: the new owner, on seeing its own lease
+    // left, also re-claims the others it inherits (their slots must be free by then).
+    await Promise.all(
+      give.map((row) => {
+        const stream = streamOf(row.instance) as ExtraStream
+        handedBack.add(stream)
+        inherited.delete(row.instance)
+        return stream.close()
+      }),
+    )
+    for (const row of give) {
       await db.sql`
         UPDATE satellite_leases SET left_at = now()
         WHERE grp = ${lease.group} AND instance = ${row.instance} AND generation = ${Number(row.generation)}`
-      log('%s: handed the slot of %s back to its new process', lease.instance, row.instance)
-      given.push(row.instance)
+      log('%s: handed the slot of %s over', lease.instance, row.instance)
     }
-    return given
+    return give.map((row) => row.instance)
   }
   const handBack = () => {
     running ??= check()
