@@ -113,10 +113,10 @@ export interface ExtraSlot {
 }
 
 /**
- * Rebalancing for a newcomer (an instance id the group has no live lease for): takes over, from a
- * live survivor, one slot the survivor holds for a dead instance (that lease's `taken_by` set to
- * this instance, a new generation), so the survivor hands it over like to the dead instance's new
- * process. At most one; undefined when no survivor holds an extra slot. Two newcomers at once get
+ * Rebalancing for a newcomer (an instance id the group has never seen): takes over, from a live
+ * survivor, one slot the survivor holds for a dead instance (that lease's `taken_by` set to this
+ * instance, a new generation, unexpired for a ttl: no longer a candidate for other newcomers nor
+ * for takeovers), so the survivor hands it over as to the dead instance's new process. At most one; undefined when no survivor holds an extra slot. Two newcomers at once get
  * different slots (`FOR UPDATE SKIP LOCKED`). A dead instance that had itself taken others over is
  * left alone (its slots stay with the survivor).
  */
@@ -126,10 +126,12 @@ export async function claimExtraSlot(db: PostgresDb, lease: Lease): Promise<Extr
       SELECT d.instance, d.taken_by FROM satellite_leases d
       JOIN satellite_leases s ON s.grp = d.grp AND s.instance = d.taken_by
       WHERE d.grp = ${lease.group} AND d.taken_by IS NOT NULL AND d.taken_by <> ${lease.instance}
-        AND d.instance <> ${lease.instance} AND s.taken_by IS NULL AND s.expires_at > now()
+        AND d.instance <> ${lease.instance} AND d.expires_at <= now()
+        AND s.taken_by IS NULL AND s.expires_at > now()
         AND NOT EXISTS (SELECT 1 FROM satellite_leases c WHERE c.grp = d.grp AND c.taken_by = d.instance)
       ORDER BY d.instance LIMIT 1 FOR UPDATE OF d SKIP LOCKED)
-    UPDATE satellite_leases t SET taken_by = ${lease.instance}, generation = t.generation + 1, left_at = NULL
+    UPDATE satellite_leases t SET taken_by = ${lease.instance}, generation = t.generation + 1, left_at = NULL,
+      expires_at = now() + ${`${lease.ttl} milliseconds`}::interval
     FROM pick WHERE t.grp = ${lease.group} AND t.instance = pick.instance
     RETURNING t.instance, t.generation, pick.taken_by AS "from"`
   return row === undefined
