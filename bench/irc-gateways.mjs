@@ -6,6 +6,7 @@
 //
 //   pnpm run build   # examples/irc-gateway/dist
 //   node bench/irc-gateways.mjs [--users 1,10,100,1000] [--messages 200] [--pace 600] [--only ours|biboumi]
+//                               [--node-flags '<flags for our gateway's node; default: its start script's>']
 //
 // It starts its own Prosody (scripts/xmpp-server, ports 17222/17347/17348, component domains
 // irc.localhost, biboumi.localhost and load.localhost), ngircd (scripts/ngircd, port 17667),
@@ -25,6 +26,17 @@ import { fileURLToPath } from 'node:url'
 import { component, xml } from '@xmpp/component'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+// Node's flags for our gateway's process: by default those of its `start` script
+// (examples/irc-gateway/package.json), so the bench measures what users run; `--node-flags ''`
+// measures Node's defaults.
+const startScript = JSON.parse(readFileSync(join(root, 'examples/irc-gateway/package.json'), 'utf8')).scripts
+  .start
+const NODE_FLAGS = (() => {
+  const i = process.argv.indexOf('--node-flags')
+  const flags =
+    i > 0 ? process.argv[i + 1] : (/\bnode ((?:--\S+ )*)dist\/main\.js/.exec(startScript)?.[1] ?? '')
+  return flags.split(' ').filter((f) => f !== '')
+})()
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`)
   return i > 0 ? process.argv[i + 1] : dflt
@@ -267,7 +279,7 @@ async function main() {
   const results = []
 
   if (ONLY !== 'biboumi') {
-    const p = spawn(process.execPath, [join(root, 'bench', 'irc-gateway-process.mjs')], {
+    const p = spawn(process.execPath, [...NODE_FLAGS, join(root, 'bench', 'irc-gateway-process.mjs')], {
       env: {
         ...process.env,
         XMPP_SERVICE: `xmpp://127.0.0.1:${env.XMPP_COMPONENT_PORT}`,
@@ -319,7 +331,7 @@ async function main() {
   }
 
   console.log(
-    `\n${MESSAGES} messages each way, one at a time, at most one per ${PACE} ms; users each in a channel of their own; ${new Date().toISOString()}\n`,
+    `\n${MESSAGES} messages each way, one at a time, at most one per ${PACE} ms; users each in a channel of their own; our gateway's node flags: ${NODE_FLAGS.join(' ') || '(none)'}; ${new Date().toISOString()}\n`,
   )
   console.log(
     '| gateway | XMPP→IRC p50 / p99 | IRC→XMPP p50 / p99 | RSS idle |',
