@@ -207,8 +207,12 @@ describe('examples/irc-gateway side by side with biboumi 9.0, on Prosody and ngi
     }
     expect(carolOf(a).jid).toBeUndefined()
     expect(carolOf(b).jid).toBe(`${b.carolNick}%${SERVER}@${b.domain}`)
-    // Disco identity: conference/text (XEP-0045's) vs conference/irc.
-    expect(identities(a.discoGateway)[0]).toMatch(/^conference\/text/)
+    // Disco identity: ours conference/text (XEP-0045's) and conference/irc, biboumi conference/irc.
+    expect(identities(a.discoGateway).map((i) => i.split(' ')[0])).toEqual([
+      'conference/text',
+      'conference/irc',
+    ])
+    expect(identities(a.discoRoom).map((i) => i.split(' ')[0])).toEqual(['conference/text', 'conference/irc'])
     expect(identities(b.discoGateway)[0]).toMatch(/^conference\/irc/)
     expect(features(a.discoRoom)).toEqual(
       expect.arrayContaining(['urn:xmpp:occupant-id:0', 'muc_semianonymous']),
