@@ -1,9 +1,14 @@
 // scripts/ngircd: a throwaway ngircd on loopback, configured as the gateway's tests need it.
-import { readFile, stat } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Ngircd, startNgircd } from './ngircd.js'
+import { freePort, type Ngircd, startNgircd } from './ngircd.js'
 import { RawIrcClient } from './raw-client.js'
 
 let ircd: Ngircd
@@ -68,5 +73,27 @@ describe('scripts/ngircd', () => {
     expect(after.closed).toBe(false)
     await ircd.stop()
     expect(await refused(ircd.port)).toBe(true)
+  })
+})
+
+describe('scripts/irc-server', () => {
+  const script = fileURLToPath(new URL('../../../scripts/irc-server', import.meta.url))
+  const run = promisify(execFile)
+
+  it('starts and stops ngircd as scripts/ngircd does, and refuses a server it does not know', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'irc-server-'))
+    afterTest(() => rm(dir, { recursive: true, force: true }))
+    const port = await freePort()
+    const { stdout } = await run(script, ['start', 'ngircd', dir, String(port)], { timeout: 30_000 })
+    afterTest(() => run(script, ['stop', dir], { timeout: 30_000 }).then(() => {}))
+    expect(stdout).toContain(`NGIRCD_PORT=${port}`)
+    const c = await RawIrcClient.connect(port, 'viafront')
+    afterTest(() => c.close())
+    expect(c.lines.some((l) => / 001 viafront /.test(l.line))).toBe(true)
+    await run(script, ['stop', dir], { timeout: 30_000 })
+    expect(await refused(port)).toBe(true)
+    await expect(run(script, ['start', 'inspircd', dir])).rejects.toMatchObject({
+      stderr: expect.stringContaining("unknown server 'inspircd'"),
+    })
   })
 })
