@@ -232,4 +232,85 @@ describe('examples/irc-gateway side by side with biboumi 9.0, on Prosody and ngi
     expect(span(a)).toBeGreaterThanOrEqual(15 * 2000 - 100)
     expect(span(b)).toBeGreaterThanOrEqual(10 * 1000 - 100)
   }, 240_000)
+
+  it('an ngircd restart: what the XMPP user in a channel sees, and whether each gateway comes back by itself', async () => {
+    const xmpp = satellite('prosody')
+    const servers = serversFromEnv({ IRC_SERVERS: `${SERVER}=127.0.0.1:${ircd.port}` })
+    const gateway = ircGateway(xmpp, { servers })
+    afterTest(() => gateway.close())
+    await xmpp.start()
+    const bibDomain = info('prosody').XMPP_BRIDGE_DOMAIN as string
+    const admin = await realClient('prosody', 'bob', 'adhoc2')
+    await configureBiboumiPorts(admin, `${SERVER}@${bibDomain}`, ircd.port)
+    await admin.stop()
+    const bob = await slixClient('prosody')
+    afterTest(() => bob.kill())
+    const rooms = { ours: `#rsours%${SERVER}@${xmpp.domain}`, biboumi: `#rsbib%${SERVER}@${bibDomain}` }
+    const nicks = { ours: 'bro', biboumi: 'brb' }
+    // slix_muc.py's join gives up after 5 s, and biboumi's IRC registration on ngircd takes longer:
+    // the self-presence is read from the stream, as in the script.
+    const join = async (g: 'ours' | 'biboumi') => {
+      const r = await bob.call('join', { room: rooms[g], nick: nicks[g] })
+      if (r.ok !== true && r.error !== 'TimeoutError()')
+        throw new Error(`${g}: join refused: ${JSON.stringify(r)}`)
+      await bob.expect(
+        (el) => el.is('presence') && el.attrs.from === `${rooms[g]}/${nicks[g]}` && codes(el).includes(110),
+        20_000,
+      )
+    }
+    for (const g of ['ours', 'biboumi'] as const) await join(g)
+    bob.received.length = 0
+    const t0 = performance.now()
+    await ircd.restart()
+    // What bob is told within 15 s of the restart, per gateway.
+    const seen: Record<'ours' | 'biboumi', { at: number; what: string }[]> = { ours: [], biboumi: [] }
+    const deadline = t0 + 15_000
+    while (performance.now() < deadline) {
+      const el = await bob
+        .expect(() => true, Math.max(1, deadline - performance.now()))
+        .catch(() => undefined)
+      if (el === undefined) break
+      const from = el.attrs.from ?? ''
+      const g =
+        from.endsWith(`@${xmpp.domain}`) || from.includes(`@${xmpp.domain}/`)
+          ? 'ours'
+          : from.includes(bibDomain)
+            ? 'biboumi'
+            : undefined
+      if (g === undefined) continue
+      const what = el.is('presence')
+        ? `presence ${el.attrs.type ?? 'available'} ${from.split('/')[1] ?? ''} ${codes(el).join(' ')}`.trim()
+        : `${el.name} ${el.attrs.type ?? ''} ${(el.getChildText('body') ?? '').slice(0, 60)}`.trim()
+      seen[g].push({ at: Math.round(performance.now() - t0), what })
+    }
+    // Which of the two nicks are on IRC again without anyone doing anything (the gateway reconnected).
+    const watcher = await RawIrcClient.connect(ircd.port, 'watcher')
+    afterTest(() => watcher.close())
+    watcher.send(`ISON ${nicks.ours} ${nicks.biboumi}`)
+    const ison =
+      (await watcher.waitFor((l) => / 303 watcher /.test(l))).line.split(':').at(-1)?.split(' ') ?? []
+    // Joining again works on both.
+    const rejoin: Record<string, number> = {}
+    for (const g of ['ours', 'biboumi'] as const) {
+      const t = performance.now()
+      await join(g)
+      rejoin[g] = Math.round(performance.now() - t)
+    }
+    process.stdout.write(
+      `\n| ngircd restart | examples/irc-gateway | biboumi 9.0 |\n|---|---|---|\n` +
+        `| told within 15 s | ${seen.ours.map((x) => x.what).join('; ') || 'nothing'} | ${
+          seen.biboumi.map((x) => x.what).join('; ') || 'nothing'
+        } |\n` +
+        `| on IRC again by itself after 15 s | ${ison.includes(nicks.ours) ? 'yes' : 'no'} | ${ison.includes(nicks.biboumi) ? 'yes' : 'no'} |\n` +
+        `| rejoin: request to self-presence | ${rejoin.ours} ms | ${rejoin.biboumi} ms |\n`,
+    )
+    // Ours: the room is closed with 110 and 332 (the service's link to it ended), and the
+    // connection comes back by itself (backoff from 2 s).
+    expect(seen.ours.some((x) => /^presence unavailable bro 110 332$/.test(x.what))).toBe(true)
+    expect(ison).toContain(nicks.ours)
+    // biboumi 9.0 closes the room the same way, but does not connect again until the user acts
+    // (the rejoin then waits for a new IRC registration).
+    expect(seen.biboumi.some((x) => /^presence unavailable brb 110 332$/.test(x.what))).toBe(true)
+    expect(ison).not.toContain(nicks.biboumi)
+  }, 120_000)
 })
