@@ -1,5 +1,5 @@
 // examples/chatroom as a child process for the e2e tests that run several instances of it
-// (chatroom-cluster, chatroom-ejabberd-cluster, chatroom-handover), and a fresh PostgreSQL
+// (chatroom-cluster, chatroom-ejabberd-cluster, chatroom-handover, chatroom-failover-load), and a fresh PostgreSQL
 // database for each such test.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +21,8 @@ export interface ChatroomInstanceOptions {
   name: string
   /** CHATROOM_LEASE_TTL in ms; unset: the chatroom's default. */
   leaseTtl?: number
+  /** More environment variables (e.g. DEBUG). */
+  env?: Record<string, string>
 }
 
 export interface ChatroomInstance {
@@ -45,6 +47,7 @@ export async function chatroomInstance(o: ChatroomInstanceOptions): Promise<Chat
       CHATROOM_OCCUPANT_SECRET: o.occupantSecret,
       ...(o.leaseTtl !== undefined ? { CHATROOM_LEASE_TTL: String(o.leaseTtl) } : {}),
       CHATROOM_INSTANCE: o.name,
+      ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

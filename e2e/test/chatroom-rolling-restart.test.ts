@@ -19,20 +19,23 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterTest } from '@satellite/test-support/cleanup'
-import { xml as clientXml, client as xmppClient } from '@xmpp/client'
+import { xml as clientXml } from '@xmpp/client'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
 import { ownServer, type ServerInfo } from '../setup/servers.js'
+import {
+  everyRoomAnswersAndIsArchived as answersAndArchived,
+  talker as loadTalker,
+  makePersistent,
+  type Talker,
+  talk,
+  tally,
+} from './chatroom-load.js'
 import { chatroomInstance, freshDatabase } from './chatroom-process.js'
 
-type El = ReturnType<typeof clientXml>
 const DOMAIN = 'rolling.localhost'
 const SECRET = 'rolling-secret'
 const OCCUPANT_SECRET = 'e2e rolling restart occupant secret'
-const NS_MUC = 'http://jabber.org/protocol/muc'
-const NS_OWNER = 'http://jabber.org/protocol/muc#owner'
-const NS_MAM = 'urn:xmpp:mam:2'
-const NS_RSM = 'http://jabber.org/protocol/rsm'
 const PG_URL = inject('postgres').PG_URL as string
 const SCRIPT = fileURLToPath(new URL('../../examples/chatroom/scripts/rolling-restart.mjs', import.meta.url))
 const ROOMS = Array.from({ length: 12 }, (_, i) => `talk${i}@${DOMAIN}`)
@@ -124,206 +127,7 @@ async function rollingRestart(
   return steps
 }
 
-/** A user in every room: what it sent, what came back reflected (by id, when) or refused (by id). */
-async function talker(user: string, srv: ServerInfo = server) {
-  const c = xmppClient({
-    service: `xmpp://${srv.XMPP_HOST}:${srv.XMPP_C2S_PORT}`,
-    domain: srv.XMPP_DOMAIN as string,
-    resource: 'rolling',
-    credentials: (auth: (c: { username: string; password: string }, m: string) => Promise<void>) =>
-      auth({ username: user, password: srv.XMPP_PASSWORD as string }, 'PLAIN'),
-  })
-  c.reconnect?.stop?.()
-  c.on('error', () => {})
-  const reflected = new Map<string, { room: string; at: number }>()
-  const refused = new Map<string, string>()
-  /** Every answer (a reflection or an error) to this user's messages: room and time. */
-  const answered: Array<{ room: string; at: number }> = []
-  const joined = new Set<string>()
-  const rejoinedAt = new Map<string, number>()
-  let rejoins = 0
-  const join = (room: string) =>
-    c.send(clientXml('presence', { to: `${room}/${user}` }, clientXml('x', { xmlns: NS_MUC })))
-  c.on('stanza', (el: El) => {
-    const from = el.attrs.from ?? ''
-    const room = from.split('/')[0] as string
-    if (el.is('message') && el.getChild('subject') !== undefined) joined.add(room)
-    const id = el.attrs.id
-    if (!el.is('message') || id === undefined || !id.startsWith(`${user}-`)) return
-    // The discussion history a rejoin brings (delayed copies) is no reflection.
-    if (el.getChild('delay', 'urn:xmpp:delay') !== undefined) return
-    if (el.attrs.type === 'error' || from === `${room}/${user}`) answered.push({ room, at: Date.now() })
-    if (el.attrs.type === 'error') {
-      const condition = (el.getChild('error')?.children as El[] | undefined)?.find(
-        (x) => typeof x !== 'string' && x.name !== 'text',
-      )?.name
-      refused.set(id, condition ?? 'unknown')
-      // A new process does not know this occupant yet: rejoin (once per room every 500 ms).
-      if (condition === 'not-acceptable' && Date.now() - (rejoinedAt.get(room) ?? 0) > 500) {
-        rejoinedAt.set(room, Date.now())
-        rejoins++
-        void join(room)
-      }
-    } else if (from === `${room}/${user}` && el.getChildText('body') !== null && !reflected.has(id))
-      reflected.set(id, { room, at: Date.now() })
-  })
-  await c.start()
-  afterTest(async () => {
-    c.reconnect?.stop?.()
-    await c.stop().catch(() => {})
-  })
-  for (const room of ROOMS) await join(room)
-  await expect.poll(() => ROOMS.every((r) => joined.has(r)), { timeout: 10_000 }).toBe(true)
-  return { user, c, reflected, refused, answered, rejoins: () => rejoins, join }
-}
-
-/** The longest interval between two consecutive times of one room, over the rooms, and its room. */
-function longestGap(events: Iterable<{ room: string; at: number }>): [number, string] {
-  const byRoom = new Map<string, number[]>()
-  for (const e of events) byRoom.set(e.room, [...(byRoom.get(e.room) ?? []), e.at])
-  let gap = 0
-  let where = ''
-  for (const [room, times] of byRoom) {
-    times.sort((x, y) => x - y)
-    for (let i = 1; i < times.length; i++) {
-      const g = (times[i] as number) - (times[i - 1] as number)
-      if (g > gap) [gap, where] = [g, room]
-    }
-  }
-  return [gap, where]
-}
-
-/** Every body in `room`'s archive (MAM, one page of up to 1,000). */
-async function archived(c: Talker['c'], room: string, bodies: Set<string>) {
-  const queryid = `q-${room}`
-  const seen = (el: El) => {
-    const body = el
-      .getChild('result', NS_MAM)
-      ?.getChild('forwarded')
-      ?.getChild('message')
-      ?.getChildText('body')
-    if (el.getChild('result', NS_MAM)?.attrs.queryid === queryid && body) bodies.add(body)
-  }
-  c.on('stanza', seen)
-  try {
-    await c.iqCaller.request(
-      clientXml(
-        'iq',
-        { type: 'set', to: room },
-        clientXml(
-          'query',
-          { xmlns: NS_MAM, queryid },
-          clientXml('set', { xmlns: NS_RSM }, clientXml('max', {}, '1000')),
-        ),
-      ),
-    )
-  } finally {
-    c.removeListener('stanza', seen)
-  }
-}
-
-async function makePersistent(c: Talker['c']) {
-  for (const room of ROOMS) {
-    await c.iqCaller.request(
-      clientXml(
-        'iq',
-        { type: 'set', to: room },
-        clientXml(
-          'query',
-          { xmlns: NS_OWNER },
-          clientXml(
-            'x',
-            { xmlns: 'jabber:x:data', type: 'submit' },
-            clientXml('field', { var: 'muc#roomconfig_persistentroom' }, clientXml('value', {}, '1')),
-          ),
-        ),
-      ),
-    )
-  }
-}
-
-type Talker = Awaited<ReturnType<typeof talker>>
-type Sent = Array<{ id: string; room: string; at: number }>
-
-/** Traffic: a message every 25 ms, round the rooms (each room every 300 ms), the users taking turns. */
-function talk(talkers: Talker[]) {
-  let n = 0
-  const sent: Sent = []
-  const timer = setInterval(() => {
-    const k = n++
-    const t = talkers[Math.floor(k / ROOMS.length) % talkers.length] as Talker
-    const room = ROOMS[k % ROOMS.length] as string
-    const id = `${t.user}-${k}`
-    sent.push({ id, room, at: Date.now() })
-    void t.c
-      .send(clientXml('message', { to: room, type: 'groupchat', id }, clientXml('body', {}, id)))
-      .catch(() => {})
-  }, 25)
-  return {
-    /** Stops sending; resolves a second later (the last answers in) with what was sent. */
-    async stop(): Promise<Sent> {
-      clearInterval(timer)
-      await new Promise((r) => setTimeout(r, 1000))
-      return sent
-    },
-  }
-}
-
-/** What came back: reflected, refused (by condition), lost; the longest gaps (see the module comment). */
-function tally(talkers: Talker[], sent: Sent) {
-  const reflected = new Map<string, { room: string; at: number }>()
-  const refused = new Map<string, string>()
-  for (const t of talkers) {
-    for (const [id, r] of t.reflected) reflected.set(id, r)
-    for (const [id, why] of t.refused) refused.set(id, why)
-  }
-  const lost = sent.filter((s) => !reflected.has(s.id) && !refused.has(s.id))
-  const [gap, gapRoom] = longestGap(reflected.values())
-  const [silence, silentRoom] = longestGap(talkers.flatMap((t) => t.answered))
-  // (The sender's own longest pause in a room: the machine's load delays the test's timer too.)
-  const [sendGap] = longestGap(sent)
-  const pause = Math.max(...sent.slice(1).map((x, i) => x.at - (sent[i]?.at ?? x.at)))
-  const sentAt = new Map(sent.map((x) => [x.id, x.at]))
-  const latency = Math.max(...[...reflected].map(([id, r]) => r.at - (sentAt.get(id) ?? r.at)))
-  const conditions = [...refused.values()].reduce<Record<string, number>>(
-    (m, c) => Object.assign(m, { [c]: (m[c] ?? 0) + 1 }),
-    {},
-  )
-  const rejoins = talkers.reduce((s, t) => s + t.rejoins(), 0)
-  return {
-    reflected,
-    refused,
-    lost,
-    gap,
-    gapRoom,
-    silence,
-    silentRoom,
-    sendGap,
-    pause,
-    latency,
-    conditions,
-    rejoins,
-  }
-}
-
-/** Every room answered after `doneAt` (+500 ms), and everything reflected is in the archive. */
-async function everyRoomAnswersAndIsArchived(
-  talkers: Talker[],
-  sent: Sent,
-  reflected: ReadonlyMap<string, unknown>,
-  doneAt: number,
-) {
-  // Every room answers after the restart: a reflection sent after the script finished, in each.
-  for (const room of ROOMS) {
-    const after = sent.filter((s) => s.room === room && s.at > doneAt + 500 && reflected.has(s.id))
-    expect(after.length, room).toBeGreaterThan(0)
-  }
-  // Nothing reflected (acknowledged to its sender) is missing from the archive.
-  const bodies = new Set<string>()
-  for (const room of ROOMS) await archived((talkers[0] as Talker).c, room, bodies)
-  const missing = [...reflected.keys()].filter((id) => !bodies.has(id))
-  expect(missing).toEqual([])
-}
+const talker = (user: string, srv: ServerInfo = server) => loadTalker(srv, user, ROOMS)
 
 describe('a rolling restart of three chatroom instances on ejabberd (bare_destination, component_number 3)', () => {
   it('each new process takes its slot over from the old one: every room answers, nothing reflected is missing from the archive, the gap is short', async () => {
@@ -331,9 +135,9 @@ describe('a rolling restart of three chatroom instances on ejabberd (bare_destin
     const db = await freshDatabase(admin, 'rolling')
     const olds = [await instance('r1', db, TTL), await instance('r2', db, TTL), await instance('r3', db, TTL)]
     const talkers = [await talker('alice'), await talker('bob'), await talker('carol')]
-    await makePersistent((talkers[0] as Talker).c)
+    await makePersistent((talkers[0] as Talker).c, ROOMS)
 
-    const traffic = talk(talkers)
+    const traffic = talk(talkers, ROOMS)
     await new Promise((r) => setTimeout(r, 1500))
     const started = Date.now()
     const steps = await rollingRestart(
@@ -376,7 +180,7 @@ describe('a rolling restart of three chatroom instances on ejabberd (bare_destin
         `the test's own longest pause between two sends ${pause} ms`,
     )
 
-    await everyRoomAnswersAndIsArchived(talkers, sent, reflected, doneAt)
+    await answersAndArchived(talkers, ROOMS, sent, reflected, doneAt)
     // Bounds (measured here: lost 0 to 3, a room without any answer 320 to 660 ms, the longest gap
     // between reflections 1.2 to 1.6 s): a few messages lost in the tens of milliseconds a slot is
     // free or in flight on an old socket (three handovers, 40 messages a second); a room silent for
@@ -472,8 +276,8 @@ describe('the rolling-restart script on Prosody (kick_old, one connection per do
     const db = await freshDatabase(admin, 'rollingprosody')
     const old = await instance('p1', db, undefined, srv)
     const talkers = [await talker('alice', srv), await talker('bob', srv), await talker('carol', srv)]
-    await makePersistent((talkers[0] as Talker).c)
-    const traffic = talk(talkers)
+    await makePersistent((talkers[0] as Talker).c, ROOMS)
+    const traffic = talk(talkers, ROOMS)
     await new Promise((r) => setTimeout(r, 1500))
     const started = Date.now()
     const [step] = await rollingRestart(db, undefined, [['p1', old.proc.pid as number]], 'prosody', srv)
@@ -490,7 +294,7 @@ describe('the rolling-restart script on Prosody (kick_old, one connection per do
         `sent ${sent.length}, reflected ${reflected.size}, refused ${refused.size} ${JSON.stringify(conditions)} (${rejoins} rejoins), lost ${lost.length}; ` +
         `longest gap between reflections in a room ${gap} ms, without any answer ${silence} ms`,
     )
-    await everyRoomAnswersAndIsArchived(talkers, sent, reflected, doneAt)
+    await answersAndArchived(talkers, ROOMS, sent, reflected, doneAt)
     expect(reflected.size).toBeGreaterThan(sent.length * 0.7)
     expect(lost.length).toBeLessThanOrEqual(5)
     expect(silence).toBeLessThan(1500)
