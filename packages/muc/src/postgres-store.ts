@@ -3,6 +3,7 @@
 // (`@satellite/muc/postgres`), so that a service on SQLite never loads the PostgreSQL client.
 import {
   KeyedQueue,
+  type Lease,
   type Migration,
   openPostgres,
   type PostgresDb,
@@ -75,6 +76,18 @@ export const MUC_POSTGRES_MIGRATIONS: readonly Migration[] = [
  */
 export type PostgresMucStoreOptions = Omit<PostgresOptions, 'migrations' | 'name'>
 
+/** A query not sent yet (postgres's PendingQuery): `execute()` sends it. */
+type Pending = PromiseLike<unknown> & { execute(): unknown }
+
+/** The statements of one write, all sent at once (pipelined) on one connection. */
+type Statements = (sql: Sql) => readonly Pending[]
+
+/** A query of one row when the lease is held (`Lease.held`), to use as `WITH held AS (${held})`. */
+type Held = ReturnType<Lease['held']>
+
+/** One write statement, fenced by `held`. */
+type Statement = (sql: Sql, held: Held) => Pending
+
 interface Row {
   seq: string
   id: string
@@ -109,6 +122,8 @@ export class PostgresMucStore implements MucStore {
   readonly #appends = new Map<string, number>()
   /** Operations per room, in call order (see {@link KeyedQueue}). */
   readonly #queue = new KeyedQueue()
+  /** The lease every write checks in its transaction, if fenced. */
+  #fence: Lease | undefined
 
   /** Wraps an open database whose schema is up to date (see {@link PostgresMucStore.open}). */
   constructor(db: PostgresDb) {
@@ -123,6 +138,72 @@ export class PostgresMucStore implements MucStore {
   static async open(url: string, options: PostgresMucStoreOptions = {}): Promise<PostgresMucStore> {
     const db = await openPostgres(url, { ...options, migrations: MUC_POSTGRES_MIGRATIONS, name: 'muc' })
     return new PostgresMucStore(db)
+  }
+
+  /**
+   * Fences every write from now on with `lease` (see docs/scaling.md, "Fencing"): each write
+   * (`saveRoom`, `deleteRoom`, `setAffiliation`, `append`, `prune`) checks in its own transaction,
+   * with a share lock on the lease's row, that this instance still holds it at its generation
+   * (`Lease.held` in the statement, or `Lease.check` first in a pipelined transaction); a write
+   * from an instance whose lease expired, was taken over or re-acquired by a new process is rolled
+   * back and rejects with `SAT_ERR_POSTGRES_LEASE` (the engine reports it as
+   * `SAT_ERR_MUC_STORE`), also when it was already queued or in flight when the lease was lost.
+   * Reads are not fenced. `undefined` removes the fence.
+   */
+  fence(lease: Lease | undefined): void {
+    this.#fence = lease
+  }
+
+  /** Whether the writes are fenced (see {@link PostgresMucStore.fence}). */
+  get fenced(): boolean {
+    return this.#fence !== undefined
+  }
+
+  /**
+   * Runs one write statement: with the lease's check in it when fenced (`WITH held AS (…)`, no
+   * transaction of its own: one round-trip), else with a `held` of one row.
+   */
+  async #one(statement: Statement): Promise<unknown> {
+    const fence = this.#fence
+    const sql = this.#sql
+    if (fence === undefined) return statement(sql, sql`SELECT 1`)
+    try {
+      return await statement(sql, fence.held(sql))
+    } catch (err) {
+      throw fence.refused(err)
+    }
+  }
+
+  /**
+   * Runs `statements` in order on one connection and resolves to their results: in a transaction
+   * when fenced (the lease's check first) or when there are several. The transaction is pipelined
+   * (BEGIN, the check, the statements and COMMIT sent at once: one round-trip); a failed check
+   * or statement aborts it in the database, so its COMMIT rolls back.
+   */
+  async #run(statements: Statements): Promise<unknown[]> {
+    const fence = this.#fence
+    if (fence === undefined) {
+      const one = statements(this.#sql)
+      if (one.length === 1) return [await one[0]]
+    }
+    const tx = await this.#sql.reserve()
+    try {
+      // execute() sends each query now, in this order (on the reserved connection).
+      const begin = tx`BEGIN`.execute()
+      const checked = fence?.check(tx)
+      const sent = statements(tx).map((q) => {
+        q.execute()
+        return q
+      })
+      const commit = tx`COMMIT`.execute()
+      const [b, c, ...rest] = await Promise.allSettled([begin, checked, ...sent, commit])
+      // The first failure is the cause (a statement after a failed check fails only because the
+      // transaction was aborted).
+      for (const r of [b, c, ...rest]) if (r?.status === 'rejected') throw r.reason
+      return rest.slice(0, -1).map((r) => (r as PromiseFulfilledResult<unknown>).value)
+    } finally {
+      tx.release()
+    }
   }
 
   /**
@@ -164,10 +245,16 @@ export class PostgresMucStore implements MucStore {
   }
 
   async #saveRoom(room: StoredRoom, config: Parameters<Sql['json']>[0]): Promise<void> {
-    await this.#sql`INSERT INTO muc_rooms (jid, config, subject, subject_nick, created)
-      VALUES (${room.jid}, ${this.#sql.json(config)}, ${room.subject}, ${room.subjectNick ?? null}, ${room.created})
+    await this.#one(
+      (
+        sql,
+        held,
+      ) => sql`WITH held AS (${held}) INSERT INTO muc_rooms (jid, config, subject, subject_nick, created)
+      SELECT ${room.jid}::text, ${sql.json(config)}::jsonb, ${room.subject}::text, ${room.subjectNick ?? null}::text,
+        ${room.created}::bigint FROM held
       ON CONFLICT (jid) DO UPDATE SET config = excluded.config, subject = excluded.subject,
-        subject_nick = excluded.subject_nick`
+        subject_nick = excluded.subject_nick`,
+    )
   }
 
   deleteRoom(jid: string): Promise<void> {
@@ -175,11 +262,11 @@ export class PostgresMucStore implements MucStore {
   }
 
   async #deleteRoom(jid: string): Promise<void> {
-    await this.#sql.begin(async (tx) => {
-      await tx`DELETE FROM muc_rooms WHERE jid = ${jid}`
-      await tx`DELETE FROM muc_affiliations WHERE room = ${jid}`
-      await tx`DELETE FROM muc_archive WHERE room = ${jid}`
-    })
+    await this.#run((tx) => [
+      tx`DELETE FROM muc_rooms WHERE jid = ${jid}`,
+      tx`DELETE FROM muc_affiliations WHERE room = ${jid}`,
+      tx`DELETE FROM muc_archive WHERE room = ${jid}`,
+    ])
     this.#appends.delete(jid)
   }
 
@@ -222,12 +309,15 @@ export class PostgresMucStore implements MucStore {
     reason: string | undefined,
   ): Promise<void> {
     if (affiliation === 'none') {
-      await this.#sql`DELETE FROM muc_affiliations WHERE room = ${room} AND jid = ${jid}`
+      // In a transaction (the check first): a DELETE … USING held would check only when a row matches.
+      await this.#run((sql) => [sql`DELETE FROM muc_affiliations WHERE room = ${room} AND jid = ${jid}`])
       return
     }
-    await this.#sql`INSERT INTO muc_affiliations (room, jid, affiliation, reason)
-      VALUES (${room}, ${jid}, ${affiliation}, ${reason ?? null})
-      ON CONFLICT (room, jid) DO UPDATE SET affiliation = excluded.affiliation, reason = excluded.reason`
+    await this.#one(
+      (sql, held) => sql`WITH held AS (${held}) INSERT INTO muc_affiliations (room, jid, affiliation, reason)
+      SELECT ${room}::text, ${jid}::text, ${affiliation}::text, ${reason ?? null}::text FROM held
+      ON CONFLICT (room, jid) DO UPDATE SET affiliation = excluded.affiliation, reason = excluded.reason`,
+    )
   }
 
   append(room: string, m: ArchivedMessage, keep: number): Promise<void> {
@@ -237,25 +327,28 @@ export class PostgresMucStore implements MucStore {
   }
 
   async #append(room: string, m: ArchivedMessage, text: string, keep: number): Promise<void> {
-    await this.#sql`INSERT INTO muc_archive (room, id, at, nick, occupant_id, jid, message)
-      VALUES (${room}, ${m.id}, ${m.at}, ${m.nick}, ${m.occupantId}, ${m.jid}, ${text})
-      ON CONFLICT (room, id) DO NOTHING`
     const n = (this.#appends.get(room) ?? 0) + 1
-    if (n >= Math.max(1, Math.floor(keep / 10))) {
-      this.#appends.delete(room)
-      await this.#trim(room, keep)
-    } else {
+    const trim = n >= Math.max(1, Math.floor(keep / 10))
+    if (trim) this.#appends.delete(room)
+    else {
       if (this.#appends.size >= 10_000) this.#appends.clear()
       this.#appends.set(room, n)
     }
-  }
-
-  /** Deletes all but the newest `keep` messages of `room`; returns how many went. */
-  async #trim(room: string, keep: number): Promise<number> {
-    const r = await this
-      .#sql`DELETE FROM muc_archive WHERE room = ${room} AND seq <= (SELECT seq FROM muc_archive
-      WHERE room = ${room} ORDER BY seq DESC LIMIT 1 OFFSET ${keep})`
-    return r.count
+    const insert = (sql: Sql, held: Held) => sql`WITH held AS (${held})
+      INSERT INTO muc_archive (room, id, at, nick, occupant_id, jid, message)
+      SELECT ${room}::text, ${m.id}::text, ${m.at}::bigint, ${m.nick}::text, ${m.occupantId}::text, ${m.jid}::text,
+        ${text}::text FROM held
+      ON CONFLICT (room, id) DO NOTHING`
+    if (!trim) {
+      await this.#one(insert)
+      return
+    }
+    // With the trim (all but the newest `keep` messages of the room, every `keep / 10` appends).
+    await this.#run((sql) => [
+      insert(sql, sql`SELECT 1`),
+      sql`DELETE FROM muc_archive WHERE room = ${room} AND seq <= (SELECT seq FROM muc_archive
+      WHERE room = ${room} ORDER BY seq DESC LIMIT 1 OFFSET ${keep})`,
+    ])
   }
 
   query(room: string, q: ArchiveQuery): Promise<ArchivePage | null> {
@@ -306,19 +399,17 @@ export class PostgresMucStore implements MucStore {
   }
 
   async prune(retention: Retention): Promise<number> {
-    return this.#sql.begin(async (tx) => {
-      let removed = 0
-      if (retention.before !== undefined) {
-        removed += (await tx`DELETE FROM muc_archive WHERE at < ${retention.before}`).count
-      }
-      if (retention.keep !== undefined) {
-        const r = await tx`DELETE FROM muc_archive a USING (SELECT seq, row_number() OVER
+    const results = await this.#run((tx) => [
+      ...(retention.before === undefined ? [] : [tx`DELETE FROM muc_archive WHERE at < ${retention.before}`]),
+      ...(retention.keep === undefined
+        ? []
+        : [
+            tx`DELETE FROM muc_archive a USING (SELECT seq, row_number() OVER
             (PARTITION BY room ORDER BY seq DESC) AS n FROM muc_archive) old
-          WHERE a.seq = old.seq AND old.n > ${Math.max(0, retention.keep)}`
-        removed += r.count
-      }
-      return removed
-    })
+          WHERE a.seq = old.seq AND old.n > ${Math.max(0, retention.keep)}`,
+          ]),
+    ])
+    return results.reduce<number>((sum, r) => sum + ((r as { count: number }).count ?? 0), 0)
   }
 
   /**

@@ -9,8 +9,12 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { numberOption, optionError } from '@satellite/core'
+import type postgres from 'postgres'
 import { migrate, type Sql, type TransactionSql } from './database.js'
 import { PostgresError, PostgresErrorCodes } from './errors.js'
+
+/** The SQLSTATE `satellite_lease_check()` raises when the lease is not held. */
+const LEASE_SQLSTATE = 'SATLS'
 
 /** The lease table (migrations named `leases`). */
 export const LEASE_MIGRATIONS: readonly string[] = [
@@ -18,6 +22,16 @@ export const LEASE_MIGRATIONS: readonly string[] = [
      expires_at TIMESTAMPTZ NOT NULL, taken_by TEXT, PRIMARY KEY (grp, instance))`,
   // When an instance that lost its lease has closed its connections (markLeft()).
   'ALTER TABLE satellite_leases ADD COLUMN left_at TIMESTAMPTZ',
+  // Lease.check: the lease's row share-locked (a takeover waits for the transaction, or the check
+  // waits for the takeover and then fails), or an error that aborts the transaction.
+  `CREATE FUNCTION satellite_lease_check(g TEXT, i TEXT, gen BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+   BEGIN
+     PERFORM 1 FROM satellite_leases WHERE grp = g AND instance = i AND generation = gen
+       AND taken_by IS NULL AND expires_at > now() FOR SHARE;
+     IF NOT FOUND THEN
+       RAISE EXCEPTION 'the lease of % in % (generation %) is not held', i, g, gen USING ERRCODE = '${LEASE_SQLSTATE}';
+     END IF;
+   END $$`,
 ]
 
 /**
@@ -222,22 +236,44 @@ export class Lease extends EventEmitter<LeaseEvents> {
   }
 
   /**
-   * Inside a transaction: throws {@link PostgresError} `SAT_ERR_POSTGRES_LEASE` unless this
+   * Inside a transaction: rejects with {@link PostgresError} `SAT_ERR_POSTGRES_LEASE` unless this
    * lease is still held in the database (this generation, not expired, not taken over), so a
-   * write from an instance that lost its lease is rolled back.
+   * write from an instance that lost its lease is rolled back. The lease's row stays share-locked
+   * until the transaction ends (a takeover waits for it); when the lease is not held, the check
+   * fails in the database, so the transaction is aborted there too (its later statements fail,
+   * its COMMIT rolls back). The query is sent before this returns: statements called after it
+   * on the same connection (pipelined, without waiting) run after it.
    */
-  async check(tx: TransactionSql | Sql): Promise<void> {
-    const generation = this.generation
-    const rows = await tx`
-      SELECT 1 FROM satellite_leases WHERE grp = ${this.group} AND instance = ${this.instance}
-        AND generation = ${generation} AND taken_by IS NULL AND expires_at > now()
-      FOR SHARE`
-    if (rows.length === 0) {
-      throw new PostgresError(
-        PostgresErrorCodes.LEASE,
-        `the lease of ${this.instance} in ${this.group} (generation ${generation}) is not held`,
+  check(tx: TransactionSql | Sql): Promise<void> {
+    return this.held(tx)
+      .execute()
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          throw this.refused(err)
+        },
       )
-    }
+  }
+
+  /**
+   * The check as a query to embed in one statement, so that the statement is fenced without a
+   * transaction of its own (one round-trip): `WITH held AS (${lease.held(sql)}) INSERT INTO t
+   * SELECT $1::text FROM held`, `DELETE FROM t USING held WHERE …` (one row when the lease is
+   * held, its row then share-locked until the statement's transaction ends; else the statement
+   * fails in the database). {@link Lease.refused} turns that failure into
+   * `SAT_ERR_POSTGRES_LEASE`.
+   */
+  held(sql: TransactionSql | Sql): postgres.PendingQuery<postgres.Row[]> {
+    return sql`SELECT satellite_lease_check(${this.group}, ${this.instance}, ${this.generation})`
+  }
+
+  /**
+   * `err` as a {@link PostgresError} `SAT_ERR_POSTGRES_LEASE` when it is the failure of this
+   * lease's check in the database ({@link Lease.held}); any other error as it is.
+   */
+  refused(err: unknown): unknown {
+    if ((err as { code?: unknown } | null)?.code !== LEASE_SQLSTATE) return err
+    return new PostgresError(PostgresErrorCodes.LEASE, (err as Error).message, { cause: err })
   }
 
   /**
