@@ -139,20 +139,35 @@ describe('PostgresMucStore fenced by a lease', () => {
     expect(await snapshot(s)).toEqual(before)
   })
 
-  it('a new process of the same instance (a new generation of its lease): the old process’s writes are refused, the new one’s land', async () => {
+  it('a new process of the same instance (a new generation): the old process’s last writes land until it lets go or the handover ends, then they are refused', async () => {
     const old = await store()
     const oldLease = await acquire(old.db, 'a', { ttl: 60_000 })
     old.fence(oldLease)
     await old.saveRoom(room('old'))
     const fresh = new PostgresMucStore(old.db) // the new process's store on the same database
-    fresh.fence(await acquire(old.db, 'a', { ttl: 60_000 }))
-    expect(oldLease.valid).toBe(true) // its local view does not know yet: only the store's check does
+    const freshLease = await acquire(old.db, 'a', { ttl: 60_000 })
+    fresh.fence(freshLease)
+    expect(freshLease.generation).toBe(oldLease.generation + 1)
+    // The handover: the old process drains its last writes (acknowledged before it stopped serving).
+    await old.append('r@c', message(1), 10)
+    await oldLease.markLeft() // it has let go
     await expect(old.saveRoom(room('stale'))).rejects.toMatchObject(LEASE_ERROR)
-    await expect(old.append('r@c', message(1), 10)).rejects.toMatchObject(LEASE_ERROR)
+    await expect(old.append('r@c', message(2), 10)).rejects.toMatchObject(LEASE_ERROR)
     await fresh.saveRoom(room('new'))
-    await fresh.append('r@c', message(2), 10)
+    await fresh.append('r@c', message(3), 10)
     expect((await old.loadRoom('r@c'))?.subject).toBe('new') // reads are not fenced
-    expect((await old.query('r@c', { max: 5 }))?.messages.map((m) => m.id)).toEqual(['id-2'])
+    expect((await old.query('r@c', { max: 5 }))?.messages.map((m) => m.id)).toEqual(['id-1', 'id-3'])
+
+    // Another restart whose old process does not let go (paused): the new one ends the handover.
+    const third = new PostgresMucStore(old.db)
+    const thirdLease = await acquire(old.db, 'a', { ttl: 60_000 })
+    third.fence(thirdLease)
+    await fresh.saveRoom(room('draining')) // accepted: the handover is not over
+    await thirdLease.endHandover()
+    expect(freshLease.valid).toBe(true) // its local view does not know yet: only the store's check does
+    await expect(fresh.saveRoom(room('stale'))).rejects.toMatchObject(LEASE_ERROR)
+    await third.saveRoom(room('third'))
+    expect((await old.loadRoom('r@c'))?.subject).toBe('third')
   })
 
   it('the engine reports a refused write as SAT_ERR_MUC_STORE (its cause SAT_ERR_POSTGRES_LEASE)', async () => {
@@ -167,7 +182,8 @@ describe('PostgresMucStore fenced by a lease', () => {
     alice.send(groupchat('kept'))
     await nextStanzas(alice, 1, a0)
     await expect.poll(async () => (await s.query(ROOM, { max: 10 }))?.count).toBe(1)
-    await acquire(s.db, 'a', { ttl: 60_000 }) // a new process of the instance took the lease
+    // A new process of the instance took the lease, and did not wait for this one to let go.
+    await (await acquire(s.db, 'a', { ttl: 60_000 })).endHandover()
     alice.send(groupchat('refused'))
     await nextStanzas(alice, 1, a0 + 1)
     await expect.poll(() => errors.length).toBe(1)

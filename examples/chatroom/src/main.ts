@@ -62,6 +62,11 @@ try {
           })
       },
     })
+    // The store-level fence (docs/scaling.md, "Fencing"): every write of the store checks this
+    // process's lease (its generation) in its transaction, so a write still in flight or queued
+    // when the lease is taken over, or re-acquired by a new process of this instance, is rolled
+    // back (reported as SAT_ERR_MUC_STORE), never applied.
+    rooms.store.fence(cluster.lease)
     const slots = slotKeeper(xmpp, db, cluster)
     keeper = slots
     const lease = cluster.lease
@@ -75,6 +80,9 @@ try {
     if (holder?.kind === 'process' || holder?.kind === 'survivor') {
       const wait = await awaitSlot(db, cluster.lease, Math.floor(cluster.lease.ttl / 3) + 1000)
       handedAt = performance.now()
+      // The old process's last writes were accepted until it let go; from now on none is (it may
+      // be paused rather than gone).
+      await cluster.lease.endHandover()
       console.log(
         wait.handed
           ? `[chatroom] handover: ${holder.kind} ${holder.instance} let the slot go in ${wait.ms} ms`
@@ -96,11 +104,17 @@ try {
     // The slots the previous process of this instance had claimed for dead instances: ours now.
     await slots.inherit()
   }
-  // The lease given up, occupants told, then the database closed.
+  // Occupants told and the store's last writes done, then the lease given up or marked left (a
+  // fenced write after that would be refused), then the database closed.
   xmpp.once('stopped', () => {
     keeper?.stop()
     void unlisten?.().catch(() => {})
-    void (cluster?.close() ?? Promise.resolve()).finally(() => rooms.close())
+    rooms.rooms.close()
+    const drained = rooms.store instanceof PostgresMucStore ? rooms.store.idle() : Promise.resolve()
+    void drained
+      .then(() => cluster?.close())
+      .catch((err: Error) => console.error(`[chatroom] leaving the cluster: ${err.message}`))
+      .finally(() => rooms.close())
   })
   xmpp.on('status', (status, info) =>
     console.log(`[chatroom] ${status}${info ? ` in ${info.delay} ms (${info.reason})` : ''}`),

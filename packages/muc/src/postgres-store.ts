@@ -413,6 +413,14 @@ export class PostgresMucStore implements MucStore {
   }
 
   /**
+   * Resolves once the writes already called have finished (without closing): e.g. before a fenced
+   * instance lets its lease go, so that its last writes are not refused.
+   */
+  idle(): Promise<void> {
+    return this.#queue.idle()
+  }
+
+  /**
    * Closes the pool (after the service's `close()`), once the writes already called have
    * finished (the engine does not wait for its archive writes: a message reflected just before a
    * stop is still kept); idempotent.

@@ -32,6 +32,18 @@ export const LEASE_MIGRATIONS: readonly string[] = [
        RAISE EXCEPTION 'the lease of % in % (generation %) is not held', i, g, gen USING ERRCODE = '${LEASE_SQLSTATE}';
      END IF;
    END $$`,
+  // A restart's handover: the generation a new process of the instance took the lease from while
+  // it was live; its old process may still write (its last writes, draining) until it has let go
+  // (left_at) or the new process ends the handover (Lease.endHandover).
+  `ALTER TABLE satellite_leases ADD COLUMN handing_over BIGINT;
+   CREATE OR REPLACE FUNCTION satellite_lease_check(g TEXT, i TEXT, gen BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+   BEGIN
+     PERFORM 1 FROM satellite_leases WHERE grp = g AND instance = i AND ((generation = gen
+       AND taken_by IS NULL AND expires_at > now()) OR (handing_over = gen AND left_at IS NULL)) FOR SHARE;
+     IF NOT FOUND THEN
+       RAISE EXCEPTION 'the lease of % in % (generation %) is not held', i, g, gen USING ERRCODE = '${LEASE_SQLSTATE}';
+     END IF;
+   END $$`,
 ]
 
 /**
@@ -154,7 +166,9 @@ export class Lease extends EventEmitter<LeaseEvents> {
       INSERT INTO satellite_leases (grp, instance, generation, expires_at)
       VALUES (${o.group}, ${o.instance}, 1, now() + ${`${o.ttl} milliseconds`}::interval)
       ON CONFLICT (grp, instance) DO UPDATE SET generation = satellite_leases.generation + 1,
-        expires_at = excluded.expires_at, taken_by = NULL, left_at = NULL
+        expires_at = excluded.expires_at, taken_by = NULL, left_at = NULL,
+        handing_over = CASE WHEN satellite_leases.taken_by IS NULL AND satellite_leases.expires_at > now()
+          THEN satellite_leases.generation END
       RETURNING generation`
     return new Lease(sql, o, Number(row?.generation), started)
   }
@@ -228,7 +242,7 @@ export class Lease extends EventEmitter<LeaseEvents> {
   async takeOver(peer: Pick<LeaseRow, 'instance' | 'generation'>): Promise<boolean> {
     if (!this.valid || peer.instance === this.instance) return false
     const rows = await this.#sql`
-      UPDATE satellite_leases SET taken_by = ${this.instance}, generation = generation + 1
+      UPDATE satellite_leases SET taken_by = ${this.instance}, generation = generation + 1, handing_over = NULL
       WHERE grp = ${this.group} AND instance = ${peer.instance} AND generation = ${peer.generation}
         AND taken_by IS NULL AND expires_at <= now()
       RETURNING 1`
@@ -237,7 +251,8 @@ export class Lease extends EventEmitter<LeaseEvents> {
 
   /**
    * Inside a transaction: rejects with {@link PostgresError} `SAT_ERR_POSTGRES_LEASE` unless this
-   * lease is still held in the database (this generation, not expired, not taken over), so a
+   * lease is still held in the database (this generation, not expired, not taken over; or a new
+   * process of the instance took it and the handover is not over, {@link Lease.endHandover}), so a
    * write from an instance that lost its lease is rolled back. The lease's row stays share-locked
    * until the transaction ends (a takeover waits for it); when the lease is not held, the check
    * fails in the database, so the transaction is aborted there too (its later statements fail,
@@ -274,6 +289,19 @@ export class Lease extends EventEmitter<LeaseEvents> {
   refused(err: unknown): unknown {
     if ((err as { code?: unknown } | null)?.code !== LEASE_SQLSTATE) return err
     return new PostgresError(PostgresErrorCodes.LEASE, (err as Error).message, { cause: err })
+  }
+
+  /**
+   * A restart's handover, for the new process: when it took the lease from a live old process of
+   * the same instance, that process's fenced writes ({@link Lease.check}, {@link Lease.held}) are
+   * still accepted until it has let go (`markLeft()`, after its last writes) so that nothing it
+   * acknowledged is refused; this ends that now (call it when done waiting for the old process, in
+   * particular when it did not let go in time: it may be paused, and must write nothing after).
+   */
+  async endHandover(): Promise<void> {
+    await this.#sql`
+      UPDATE satellite_leases SET handing_over = NULL
+      WHERE grp = ${this.group} AND instance = ${this.instance} AND generation = ${this.generation}`
   }
 
   /**
