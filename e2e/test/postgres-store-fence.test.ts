@@ -108,8 +108,9 @@ describe('PostgresMucStore fenced by a lease', () => {
     await s.saveRoom(room('fresh'))
     await s.append('r@c', message(1), 10)
     const before = await snapshot(s)
-    // A new process of the instance takes the lease (Lease.acquire's upsert: a new generation),
-    // inside a transaction held open: its row lock on the lease while the writes start.
+    // The lease changes hands without a handover window (a new generation, as a takeover or a new
+    // process that ended the handover make it), inside a transaction held open: its row lock on the
+    // lease while the writes start.
     const taker = await s.db.sql.reserve()
     try {
       await taker`BEGIN`

@@ -260,14 +260,18 @@ export class Lease extends EventEmitter<LeaseEvents> {
    * on the same connection (pipelined, without waiting) run after it.
    */
   check(tx: TransactionSql | Sql): Promise<void> {
-    return this.held(tx)
-      .execute()
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          throw this.refused(err)
-        },
-      )
+    let query: Promise<unknown>
+    try {
+      query = this.held(tx).execute()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return query.then(
+      () => undefined,
+      (err: unknown) => {
+        throw this.refused(err)
+      },
+    )
   }
 
   /**
