@@ -140,6 +140,36 @@ describe('PostgresMucStore fenced by a lease', () => {
     expect(await snapshot(s)).toEqual(before)
   })
 
+  it('a write whose check passed before the lease changes hands lands first: the change of hands waits for it', async () => {
+    const s = await store()
+    s.fence(await acquire(s.db, 'a', { ttl: 60_000 }))
+    await s.saveRoom(room('fresh'))
+    const waiting = async (like: string) =>
+      (
+        await s.db.sql`SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND query LIKE ${like} AND pid <> pg_backend_pid()`
+      )[0]?.n
+    // Another transaction holds the room's row: the next save passes its check, then waits for it.
+    const blocker = await s.db.sql.reserve()
+    try {
+      await blocker`BEGIN`
+      await blocker`SELECT 1 FROM muc_rooms WHERE jid = 'r@c' FOR UPDATE`
+      const save = Promise.resolve(s.saveRoom(room('passed')))
+      await expect.poll(() => waiting('%INSERT INTO muc_rooms%')).toBe(1)
+      // The lease changes hands meanwhile (a new generation): it waits for the save's share lock.
+      const bump = s.db.sql`UPDATE satellite_leases SET generation = generation + 1
+        WHERE grp = ${GROUP} AND instance = 'a'`.execute()
+      await expect.poll(() => waiting('%UPDATE satellite_leases%')).toBe(1)
+      await blocker`COMMIT`
+      await expect(save).resolves.toBeUndefined()
+      await bump
+    } finally {
+      blocker.release()
+    }
+    expect((await s.loadRoom('r@c'))?.subject).toBe('passed')
+    await expect(s.saveRoom(room('after'))).rejects.toMatchObject(LEASE_ERROR)
+  })
+
   it('a new process of the same instance (a new generation): the old process’s last writes land until it lets go or the handover ends, then they are refused', async () => {
     const old = await store()
     const oldLease = await acquire(old.db, 'a', { ttl: 60_000 })
