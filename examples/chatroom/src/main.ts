@@ -1,6 +1,6 @@
 // The chatroom service as a program.
 // Run: XMPP_DOMAIN=chat.localhost XMPP_SECRET=chat-secret CHATROOM_OCCUPANT_SECRET=… pnpm --filter chatroom start
-// Several instances on one ejabberd domain: CHATROOM_DB=postgres://… CHATROOM_LEASE_TTL=15000 (docs/scaling.md).
+// Several instances on one ejabberd domain: CHATROOM_DB=postgres://… CHATROOM_LEASE_TTL=3000 (docs/scaling.md).
 // A deploy on Prosody (kick_old): start the new instance after `kill -USR2 <old pid>`; the old one stops when replaced.
 // A restart in a cluster: start the new process with the old one's CHATROOM_INSTANCE; it takes the slot over.
 import { component } from '@satellite/core'

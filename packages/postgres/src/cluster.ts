@@ -15,7 +15,7 @@ const log: (formatter: string, ...args: unknown[]) => void = createDebug('satell
 export interface ClusterOptions {
   /** This instance's id (default: a random UUID). */
   instance?: string
-  /** The lease's time to live in ms (default 15,000); a dead instance's slot is taken within about 1.3 × ttl. */
+  /** The lease's time to live in ms (default 3,000); a dead instance's slot is taken within about 1.3 × ttl. */
   ttl?: number
   /** Called once when this instance's lease is lost (expired or taken over): stop serving. */
   onLost?(reason: string): void
@@ -51,7 +51,7 @@ export interface Cluster {
  *
  * @example
  * ```ts
- * const cluster = await joinCluster(xmpp, db, { ttl: 15_000, onLost: () => void xmpp.stop() })
+ * const cluster = await joinCluster(xmpp, db, { ttl: 3000, onLost: () => void xmpp.stop() })
  * xmpp.once('stopped', () => void cluster.close())
  * ```
  */

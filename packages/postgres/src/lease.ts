@@ -59,7 +59,7 @@ export interface LeaseOptions {
   group: string
   /** This instance's id (default: a random UUID); 1 to 200 characters. */
   instance?: string
-  /** How long a renewal keeps the lease, in ms (default 15,000; at least 1,000). */
+  /** How long a renewal keeps the lease, in ms (default 3,000; at least 1,000). */
   ttl?: number
   /** How often the heartbeat renews, in ms (default ttl / 3; less than ttl). */
   renewEvery?: number
@@ -339,7 +339,7 @@ function leaseOptions(options: LeaseOptions): Required<LeaseOptions> {
   if (typeof instance !== 'string' || !NAME.test(instance)) {
     throw optionError('lease', 'instance', 'must be 1 to 200 printable characters without spaces')
   }
-  const ttl = numberOption('lease', 'ttl', o.ttl, 15_000, { min: 1000, max: 3_600_000 })
+  const ttl = numberOption('lease', 'ttl', o.ttl, 3000, { min: 1000, max: 3_600_000 })
   const renewEvery = numberOption('lease', 'renewEvery', o.renewEvery, Math.floor(ttl / 3), {
     min: 10,
     max: ttl - 1,
