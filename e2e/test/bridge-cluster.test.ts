@@ -16,37 +16,35 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 import { fileURLToPath } from 'node:url'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml, client as xmppClient } from '@xmpp/client'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { LegacyClient } from '../../examples/legacy-bridge/src/network/adapter.js'
 import { startNetwork } from '../../examples/legacy-bridge/src/network/server.js'
-import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
-import { ownServer, type ServerInfo } from '../setup/servers.js'
+import type { PostgresDb } from '../../packages/postgres/src/index.js'
+import type { ServerInfo } from '../setup/servers.js'
 import { freshDatabase } from './chatroom-process.js'
+import { ownServerAndDatabase } from './own-server.js'
 
 type El = ReturnType<typeof clientXml>
 const DOMAIN = 'gw.localhost'
 const SECRET = 'gw-secret'
 const TTL = 1500
 const MAIN = fileURLToPath(new URL('../../examples/legacy-bridge/dist/main.js', import.meta.url))
-const PG_URL = inject('postgres').PG_URL as string
 const USERS: readonly string[] = ['alice', 'bob', 'carol']
 const LEGACY: Record<string, string> = { alice: 'pa', bob: 'pb', carol: 'pc', zed: 'pz' }
 
 let server: ServerInfo
-let own: { info: ServerInfo; stop(): void } | undefined
 let admin: PostgresDb
-beforeAll(async () => {
-  own = await ownServer('ejabberd', {
+ownServerAndDatabase(
+  'ejabberd',
+  {
     XMPP_EXTRA_COMPONENTS: `${DOMAIN}:${SECRET}`,
     EJABBERD_BALANCING: `${DOMAIN}:bare_source:3`,
-  })
-  server = own.info
-  admin = await openPostgres(PG_URL)
-}, 120_000)
-afterAll(async () => {
-  await admin?.close()
-  own?.stop()
-})
+  },
+  (s, a) => {
+    server = s
+    admin = a
+  },
+)
 
 /**
  * A TCP relay from one bridge instance to `port` (the network's, or ejabberd's component port):

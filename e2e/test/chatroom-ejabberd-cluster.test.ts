@@ -6,33 +6,31 @@
 // again with its history from PostgreSQL. The time from the kill to the last room answering is printed.
 import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml, client as xmppClient } from '@xmpp/client'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
-import { ownServer, type ServerInfo } from '../setup/servers.js'
+import { describe, expect, it } from 'vitest'
+import type { PostgresDb } from '../../packages/postgres/src/index.js'
+import type { ServerInfo } from '../setup/servers.js'
 import { chatroomInstance, freshDatabase } from './chatroom-process.js'
+import { ownServerAndDatabase } from './own-server.js'
 
 type El = ReturnType<typeof clientXml>
 const DOMAIN = 'rooms.localhost'
 const SECRET = 'rooms-secret'
 const NS_MUC = 'http://jabber.org/protocol/muc'
 const NS_OWNER = 'http://jabber.org/protocol/muc#owner'
-const PG_URL = inject('postgres').PG_URL as string
 
 let server: ServerInfo
-let own: { info: ServerInfo; stop(): void } | undefined
 let admin: PostgresDb
-beforeAll(async () => {
-  own = await ownServer('ejabberd', {
+ownServerAndDatabase(
+  'ejabberd',
+  {
     XMPP_EXTRA_COMPONENTS: `${DOMAIN}:${SECRET}`,
     EJABBERD_BALANCING: `${DOMAIN}:bare_destination:3`,
-  })
-  server = own.info
-  admin = await openPostgres(PG_URL)
-}, 120_000)
-afterAll(async () => {
-  await admin?.close()
-  own?.stop()
-})
+  },
+  (s, a) => {
+    server = s
+    admin = a
+  },
+)
 
 const instance = (name: string, db: string) =>
   chatroomInstance({

@@ -19,9 +19,9 @@
 // In the end everything reflected (acknowledged to its sender) is in the archive and every room answers.
 import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml, client as xmppClient } from '@xmpp/client'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
-import { ownServer, type ServerInfo } from '../setup/servers.js'
+import { describe, expect, it } from 'vitest'
+import type { PostgresDb } from '../../packages/postgres/src/index.js'
+import type { ServerInfo } from '../setup/servers.js'
 import {
   configure,
   everyRoomAnswersAndIsArchived,
@@ -32,6 +32,7 @@ import {
   tally,
 } from './chatroom-load.js'
 import { type ChatroomInstance, chatroomInstance, freshDatabase } from './chatroom-process.js'
+import { ownServerAndDatabase } from './own-server.js'
 
 type El = ReturnType<typeof clientXml>
 const DOMAIN = 'failover.localhost'
@@ -39,7 +40,6 @@ const SECRET = 'failover-secret'
 const NS_MUC = 'http://jabber.org/protocol/muc'
 const NS_ADMIN = 'http://jabber.org/protocol/muc#admin'
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info'
-const PG_URL = inject('postgres').PG_URL as string
 // FAILOVER_LEASE_TTL: another ttl to measure by hand (e.g. the default, 15000); the bound on the
 // claim is then 1.5 × ttl instead of 5 s.
 const TTL = Number(process.env.FAILOVER_LEASE_TTL ?? 2000)
@@ -48,20 +48,18 @@ const ROOMS = Array.from({ length: 30 }, (_, i) => `load${i}@${DOMAIN}`)
 const EVERY = 30
 
 let server: ServerInfo
-let own: { info: ServerInfo; stop(): void } | undefined
 let admin: PostgresDb
-beforeAll(async () => {
-  own = await ownServer('ejabberd', {
+ownServerAndDatabase(
+  'ejabberd',
+  {
     XMPP_EXTRA_COMPONENTS: `${DOMAIN}:${SECRET}`,
     EJABBERD_BALANCING: `${DOMAIN}:bare_destination:3`,
-  })
-  server = own.info
-  admin = await openPostgres(PG_URL)
-}, 120_000)
-afterAll(async () => {
-  await admin?.close()
-  own?.stop()
-})
+  },
+  (s, a) => {
+    server = s
+    admin = a
+  },
+)
 
 const instance = (name: string, db: string) =>
   chatroomInstance({

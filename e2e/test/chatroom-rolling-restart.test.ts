@@ -20,8 +20,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterTest } from '@satellite/test-support/cleanup'
 import { xml as clientXml } from '@xmpp/client'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { openPostgres, type PostgresDb } from '../../packages/postgres/src/index.js'
+import { describe, expect, it } from 'vitest'
+import type { PostgresDb } from '../../packages/postgres/src/index.js'
 import { ownServer, type ServerInfo } from '../setup/servers.js'
 import {
   everyRoomAnswersAndIsArchived as answersAndArchived,
@@ -32,29 +32,27 @@ import {
   tally,
 } from './chatroom-load.js'
 import { chatroomInstance, freshDatabase } from './chatroom-process.js'
+import { ownServerAndDatabase } from './own-server.js'
 
 const DOMAIN = 'rolling.localhost'
 const SECRET = 'rolling-secret'
 const OCCUPANT_SECRET = 'e2e rolling restart occupant secret'
-const PG_URL = inject('postgres').PG_URL as string
 const SCRIPT = fileURLToPath(new URL('../../examples/chatroom/scripts/rolling-restart.mjs', import.meta.url))
 const ROOMS = Array.from({ length: 12 }, (_, i) => `talk${i}@${DOMAIN}`)
 
 let server: ServerInfo
-let own: { info: ServerInfo; stop(): void } | undefined
 let admin: PostgresDb
-beforeAll(async () => {
-  own = await ownServer('ejabberd', {
+ownServerAndDatabase(
+  'ejabberd',
+  {
     XMPP_EXTRA_COMPONENTS: `${DOMAIN}:${SECRET}`,
     EJABBERD_BALANCING: `${DOMAIN}:bare_destination:3`,
-  })
-  server = own.info
-  admin = await openPostgres(PG_URL)
-}, 120_000)
-afterAll(async () => {
-  await admin?.close()
-  own?.stop()
-})
+  },
+  (s, a) => {
+    server = s
+    admin = a
+  },
+)
 
 const service = (srv: ServerInfo) => `xmpp://${srv.XMPP_HOST}:${srv.XMPP_COMPONENT_PORT}`
 const instance = (name: string, db: string, leaseTtl?: number, srv: ServerInfo = server) =>
