@@ -22,6 +22,7 @@ import {
   configureBiboumiPorts,
   features,
   identities,
+  joinRoom,
   NS_MUC_USER,
   PASTE,
   type Run,
@@ -250,20 +251,8 @@ describe('examples/irc-gateway side by side with biboumi 9.0, on Prosody and ngi
     // connection of the test above, with its nick, and gives that one with 210).
     const asked = { ours: 'bro', biboumi: 'brb' }
     const nicks = { ...asked }
-    // slix_muc.py's join gives up after 5 s, and biboumi's IRC registration on ngircd takes longer:
-    // the self-presence is read from the stream, as in the script.
     const join = async (g: 'ours' | 'biboumi') => {
-      const r = await bob.call('join', { room: rooms[g], nick: asked[g] })
-      if (r.ok !== true && r.error !== 'TimeoutError()')
-        throw new Error(`${g}: join refused: ${JSON.stringify(r)}`)
-      const self = await bob.expect(
-        (el) =>
-          el.is('presence') &&
-          (el.attrs.from ?? '').startsWith(`${rooms[g]}/`) &&
-          el.attrs.type !== 'unavailable' &&
-          codes(el).includes(110),
-        20_000,
-      )
+      const self = await joinRoom(bob, rooms[g], asked[g], g)
       nicks[g] = (self.attrs.from ?? '').slice(rooms[g].length + 1)
     }
     for (const g of ['ours', 'biboumi'] as const) await join(g)

@@ -80,6 +80,25 @@ export async function configureBiboumiPorts(admin: RealClient, server: string, p
   )
 }
 
+/**
+ * bob joins `room` asking for `nick`, and gets his self-presence (110) under the nick the gateway
+ * gave. slix_muc.py's join gives up after 5 s, and biboumi takes longer on ngircd (its IRC
+ * registration is slower): the self-presence is read from the stream instead.
+ */
+export async function joinRoom(bob: Slix, room: string, nick: string, label: string): Promise<El> {
+  const joined = await bob.call('join', { room, nick })
+  if (joined.ok !== true && joined.error !== 'TimeoutError()')
+    throw new Error(`${label}: join refused: ${JSON.stringify(joined)}`)
+  return bob.expect(
+    (el) =>
+      el.is('presence') &&
+      (el.attrs.from ?? '').startsWith(`${room}/`) &&
+      el.attrs.type !== 'unavailable' &&
+      codes(el).includes(110),
+    20_000,
+  )
+}
+
 const bodyIs = (text: string) => (el: El) => el.is('message') && el.getChildText('body') === text
 const utf8 = (l: RawLine) => l.bytes.toString('utf8')
 
@@ -101,16 +120,9 @@ export async function scenario(
   carol.send(`TOPIC ${channel} :side by side`)
   await carol.waitFor((l) => l.includes(` TOPIC ${channel} `))
 
-  // bob joins the channel as a room. slix_muc.py's join gives up after 5 s, and biboumi takes
-  // longer on ngircd (its IRC registration is slower): the join is read from the stream instead.
+  // bob joins the channel as a room.
   const joinSentAt = performance.now()
-  const joined = await bob.call('join', { room, nick })
-  if (joined.ok !== true && joined.error !== 'TimeoutError()')
-    throw new Error(`${label}: join refused: ${JSON.stringify(joined)}`)
-  const self = await bob.expect(
-    (el) => el.is('presence') && el.attrs.from === `${room}/${nick}` && codes(el).includes(110),
-    20_000,
-  )
+  const self = await joinRoom(bob, room, nick, label)
   const joinMs = performance.now() - joinSentAt
   const subject = await bob.expect((el) => el.is('message') && el.getChild('subject') !== undefined, 10_000)
   const occupants: El[] = []

@@ -120,11 +120,6 @@ export class IrcClient implements LineHost {
     this.#scheduler?.push(line)
   }
 
-  /** LineHost: the handlers' answers (PONG, CTCP VERSION). */
-  write(line: string): void {
-    this.raw(line)
-  }
-
   changeNick(nick: string): void {
     if (!this.registered) this.nick = nick
     this.raw(`NICK ${lastParam(nick)}`)

@@ -54,7 +54,8 @@ export interface LineHost {
   names: Map<string, { nick: string; modes: string[] }[]> | undefined
   version: string
   readonly handler: ClientHandler
-  write(line: string): void
+  /** Sends a line (the answers: PONG, CTCP VERSION). */
+  raw(line: string): void
 }
 
 const last = (l: IrcLine): string => l.params[l.params.length - 1] ?? ''
@@ -64,7 +65,7 @@ export function handleLine(host: LineHost, l: IrcLine): void {
   const p = l.params
   switch (l.command) {
     case 'PING':
-      host.write(`PONG :${p[0] ?? ''}`)
+      host.raw(`PONG :${p[0] ?? ''}`)
       return
     case 'PRIVMSG':
     case 'NOTICE':
@@ -149,7 +150,7 @@ function message(host: LineHost, l: IrcLine): void {
     if (ctcp.type === 'ACTION') {
       host.handler.onMessage('action', event(l, target, ctcp.text))
     } else if (ctcp.type === 'VERSION' && !l.fromServer && /^[^\s,*?!@:]+$/.test(l.nick)) {
-      host.write(`NOTICE ${l.nick} :\x01VERSION ${host.version}\x01`)
+      host.raw(`NOTICE ${l.nick} :\x01VERSION ${host.version}\x01`)
     }
     return
   }
